@@ -1,0 +1,42 @@
+// swift-tools-version: 6.0
+import PackageDescription
+import Foundation
+
+// Debian's libtorch 1.13 headers need C++17 and fail under C++20; libtorch 2.x
+// needs C++20. CTORCH_CXX20=1 selects the latter (for a CUDA build against a
+// PyPI libtorch, see README).
+let useCxx20 = ProcessInfo.processInfo.environment["CTORCH_CXX20"] == "1"
+
+let package = Package(
+    name: "swift-detr",
+    platforms: [.macOS(.v13)],
+    products: [
+        .library(name: "Torch", targets: ["Torch"]),
+        .library(name: "NN", targets: ["NN"]),
+        .executable(name: "detr", targets: ["detr"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // Engine
+        .target(
+            name: "CTorch",
+            cxxSettings: [.define("CTORCH_BUILD")],
+            linkerSettings: [.linkedLibrary("torch_cpu"), .linkedLibrary("c10")]
+        ),
+        .target(name: "Torch", dependencies: ["CTorch"]),
+        .target(name: "NN", dependencies: ["Torch"]),
+        // CLI
+        .executableTarget(
+            name: "detr",
+            dependencies: ["Torch", "NN", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        // Tests
+        .target(name: "TestSupport", dependencies: ["Torch"], path: "Tests/TestSupport"),
+        .testTarget(name: "TorchTests", dependencies: ["Torch", "TestSupport"]),
+        .testTarget(name: "NNTests", dependencies: ["NN", "TestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["Torch", "TestSupport"]),
+    ],
+    cxxLanguageStandard: useCxx20 ? .cxx20 : .cxx17
+)

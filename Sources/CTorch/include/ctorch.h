@@ -1,0 +1,266 @@
+/*
+ * ctorch.h — the plain C interface of swift-detr's libtorch shim.
+ *
+ * Rules of the boundary:
+ *  - Tensors are opaque handles (ct_tensor). Every function that returns a
+ *    handle returns a new, owned handle; the caller frees it with ct_free.
+ *  - No C++ exception crosses this boundary. A failing call returns NULL
+ *    (or -1 / 0 for functions that return counts/flags) and stores the
+ *    libtorch message in a thread-local slot read by ct_last_error().
+ *  - Only APIs present in both libtorch 1.13 (C++17) and 2.x (C++20) are used.
+ */
+#ifndef CTORCH_H
+#define CTORCH_H
+
+#include <stdint.h>
+#include <stddef.h>
+#include <stdbool.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct ct_tensor_s *ct_tensor;
+typedef struct ct_generator_s *ct_generator;
+
+/* dtype codes (stable, ours; not at::ScalarType values) */
+enum {
+  CT_FLOAT32 = 0, CT_FLOAT16 = 1, CT_BFLOAT16 = 2, CT_FLOAT64 = 3,
+  CT_INT64 = 4, CT_INT32 = 5, CT_UINT8 = 6, CT_BOOL = 7, CT_INT8 = 8, CT_INT16 = 9
+};
+/* device type codes */
+enum { CT_CPU = 0, CT_CUDA = 1 };
+
+/* A scalar argument: integral when is_int != 0 (uses i), else floating (uses d). */
+typedef struct { double d; int64_t i; int32_t is_int; } ct_scalar;
+
+/* ---- runtime ---------------------------------------------------------- */
+const char *ct_last_error(void);          /* NULL when the last call succeeded */
+void ct_clear_error(void);
+/* Error-capture scopes (thread-local) used by Swift's Torch.catching { }: inside one,
+   Swift records the first failure instead of trapping. */
+void ct_capture_begin(void);
+const char *ct_capture_end(void);          /* first recorded message or NULL; valid until next begin */
+int32_t ct_capture_depth(void);
+void ct_capture_record(const char *msg);   /* keeps only the first message of the scope */
+void ct_set_num_threads(int32_t n);
+int32_t ct_get_num_threads(void);
+void ct_manual_seed(uint64_t seed);
+bool ct_cuda_available(void);
+int32_t ct_cuda_device_count(void);
+uint32_t ct_crc32(uint32_t crc, const void *data, size_t n);
+void ct_sha256(const void *data, size_t n, uint8_t out[32]);
+
+/* ---- lifetime and metadata -------------------------------------------- */
+void ct_free(ct_tensor t);
+ct_tensor ct_shallow_clone(ct_tensor t);  /* new handle, same storage + autograd identity */
+ct_tensor ct_undefined(void);
+bool ct_defined(ct_tensor t);
+int64_t ct_dim(ct_tensor t);
+int64_t ct_size(ct_tensor t, int64_t dim);
+int64_t ct_stride(ct_tensor t, int64_t dim);
+void ct_sizes(ct_tensor t, int64_t *out);   /* out has ct_dim(t) slots */
+void ct_strides(ct_tensor t, int64_t *out);
+int64_t ct_numel(ct_tensor t);
+int32_t ct_dtype(ct_tensor t);
+int32_t ct_device_type(ct_tensor t);
+int32_t ct_device_index(ct_tensor t);
+bool ct_is_contiguous(ct_tensor t);
+int64_t ct_storage_offset(ct_tensor t);
+int64_t ct_element_size(ct_tensor t);
+const char *ct_describe(ct_tensor t);       /* thread-local string, valid until next call */
+
+/* ---- data in and out -------------------------------------------------- */
+/* Copies `nbytes` of raw little-endian data into a new contiguous CPU tensor. */
+ct_tensor ct_from_data(const void *data, size_t nbytes, int32_t dtype, const int64_t *sizes, int64_t ndim);
+/* Copies the tensor (any device/layout) as contiguous CPU bytes into dst (nbytes must match). */
+int32_t ct_copy_to(ct_tensor t, void *dst, size_t nbytes);
+double ct_item_double(ct_tensor t);
+int64_t ct_item_int(ct_tensor t);
+
+/* ---- creation ------------------------------------------------------------- */
+ct_tensor ct_zeros(const int64_t *sizes, int64_t ndim, int32_t dtype, int32_t dev, int32_t dev_index);
+ct_tensor ct_ones(const int64_t *sizes, int64_t ndim, int32_t dtype, int32_t dev, int32_t dev_index);
+ct_tensor ct_full(const int64_t *sizes, int64_t ndim, ct_scalar v, int32_t dtype, int32_t dev, int32_t dev_index);
+ct_tensor ct_empty(const int64_t *sizes, int64_t ndim, int32_t dtype, int32_t dev, int32_t dev_index);
+ct_tensor ct_arange(ct_scalar start, ct_scalar end, ct_scalar step, int32_t dtype, int32_t dev, int32_t dev_index);
+ct_tensor ct_linspace(double start, double end, int64_t steps, int32_t dtype, int32_t dev, int32_t dev_index);
+ct_tensor ct_eye(int64_t n, int32_t dtype, int32_t dev, int32_t dev_index);
+ct_tensor ct_zeros_like(ct_tensor t);
+ct_tensor ct_ones_like(ct_tensor t);
+ct_tensor ct_full_like(ct_tensor t, ct_scalar v);
+
+/* random (gen may be NULL: the global default generator) */
+ct_generator ct_generator_new(uint64_t seed);
+void ct_generator_free(ct_generator g);
+void ct_generator_set_seed(ct_generator g, uint64_t seed);
+ct_tensor ct_generator_get_state(ct_generator g);            /* uint8 tensor */
+int32_t ct_generator_set_state(ct_generator g, ct_tensor state);
+ct_tensor ct_randn(const int64_t *sizes, int64_t ndim, ct_generator g, int32_t dtype, int32_t dev, int32_t dev_index);
+ct_tensor ct_rand(const int64_t *sizes, int64_t ndim, ct_generator g, int32_t dtype, int32_t dev, int32_t dev_index);
+ct_tensor ct_randint(int64_t low, int64_t high, const int64_t *sizes, int64_t ndim, ct_generator g, int32_t dtype, int32_t dev, int32_t dev_index);
+ct_tensor ct_randperm(int64_t n, ct_generator g, int32_t dev, int32_t dev_index);
+ct_tensor ct_bernoulli(ct_tensor probs, ct_generator g);
+ct_tensor ct_uniform_(ct_tensor t, double from, double to, ct_generator g);   /* in place, returns t */
+ct_tensor ct_normal_(ct_tensor t, double mean, double std, ct_generator g);   /* in place, returns t */
+
+/* ---- conversion ------------------------------------------------------- */
+ct_tensor ct_to_dtype(ct_tensor t, int32_t dtype);
+ct_tensor ct_to_device(ct_tensor t, int32_t dev, int32_t dev_index);
+ct_tensor ct_contiguous(ct_tensor t);
+ct_tensor ct_clone(ct_tensor t);
+
+/* ---- elementwise: binary ops selected by code ------------------------- */
+enum {
+  CT_ADD = 0, CT_SUB, CT_MUL, CT_DIV, CT_POW, CT_REMAINDER, CT_FLOOR_DIVIDE,
+  CT_MAXIMUM, CT_MINIMUM, CT_EQ, CT_NE, CT_LT, CT_LE, CT_GT, CT_GE,
+  CT_LOGICAL_AND, CT_LOGICAL_OR, CT_LOGICAL_XOR, CT_ATAN2, CT_DIV_TRUNC, CT_DIV_FLOOR
+};
+ct_tensor ct_binary(int32_t op, ct_tensor a, ct_tensor b);
+ct_tensor ct_binary_scalar(int32_t op, ct_tensor a, ct_scalar b);
+ct_tensor ct_scalar_binary(int32_t op, ct_scalar a, ct_tensor b);   /* a (op) b with a scalar left side */
+
+enum {
+  CT_NEG = 0, CT_ABS, CT_EXP, CT_LOG, CT_SQRT, CT_RSQRT, CT_SIN, CT_COS, CT_TANH, CT_SIGMOID,
+  CT_RELU, CT_SILU, CT_GELU, CT_GELU_TANH, CT_FLOOR, CT_CEIL, CT_ROUND, CT_SIGN, CT_LOGICAL_NOT,
+  CT_RECIPROCAL, CT_LOG1P, CT_EXPM1, CT_ISNAN, CT_ISINF, CT_ISFINITE, CT_SQUARE, CT_TRUNC,
+  CT_ATAN, CT_LOG2, CT_BITWISE_NOT, CT_HARDSIGMOID, CT_ERF
+};
+ct_tensor ct_unary(int32_t op, ct_tensor a);
+ct_tensor ct_clamp(ct_tensor a, bool has_min, double min, bool has_max, double max);
+ct_tensor ct_leaky_relu(ct_tensor a, double slope);
+ct_tensor ct_where(ct_tensor cond, ct_tensor a, ct_tensor b);
+ct_tensor ct_masked_fill(ct_tensor t, ct_tensor mask, ct_scalar v);
+ct_tensor ct_lerp(ct_tensor a, ct_tensor b, double w);
+
+/* in place (return a new handle to the same tensor) */
+ct_tensor ct_inplace_binary(int32_t op, ct_tensor a, ct_tensor b);        /* ADD SUB MUL DIV only */
+ct_tensor ct_inplace_binary_scalar(int32_t op, ct_tensor a, ct_scalar b);
+ct_tensor ct_add_scaled_(ct_tensor a, ct_tensor b, double alpha);         /* a += alpha*b */
+ct_tensor ct_addcmul_(ct_tensor a, ct_tensor b, ct_tensor c, double value);
+ct_tensor ct_addcdiv_(ct_tensor a, ct_tensor b, ct_tensor c, double value);
+ct_tensor ct_copy_(ct_tensor dst, ct_tensor src);
+ct_tensor ct_fill_(ct_tensor t, ct_scalar v);
+ct_tensor ct_zero_(ct_tensor t);
+ct_tensor ct_masked_fill_(ct_tensor t, ct_tensor mask, ct_scalar v);
+ct_tensor ct_clamp_(ct_tensor a, bool has_min, double min, bool has_max, double max);
+
+/* ---- reductions ------------------------------------------------------- */
+enum { CT_SUM = 0, CT_MEAN, CT_PROD, CT_AMAX, CT_AMIN, CT_ANY, CT_ALL, CT_NORM2, CT_LOGSUMEXP, CT_NANSUM };
+/* dims == NULL / ndims == 0 reduces everything. */
+ct_tensor ct_reduce(int32_t op, ct_tensor t, const int64_t *dims, int64_t ndims, bool keepdim);
+ct_tensor ct_var(ct_tensor t, const int64_t *dims, int64_t ndims, int64_t correction, bool keepdim);
+ct_tensor ct_std(ct_tensor t, const int64_t *dims, int64_t ndims, int64_t correction, bool keepdim);
+/* max/min along dim: values and indices */
+int32_t ct_max_dim(ct_tensor t, int64_t dim, bool keepdim, ct_tensor *values, ct_tensor *indices);
+int32_t ct_min_dim(ct_tensor t, int64_t dim, bool keepdim, ct_tensor *values, ct_tensor *indices);
+ct_tensor ct_argmax(ct_tensor t, int64_t dim, bool has_dim, bool keepdim);
+ct_tensor ct_argmin(ct_tensor t, int64_t dim, bool has_dim, bool keepdim);
+ct_tensor ct_cumsum(ct_tensor t, int64_t dim);
+ct_tensor ct_cumprod(ct_tensor t, int64_t dim);
+int32_t ct_topk(ct_tensor t, int64_t k, int64_t dim, bool largest, bool sorted, ct_tensor *values, ct_tensor *indices);
+int32_t ct_sort(ct_tensor t, int64_t dim, bool descending, bool stable, ct_tensor *values, ct_tensor *indices);
+ct_tensor ct_argsort(ct_tensor t, int64_t dim, bool descending, bool stable);
+
+/* ---- shape ------------------------------------------------------------ */
+ct_tensor ct_view(ct_tensor t, const int64_t *sizes, int64_t ndim);
+ct_tensor ct_reshape(ct_tensor t, const int64_t *sizes, int64_t ndim);
+ct_tensor ct_permute(ct_tensor t, const int64_t *dims, int64_t ndim);
+ct_tensor ct_transpose(ct_tensor t, int64_t d0, int64_t d1);
+ct_tensor ct_flatten(ct_tensor t, int64_t start, int64_t end);
+ct_tensor ct_unflatten(ct_tensor t, int64_t dim, const int64_t *sizes, int64_t ndim);
+ct_tensor ct_expand(ct_tensor t, const int64_t *sizes, int64_t ndim);
+ct_tensor ct_repeat(ct_tensor t, const int64_t *repeats, int64_t ndim);
+ct_tensor ct_repeat_interleave(ct_tensor t, int64_t repeats, int64_t dim);
+ct_tensor ct_squeeze(ct_tensor t, int64_t dim, bool all);
+ct_tensor ct_unsqueeze(ct_tensor t, int64_t dim);
+ct_tensor ct_as_strided(ct_tensor t, const int64_t *sizes, const int64_t *strides, int64_t ndim, int64_t offset);
+ct_tensor ct_flip(ct_tensor t, const int64_t *dims, int64_t ndim);
+ct_tensor ct_roll(ct_tensor t, int64_t shift, int64_t dim);
+ct_tensor ct_cat(const ct_tensor *ts, int64_t n, int64_t dim);
+ct_tensor ct_stack(const ct_tensor *ts, int64_t n, int64_t dim);
+/* Lists: returns the number of tensors written to *out (malloc'd, free with ct_free_list). -1 on error. */
+int64_t ct_split(ct_tensor t, int64_t split_size, int64_t dim, ct_tensor **out);
+int64_t ct_split_sizes(ct_tensor t, const int64_t *sizes, int64_t n, int64_t dim, ct_tensor **out);
+int64_t ct_chunk(ct_tensor t, int64_t chunks, int64_t dim, ct_tensor **out);
+int64_t ct_unbind(ct_tensor t, int64_t dim, ct_tensor **out);
+void ct_free_list(ct_tensor *list);
+ct_tensor ct_meshgrid_ij(ct_tensor a, ct_tensor b, ct_tensor *second);  /* returns first grid */
+ct_tensor ct_tril(ct_tensor t, int64_t diagonal);
+ct_tensor ct_triu(ct_tensor t, int64_t diagonal);
+
+/* ---- indexing ---------------------------------------------------------- */
+ct_tensor ct_slice(ct_tensor t, int64_t dim, int64_t start, int64_t end, int64_t step);
+ct_tensor ct_select(ct_tensor t, int64_t dim, int64_t index);
+ct_tensor ct_narrow(ct_tensor t, int64_t dim, int64_t start, int64_t length);
+ct_tensor ct_index_select(ct_tensor t, int64_t dim, ct_tensor index);
+ct_tensor ct_gather(ct_tensor t, int64_t dim, ct_tensor index);
+ct_tensor ct_scatter(ct_tensor t, int64_t dim, ct_tensor index, ct_tensor src);
+ct_tensor ct_scatter_add(ct_tensor t, int64_t dim, ct_tensor index, ct_tensor src);
+ct_tensor ct_scatter_(ct_tensor t, int64_t dim, ct_tensor index, ct_tensor src);
+ct_tensor ct_masked_select(ct_tensor t, ct_tensor mask);
+ct_tensor ct_nonzero(ct_tensor t);
+/* Advanced indexing t[idx0, idx1, ...]; a NULL entry means ':' for that dim. */
+ct_tensor ct_index(ct_tensor t, const ct_tensor *indices, int64_t n);
+ct_tensor ct_index_put(ct_tensor t, const ct_tensor *indices, int64_t n, ct_tensor values, bool accumulate);
+ct_tensor ct_index_put_(ct_tensor t, const ct_tensor *indices, int64_t n, ct_tensor values, bool accumulate);
+ct_tensor ct_index_add(ct_tensor t, int64_t dim, ct_tensor index, ct_tensor src);
+
+/* ---- linear algebra --------------------------------------------------- */
+ct_tensor ct_matmul(ct_tensor a, ct_tensor b);
+ct_tensor ct_bmm(ct_tensor a, ct_tensor b);
+ct_tensor ct_linear(ct_tensor x, ct_tensor w, ct_tensor b /* nullable */);
+ct_tensor ct_baddbmm(ct_tensor self, ct_tensor a, ct_tensor b, double beta, double alpha);
+ct_tensor ct_cdist(ct_tensor a, ct_tensor b, double p);
+ct_tensor ct_einsum(const char *equation, const ct_tensor *ts, int64_t n);
+
+/* ---- neural network functions ----------------------------------------- */
+ct_tensor ct_softmax(ct_tensor t, int64_t dim);
+ct_tensor ct_log_softmax(ct_tensor t, int64_t dim);
+ct_tensor ct_conv2d(ct_tensor x, ct_tensor w, ct_tensor b /* nullable */,
+                    int64_t sh, int64_t sw, int64_t ph, int64_t pw, int64_t dh, int64_t dw, int64_t groups);
+ct_tensor ct_max_pool2d(ct_tensor x, int64_t kh, int64_t kw, int64_t sh, int64_t sw, int64_t ph, int64_t pw,
+                        int64_t dh, int64_t dw, bool ceil_mode);
+ct_tensor ct_avg_pool2d(ct_tensor x, int64_t kh, int64_t kw, int64_t sh, int64_t sw, int64_t ph, int64_t pw);
+ct_tensor ct_adaptive_avg_pool2d(ct_tensor x, int64_t oh, int64_t ow);
+/* mode: 0 nearest, 1 bilinear, 2 bilinear antialiased, 3 bicubic */
+ct_tensor ct_interpolate(ct_tensor x, int64_t oh, int64_t ow, int32_t mode, bool align_corners);
+/* mode 0 bilinear / 1 nearest, padding 0 zeros / 1 border / 2 reflection */
+ct_tensor ct_grid_sample(ct_tensor x, ct_tensor grid, int32_t mode, int32_t padding, bool align_corners);
+ct_tensor ct_layer_norm(ct_tensor x, const int64_t *shape, int64_t ndim, ct_tensor w, ct_tensor b, double eps);
+ct_tensor ct_group_norm(ct_tensor x, int64_t groups, ct_tensor w, ct_tensor b, double eps);
+/* running_mean/var nullable; updated in place when training */
+ct_tensor ct_batch_norm(ct_tensor x, ct_tensor w, ct_tensor b, ct_tensor running_mean, ct_tensor running_var,
+                        bool training, double momentum, double eps);
+ct_tensor ct_dropout(ct_tensor x, double p, bool training, ct_generator g);
+ct_tensor ct_embedding(ct_tensor weight, ct_tensor indices);
+ct_tensor ct_one_hot(ct_tensor t, int64_t num_classes);
+ct_tensor ct_pad(ct_tensor x, const int64_t *pads, int64_t n, double value);  /* constant mode, F.pad order */
+ct_tensor ct_pixel_shuffle(ct_tensor x, int64_t factor);
+
+/* losses: reduction 0 none, 1 mean, 2 sum */
+ct_tensor ct_bce_with_logits(ct_tensor x, ct_tensor target, ct_tensor weight /* nullable */, int32_t reduction);
+ct_tensor ct_bce(ct_tensor x, ct_tensor target, ct_tensor weight /* nullable */, int32_t reduction);
+ct_tensor ct_l1_loss(ct_tensor x, ct_tensor target, int32_t reduction);
+ct_tensor ct_mse_loss(ct_tensor x, ct_tensor target, int32_t reduction);
+ct_tensor ct_smooth_l1_loss(ct_tensor x, ct_tensor target, int32_t reduction, double beta);
+ct_tensor ct_cross_entropy(ct_tensor x, ct_tensor target, ct_tensor weight /* nullable */, int32_t reduction, int64_t ignore_index);
+
+/* ---- autograd --------------------------------------------------------- */
+ct_tensor ct_set_requires_grad(ct_tensor t, bool flag);   /* in place; returns new handle */
+bool ct_requires_grad(ct_tensor t);
+bool ct_is_leaf(ct_tensor t);
+ct_tensor ct_grad(ct_tensor t);                     /* undefined tensor when none */
+int32_t ct_set_grad(ct_tensor t, ct_tensor g);      /* g may be NULL (clears) */
+int32_t ct_backward(ct_tensor t, ct_tensor grad /* nullable */, bool retain_graph);
+/* grads of outputs w.r.t inputs (autograd.grad); out receives n_inputs handles */
+int32_t ct_autograd_grad(const ct_tensor *outputs, int64_t n_out, const ct_tensor *grad_outputs,
+                         const ct_tensor *inputs, int64_t n_in, bool create_graph, ct_tensor *out);
+ct_tensor ct_detach(ct_tensor t);
+bool ct_set_grad_enabled(bool enabled);             /* returns previous */
+bool ct_is_grad_enabled(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

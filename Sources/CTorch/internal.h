@@ -1,0 +1,47 @@
+// Internal helpers shared by the shim's translation units (not part of the C API).
+#pragma once
+#include <torch/script.h>
+#include <ATen/Parallel.h>
+#include <string>
+#include <vector>
+#include "ctorch.h"
+
+struct ct_tensor_s { at::Tensor t; };
+struct ct_generator_s { at::Generator g; };
+
+namespace ctorch {
+
+void set_error(const std::string &msg);
+void clear_error();
+
+inline ct_tensor wrap(at::Tensor t) { return new ct_tensor_s{std::move(t)}; }
+inline const at::Tensor &T(ct_tensor h) { return h->t; }
+inline at::Tensor opt(ct_tensor h) { return h ? h->t : at::Tensor(); }
+
+at::ScalarType to_scalar_type(int32_t code);
+int32_t from_scalar_type(at::ScalarType st);
+at::Device to_device(int32_t dev, int32_t index);
+at::TensorOptions options(int32_t dtype, int32_t dev, int32_t index);
+at::Scalar to_scalar(ct_scalar s);
+c10::optional<at::Generator> gen(ct_generator g);
+std::vector<int64_t> vec(const int64_t *p, int64_t n);
+
+}  // namespace ctorch
+
+// Runs `body` (which must produce a value of the function's return type),
+// converting any C++ exception into the thread-local error and `fail`.
+#define CT_TRY(fail, ...)                                        \
+  try {                                                           \
+    ctorch::clear_error();                                        \
+    __VA_ARGS__                                                   \
+  } catch (const c10::Error &e) {                                 \
+    ctorch::set_error(e.what_without_backtrace());                \
+  } catch (const std::exception &e) {                             \
+    ctorch::set_error(e.what());                                  \
+  } catch (...) {                                                 \
+    ctorch::set_error("unknown C++ exception in libtorch");       \
+  }                                                               \
+  return fail;
+
+// A function returning a new tensor handle built from `expr`.
+#define CT_TENSOR(...) CT_TRY(nullptr, { return ctorch::wrap(__VA_ARGS__); })

@@ -1,0 +1,120 @@
+// Runtime: errors, threads, seeds, devices, checksums, type mapping.
+#include "internal.h"
+#include <cstdlib>
+#include <thread>
+
+namespace ctorch {
+
+static thread_local std::string last_error;
+static thread_local bool has_error = false;
+
+void set_error(const std::string &msg) { last_error = msg; has_error = true; }
+void clear_error() { has_error = false; }
+
+at::ScalarType to_scalar_type(int32_t code) {
+  switch (code) {
+    case CT_FLOAT32: return at::kFloat;
+    case CT_FLOAT16: return at::kHalf;
+    case CT_BFLOAT16: return at::kBFloat16;
+    case CT_FLOAT64: return at::kDouble;
+    case CT_INT64: return at::kLong;
+    case CT_INT32: return at::kInt;
+    case CT_UINT8: return at::kByte;
+    case CT_BOOL: return at::kBool;
+    case CT_INT8: return at::kChar;
+    case CT_INT16: return at::kShort;
+  }
+  throw std::invalid_argument("unknown dtype code " + std::to_string(code));
+}
+
+int32_t from_scalar_type(at::ScalarType st) {
+  switch (st) {
+    case at::kFloat: return CT_FLOAT32;
+    case at::kHalf: return CT_FLOAT16;
+    case at::kBFloat16: return CT_BFLOAT16;
+    case at::kDouble: return CT_FLOAT64;
+    case at::kLong: return CT_INT64;
+    case at::kInt: return CT_INT32;
+    case at::kByte: return CT_UINT8;
+    case at::kBool: return CT_BOOL;
+    case at::kChar: return CT_INT8;
+    case at::kShort: return CT_INT16;
+    default: return -1;
+  }
+}
+
+at::Device to_device(int32_t dev, int32_t index) {
+  if (dev == CT_CUDA) return at::Device(at::kCUDA, static_cast<c10::DeviceIndex>(index));
+  return at::Device(at::kCPU);
+}
+
+at::TensorOptions options(int32_t dtype, int32_t dev, int32_t index) {
+  return at::TensorOptions().dtype(to_scalar_type(dtype)).device(to_device(dev, index));
+}
+
+at::Scalar to_scalar(ct_scalar s) {
+  if (s.is_int) return at::Scalar(static_cast<int64_t>(s.i));
+  return at::Scalar(s.d);
+}
+
+c10::optional<at::Generator> gen(ct_generator g) {
+  if (!g) return c10::nullopt;
+  return g->g;
+}
+
+std::vector<int64_t> vec(const int64_t *p, int64_t n) {
+  return n > 0 ? std::vector<int64_t>(p, p + n) : std::vector<int64_t>();
+}
+
+// Libtorch starts with one intra-op thread on Debian: use every core unless
+// CTORCH_NUM_THREADS says otherwise. Runs when the library is loaded.
+struct ThreadInit {
+  ThreadInit() {
+    int n = static_cast<int>(std::thread::hardware_concurrency());
+    if (const char *env = std::getenv("CTORCH_NUM_THREADS")) {
+      int v = std::atoi(env);
+      if (v > 0) n = v;
+    }
+    if (n > 0) at::set_num_threads(n);
+  }
+};
+static ThreadInit thread_init;
+
+}  // namespace ctorch
+
+using namespace ctorch;
+
+extern "C" {
+
+const char *ct_last_error(void) { return has_error ? last_error.c_str() : nullptr; }
+void ct_clear_error(void) { clear_error(); }
+
+// Each scope starts clean and restores the enclosing scope's state when it ends.
+struct CaptureState { bool captured = false; std::string msg; };
+static thread_local std::vector<CaptureState> capture_stack;
+static thread_local std::string captured_out;
+
+void ct_capture_begin(void) { capture_stack.emplace_back(); }
+const char *ct_capture_end(void) {
+  if (capture_stack.empty()) return nullptr;
+  CaptureState s = std::move(capture_stack.back());
+  capture_stack.pop_back();
+  if (!s.captured) return nullptr;
+  captured_out = s.msg;
+  return captured_out.c_str();
+}
+int32_t ct_capture_depth(void) { return static_cast<int32_t>(capture_stack.size()); }
+void ct_capture_record(const char *msg) {
+  if (capture_stack.empty()) return;
+  auto &s = capture_stack.back();
+  if (!s.captured) { s.captured = true; s.msg = msg ? msg : "unknown error"; }
+}
+
+void ct_set_num_threads(int32_t n) { if (n > 0) at::set_num_threads(n); }
+int32_t ct_get_num_threads(void) { return at::get_num_threads(); }
+void ct_manual_seed(uint64_t seed) { CT_TRY(, { at::manual_seed(seed); return; }) }
+bool ct_cuda_available(void) { return at::globalContext().hasCUDA(); }
+int32_t ct_cuda_device_count(void) {
+  CT_TRY(0, { return ct_cuda_available() ? static_cast<int32_t>(at::detail::getCUDAHooks().getNumGPUs()) : 0; })
+}
+}  // extern "C"

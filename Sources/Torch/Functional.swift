@@ -1,0 +1,124 @@
+import CTorch
+
+/// Interpolation modes of `Functional.interpolate`.
+public enum InterpolationMode: Int32, Sendable {
+    case nearest = 0
+    case bilinear = 1
+    /// Bilinear with an antialiasing filter when downsampling (`antialias=True`).
+    case bilinearAntialias = 2
+    case bicubic = 3
+}
+
+/// Reduction applied by loss functions.
+public enum Reduction: Int32, Sendable {
+    case none = 0, mean = 1, sum = 2
+}
+
+/// Stateless neural-network functions (the `torch.nn.functional` of this library).
+public enum Functional {
+    /// 2-D convolution. x [B, Cin, H, W], weight [Cout, Cin/groups, kh, kw].
+    public static func conv2d(_ x: Tensor, weight: Tensor, bias: Tensor? = nil, stride: (Int, Int) = (1, 1),
+                              padding: (Int, Int) = (0, 0), dilation: (Int, Int) = (1, 1), groups: Int = 1) -> Tensor {
+        Tensor(checking: ct_conv2d(x.handle, weight.handle, bias?.handle, Int64(stride.0), Int64(stride.1),
+                                   Int64(padding.0), Int64(padding.1), Int64(dilation.0), Int64(dilation.1),
+                                   Int64(groups)))
+    }
+
+    public static func maxPool2d(_ x: Tensor, kernel: (Int, Int), stride: (Int, Int)? = nil,
+                                 padding: (Int, Int) = (0, 0), dilation: (Int, Int) = (1, 1),
+                                 ceilMode: Bool = false) -> Tensor {
+        let s = stride ?? kernel
+        return Tensor(checking: ct_max_pool2d(x.handle, Int64(kernel.0), Int64(kernel.1), Int64(s.0), Int64(s.1),
+                                              Int64(padding.0), Int64(padding.1), Int64(dilation.0),
+                                              Int64(dilation.1), ceilMode))
+    }
+
+    public static func avgPool2d(_ x: Tensor, kernel: (Int, Int), stride: (Int, Int)? = nil,
+                                 padding: (Int, Int) = (0, 0)) -> Tensor {
+        let s = stride ?? kernel
+        return Tensor(checking: ct_avg_pool2d(x.handle, Int64(kernel.0), Int64(kernel.1), Int64(s.0), Int64(s.1),
+                                              Int64(padding.0), Int64(padding.1)))
+    }
+
+    public static func adaptiveAvgPool2d(_ x: Tensor, outputSize: (Int, Int)) -> Tensor {
+        Tensor(checking: ct_adaptive_avg_pool2d(x.handle, Int64(outputSize.0), Int64(outputSize.1)))
+    }
+
+    /// Resizes [B, C, H, W] to `size` (h, w), as `F.interpolate(size=...)`.
+    public static func interpolate(_ x: Tensor, size: (Int, Int), mode: InterpolationMode,
+                                   alignCorners: Bool = false) -> Tensor {
+        Tensor(checking: ct_interpolate(x.handle, Int64(size.0), Int64(size.1), mode.rawValue, alignCorners))
+    }
+
+    /// Bilinear sampling of x [B, C, H, W] at grid [B, Ho, Wo, 2] (x, y in [-1, 1]),
+    /// zero padding, `align_corners=False` by default.
+    public static func gridSample(_ x: Tensor, grid: Tensor, nearest: Bool = false, alignCorners: Bool = false)
+        -> Tensor {
+        Tensor(checking: ct_grid_sample(x.handle, grid.handle, nearest ? 1 : 0, 0, alignCorners))
+    }
+
+    public static func layerNorm(_ x: Tensor, normalizedShape: [Int], weight: Tensor?, bias: Tensor?,
+                                 eps: Double = 1e-5) -> Tensor {
+        let s = normalizedShape.map(Int64.init)
+        return Tensor(checking: ct_layer_norm(x.handle, s, Int64(s.count), weight?.handle, bias?.handle, eps))
+    }
+
+    public static func groupNorm(_ x: Tensor, groups: Int, weight: Tensor?, bias: Tensor?, eps: Double = 1e-5)
+        -> Tensor {
+        Tensor(checking: ct_group_norm(x.handle, Int64(groups), weight?.handle, bias?.handle, eps))
+    }
+
+    /// Batch normalisation; in training mode uses batch statistics and updates the running ones in place.
+    public static func batchNorm(_ x: Tensor, weight: Tensor?, bias: Tensor?, runningMean: Tensor?,
+                                 runningVar: Tensor?, training: Bool, momentum: Double = 0.1,
+                                 eps: Double = 1e-5) -> Tensor {
+        Tensor(checking: ct_batch_norm(x.handle, weight?.handle, bias?.handle, runningMean?.handle,
+                                       runningVar?.handle, training, momentum, eps))
+    }
+
+    /// Zeroes elements with probability `p` and scales the rest by 1/(1-p) when training.
+    public static func dropout(_ x: Tensor, p: Double, training: Bool, generator: Generator? = nil) -> Tensor {
+        Tensor(checking: ct_dropout(x.handle, p, training, generator?.handle))
+    }
+
+    public static func embedding(_ indices: Tensor, weight: Tensor) -> Tensor {
+        Tensor(checking: ct_embedding(weight.handle, indices.handle))
+    }
+
+    public static func oneHot(_ labels: Tensor, numClasses: Int) -> Tensor {
+        Tensor(checking: ct_one_hot(labels.handle, Int64(numClasses)))
+    }
+
+    /// Constant padding with `F.pad` ordering: (left, right, top, bottom, ...) from the last dim.
+    public static func pad(_ x: Tensor, _ pads: [Int], value: Double = 0) -> Tensor {
+        let p = pads.map(Int64.init)
+        return Tensor(checking: ct_pad(x.handle, p, Int64(p.count), value))
+    }
+
+    // MARK: losses
+
+    public static func binaryCrossEntropyWithLogits(_ logits: Tensor, _ target: Tensor, weight: Tensor? = nil,
+                                                    reduction: Reduction = .mean) -> Tensor {
+        Tensor(checking: ct_bce_with_logits(logits.handle, target.handle, weight?.handle, reduction.rawValue))
+    }
+    public static func binaryCrossEntropy(_ probs: Tensor, _ target: Tensor, weight: Tensor? = nil,
+                                          reduction: Reduction = .mean) -> Tensor {
+        Tensor(checking: ct_bce(probs.handle, target.handle, weight?.handle, reduction.rawValue))
+    }
+    public static func l1Loss(_ x: Tensor, _ target: Tensor, reduction: Reduction = .mean) -> Tensor {
+        Tensor(checking: ct_l1_loss(x.handle, target.handle, reduction.rawValue))
+    }
+    public static func mseLoss(_ x: Tensor, _ target: Tensor, reduction: Reduction = .mean) -> Tensor {
+        Tensor(checking: ct_mse_loss(x.handle, target.handle, reduction.rawValue))
+    }
+    public static func smoothL1Loss(_ x: Tensor, _ target: Tensor, beta: Double = 1, reduction: Reduction = .mean)
+        -> Tensor {
+        Tensor(checking: ct_smooth_l1_loss(x.handle, target.handle, reduction.rawValue, beta))
+    }
+    /// Cross entropy of logits [N, C, ...] against int64 class indices [N, ...].
+    public static func crossEntropy(_ logits: Tensor, _ target: Tensor, weight: Tensor? = nil,
+                                    reduction: Reduction = .mean, ignoreIndex: Int = -100) -> Tensor {
+        Tensor(checking: ct_cross_entropy(logits.handle, target.handle, weight?.handle, reduction.rawValue,
+                                          Int64(ignoreIndex)))
+    }
+}

@@ -1,0 +1,120 @@
+import CTorch
+
+extension Tensor {
+    public static func zeros(_ shape: [Int], dtype: DType = .float32, device: Device = .cpu) -> Tensor {
+        let s = shape.map(Int64.init), d = device.code
+        return Tensor(checking: ct_zeros(s, Int64(s.count), dtype.rawValue, d.0, d.1))
+    }
+
+    public static func ones(_ shape: [Int], dtype: DType = .float32, device: Device = .cpu) -> Tensor {
+        let s = shape.map(Int64.init), d = device.code
+        return Tensor(checking: ct_ones(s, Int64(s.count), dtype.rawValue, d.0, d.1))
+    }
+
+    public static func full(_ shape: [Int], _ value: some TensorScalar, dtype: DType = .float32,
+                            device: Device = .cpu) -> Tensor {
+        let s = shape.map(Int64.init), d = device.code
+        return Tensor(checking: ct_full(s, Int64(s.count), value.ctScalar, dtype.rawValue, d.0, d.1))
+    }
+
+    /// Uninitialised memory (contents are arbitrary).
+    public static func empty(_ shape: [Int], dtype: DType = .float32, device: Device = .cpu) -> Tensor {
+        let s = shape.map(Int64.init), d = device.code
+        return Tensor(checking: ct_empty(s, Int64(s.count), dtype.rawValue, d.0, d.1))
+    }
+
+    /// Values in `[start, end)` by `step` (int64 by default, as `torch.arange` with integers).
+    public static func arange(_ start: Int = 0, _ end: Int, step: Int = 1, dtype: DType = .int64,
+                              device: Device = .cpu) -> Tensor {
+        let d = device.code
+        return Tensor(checking: ct_arange(start.ctScalar, end.ctScalar, step.ctScalar, dtype.rawValue, d.0, d.1))
+    }
+
+    /// Floating `arange` (`torch.arange(0.5, 4.0, 0.5)`).
+    public static func arange(from start: Double, to end: Double, step: Double = 1, dtype: DType = .float32,
+                              device: Device = .cpu) -> Tensor {
+        let d = device.code
+        return Tensor(checking: ct_arange(start.ctScalar, end.ctScalar, step.ctScalar, dtype.rawValue, d.0, d.1))
+    }
+
+    public static func linspace(_ start: Double, _ end: Double, steps: Int, dtype: DType = .float32,
+                                device: Device = .cpu) -> Tensor {
+        let d = device.code
+        return Tensor(checking: ct_linspace(start, end, Int64(steps), dtype.rawValue, d.0, d.1))
+    }
+
+    public static func eye(_ n: Int, dtype: DType = .float32, device: Device = .cpu) -> Tensor {
+        let d = device.code
+        return Tensor(checking: ct_eye(Int64(n), dtype.rawValue, d.0, d.1))
+    }
+
+    /// Standard normal samples.
+    public static func randn(_ shape: [Int], generator: Generator? = nil, dtype: DType = .float32,
+                             device: Device = .cpu) -> Tensor {
+        let s = shape.map(Int64.init), d = device.code
+        return Tensor(checking: ct_randn(s, Int64(s.count), generator?.handle, dtype.rawValue, d.0, d.1))
+    }
+
+    /// Uniform samples in [0, 1).
+    public static func rand(_ shape: [Int], generator: Generator? = nil, dtype: DType = .float32,
+                            device: Device = .cpu) -> Tensor {
+        let s = shape.map(Int64.init), d = device.code
+        return Tensor(checking: ct_rand(s, Int64(s.count), generator?.handle, dtype.rawValue, d.0, d.1))
+    }
+
+    /// Integers uniform in [low, high).
+    public static func randint(_ low: Int, _ high: Int, _ shape: [Int], generator: Generator? = nil,
+                               dtype: DType = .int64, device: Device = .cpu) -> Tensor {
+        let s = shape.map(Int64.init), d = device.code
+        return Tensor(checking: ct_randint(Int64(low), Int64(high), s, Int64(s.count), generator?.handle,
+                                           dtype.rawValue, d.0, d.1))
+    }
+
+    /// A random permutation of 0..<n (int64).
+    public static func randperm(_ n: Int, generator: Generator? = nil, device: Device = .cpu) -> Tensor {
+        let d = device.code
+        return Tensor(checking: ct_randperm(Int64(n), generator?.handle, d.0, d.1))
+    }
+
+    /// Bernoulli draws with probabilities `self`.
+    public func bernoulli(generator: Generator? = nil) -> Tensor {
+        Tensor(checking: ct_bernoulli(handle, generator?.handle))
+    }
+
+    /// Fills in place with uniform samples in [from, to).
+    @discardableResult
+    public func uniform_(_ from: Double, _ to: Double, generator: Generator? = nil) -> Tensor {
+        Tensor(checking: ct_uniform_(handle, from, to, generator?.handle))
+    }
+
+    /// Fills in place with normal samples.
+    @discardableResult
+    public func normal_(mean: Double = 0, std: Double = 1, generator: Generator? = nil) -> Tensor {
+        Tensor(checking: ct_normal_(handle, mean, std, generator?.handle))
+    }
+
+    public func zerosLike() -> Tensor { Tensor(checking: ct_zeros_like(handle)) }
+    public func onesLike() -> Tensor { Tensor(checking: ct_ones_like(handle)) }
+    public func fullLike(_ value: some TensorScalar) -> Tensor { Tensor(checking: ct_full_like(handle, value.ctScalar)) }
+
+    // MARK: conversion
+
+    public func to(_ dtype: DType) -> Tensor {
+        Tensor(checking: ct_to_dtype(handle, dtype.rawValue))
+    }
+
+    /// Moves to a device; throws when the device is not available in this build.
+    public func to(_ device: Device) throws -> Tensor {
+        if case .cuda = device, !Device.cudaAvailable {
+            throw TorchError.deviceUnavailable(
+                "CUDA is not available: this libtorch build has no CUDA support or no GPU is visible")
+        }
+        let d = device.code
+        guard let h = ct_to_device(handle, d.0, d.1) else { throw TorchError.libtorch(Torch.lastErrorMessage()) }
+        return Tensor(owning: h)
+    }
+
+    public func contiguous() -> Tensor { Tensor(checking: ct_contiguous(handle)) }
+    /// A copy with its own storage (keeps autograd history, like `torch.clone`).
+    public func clone() -> Tensor { Tensor(checking: ct_clone(handle)) }
+}

@@ -1,0 +1,30 @@
+import CTorch
+
+extension Tensor {
+    /// `torch.matmul` (broadcasting batched matrix product).
+    public func matmul(_ other: Tensor) -> Tensor { Tensor(checking: ct_matmul(handle, other.handle)) }
+    /// Batched matrix product of [B, n, m] and [B, m, p].
+    public func bmm(_ other: Tensor) -> Tensor { Tensor(checking: ct_bmm(handle, other.handle)) }
+    /// beta * self + alpha * (a @ b), batched.
+    public func baddbmm(_ a: Tensor, _ b: Tensor, beta: Double = 1, alpha: Double = 1) -> Tensor {
+        Tensor(checking: ct_baddbmm(handle, a.handle, b.handle, beta, alpha))
+    }
+    /// Pairwise p-norm distances between rows: [.., P, M] x [.., R, M] -> [.., P, R].
+    public func cdist(_ other: Tensor, p: Double = 2) -> Tensor { Tensor(checking: ct_cdist(handle, other.handle, p)) }
+
+    /// x @ weight.T + bias. x [.., in], weight [out, in], bias [out].
+    public static func linear(_ x: Tensor, weight: Tensor, bias: Tensor?) -> Tensor {
+        Tensor(checking: ct_linear(x.handle, weight.handle, bias?.handle))
+    }
+
+    public static func einsum(_ equation: String, _ tensors: [Tensor]) -> Tensor {
+        let hs: [ct_tensor?] = tensors.map { $0.handle }
+        return withExtendedLifetime(tensors) { Tensor(checking: ct_einsum(equation, hs, Int64(hs.count))) }
+    }
+}
+
+infix operator • : MultiplicationPrecedence
+extension Tensor {
+    /// Matrix product (`a • b` = `a.matmul(b)`).
+    public static func • (a: Tensor, b: Tensor) -> Tensor { a.matmul(b) }
+}

@@ -1,0 +1,78 @@
+import CTorch
+
+@usableFromInline enum ReduceOp: Int32 {
+    case sum = 0, mean, prod, amax, amin, any, all, norm2, logsumexp, nansum
+}
+
+extension Tensor {
+    @usableFromInline func reduce(_ op: ReduceOp, _ dims: [Int], _ keepDim: Bool) -> Tensor {
+        let d = dims.map(Int64.init)
+        return Tensor(checking: ct_reduce(op.rawValue, handle, d, Int64(d.count), keepDim))
+    }
+
+    /// Sum of all elements (0-dim), or over `dims`.
+    public func sum(dims: [Int] = [], keepDim: Bool = false) -> Tensor { reduce(.sum, dims, keepDim) }
+    public func sum(dim: Int, keepDim: Bool = false) -> Tensor { reduce(.sum, [dim], keepDim) }
+    public func mean(dims: [Int] = [], keepDim: Bool = false) -> Tensor { reduce(.mean, dims, keepDim) }
+    public func mean(dim: Int, keepDim: Bool = false) -> Tensor { reduce(.mean, [dim], keepDim) }
+    public func prod(dim: Int? = nil, keepDim: Bool = false) -> Tensor { reduce(.prod, dim.map { [$0] } ?? [], keepDim) }
+    /// Maximum values (no indices); all elements when `dims` is empty.
+    public func amax(dims: [Int] = [], keepDim: Bool = false) -> Tensor { reduce(.amax, dims, keepDim) }
+    public func amin(dims: [Int] = [], keepDim: Bool = false) -> Tensor { reduce(.amin, dims, keepDim) }
+    public func max() -> Tensor { reduce(.amax, [], false) }
+    public func min() -> Tensor { reduce(.amin, [], false) }
+    public func any(dims: [Int] = [], keepDim: Bool = false) -> Tensor { reduce(.any, dims, keepDim) }
+    public func all(dims: [Int] = [], keepDim: Bool = false) -> Tensor { reduce(.all, dims, keepDim) }
+    /// Euclidean norm over all elements or `dims`.
+    public func norm(dims: [Int] = [], keepDim: Bool = false) -> Tensor { reduce(.norm2, dims, keepDim) }
+    public func logsumexp(dims: [Int], keepDim: Bool = false) -> Tensor { reduce(.logsumexp, dims, keepDim) }
+
+    /// Variance with Bessel's correction by default (`correction` 1), like `torch.var`.
+    public func variance(dims: [Int] = [], correction: Int = 1, keepDim: Bool = false) -> Tensor {
+        let d = dims.map(Int64.init)
+        return Tensor(checking: ct_var(handle, d, Int64(d.count), Int64(correction), keepDim))
+    }
+    public func std(dims: [Int] = [], correction: Int = 1, keepDim: Bool = false) -> Tensor {
+        let d = dims.map(Int64.init)
+        return Tensor(checking: ct_std(handle, d, Int64(d.count), Int64(correction), keepDim))
+    }
+
+    /// Maximum along `dim` with its indices.
+    public func max(dim: Int, keepDim: Bool = false) -> (values: Tensor, indices: Tensor) {
+        var v: ct_tensor?, i: ct_tensor?
+        Torch.check(ct_max_dim(handle, Int64(dim), keepDim, &v, &i))
+        return (Tensor(checking: v), Tensor(checking: i))
+    }
+    public func min(dim: Int, keepDim: Bool = false) -> (values: Tensor, indices: Tensor) {
+        var v: ct_tensor?, i: ct_tensor?
+        Torch.check(ct_min_dim(handle, Int64(dim), keepDim, &v, &i))
+        return (Tensor(checking: v), Tensor(checking: i))
+    }
+    /// Index of the maximum (of the flattened tensor when `dim` is nil).
+    public func argmax(dim: Int? = nil, keepDim: Bool = false) -> Tensor {
+        Tensor(checking: ct_argmax(handle, Int64(dim ?? 0), dim != nil, keepDim))
+    }
+    public func argmin(dim: Int? = nil, keepDim: Bool = false) -> Tensor {
+        Tensor(checking: ct_argmin(handle, Int64(dim ?? 0), dim != nil, keepDim))
+    }
+    public func cumsum(dim: Int) -> Tensor { Tensor(checking: ct_cumsum(handle, Int64(dim))) }
+    public func cumprod(dim: Int) -> Tensor { Tensor(checking: ct_cumprod(handle, Int64(dim))) }
+
+    /// The `k` largest (or smallest) values along `dim` and their indices.
+    public func topk(_ k: Int, dim: Int = -1, largest: Bool = true, sorted: Bool = true)
+        -> (values: Tensor, indices: Tensor) {
+        var v: ct_tensor?, i: ct_tensor?
+        Torch.check(ct_topk(handle, Int64(k), Int64(dim), largest, sorted, &v, &i))
+        return (Tensor(checking: v), Tensor(checking: i))
+    }
+
+    public func sort(dim: Int = -1, descending: Bool = false, stable: Bool = false)
+        -> (values: Tensor, indices: Tensor) {
+        var v: ct_tensor?, i: ct_tensor?
+        Torch.check(ct_sort(handle, Int64(dim), descending, stable, &v, &i))
+        return (Tensor(checking: v), Tensor(checking: i))
+    }
+    public func argsort(dim: Int = -1, descending: Bool = false, stable: Bool = false) -> Tensor {
+        Tensor(checking: ct_argsort(handle, Int64(dim), descending, stable))
+    }
+}
