@@ -1,0 +1,16 @@
+import ArgumentParser
+import Torch
+
+/// The `detr` command-line tool.
+@main
+struct Detr: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "detr",
+        abstract: "Run, evaluate and train Salience DETR and Conditional DETR detectors (libtorch inside).",
+        discussion: """
+        Exit codes: 0 success, 1 a file/model/data problem (the message names it), \
+        64 a usage error (bad arguments).
+        """,
+        version: "0.1.0"
+    )
+}

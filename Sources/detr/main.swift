@@ -1,7 +1,0 @@
-import ArgumentParser
-import Torch
-
-struct Detr: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "detr", abstract: "swift-detr")
-}
-Detr.main()
