@@ -13,6 +13,7 @@ let package = Package(
     products: [
         .library(name: "Torch", targets: ["Torch"]),
         .library(name: "NN", targets: ["NN"]),
+        .library(name: "Vision", targets: ["Vision"]),
         .executable(name: "detr", targets: ["detr"]),
     ],
     dependencies: [
@@ -27,15 +28,22 @@ let package = Package(
         ),
         .target(name: "Torch", dependencies: ["CTorch"]),
         .target(name: "NN", dependencies: ["Torch"]),
+        // Library
+        .target(
+            name: "CImage",
+            linkerSettings: [.linkedLibrary("jpeg"), .linkedLibrary("png16")]
+        ),
+        .target(name: "Vision", dependencies: ["Torch", "CImage"]),
         // CLI
         .executableTarget(
             name: "detr",
-            dependencies: ["Torch", "NN", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["Torch", "NN", "Vision", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         // Tests
         .target(name: "TestSupport", dependencies: ["Torch"], path: "Tests/TestSupport"),
         .testTarget(name: "TorchTests", dependencies: ["Torch", "TestSupport"]),
         .testTarget(name: "NNTests", dependencies: ["NN", "TestSupport"]),
+        .testTarget(name: "VisionTests", dependencies: ["Vision", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["Torch", "TestSupport"]),
     ],
     cxxLanguageStandard: useCxx20 ? .cxx20 : .cxx17
