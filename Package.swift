@@ -14,6 +14,7 @@ let package = Package(
         .library(name: "Torch", targets: ["Torch"]),
         .library(name: "NN", targets: ["NN"]),
         .library(name: "Vision", targets: ["Vision"]),
+        .library(name: "Detection", targets: ["Detection"]),
         .executable(name: "detr", targets: ["detr"]),
     ],
     dependencies: [
@@ -34,16 +35,18 @@ let package = Package(
             linkerSettings: [.linkedLibrary("jpeg"), .linkedLibrary("png16")]
         ),
         .target(name: "Vision", dependencies: ["Torch", "CImage"]),
+        .target(name: "Detection", dependencies: ["Torch", "NN", "Vision"]),
         // CLI
         .executableTarget(
             name: "detr",
-            dependencies: ["Torch", "NN", "Vision", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["Torch", "NN", "Vision", "Detection", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         // Tests
         .target(name: "TestSupport", dependencies: ["Torch"], path: "Tests/TestSupport"),
         .testTarget(name: "TorchTests", dependencies: ["Torch", "TestSupport"]),
         .testTarget(name: "NNTests", dependencies: ["NN", "TestSupport"]),
         .testTarget(name: "VisionTests", dependencies: ["Vision", "TestSupport"]),
+        .testTarget(name: "DetectionTests", dependencies: ["Detection", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["Torch", "TestSupport"]),
     ],
     cxxLanguageStandard: useCxx20 ? .cxx20 : .cxx17

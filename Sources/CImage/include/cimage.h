@@ -38,6 +38,11 @@ int32_t ci_encode_jpeg(const uint8_t *rgb, int32_t width, int32_t height, int32_
                        size_t *out_len, char *err, size_t errlen);
 void ci_buffer_free(uint8_t *buf);
 
+/* Resizes interleaved 8-bit pixels (channels per pixel) with Pillow's BILINEAR semantics
+   (antialiased, fixed point). out holds oh*ow*channels bytes. Returns 0 on success. */
+int32_t ci_resize_bilinear(const uint8_t *in, int32_t w, int32_t h, int32_t channels, uint8_t *out, int32_t ow,
+                           int32_t oh);
+
 #ifdef __cplusplus
 }
 #endif

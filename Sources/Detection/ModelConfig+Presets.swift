@@ -1,0 +1,89 @@
+import Foundation
+
+extension ModelConfig {
+    /// Names of the built-in configurations of the official releases.
+    public static let presetNames = [
+        "salience-detr-r50", "salience-detr-r50-5scale",
+        "conditional-detr-r50", "conditional-detr-r50-dc5", "conditional-detr-r101", "conditional-detr-r101-dc5",
+    ]
+
+    /// A built-in configuration by name, nil when unknown.
+    public static func preset(_ name: String) -> ModelConfig? {
+        switch name {
+        case "salience-detr-r50":
+            return ModelConfig(architecture: .salienceDetr)
+        case "salience-detr-r50-5scale":
+            var c = ModelConfig(architecture: .salienceDetr)
+            c.backbone.returnIndices = [0, 1, 2, 3]
+            c.maxNumEmbedding = 500
+            return c
+        case "conditional-detr-r50":
+            return ModelConfig(architecture: .conditionalDetr)
+        case "conditional-detr-r50-dc5":
+            var c = ModelConfig(architecture: .conditionalDetr)
+            c.backbone.dilation = true
+            return c
+        case "conditional-detr-r101":
+            var c = ModelConfig(architecture: .conditionalDetr)
+            c.backbone.layers = [3, 4, 23, 3]
+            return c
+        case "conditional-detr-r101-dc5":
+            var c = ModelConfig(architecture: .conditionalDetr)
+            c.backbone.layers = [3, 4, 23, 3]
+            c.backbone.dilation = true
+            return c
+        default:
+            return nil
+        }
+    }
+
+    /// A preset name or the path of a JSON config file.
+    public static func load(presetOrPath: String) throws -> ModelConfig {
+        if let p = preset(presetOrPath) { return p }
+        let url = URL(fileURLWithPath: presetOrPath)
+        guard FileManager.default.fileExists(atPath: url.path) else {
+            throw ConfigError(source: presetOrPath,
+                              problem: "is neither a preset (\(presetNames.joined(separator: ", "))) nor an existing file")
+        }
+        return try load(contentsOf: url)
+    }
+
+    /// Reads a JSON config file (schema of CONFIG.md); unknown keys are errors naming the key.
+    public static func load(contentsOf url: URL) throws -> ModelConfig {
+        let data: Data
+        do { data = try Data(contentsOf: url) } catch {
+            throw ConfigError(source: url.path, problem: "cannot be read")
+        }
+        do {
+            return try JSONDecoder().decode(ModelConfig.self, from: data)
+        } catch let e as ConfigError {
+            throw ConfigError(source: url.path, problem: e.problem)
+        } catch let DecodingError.dataCorrupted(ctx) {
+            throw ConfigError(source: url.path, problem: "invalid JSON (\(ctx.debugDescription))")
+        } catch let DecodingError.typeMismatch(_, ctx) {
+            throw ConfigError(source: url.path, problem: "\(ctx.codingPath.map(\.stringValue).joined(separator: ".")): \(ctx.debugDescription)")
+        } catch {
+            throw ConfigError(source: url.path, problem: "\(error)")
+        }
+    }
+
+    /// Pretty JSON in the file schema.
+    public func jsonData() throws -> Data {
+        let enc = JSONEncoder()
+        enc.outputFormatting = [.prettyPrinted, .sortedKeys]
+        return try enc.encode(self)
+    }
+}
+
+/// A configuration that cannot be used: names its source (file or preset) and the problem.
+public struct ConfigError: Error, CustomStringConvertible, Equatable {
+    public var source: String
+    public var problem: String
+
+    public init(source: String, problem: String) {
+        self.source = source
+        self.problem = problem
+    }
+
+    public var description: String { source.isEmpty ? problem : "\(source): \(problem)" }
+}
