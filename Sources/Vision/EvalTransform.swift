@@ -1,0 +1,79 @@
+import Foundation
+import Torch
+
+/// The evaluation preprocessing of the official implementations: resize, /255, ImageNet
+/// normalisation. The two codebases resize differently (see ../shared/fixtures/README.md, quirk 8).
+public enum EvalTransform: Sendable {
+    /// DETR / Conditional DETR: PIL bilinear resize with `get_size_with_aspect_ratio`; batches
+    /// are padded to the largest image (no rounding).
+    case conditionalDetr(minSize: Int, maxSize: Int)
+    /// Salience DETR: float32 scale factor with truncation, torchvision antialiased bilinear on
+    /// the float image, rounded back to uint8; batches padded to multiples of 32.
+    case salienceDetr(minSize: Int, maxSize: Int)
+
+    public static let imagenetMean: [Float] = [0.485, 0.456, 0.406]
+    public static let imagenetStd: [Float] = [0.229, 0.224, 0.225]
+
+    /// Padding multiple of batches.
+    public var sizeDivisor: Int {
+        switch self {
+        case .conditionalDetr: 1
+        case .salienceDetr: 32
+        }
+    }
+
+    /// Output (height, width) for an input of (height, width).
+    public func targetSize(height h: Int, width w: Int) -> (height: Int, width: Int) {
+        switch self {
+        case .conditionalDetr(let minSize, let maxSize):
+            return Self.detrSize(height: h, width: w, size: minSize, maxSize: maxSize)
+        case .salienceDetr(let minSize, let maxSize):
+            // torch evaluates `min_size / tensor(n)` as reciprocal(n) * min_size in float32.
+            let r1 = (Float(1) / Float(Swift.min(h, w))) * Float(minSize)
+            let r2 = (Float(1) / Float(Swift.max(h, w))) * Float(maxSize)
+            let r = Swift.min(r1, r2)
+            return (Int(Float(h) * r), Int(Float(w) * r))
+        }
+    }
+
+    /// DETR's `get_size_with_aspect_ratio` with Python semantics (banker's `round`, `int` truncation).
+    static func detrSize(height h: Int, width w: Int, size requested: Int, maxSize: Int) -> (height: Int, width: Int) {
+        var size = requested
+        let minOrig = Double(Swift.min(w, h)), maxOrig = Double(Swift.max(w, h))
+        if maxOrig / minOrig * Double(size) > Double(maxSize) {
+            size = Int((Double(maxSize) * minOrig / maxOrig).rounded(.toNearestOrEven))
+        }
+        if (w <= h && w == size) || (h <= w && h == size) { return (h, w) }
+        if w < h { return (Int(Double(size * h) / Double(w)), size) }
+        return (size, Int(Double(size * w) / Double(h)))
+    }
+
+    /// The resized image, still uint8 (the fixtures' `pre.resized_u8`).
+    public func resize(_ image: Image) -> Image {
+        let (h, w) = targetSize(height: image.height, width: image.width)
+        switch self {
+        case .conditionalDetr:
+            return image.resizedBilinear(width: w, height: h)
+        case .salienceDetr:
+            if h == image.height && w == image.width { return image }
+            let x = image.tensor().to(.float32).unsqueeze(0)
+            let y = Functional.interpolate(x, size: (h, w), mode: .bilinearAntialias, alignCorners: false)
+            let u8 = y.squeeze(dim: 0).round().clamp(min: 0, max: 255).to(.uint8)
+            return try! Image(tensor: u8)  // shape [3, h, w] by construction
+        }
+    }
+
+    /// /255 and ImageNet normalisation of a uint8 image: [3, H, W] float32.
+    public static func normalize(_ image: Image) -> Tensor {
+        let x = image.tensor().to(.float32) / 255
+        let mean = Tensor(imagenetMean, shape: [3, 1, 1]), std = Tensor(imagenetStd, shape: [3, 1, 1])
+        return (x - mean) / std
+    }
+
+    /// Resizes, normalises and pads a batch of images, in order.
+    public func batch(_ images: [Image]) -> ImageBatch {
+        let tensors = images.map { Self.normalize(resize($0)) }
+        return ImageBatch.collate(tensors, originalSizes: images.map { ($0.height, $0.width) },
+                                  sizeDivisor: sizeDivisor)
+    }
+}

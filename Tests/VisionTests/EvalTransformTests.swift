@@ -1,0 +1,46 @@
+import Foundation
+import Testing
+import TestSupport
+import Torch
+import Vision
+
+@Suite struct EvalTransformTests {
+    static func fixture(_ dir: String) throws -> StateDict {
+        try Safetensors.read(contentsOf: TestSupport.sharedFixtures!.appendingPathComponent("\(dir)/tiny_eval.safetensors")).tensors
+    }
+
+    /// Unforced chain: raw uint8 images -> resized uint8 -> padded normalised batch and mask.
+    @Test(arguments: ["conditional_detr", "salience_detr"])
+    func rawImagesToBatchMatchFixture(dir: String) throws {
+        guard TestSupport.fixturesAvailable() else { return }
+        let t = try Self.fixture(dir)
+        let transform: EvalTransform = dir == "salience_detr" ? .salienceDetr(minSize: 128, maxSize: 213)
+                                                              : .conditionalDetr(minSize: 128, maxSize: 213)
+        let images = try (0..<2).map { try Image(tensor: try #require(t["in.image.\($0)"])) }
+        for (i, img) in images.enumerated() {
+            let resized = transform.resize(img)
+            let ref = try #require(t["pre.resized_u8.\(i)"])
+            #expect(TestSupport.maxAbsDiff(resized.tensor(), ref) == 0, "\(dir) resized image \(i)")
+        }
+        let batch = transform.batch(images)
+        TestSupport.expectClose(batch.images, try #require(t["pre.batch"]), atol: 1e-6, rtol: 0, "\(dir) pre.batch")
+        #expect(batch.mask.bools == (try #require(t["pre.mask"])).bools)
+        #expect(batch.imageSizes.flatMap { [$0.height, $0.width] } == (try #require(t["pre.image_sizes"])).ints)
+        #expect(batch.originalSizes.flatMap { [$0.height, $0.width] } == (try #require(t["pre.orig_sizes"])).ints)
+    }
+
+    @Test func resizeRulesFollowTheOfficialQuirks() {
+        // README quirk 8: 100x190 gives 112x213 (Salience) vs 112x212 (Conditional) at 128/213.
+        let s = EvalTransform.salienceDetr(minSize: 128, maxSize: 213).targetSize(height: 100, width: 190)
+        let c = EvalTransform.conditionalDetr(minSize: 128, maxSize: 213).targetSize(height: 100, width: 190)
+        #expect(s.height == 112 && s.width == 213)
+        #expect(c.height == 112 && c.width == 212)
+        // Spec: 375x500 -> 799x1066 for Salience at 800/1333; 160/200 is 0.79999995 in float32.
+        let r = EvalTransform.salienceDetr(minSize: 800, maxSize: 1333).targetSize(height: 375, width: 500)
+        #expect(r.height == 799 && r.width == 1066)
+        let q = EvalTransform.salienceDetr(minSize: 160, maxSize: 1333).targetSize(height: 200, width: 200)
+        #expect(q.height == 159 && q.width == 159)
+        let d = EvalTransform.conditionalDetr(minSize: 800, maxSize: 1333).targetSize(height: 480, width: 640)
+        #expect(d.height == 800 && d.width == 1066)
+    }
+}
