@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "NN", targets: ["NN"]),
         .library(name: "Vision", targets: ["Vision"]),
         .library(name: "Detection", targets: ["Detection"]),
+        .library(name: "COCO", targets: ["COCO"]),
         .executable(name: "detr", targets: ["detr"]),
     ],
     dependencies: [
@@ -36,10 +37,11 @@ let package = Package(
         ),
         .target(name: "Vision", dependencies: ["Torch", "CImage"]),
         .target(name: "Detection", dependencies: ["Torch", "NN", "Vision"]),
+        .target(name: "COCO", dependencies: []),
         // CLI
         .executableTarget(
             name: "detr",
-            dependencies: ["Torch", "NN", "Vision", "Detection", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["Torch", "NN", "Vision", "Detection", "COCO", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         // Tests
         .target(name: "TestSupport", dependencies: ["Torch"], path: "Tests/TestSupport"),
@@ -47,6 +49,7 @@ let package = Package(
         .testTarget(name: "NNTests", dependencies: ["NN", "TestSupport"]),
         .testTarget(name: "VisionTests", dependencies: ["Vision", "TestSupport"]),
         .testTarget(name: "DetectionTests", dependencies: ["Detection", "TestSupport"]),
+        .testTarget(name: "COCOTests", dependencies: ["COCO", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["Torch", "TestSupport"]),
     ],
     cxxLanguageStandard: useCxx20 ? .cxx20 : .cxx17

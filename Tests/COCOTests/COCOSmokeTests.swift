@@ -1,0 +1,4 @@
+import COCO
+import Testing
+
+@Test func cocoModuleLinks() { _ = COCO.self }
