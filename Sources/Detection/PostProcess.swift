@@ -1,0 +1,63 @@
+import Torch
+
+/// One detection in original-image pixels.
+public struct Detection: Sendable, Equatable {
+    /// Class index = logit column (the COCO category id for 91-class models).
+    public var label: Int
+    public var score: Float
+    /// (x0, y0, x1, y1) in pixels of the original image.
+    public var box: [Float]
+
+    public init(label: Int, score: Float, box: [Float]) {
+        self.label = label
+        self.score = score
+        self.box = box
+    }
+}
+
+/// The official PostProcess of both detectors: sigmoid scores, top-k over queries × classes,
+/// boxes converted to xyxy and scaled to the original image size. No threshold, no NMS.
+public struct PostProcess: Sendable {
+    public var numSelect: Int
+
+    public init(numSelect: Int) { self.numSelect = numSelect }
+
+    /// Tensors of the top-k detections.
+    /// - Parameters:
+    ///   - logits: [B, Q, C] class logits.
+    ///   - boxes: [B, Q, 4] cxcywh normalised to the unpadded resized image.
+    ///   - originalSizes: (h, w) per image.
+    /// - Returns: scores [B, K], labels [B, K] int64, boxes [B, K, 4] xyxy pixels; K = min(numSelect, Q*C).
+    public func callAsFunction(logits: Tensor, boxes: Tensor, originalSizes: [(height: Int, width: Int)])
+        -> (scores: Tensor, labels: Tensor, boxes: Tensor) {
+        let (b, q, c) = (logits.size(0), logits.size(1), logits.size(2))
+        let prob = logits.sigmoid().view(b, q * c)
+        let (scores, index) = prob.topk(Swift.min(numSelect, q * c), dim: 1)
+        let query = index.floorDivide(c)
+        let labels = index.remainder(c)
+        let xyxy = BoxOps.cxcywhToXyxy(boxes)
+        let picked = xyxy.gather(dim: 1, index: query.unsqueeze(-1).expand([-1, -1, 4]))
+        let scale = Tensor(originalSizes.flatMap { [Float($0.width), Float($0.height), Float($0.width), Float($0.height)] },
+                           shape: [b, 1, 4])
+        return (scores, labels, picked * scale)
+    }
+
+    /// Per-image detections sorted by score, keeping those scoring at least `threshold`, at most `topK`.
+    public func detections(logits: Tensor, boxes: Tensor, originalSizes: [(height: Int, width: Int)],
+                           threshold: Float = 0, topK: Int? = nil) -> [[Detection]] {
+        let r = self(logits: logits, boxes: boxes, originalSizes: originalSizes)
+        let k = r.scores.size(1)
+        let scores = r.scores.floats, labels = r.labels.ints, bx = r.boxes.floats
+        return (0..<r.scores.size(0)).map { i in
+            var out: [Detection] = []
+            for j in 0..<k {
+                let s = scores[i * k + j]
+                guard s >= threshold else { continue }
+                let o = (i * k + j) * 4
+                out.append(Detection(label: labels[i * k + j], score: s, box: Array(bx[o..<(o + 4)])))
+            }
+            if let topK, out.count > topK { out.removeLast(out.count - topK) }
+            return out
+        }
+    }
+}

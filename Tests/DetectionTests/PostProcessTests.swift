@@ -1,0 +1,60 @@
+import Detection
+import Foundation
+import Testing
+import TestSupport
+import Torch
+
+@Suite struct PostProcessTests {
+    /// PostProcess on the fixture's final outputs reproduces `post.*` (as a multiset: near-tied
+    /// scores may swap ranks, README quirk 12).
+    @Test(arguments: ["conditional_detr", "salience_detr"])
+    func matchesFixture(dir: String) throws {
+        guard TestSupport.fixturesAvailable() else { return }
+        let t = try Safetensors.read(contentsOf: TestSupport.sharedFixtures!.appendingPathComponent("\(dir)/tiny_eval.safetensors")).tensors
+        let sizes = try #require(t["post.target_sizes"]).ints
+        let orig = [(sizes[0], sizes[1]), (sizes[2], sizes[3])].map { (height: $0.0, width: $0.1) }
+        let pp = PostProcess(numSelect: 100)
+        let dets = pp.detections(logits: try #require(t["out.pred_logits"]), boxes: try #require(t["out.pred_boxes"]),
+                                 originalSizes: orig)
+        for i in 0..<2 {
+            let refScores = try #require(t["post.\(i).scores"]).floats
+            let refLabels = try #require(t["post.\(i).labels"]).ints
+            let refBoxes = try #require(t["post.\(i).boxes"]).floats
+            #expect(dets[i].count == refScores.count)
+            var unmatched = Array(0..<refScores.count)
+            for d in dets[i] {
+                let hit = unmatched.firstIndex { j in
+                    refLabels[j] == d.label && abs(refScores[j] - d.score) <= 1e-6
+                        && (0..<4).allSatisfy { abs(refBoxes[4 * j + $0] - d.box[$0]) <= 1e-2 }
+                }
+                guard let hit else {
+                    Issue.record("\(dir) image \(i): detection \(d) not in reference")
+                    continue
+                }
+                unmatched.remove(at: hit)
+            }
+            #expect(unmatched.isEmpty)
+            #expect(zip(dets[i], dets[i].dropFirst()).allSatisfy { $0.score >= $1.score })
+        }
+    }
+
+    @Test func thresholdAndTopK() {
+        let logits = Tensor([0, 2, -2, 1] as [Float], shape: [1, 2, 2])
+        let boxes = Tensor([0.5, 0.5, 0.2, 0.2, 0.25, 0.25, 0.5, 0.5] as [Float], shape: [1, 2, 4])
+        let pp = PostProcess(numSelect: 4)
+        let all = pp.detections(logits: logits, boxes: boxes, originalSizes: [(100, 200)])[0]
+        #expect(all.map(\.label) == [1, 1, 0, 0])
+        #expect(zip(all[0].box, [80, 40, 120, 60] as [Float]).allSatisfy { abs($0 - $1) < 1e-4 })
+        let some = pp.detections(logits: logits, boxes: boxes, originalSizes: [(100, 200)], threshold: 0.6, topK: 1)[0]
+        #expect(some.count == 1 && some[0].score > 0.8)
+    }
+
+    @Test func giouOfIdenticalAndDisjointBoxes() {
+        let a = Tensor([0, 0, 1, 1, 2, 2, 3, 3] as [Float], shape: [2, 4])
+        let g = BoxOps.generalizedIoU(a, a).floats
+        #expect(abs(g[0] - 1) < 1e-6 && abs(g[3] - 1) < 1e-6)
+        #expect(abs(g[1] - (0 - (9 - 2) / 9.0)) < 1e-6)
+        let c = BoxOps.xyxyToCxcywh(BoxOps.cxcywhToXyxy(Tensor([0.5, 0.4, 0.2, 0.1] as [Float], shape: [1, 4])))
+        #expect(TestSupport.maxAbsDiff(c, Tensor([0.5, 0.4, 0.2, 0.1] as [Float], shape: [1, 4])) < 1e-7)
+    }
+}
