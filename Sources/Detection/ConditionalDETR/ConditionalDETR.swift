@@ -1,0 +1,86 @@
+import NN
+import Torch
+import Vision
+
+/// Conditional DETR (ICCV 2021) with a ResNet backbone. Parameter keys equal the official
+/// checkpoints' (`backbone.0.body.*`, `transformer.*`, `class_embed`, `bbox_embed`,
+/// `query_embed`, `input_proj`).
+public struct ConditionalDETR: Module {
+    public let path: ModulePath
+    public let config: ModelConfig
+    let transformer: ConditionalTransformer
+    let classEmbed: Linear
+    let bboxEmbed: MLP
+    let queryEmbed: Embedding
+    let inputProj: Conv2d
+    public let backbone: ResNet
+    let positionEmbedding: PositionEmbeddingSine
+    /// Dropout randomness (libtorch's global generator when nil).
+    public var generator: Generator?
+
+    /// Builds the model with freshly initialised parameters in `p`'s store.
+    public init(_ p: ModulePath, config: ModelConfig) {
+        precondition(config.architecture == .conditionalDetr, "ConditionalDETR needs a conditional_detr config")
+        path = p
+        self.config = config
+        let d = config.hiddenDim
+        // Registration order = the official state dict's order.
+        transformer = ConditionalTransformer(p / "transformer", config: config)
+        classEmbed = Linear(p / "class_embed", inFeatures: d, outFeatures: config.numClasses)
+        bboxEmbed = MLP(p / "bbox_embed", inputDim: d, hiddenDim: d, outputDim: 4, numLayers: 3)
+        queryEmbed = Embedding(p / "query_embed", numEmbeddings: config.numQueries, embeddingDim: d)
+        let c5Channels = 512 * (config.backbone.block == .bottleneck ? 4 : 1)
+        inputProj = Conv2d(p / "input_proj", inChannels: c5Channels, outChannels: d, kernelSize: 1)
+        backbone = ResNet(p / "backbone" / "0" / "body", block: config.backbone.block, layers: config.backbone.layers,
+                          dilateLastStage: config.backbone.dilation)
+        positionEmbedding = PositionEmbeddingSine(numPosFeats: d / 2, temperature: config.positionEmbedding.temperature)
+    }
+
+    /// Intermediate tensors of one forward pass (for parity tests and visualisation).
+    public struct Trace: @unchecked Sendable {
+        /// [B, C5, h, w]
+        public var c5: Tensor
+        /// [B, h, w] bool
+        public var mask: Tensor
+        /// [B, d, h, w]
+        public var pos: Tensor
+        /// [B, d, h, w]
+        public var projected: Tensor
+        /// [HW, B, d]
+        public var memory: Tensor
+        /// [L, B, Q, d]
+        public var hs: Tensor
+        /// [B, Q, 2]
+        public var reference: Tensor
+    }
+
+    /// - Parameter batch: padded images and mask
+    /// - Returns: predictions of the last decoder layer, auxiliary ones of earlier layers
+    public func callAsFunction(_ batch: ImageBatch, training: Bool = false) -> DetectorOutput {
+        forward(images: batch.images, mask: batch.mask, training: training).output
+    }
+
+    public func forward(images: Tensor, mask: Tensor, training: Bool) -> (output: DetectorOutput, trace: Trace) {
+        let c5 = backbone(images, returning: [3])[0]
+        let (h, w) = (c5.size(2), c5.size(3))
+        let featMask = Functional.interpolate(mask.unsqueeze(0).to(.float32), size: (h, w), mode: .nearest)
+            .squeeze(dim: 0).to(.bool)                                   // [B, h, w]
+        let pos = positionEmbedding(mask: featMask)                       // [B, d, h, w]
+        let src = inputProj(c5)
+        let srcSeq = src.flatten(startDim: 2).permute(2, 0, 1)            // [HW, B, d]
+        let posSeq = pos.flatten(startDim: 2).permute(2, 0, 1)
+        let maskSeq = featMask.flatten(startDim: 1)                       // [B, HW]
+        let memory = transformer.encode(srcSeq, pos: posSeq, mask: maskSeq, training: training, generator: generator)
+        let (hs, reference) = transformer.decode(memory: memory, pos: posSeq, mask: maskSeq, queryEmbed: queryEmbed.weight,
+                                                 training: training, generator: generator)
+        let refLogit = reference.inverseSigmoid()                          // [B, Q, 2]
+        let logits = classEmbed(hs)                                       // [L, B, Q, C]
+        let t = bboxEmbed(hs)                                             // [L, B, Q, 4]
+        let shifted = Tensor.cat([t.slice(dim: -1, end: 2) + refLogit, t.slice(dim: -1, start: 2)], dim: -1)
+        let boxes = shifted.sigmoid()
+        let layers = hs.size(0)
+        let preds = (0..<layers).map { Predictions(logits: logits[$0], boxes: boxes[$0]) }
+        let output = DetectorOutput(final: preds[layers - 1], auxiliary: config.auxLoss ? Array(preds.dropLast()) : [])
+        return (output, Trace(c5: c5, mask: featMask, pos: pos, projected: src, memory: memory, hs: hs, reference: reference))
+    }
+}

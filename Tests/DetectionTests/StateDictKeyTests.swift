@@ -1,0 +1,48 @@
+import Detection
+import Foundation
+import NN
+import Testing
+import TestSupport
+import Torch
+
+/// DESIGN.md §1: models built from their config alone register exactly the official keys.
+@Suite struct StateDictKeyTests {
+    /// (key, shape) pairs of a key list in ../shared/specs/keys.
+    static func officialKeys(_ file: String) throws -> [(String, [Int])] {
+        let url = TestSupport.repoRoot.appendingPathComponent("../shared/specs/keys/\(file)").standardized
+        let text = try String(contentsOf: url, encoding: .utf8)
+        return text.split(separator: "\n").filter { !$0.hasPrefix("#") }.map { line in
+            let f = line.split(separator: "\t")
+            let shape = f.count > 1 && !f[1].isEmpty ? f[1].split(separator: ",").map { Int($0)! } : []
+            return (String(f[0]), shape)
+        }
+    }
+
+    /// Builds on the meta-free CPU store; parameters are small enough at R50 to allocate.
+    static func keys(of config: ModelConfig) -> [(String, [Int])] {
+        let model = ConditionalDETR(ParameterStore().root, config: config)
+        return model.stateDict().map { ($0.key, $0.value.shape) }
+    }
+
+    @Test func conditionalDetrR50MatchesOfficialKeyList() throws {
+        guard TestSupport.fixturesAvailable() else { return }
+        let official = try Self.officialKeys("conditional_detr_r50.tsv")
+        let ours = Self.keys(of: ModelConfig.preset("conditional-detr-r50")!)
+        #expect(official.count == 564)
+        #expect(ours.count == official.count)
+        let o = Dictionary(uniqueKeysWithValues: ours)
+        for (k, s) in official {
+            #expect(o[k] == s, "\(k): ours \(o[k].map { "\($0)" } ?? "missing"), official \(s)")
+        }
+        let firstDifference = Array(zip(ours.map(\.0), official.map(\.0))).firstIndex { $0.0 != $0.1 }
+        #expect(firstDifference == nil, "state-dict order differs at \(firstDifference ?? -1)")
+    }
+
+    @Test func conditionalDetrVariantsKeyCounts() {
+        #expect(Self.keys(of: ModelConfig.preset("conditional-detr-r101")!).count == 819)
+        let dc5 = Self.keys(of: ModelConfig.preset("conditional-detr-r50-dc5")!)
+        let r50 = Self.keys(of: ModelConfig.preset("conditional-detr-r50")!)
+        #expect(dc5.map(\.0) == r50.map(\.0))
+        #expect(dc5.map(\.1) == r50.map(\.1))
+    }
+}
