@@ -50,7 +50,7 @@ let package = Package(
         .testTarget(name: "VisionTests", dependencies: ["Vision", "TestSupport"]),
         .testTarget(name: "DetectionTests", dependencies: ["Detection", "TestSupport"]),
         .testTarget(name: "COCOTests", dependencies: ["COCO", "TestSupport"]),
-        .testTarget(name: "CLITests", dependencies: ["Torch", "TestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["Torch", "Vision", "TestSupport"]),
     ],
     cxxLanguageStandard: useCxx20 ? .cxx20 : .cxx17
 )

@@ -11,6 +11,7 @@ struct Detr: ParsableCommand {
         Exit codes: 0 success, 1 a file/model/data problem (the message names it), \
         64 a usage error (bad arguments).
         """,
-        version: "0.1.0"
+        version: "0.1.0",
+        subcommands: [Predict.self]
     )
 }

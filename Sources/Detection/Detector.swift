@@ -1,0 +1,70 @@
+import Foundation
+import NN
+import Torch
+import Vision
+
+/// A detector that turns a padded image batch into predictions.
+public protocol Detector: Module {
+    var config: ModelConfig { get }
+    /// - Returns: final predictions (logits [B, Q, C], boxes [B, Q, 4] cxcywh) and auxiliary ones
+    func callAsFunction(_ batch: ImageBatch, training: Bool) -> DetectorOutput
+}
+
+extension ConditionalDETR: Detector {}
+
+/// Building detectors from configs and loading checkpoints into them.
+public enum DetectorFactory {
+    /// A freshly initialised detector of `config`'s architecture.
+    public static func make(config: ModelConfig, store: ParameterStore = ParameterStore()) throws -> any Detector {
+        try config.validate()
+        switch config.architecture {
+        case .conditionalDetr:
+            return ConditionalDETR(store.root, config: config)
+        case .salienceDetr:
+            return try makeSalience(config: config, store: store)
+        }
+    }
+
+    /// The evaluation preprocessing that matches the official code of `config`'s architecture.
+    public static func evalTransform(for config: ModelConfig) -> EvalTransform {
+        switch config.architecture {
+        case .conditionalDetr: .conditionalDetr(minSize: config.minSize, maxSize: config.maxSize)
+        case .salienceDetr: .salienceDetr(minSize: config.minSize, maxSize: config.maxSize)
+        }
+    }
+
+    /// Loads a checkpoint (.pth — plain state dict or training checkpoint — or .safetensors)
+    /// strictly into `model`; half-precision tensors are upcast to the model's dtype.
+    /// - Throws: `WeightFileError` for unreadable files, `CheckpointMismatch` when the
+    ///   checkpoint does not belong to this model (with a one-line summary).
+    public static func loadWeights(_ url: URL, into model: any Detector) throws {
+        let weights = try WeightFile.load(url)
+        do {
+            try model.load(stateDict: weights.tensors, strict: true, source: url.path)
+        } catch let e as StateDictLoadError {
+            throw CheckpointMismatch(file: url.path, architecture: model.config.architecture, error: e)
+        }
+    }
+}
+
+/// A checkpoint whose tensors do not fit the configured model.
+public struct CheckpointMismatch: Error, CustomStringConvertible {
+    public var file: String
+    public var architecture: Architecture
+    public var error: StateDictLoadError
+
+    /// One line: counts and the first offending keys.
+    public var description: String {
+        var parts: [String] = []
+        if !error.missingKeys.isEmpty {
+            parts.append("\(error.missingKeys.count) missing keys (e.g. \(error.missingKeys.prefix(2).joined(separator: ", ")))")
+        }
+        if !error.unexpectedKeys.isEmpty {
+            parts.append("\(error.unexpectedKeys.count) unexpected keys (e.g. \(error.unexpectedKeys.prefix(2).joined(separator: ", ")))")
+        }
+        if let m = error.shapeMismatches.first {
+            parts.append("\(error.shapeMismatches.count) shape mismatches (e.g. \(m.key): checkpoint \(m.checkpoint), model \(m.model))")
+        }
+        return "\(file): weights do not fit the \(architecture.rawValue) model of this config: " + parts.joined(separator: "; ")
+    }
+}

@@ -1,0 +1,33 @@
+import ArgumentParser
+import Detection
+import Foundation
+import NN
+import Torch
+
+/// Options naming a model: config, weights and device.
+struct ModelOptions: ParsableArguments {
+    @Option(name: .long, help: "A preset (\(ModelConfig.presetNames.joined(separator: ", "))) or a JSON config file.")
+    var config: String
+
+    @Option(name: .long, help: "Weights: an official .pth checkpoint (state dict or training checkpoint) or .safetensors.")
+    var weights: String
+
+    @Option(name: .long, help: "cpu or cuda[:N].")
+    var device: String = "cpu"
+
+    func validate() throws {
+        guard Device(device) != nil else { throw ValidationError("--device must be cpu, cuda or cuda:N, not '\(device)'") }
+    }
+
+    /// The configured detector with its weights loaded (errors name the file and the problem).
+    func loadDetector() throws -> any Detector {
+        let cfg = try ModelConfig.load(presetOrPath: config)
+        let store = try ParameterStore(dtype: .float32, device: Device(device) ?? .cpu)
+        let model = try DetectorFactory.make(config: cfg, store: store)
+        guard FileManager.default.fileExists(atPath: weights) else {
+            throw WeightFileError(file: weights, problem: "no such file")
+        }
+        try DetectorFactory.loadWeights(URL(fileURLWithPath: weights), into: model)
+        return model
+    }
+}

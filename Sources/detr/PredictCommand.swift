@@ -1,0 +1,124 @@
+import ArgumentParser
+import Detection
+import Foundation
+import Torch
+import Vision
+
+/// `detr predict`: run a detector on images and write detections (JSON) and pictures.
+struct Predict: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "predict",
+        abstract: "Detect objects in images.",
+        discussion: """
+        Images are padded and run together in batches of --batch-size, in argument order (directories \
+        are expanded to their .jpg/.jpeg/.png files, sorted), as the official evaluation batches them. \
+        An image that cannot be read is reported and skipped; the exit code is then 1.
+        """)
+
+    @OptionGroup var model: ModelOptions
+
+    @Option(help: "Drop detections scoring below this (0 keeps all).")
+    var threshold: Float = 0.3
+
+    @Option(name: .customLong("top-k"), help: "At most this many detections per image (default: the config's num_select).")
+    var topK: Int?
+
+    @Option(name: .customLong("batch-size"), help: "Images per forward pass.")
+    var batchSize: Int = 1
+
+    @Option(help: "Write the detections JSON here (default: standard output).")
+    var output: String?
+
+    @Option(name: .customLong("save-dir"), help: "Write each image with its detections drawn into this directory.")
+    var saveDir: String?
+
+    @Flag(name: .customLong("no-exif"), help: "Do not apply EXIF orientation to JPEGs.")
+    var noExif = false
+
+    @Flag(name: .shortAndLong, help: "No progress output.")
+    var quiet = false
+
+    @Argument(help: "Image files or directories.")
+    var inputs: [String]
+
+    func validate() throws {
+        guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1") }
+        guard threshold >= 0 && threshold <= 1 else { throw ValidationError("--threshold must be in [0, 1]") }
+        if let topK, topK < 1 { throw ValidationError("--top-k must be at least 1") }
+        guard !inputs.isEmpty else { throw ValidationError("give at least one image or directory") }
+    }
+
+    func run() throws {
+        let files: [String]
+        let detector: any Detector
+        do {
+            files = try ImageInputs.expand(inputs)
+            detector = try model.loadDetector()
+            if let saveDir { try FileManager.default.createDirectory(atPath: saveDir, withIntermediateDirectories: true) }
+        } catch {
+            Terminal.error("\(error)")
+            throw ExitCode(1)
+        }
+        let config = detector.config
+        let transform = DetectorFactory.evalTransform(for: config)
+        let post = PostProcess(numSelect: topK ?? config.numSelect)
+        let names = COCOClassNames.names(numClasses: config.numClasses)
+        let device = Device(model.device) ?? .cpu
+        var results: [PredictionRecord] = []
+        var failures = 0
+        let progress = ProgressBar(total: files.count, label: "predict", enabled: !quiet && Terminal.stderrIsTTY)
+        for start in stride(from: 0, to: files.count, by: batchSize) {
+            let chunk = Array(files[start..<Swift.min(start + batchSize, files.count)])
+            var images: [(file: String, image: Image)] = []
+            for file in chunk {
+                do {
+                    images.append((file, try Image(contentsOf: URL(fileURLWithPath: file), applyExifOrientation: !noExif)))
+                } catch {
+                    failures += 1
+                    Terminal.error("\(error)")
+                }
+            }
+            progress.advance(by: chunk.count - images.count)
+            guard !images.isEmpty else { continue }
+            var batch = transform.batch(images.map(\.image))
+            do {
+                batch.images = try batch.images.to(device)
+                batch.mask = try batch.mask.to(device)
+            } catch {
+                Terminal.error("\(error)")
+                throw ExitCode(1)
+            }
+            let out = withNoGrad { detector(batch, training: false) }
+            let dets = post.detections(logits: out.final.logits, boxes: out.final.boxes,
+                                       originalSizes: batch.originalSizes, threshold: threshold, topK: topK)
+            for (i, item) in images.enumerated() {
+                let record = PredictionRecord(file: item.file, width: item.image.width, height: item.image.height,
+                                              detections: dets[i], names: names)
+                results.append(record)
+                if let saveDir {
+                    do { try record.drawn(on: item.image).write(to: Self.picturePath(for: item.file, in: saveDir)) } catch {
+                        failures += 1
+                        Terminal.error("\(error)")
+                    }
+                }
+                progress.advance(detail: (item.file as NSString).lastPathComponent)
+            }
+        }
+        progress.finish()
+        let json = PredictionRecord.json(results)
+        if let output {
+            do { try AtomicFile.write(Data(json.utf8), to: URL(fileURLWithPath: output)) } catch {
+                Terminal.error("\(error)")
+                throw ExitCode(1)
+            }
+            if !quiet && Terminal.stderrIsTTY { Terminal.note("wrote \(results.count) images' detections to \(output)") }
+        } else {
+            print(json)
+        }
+        if failures > 0 { throw ExitCode(1) }
+    }
+
+    static func picturePath(for file: String, in dir: String) -> URL {
+        URL(fileURLWithPath: dir).appendingPathComponent((file as NSString).lastPathComponent)
+    }
+}

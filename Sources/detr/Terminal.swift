@@ -1,0 +1,57 @@
+import Foundation
+
+/// Writing to the terminal: errors, notes and a progress line that only appears on a TTY.
+enum Terminal {
+    static var stderrIsTTY: Bool { isatty(STDERR_FILENO) == 1 }
+
+    /// `detr: error: message` on stderr.
+    static func error(_ message: String) {
+        FileHandle.standardError.write(Data("detr: error: \(message)\n".utf8))
+    }
+
+    /// A note on stderr (suppressed by --quiet).
+    static func note(_ message: String) {
+        FileHandle.standardError.write(Data("\(message)\n".utf8))
+    }
+}
+
+/// A single-line progress bar on stderr, redrawn in place; silent when stderr is not a terminal.
+final class ProgressBar {
+    let total: Int
+    let label: String
+    let enabled: Bool
+    let start = Date()
+    private var done = 0
+
+    init(total: Int, label: String, enabled: Bool = Terminal.stderrIsTTY) {
+        self.total = total
+        self.label = label
+        self.enabled = enabled && total > 0
+    }
+
+    func advance(by n: Int = 1, detail: String = "") {
+        done += n
+        guard enabled else { return }
+        let fraction = Double(done) / Double(total)
+        let width = 28
+        let filled = Int(fraction * Double(width))
+        let elapsed = Date().timeIntervalSince(start)
+        let rate = elapsed > 0 ? Double(done) / elapsed : 0
+        let eta = rate > 0 ? Double(total - done) / rate : 0
+        let bar = String(repeating: "█", count: filled) + String(repeating: "·", count: width - filled)
+        let text = String(format: "\r%@ %@ %d/%d  %.1f/s  ETA %@  %@", label, bar, done, total, rate,
+                          Self.clock(eta), String(detail.suffix(40)))
+        FileHandle.standardError.write(Data((text + "\u{1B}[K").utf8))
+    }
+
+    func finish() {
+        guard enabled else { return }
+        FileHandle.standardError.write(Data("\n".utf8))
+    }
+
+    static func clock(_ seconds: Double) -> String {
+        let s = Int(seconds.rounded())
+        return s >= 3600 ? String(format: "%d:%02d:%02d", s / 3600, s / 60 % 60, s % 60)
+                         : String(format: "%d:%02d", s / 60, s % 60)
+    }
+}

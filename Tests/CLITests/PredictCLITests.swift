@@ -1,0 +1,104 @@
+import Foundation
+import Testing
+import TestSupport
+import Torch
+import Vision
+
+/// `detr predict` end to end on the fixture images (preprocessing included).
+@Suite(.serialized) struct PredictCLITests {
+    static func tempDir() throws -> URL {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("predict-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        return dir
+    }
+
+    /// Writes the fixture's raw images as PNG files; returns their paths.
+    static func fixtureImages(_ ref: StateDict, in dir: URL) throws -> [String] {
+        try (0..<2).map { i in
+            let url = dir.appendingPathComponent("image\(i).png")
+            try Image(tensor: ref["in.image.\(i)"]!).write(to: url)
+            return url.path
+        }
+    }
+
+    struct Det { var label: Int; var score: Float; var box: [Float] }
+
+    static func parse(_ json: Data) throws -> [[Det]] {
+        let root = try #require(try JSONSerialization.jsonObject(with: json) as? [String: Any])
+        let images = try #require(root["images"] as? [[String: Any]])
+        return images.map { img in
+            (img["detections"] as? [[String: Any]] ?? []).map {
+                Det(label: $0["label"] as! Int, score: Float($0["score"] as! Double),
+                    box: ($0["box"] as! [Double]).map(Float.init))
+            }
+        }
+    }
+
+    @Test(arguments: ["conditional_detr"])
+    func predictMatchesFixture(dir model: String) throws {
+        guard TestSupport.fixturesAvailable() else { return }
+        let fx = TestSupport.sharedFixtures!.appendingPathComponent(model)
+        let ref = try Safetensors.read(contentsOf: fx.appendingPathComponent("tiny_eval.safetensors")).tensors
+        let tmp = try Self.tempDir()
+        defer { try? FileManager.default.removeItem(at: tmp) }
+        let files = try Self.fixtureImages(ref, in: tmp)
+        let out = tmp.appendingPathComponent("out.json")
+        let r = try DetrProcess.run(["predict", "--config", fx.appendingPathComponent("tiny.config.json").path,
+                                     "--weights", fx.appendingPathComponent("tiny.pth").path, "--threshold", "0",
+                                     "--top-k", "100", "--batch-size", "2", "--output", out.path,
+                                     "--save-dir", tmp.appendingPathComponent("pictures").path] + files)
+        #expect(r.status == 0, "stderr: \(r.stderr)")
+        let dets = try Self.parse(try Data(contentsOf: out))
+        #expect(dets.count == 2)
+        for i in 0..<min(2, dets.count) {
+            let labels = ref["post.\(i).labels"]!.ints, scores = ref["post.\(i).scores"]!.floats
+            let boxes = ref["post.\(i).boxes"]!.floats
+            #expect(dets[i].count == 100)
+            var unmatched = Array(0..<labels.count)
+            for d in dets[i] {
+                if let j = unmatched.firstIndex(where: { j in
+                    labels[j] == d.label && abs(scores[j] - d.score) <= 1e-3
+                        && (0..<4).allSatisfy { abs(boxes[4 * j + $0] - d.box[$0]) <= 0.5 }
+                }) { unmatched.remove(at: j) }
+            }
+            #expect(unmatched.isEmpty, "image \(i): \(unmatched.count) reference detections unmatched")
+            let picture = try Image(contentsOf: tmp.appendingPathComponent("pictures/image\(i).png"))
+            let original = try Image(contentsOf: URL(fileURLWithPath: files[i]))
+            #expect(picture.width == original.width && picture.pixels != original.pixels)
+        }
+    }
+
+    @Test func badInputsGiveOneLineErrorsAndOthersStillRun() throws {
+        guard TestSupport.fixturesAvailable() else { return }
+        let fx = TestSupport.sharedFixtures!.appendingPathComponent("conditional_detr")
+        let ref = try Safetensors.read(contentsOf: fx.appendingPathComponent("tiny_eval.safetensors")).tensors
+        let tmp = try Self.tempDir()
+        defer { try? FileManager.default.removeItem(at: tmp) }
+        let good = try Self.fixtureImages(ref, in: tmp)[0]
+        let corrupt = tmp.appendingPathComponent("corrupt.jpg")
+        try Data([0xFF, 0xD8, 0xFF, 0xE0, 1, 2, 3]).write(to: corrupt)
+        let missing = tmp.appendingPathComponent("missing.png").path
+        let cfg = fx.appendingPathComponent("tiny.config.json").path, w = fx.appendingPathComponent("tiny.pth").path
+
+        let r = try DetrProcess.run(["predict", "--config", cfg, "--weights", w, corrupt.path, good, missing])
+        #expect(r.status == 1)
+        let errors = r.stderr.split(separator: "\n")
+        #expect(errors.count == 2)
+        #expect(errors.contains { $0.contains("corrupt.jpg") } && errors.contains { $0.contains("missing.png") })
+        let dets = try Self.parse(Data(r.stdout.utf8))
+        #expect(dets.count == 1)
+
+        // Weights of the other model.
+        let wrong = TestSupport.sharedFixtures!.appendingPathComponent("salience_detr/tiny.pth").path
+        let r2 = try DetrProcess.run(["predict", "--config", cfg, "--weights", wrong, good])
+        #expect(r2.status != 0)
+        #expect(r2.stderr.split(separator: "\n").count == 1 && r2.stderr.contains("do not fit"))
+
+        // A config with an unknown key.
+        let badConfig = tmp.appendingPathComponent("bad.json")
+        try Data(#"{"architecture": "conditional_detr", "hidden_dims": 64}"#.utf8).write(to: badConfig)
+        let r3 = try DetrProcess.run(["predict", "--config", badConfig.path, "--weights", w, good])
+        #expect(r3.status != 0)
+        #expect(r3.stderr.split(separator: "\n").count == 1 && r3.stderr.contains("hidden_dims"))
+    }
+}
