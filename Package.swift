@@ -16,6 +16,7 @@ let package = Package(
         .library(name: "Vision", targets: ["Vision"]),
         .library(name: "Detection", targets: ["Detection"]),
         .library(name: "COCO", targets: ["COCO"]),
+        .library(name: "Training", targets: ["Training"]),
         .executable(name: "detr", targets: ["detr"]),
     ],
     dependencies: [
@@ -38,10 +39,11 @@ let package = Package(
         .target(name: "Vision", dependencies: ["Torch", "CImage"]),
         .target(name: "Detection", dependencies: ["Torch", "NN", "Vision"]),
         .target(name: "COCO", dependencies: []),
+        .target(name: "Training", dependencies: ["Torch", "NN", "Vision", "Detection", "COCO"]),
         // CLI
         .executableTarget(
             name: "detr",
-            dependencies: ["Torch", "NN", "Vision", "Detection", "COCO", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["Torch", "NN", "Vision", "Detection", "COCO", "Training", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         // Tests
         .target(name: "TestSupport", dependencies: ["Torch"], path: "Tests/TestSupport"),
@@ -50,6 +52,7 @@ let package = Package(
         .testTarget(name: "VisionTests", dependencies: ["Vision", "TestSupport"]),
         .testTarget(name: "DetectionTests", dependencies: ["Detection", "TestSupport"]),
         .testTarget(name: "COCOTests", dependencies: ["COCO", "TestSupport"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["Torch", "Vision", "TestSupport"]),
     ],
     cxxLanguageStandard: useCxx20 ? .cxx20 : .cxx17

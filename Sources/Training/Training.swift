@@ -1,0 +1,2 @@
+/// Training: data pipeline, trainer, checkpoints.
+public enum Training {}

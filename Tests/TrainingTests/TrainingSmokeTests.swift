@@ -1,0 +1,4 @@
+import Testing
+import Training
+
+@Test func trainingModuleLinks() { _ = Training.self }
