@@ -8,12 +8,25 @@ public protocol Detector: Module {
     var config: ModelConfig { get }
     /// - Returns: final predictions (logits [B, Q, C], boxes [B, Q, 4] cxcywh) and auxiliary ones
     func callAsFunction(_ batch: ImageBatch, training: Bool) -> DetectorOutput
+    /// Training forward: targets feed denoising queries (Salience DETR); `generator` drives
+    /// dropout and noise.
+    func forward(_ batch: ImageBatch, targets: [DetectionTarget]?, training: Bool, generator: Generator?) -> DetectorOutput
 }
 
-extension ConditionalDETR: Detector {}
+extension ConditionalDETR: Detector {
+    public func forward(_ batch: ImageBatch, targets: [DetectionTarget]?, training: Bool,
+                        generator: Generator?) -> DetectorOutput {
+        var m = self
+        m.generator = generator
+        return m.forward(images: batch.images, mask: batch.mask, training: training).output
+    }
+}
 
 /// Building detectors from configs and loading checkpoints into them.
 public enum DetectorFactory {
+    /// Metadata `format` of swift-detr's own training checkpoints (safetensors).
+    public static let checkpointFormatTag = "swift-detr-checkpoint-1"
+
     /// A freshly initialised detector of `config`'s architecture.
     public static func make(config: ModelConfig, store: ParameterStore = ParameterStore()) throws -> any Detector {
         try config.validate()
@@ -39,8 +52,11 @@ public enum DetectorFactory {
     ///   checkpoint does not belong to this model (with a one-line summary).
     public static func loadWeights(_ url: URL, into model: any Detector) throws {
         let weights = try WeightFile.load(url)
+        // swift-detr training checkpoints keep the model under "model." beside optimizer state.
+        let tensors = weights.metadata["format"] == checkpointFormatTag
+            ? weights.tensors.stripping(prefix: "model.") : weights.tensors
         do {
-            try model.load(stateDict: weights.tensors, strict: true, source: url.path)
+            try model.load(stateDict: tensors, strict: true, source: url.path)
         } catch let e as StateDictLoadError {
             throw CheckpointMismatch(file: url.path, architecture: model.config.architecture, error: e)
         }

@@ -56,9 +56,10 @@ public struct MultiheadAttention: Module {
     ///   - keyPaddingMask: bool [B, S], true = ignore that key
     ///   - attnMask: bool (true = not allowed) or float (added to the logits), [L, S] or [B·heads, L, S]
     ///   - training: applies dropout to the attention weights
+    ///   - generator: dropout randomness for this call (the module's own when nil)
     /// - Returns: output [L, B, E] and the head-averaged attention weights [B, L, S]
     public func callAsFunction(query: Tensor, key: Tensor, value: Tensor, keyPaddingMask: Tensor? = nil,
-                               attnMask: Tensor? = nil, training: Bool = false)
+                               attnMask: Tensor? = nil, training: Bool = false, generator: Generator? = nil)
         -> (output: Tensor, weights: Tensor) {
         let (tgtLen, batch) = (query.size(0), query.size(1))
         let srcLen = key.size(0)

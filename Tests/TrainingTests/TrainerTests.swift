@@ -1,0 +1,95 @@
+import Detection
+import Foundation
+import NN
+import Testing
+import TestSupport
+import Torch
+import Training
+import Vision
+
+@Suite(.serialized) struct TrainerTests {
+    static func tinyConfig() -> ModelConfig {
+        var c = ModelConfig(architecture: .conditionalDetr)
+        c.numClasses = 4
+        c.numQueries = 10
+        c.hiddenDim = 32
+        c.numHeads = 4
+        c.numEncoderLayers = 1
+        c.numDecoderLayers = 2
+        c.dimFeedforward = 64
+        c.dropout = 0.1
+        c.backbone.block = .basic
+        c.backbone.layers = [1, 1, 1, 1]
+        return c
+    }
+
+    static func batches() -> [TrainingBatch] {
+        let g = Generator(seed: 5)
+        return (0..<4).map { _ in
+            let images = Tensor.randn([2, 3, 64, 64], generator: g)
+            let batch = ImageBatch(images: images, mask: Tensor.zeros([2, 64, 64], dtype: .bool),
+                                   imageSizes: [(64, 64), (64, 64)], originalSizes: [(64, 64), (64, 64)])
+            let targets = (0..<2).map { _ in
+                DetectionTarget(labels: Tensor([1, 3]), boxes: Tensor([0.3, 0.3, 0.2, 0.2, 0.6, 0.7, 0.3, 0.4] as [Float], shape: [2, 4]))
+            }
+            return TrainingBatch(batch: batch, targets: targets)
+        }
+    }
+
+    static func makeTrainer(seed: UInt64) throws -> Trainer {
+        let config = tinyConfig()
+        let model = try DetectorFactory.make(config: config, store: ParameterStore(generator: Generator(seed: seed)))
+        var options = TrainingOptions.official(for: config, epochs: 4)
+        options.lr = 1e-3
+        return Trainer(model: model, criterion: ConditionalDETRCriterion(config: config),
+                       optimizer: TrainingRecipe.optimizer(for: model, options: options), schedule: options.schedule,
+                       clipMaxNorm: options.clipMaxNorm, generator: Generator(seed: 11))
+    }
+
+    @Test func resumeContinuesExactly() throws {
+        let data = Self.batches()
+        let a = try Self.makeTrainer(seed: 1)
+        try a.trainEpoch(data.prefix(2), count: 2) { _ in }
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("ckpt-\(UUID().uuidString).safetensors")
+        defer { try? FileManager.default.removeItem(at: url) }
+        try a.checkpoint().write(to: url)
+        var lossesA: [Double] = []
+        try a.trainEpoch(data.suffix(2), count: 2) { lossesA.append($0.loss) }
+
+        let b = try Self.makeTrainer(seed: 99)  // different init, overwritten by the checkpoint
+        try b.restore(TrainingCheckpoint.read(from: url), source: url.path)
+        #expect(b.epoch == 1 && b.step == 2)
+        var lossesB: [Double] = []
+        try b.trainEpoch(data.suffix(2), count: 2) { lossesB.append($0.loss) }
+        #expect(lossesA == lossesB)
+        for ((k, x), (_, y)) in zip(a.model.stateDict(), b.model.stateDict()) {
+            #expect(TestSupport.maxAbsDiff(x, y) == 0, "\(k) differs after resume")
+        }
+    }
+
+    @Test func lossDecreasesOnAFixedBatch() throws {
+        let t = try Self.makeTrainer(seed: 3)
+        let one = Array(Self.batches().prefix(1))
+        var losses: [Double] = []
+        for _ in 0..<15 { try t.trainEpoch(one, count: 1) { losses.append($0.loss) } }
+        #expect(losses.last! < losses.first! * 0.8, "\(losses)")
+    }
+
+    @Test func checkpointLoadsIntoPredictPath() throws {
+        let t = try Self.makeTrainer(seed: 4)
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("ckpt-\(UUID().uuidString).safetensors")
+        defer { try? FileManager.default.removeItem(at: url) }
+        try t.checkpoint().write(to: url)
+        let fresh = try DetectorFactory.make(config: Self.tinyConfig())
+        try DetectorFactory.loadWeights(url, into: fresh)
+        let key = "class_embed.weight"
+        let a = t.model.stateDict()[key]!, b = fresh.stateDict()[key]!
+        #expect(TestSupport.maxAbsDiff(a, b) == 0)
+    }
+
+    @Test func weightsOfOfficialTermNames() {
+        let c = ConditionalDETRCriterion(config: Self.tinyConfig())
+        #expect(c.weight(of: "loss_ce") == 2 && c.weight(of: "loss_bbox_3") == 5 && c.weight(of: "loss_giou_0") == 2)
+        #expect(c.weight(of: "class_error") == nil && c.weight(of: "cardinality_error_1") == nil)
+    }
+}
