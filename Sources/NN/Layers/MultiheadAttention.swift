@@ -70,7 +70,7 @@ public struct MultiheadAttention: Module {
         let (out, weights) = Attention.scaledDotProduct(
             q: Attention.splitHeads(q, heads: numHeads), k: Attention.splitHeads(k, heads: numHeads),
             v: Attention.splitHeads(v, heads: numHeads), mask: mask, dropout: dropout, training: training,
-            generator: generator)
+            generator: generator ?? self.generator)
         let output = outProj(Attention.mergeHeads(out, batch: batch))  // [L, B, E]
         let averaged = weights.view(batch, numHeads, tgtLen, srcLen).sum(dim: 1) / numHeads
         return (output, averaged)
