@@ -64,6 +64,8 @@ ct_tensor ct_batch_norm(ct_tensor x, ct_tensor w, ct_tensor b, ct_tensor rm, ct_
 ct_tensor ct_dropout(ct_tensor x, double p, bool training, ct_generator g) {
   CT_TRY(nullptr, {
     const at::Tensor &t = T(x);
+    if (p < 0 || p > 1)
+      throw std::invalid_argument("dropout probability has to be between 0 and 1, but got " + std::to_string(p));
     if (!training || p == 0) return wrap(t);
     if (p >= 1) return wrap(t * 0);
     // Mask drawn from our generator (so dropout is reproducible), scaled like F.dropout.
@@ -88,7 +90,8 @@ ct_tensor ct_smooth_l1_loss(ct_tensor x, ct_tensor t, int32_t r, double beta) {
   CT_TENSOR(at::smooth_l1_loss(T(x), T(t), r, beta))
 }
 ct_tensor ct_cross_entropy(ct_tensor x, ct_tensor t, ct_tensor w, int32_t r, int64_t ig) {
-  CT_TENSOR(at::nll_loss_nd(at::log_softmax(T(x), 1), T(t), opt(w), r, ig))
+  // Classes are dim 1 of [N, C, ...], or dim 0 of an unbatched [C] input (as F.cross_entropy).
+  CT_TENSOR(at::nll_loss_nd(at::log_softmax(T(x), T(x).dim() == 1 ? 0 : 1), T(t), opt(w), r, ig))
 }
 
 }  // extern "C"

@@ -1,5 +1,6 @@
 // Elementwise arithmetic, comparisons, reductions and sorting.
 #include "internal.h"
+#include <algorithm>
 
 using namespace ctorch;
 
@@ -84,38 +85,63 @@ c10::optional<at::Scalar> opt_scalar(bool has, double v) {
   return at::Scalar(v);
 }
 
-at::Tensor reduce(int32_t op, const at::Tensor &t, const std::vector<int64_t> &dims, bool keepdim) {
-  bool all = dims.empty();
+// Reduces `x` over `dims` one dimension at a time (for ops without a dim-list overload).
+template <typename F>
+at::Tensor reduce_each(const at::Tensor &x, std::vector<int64_t> dims, bool keepdim, F one) {
+  for (auto &d : dims) d = c10::maybe_wrap_dim(d, x.dim());
+  std::sort(dims.rbegin(), dims.rend());  // highest first, so earlier removals do not shift later dims
+  if (std::adjacent_find(dims.begin(), dims.end()) != dims.end())
+    throw std::invalid_argument("reduction: a dimension appears more than once in the dim list");
+  at::Tensor r = x;
+  for (auto d : dims) r = one(r, d, keepdim);
+  return r;
+}
+
+// An empty `dims` reduces every dimension. The dims are spelled out so `keepdim` applies and the
+// meaning does not depend on how a libtorch version treats `dim=[]`. A 0-dim tensor is reduced as
+// a 1-element vector (PyTorch gives a 0-dim result for it, keepdim or not).
+at::Tensor reduce(int32_t op, const at::Tensor &t, std::vector<int64_t> dims, bool keepdim) {
+  const bool all = dims.empty();
+  const at::Tensor x = t.dim() == 0 ? t.reshape({1}) : t;
+  if (t.dim() == 0) keepdim = false;
+  if (all)
+    for (int64_t d = 0; d < x.dim(); d++) dims.push_back(d);
+  const std::vector<int64_t> kept(static_cast<size_t>(x.dim()), 1);
   switch (op) {
-    case CT_SUM: return all && !keepdim ? t.sum() : t.sum(dims, keepdim);
-    case CT_NANSUM: return at::nansum(t, dims, keepdim);
-    case CT_MEAN: return all && !keepdim ? t.mean() : t.mean(dims, keepdim);
+    case CT_SUM: return x.sum(dims, keepdim);
+    case CT_NANSUM: return at::nansum(x, dims, keepdim);
+    case CT_MEAN: return x.mean(dims, keepdim);
     case CT_PROD:
-      if (all) return t.prod();
-      if (dims.size() != 1) throw std::invalid_argument("prod reduces one dimension at a time");
-      return t.prod(dims[0], keepdim);
-    case CT_AMAX: return at::amax(t, dims, keepdim);
-    case CT_AMIN: return at::amin(t, dims, keepdim);
-    case CT_ANY: {
-      if (all) return t.any();
-      at::Tensor r = t;
-      std::vector<int64_t> ds = dims;
-      std::sort(ds.rbegin(), ds.rend());
-      for (auto d : ds) r = r.any(d, keepdim);
-      return r;
-    }
-    case CT_ALL: {
-      if (all) return t.all();
-      at::Tensor r = t;
-      std::vector<int64_t> ds = dims;
-      std::sort(ds.rbegin(), ds.rend());
-      for (auto d : ds) r = r.all(d, keepdim);
-      return r;
-    }
-    case CT_NORM2: return all && !keepdim ? at::norm(t) : at::norm(t, 2, dims, keepdim);
-    case CT_LOGSUMEXP: return at::logsumexp(t, all ? std::vector<int64_t>{} : dims, keepdim);
+      if (all) return keepdim ? x.prod().reshape(kept) : x.prod();
+      return reduce_each(x, dims, keepdim, [](const at::Tensor &r, int64_t d, bool k) { return r.prod(d, k); });
+    case CT_AMAX: return at::amax(x, dims, keepdim);
+    case CT_AMIN: return at::amin(x, dims, keepdim);
+    case CT_ANY:
+      if (all) return keepdim ? x.any().reshape(kept) : x.any();
+      return reduce_each(x, dims, keepdim, [](const at::Tensor &r, int64_t d, bool k) { return r.any(d, k); });
+    case CT_ALL:
+      if (all) return keepdim ? x.all().reshape(kept) : x.all();
+      return reduce_each(x, dims, keepdim, [](const at::Tensor &r, int64_t d, bool k) { return r.all(d, k); });
+    case CT_NORM2: return all && !keepdim ? at::norm(x) : at::norm(x, 2, dims, keepdim);
+    case CT_LOGSUMEXP: return at::logsumexp(x, dims, keepdim);
   }
   throw std::invalid_argument("unknown reduction " + std::to_string(op));
+}
+
+// Variance (or standard deviation) with `correction` (N - correction divisor).
+// at::var's `correction` parameter changed type between 1.13 (optional<int64_t>) and 2.x
+// (optional<Scalar>), and a plain int64_t argument binds to the `bool unbiased` overload in
+// both (so correction 2 acted like 1). Use the unbiased overload and rescale other corrections.
+at::Tensor variance(const at::Tensor &t, const std::vector<int64_t> &dims, int64_t corr, bool keepdim,
+                    bool take_sqrt) {
+  auto d = dims.empty() ? at::OptionalIntArrayRef(c10::nullopt) : at::OptionalIntArrayRef(dims);
+  if (corr == 0 || corr == 1) return take_sqrt ? at::std(t, d, corr == 1, keepdim) : at::var(t, d, corr == 1, keepdim);
+  int64_t count = 1;
+  if (dims.empty()) count = t.numel();
+  else for (auto dim : dims) count *= t.size(dim);
+  double divisor = std::max<double>(static_cast<double>(count - corr), 0.0);  // 0 gives inf/nan as in PyTorch
+  auto v = at::var(t, d, false, keepdim) * (static_cast<double>(count) / divisor);
+  return take_sqrt ? v.sqrt() : v;
 }
 
 int32_t pair(std::tuple<at::Tensor, at::Tensor> r, ct_tensor *a, ct_tensor *b) {
@@ -192,10 +218,10 @@ ct_tensor ct_reduce(int32_t op, ct_tensor t, const int64_t *dims, int64_t n, boo
   CT_TENSOR(reduce(op, T(t), vec(dims, n), keepdim))
 }
 ct_tensor ct_var(ct_tensor t, const int64_t *dims, int64_t n, int64_t corr, bool keepdim) {
-  CT_TENSOR(at::var(T(t), n ? at::OptionalIntArrayRef(vec(dims, n)) : c10::nullopt, corr, keepdim))
+  CT_TENSOR(variance(T(t), vec(dims, n), corr, keepdim, false))
 }
 ct_tensor ct_std(ct_tensor t, const int64_t *dims, int64_t n, int64_t corr, bool keepdim) {
-  CT_TENSOR(at::std(T(t), n ? at::OptionalIntArrayRef(vec(dims, n)) : c10::nullopt, corr, keepdim))
+  CT_TENSOR(variance(T(t), vec(dims, n), corr, keepdim, true))
 }
 int32_t ct_max_dim(ct_tensor t, int64_t d, bool k, ct_tensor *v, ct_tensor *i) {
   CT_TRY(-1, { return pair(at::max(T(t), d, k), v, i); })

@@ -33,9 +33,16 @@ extension Tensor {
     public func detach() -> Tensor { Tensor(checking: ct_detach(handle)) }
 }
 
-/// Gradients of `outputs` with respect to `inputs` (`torch.autograd.grad`).
+/// Gradients of `outputs` with respect to `inputs` (`torch.autograd.grad`), without touching `.grad`.
+/// - Parameters:
+///   - gradOutputs: one gradient per output, shaped like it (needed for non-scalar outputs).
+///   - createGraph: records the backward pass so the result can be differentiated again.
+/// - Returns: one gradient per input, shaped like it; an undefined tensor (`isDefined == false`)
+///   for an input the outputs do not depend on.
 public func gradients(of outputs: [Tensor], withRespectTo inputs: [Tensor], gradOutputs: [Tensor]? = nil,
                       createGraph: Bool = false) -> [Tensor] {
+    precondition(gradOutputs == nil || gradOutputs!.count == outputs.count,
+                 "gradients(of:withRespectTo:gradOutputs:): \(gradOutputs!.count) gradOutputs for \(outputs.count) outputs")
     let o: [ct_tensor?] = outputs.map { $0.handle }
     let i: [ct_tensor?] = inputs.map { $0.handle }
     let g: [ct_tensor?]? = gradOutputs?.map { $0.handle }

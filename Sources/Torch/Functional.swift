@@ -9,6 +9,11 @@ public enum InterpolationMode: Int32, Sendable {
     case bicubic = 3
 }
 
+/// Values `Functional.gridSample` reads outside the input (`padding_mode`).
+public enum GridSamplePadding: Int32, Sendable {
+    case zeros = 0, border = 1, reflection = 2
+}
+
 /// Reduction applied by loss functions.
 public enum Reduction: Int32, Sendable {
     case none = 0, mean = 1, sum = 2
@@ -50,11 +55,11 @@ public enum Functional {
         Tensor(checking: ct_interpolate(x.handle, Int64(size.0), Int64(size.1), mode.rawValue, alignCorners))
     }
 
-    /// Bilinear sampling of x [B, C, H, W] at grid [B, Ho, Wo, 2] (x, y in [-1, 1]),
-    /// zero padding, `align_corners=False` by default.
-    public static func gridSample(_ x: Tensor, grid: Tensor, nearest: Bool = false, alignCorners: Bool = false)
-        -> Tensor {
-        Tensor(checking: ct_grid_sample(x.handle, grid.handle, nearest ? 1 : 0, 0, alignCorners))
+    /// Samples x [B, C, H, W] at grid [B, Ho, Wo, 2] (x, y in [-1, 1]) -> [B, C, Ho, Wo], as
+    /// `F.grid_sample`: bilinear (or nearest), zero padding, `align_corners=False` by default.
+    public static func gridSample(_ x: Tensor, grid: Tensor, nearest: Bool = false,
+                                  padding: GridSamplePadding = .zeros, alignCorners: Bool = false) -> Tensor {
+        Tensor(checking: ct_grid_sample(x.handle, grid.handle, nearest ? 1 : 0, padding.rawValue, alignCorners))
     }
 
     public static func layerNorm(_ x: Tensor, normalizedShape: [Int], weight: Tensor?, bias: Tensor?,
@@ -93,6 +98,11 @@ public enum Functional {
     public static func pad(_ x: Tensor, _ pads: [Int], value: Double = 0) -> Tensor {
         let p = pads.map(Int64.init)
         return Tensor(checking: ct_pad(x.handle, p, Int64(p.count), value))
+    }
+
+    /// Rearranges [B, C*f*f, H, W] into [B, C, H*f, W*f].
+    public static func pixelShuffle(_ x: Tensor, factor: Int) -> Tensor {
+        Tensor(checking: ct_pixel_shuffle(x.handle, Int64(factor)))
     }
 
     // MARK: losses

@@ -82,6 +82,9 @@ extension Tensor {
     @discardableResult public func add_(_ s: some TensorScalar) -> Tensor {
         Tensor(checking: ct_inplace_binary_scalar(BinaryOp.add.rawValue, handle, s.ctScalar))
     }
+    @discardableResult public func sub_(_ s: some TensorScalar) -> Tensor {
+        Tensor(checking: ct_inplace_binary_scalar(BinaryOp.sub.rawValue, handle, s.ctScalar))
+    }
     @discardableResult public func mul_(_ s: some TensorScalar) -> Tensor {
         Tensor(checking: ct_inplace_binary_scalar(BinaryOp.mul.rawValue, handle, s.ctScalar))
     }

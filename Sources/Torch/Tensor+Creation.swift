@@ -30,6 +30,11 @@ extension Tensor {
         return Tensor(checking: ct_arange(start.ctScalar, end.ctScalar, step.ctScalar, dtype.rawValue, d.0, d.1))
     }
 
+    /// Values `0..<end` (`torch.arange(end)`).
+    public static func arange(_ end: Int, dtype: DType = .int64, device: Device = .cpu) -> Tensor {
+        arange(0, end, dtype: dtype, device: device)
+    }
+
     /// Floating `arange` (`torch.arange(0.5, 4.0, 0.5)`).
     public static func arange(from start: Double, to end: Double, step: Double = 1, dtype: DType = .float32,
                               device: Device = .cpu) -> Tensor {

@@ -10,12 +10,19 @@ extension Tensor {
         return Tensor(checking: ct_reduce(op.rawValue, handle, d, Int64(d.count), keepDim))
     }
 
+    // Reductions take `dims` (negative counts from the end); an empty list reduces every
+    // dimension, and `keepDim` then keeps them all as size 1.
+
     /// Sum of all elements (0-dim), or over `dims`.
     public func sum(dims: [Int] = [], keepDim: Bool = false) -> Tensor { reduce(.sum, dims, keepDim) }
     public func sum(dim: Int, keepDim: Bool = false) -> Tensor { reduce(.sum, [dim], keepDim) }
+    /// Sum treating NaN as zero.
+    public func nansum(dims: [Int] = [], keepDim: Bool = false) -> Tensor { reduce(.nansum, dims, keepDim) }
     public func mean(dims: [Int] = [], keepDim: Bool = false) -> Tensor { reduce(.mean, dims, keepDim) }
     public func mean(dim: Int, keepDim: Bool = false) -> Tensor { reduce(.mean, [dim], keepDim) }
+    /// Product over `dim`, or over all elements when nil.
     public func prod(dim: Int? = nil, keepDim: Bool = false) -> Tensor { reduce(.prod, dim.map { [$0] } ?? [], keepDim) }
+    public func prod(dims: [Int], keepDim: Bool = false) -> Tensor { reduce(.prod, dims, keepDim) }
     /// Maximum values (no indices); all elements when `dims` is empty.
     public func amax(dims: [Int] = [], keepDim: Bool = false) -> Tensor { reduce(.amax, dims, keepDim) }
     public func amin(dims: [Int] = [], keepDim: Bool = false) -> Tensor { reduce(.amin, dims, keepDim) }
@@ -25,7 +32,8 @@ extension Tensor {
     public func all(dims: [Int] = [], keepDim: Bool = false) -> Tensor { reduce(.all, dims, keepDim) }
     /// Euclidean norm over all elements or `dims`.
     public func norm(dims: [Int] = [], keepDim: Bool = false) -> Tensor { reduce(.norm2, dims, keepDim) }
-    public func logsumexp(dims: [Int], keepDim: Bool = false) -> Tensor { reduce(.logsumexp, dims, keepDim) }
+    /// log(sum(exp(x))) computed stably, over `dims` (all when empty).
+    public func logsumexp(dims: [Int] = [], keepDim: Bool = false) -> Tensor { reduce(.logsumexp, dims, keepDim) }
 
     /// Variance with Bessel's correction by default (`correction` 1), like `torch.var`.
     public func variance(dims: [Int] = [], correction: Int = 1, keepDim: Bool = false) -> Tensor {

@@ -147,8 +147,10 @@ ct_tensor ct_clamp_(ct_tensor a, bool has_min, double min, bool has_max, double 
 
 /* ---- reductions ------------------------------------------------------- */
 enum { CT_SUM = 0, CT_MEAN, CT_PROD, CT_AMAX, CT_AMIN, CT_ANY, CT_ALL, CT_NORM2, CT_LOGSUMEXP, CT_NANSUM };
-/* dims == NULL / ndims == 0 reduces everything. */
+/* dims == NULL / ndims == 0 reduces everything (keepdim then keeps every dim as size 1);
+   negative dims count from the end. */
 ct_tensor ct_reduce(int32_t op, ct_tensor t, const int64_t *dims, int64_t ndims, bool keepdim);
+/* divisor N - correction (0: population, 1: Bessel), as torch.var(correction=) */
 ct_tensor ct_var(ct_tensor t, const int64_t *dims, int64_t ndims, int64_t correction, bool keepdim);
 ct_tensor ct_std(ct_tensor t, const int64_t *dims, int64_t ndims, int64_t correction, bool keepdim);
 /* max/min along dim: values and indices */
@@ -259,6 +261,15 @@ int32_t ct_autograd_grad(const ct_tensor *outputs, int64_t n_out, const ct_tenso
 ct_tensor ct_detach(ct_tensor t);
 bool ct_set_grad_enabled(bool enabled);             /* returns previous */
 bool ct_is_grad_enabled(void);
+
+/* ---- multi-scale deformable attention ---- */
+/* Fused CPU kernel (float32/float64) with its own backward (grads for value, locations and
+   weights; differentiable once). value [B, S, H, D], spatial_shapes [L, 2] int64 (H_l, W_l),
+   level_start_index [L] int64, sampling_locations [B, Q, H, L, P, 2] (x, y in [0, 1]),
+   attention_weights [B, Q, H, L, P] -> [B, Q, H*D]. Same result as grid_sample (bilinear,
+   zero padding, align_corners=False) on 2*loc-1. Non-CPU tensors are an error. */
+ct_tensor ct_ms_deform_attn(ct_tensor value, ct_tensor spatial_shapes, ct_tensor level_start_index,
+                            ct_tensor sampling_locations, ct_tensor attention_weights);
 
 #ifdef __cplusplus
 }
