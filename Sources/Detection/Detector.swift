@@ -11,6 +11,8 @@ public protocol Detector: Module {
     /// Training forward: targets feed denoising queries (Salience DETR); `generator` drives
     /// dropout and noise.
     func forward(_ batch: ImageBatch, targets: [DetectionTarget]?, training: Bool, generator: Generator?) -> DetectorOutput
+    /// Inference with per-stage timing (backbone, neck, encoder, decoder).
+    func forward(_ batch: ImageBatch, timer: StageTimer) -> DetectorOutput
 }
 
 extension ConditionalDETR: Detector {
@@ -19,6 +21,10 @@ extension ConditionalDETR: Detector {
         var m = self
         m.generator = generator
         return m.forward(images: batch.images, mask: batch.mask, training: training).output
+    }
+
+    public func forward(_ batch: ImageBatch, timer: StageTimer) -> DetectorOutput {
+        forward(images: batch.images, mask: batch.mask, training: false, timer: timer).output
     }
 }
 

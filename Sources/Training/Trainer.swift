@@ -4,17 +4,6 @@ import NN
 import Torch
 import Vision
 
-/// One training batch: padded images and their targets.
-public struct TrainingBatch: @unchecked Sendable {
-    public var batch: ImageBatch
-    public var targets: [DetectionTarget]
-
-    public init(batch: ImageBatch, targets: [DetectionTarget]) {
-        self.batch = batch
-        self.targets = targets
-    }
-}
-
 /// What one optimizer step produced (for progress lines and the JSON-lines log).
 public struct StepReport: Sendable {
     public var epoch: Int
@@ -78,7 +67,7 @@ public final class Trainer {
         where S.Element == TrainingBatch {
         for (i, item) in batches.enumerated() {
             let start = Date()
-            let output = model.forward(item.batch, targets: item.targets, training: true, generator: generator)
+            let output = model.forward(item.images, targets: item.targets, training: true, generator: generator)
             let terms = try criterion.losses(output, targets: item.targets)
             var values: [(String, Double)] = []
             for (name, t) in terms {
@@ -99,7 +88,7 @@ public final class Trainer {
             step += 1
             report(StepReport(epoch: epoch, iteration: i, iterations: count, step: step,
                               lr: optimizer.groups.last?.lr ?? 0, loss: loss, terms: values,
-                              images: item.batch.count, seconds: Date().timeIntervalSince(start)))
+                              images: item.images.count, seconds: Date().timeIntervalSince(start)))
         }
         epoch += 1
     }

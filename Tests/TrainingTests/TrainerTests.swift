@@ -25,14 +25,14 @@ import Vision
 
     static func batches() -> [TrainingBatch] {
         let g = Generator(seed: 5)
-        return (0..<4).map { _ in
+        return (0..<4).map { n in
             let images = Tensor.randn([2, 3, 64, 64], generator: g)
             let batch = ImageBatch(images: images, mask: Tensor.zeros([2, 64, 64], dtype: .bool),
                                    imageSizes: [(64, 64), (64, 64)], originalSizes: [(64, 64), (64, 64)])
             let targets = (0..<2).map { _ in
                 DetectionTarget(labels: Tensor([1, 3]), boxes: Tensor([0.3, 0.3, 0.2, 0.2, 0.6, 0.7, 0.3, 0.4] as [Float], shape: [2, 4]))
             }
-            return TrainingBatch(batch: batch, targets: targets)
+            return TrainingBatch(index: n, images: batch, targets: targets, imageIds: [2 * n, 2 * n + 1])
         }
     }
 

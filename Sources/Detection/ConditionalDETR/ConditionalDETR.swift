@@ -60,19 +60,24 @@ public struct ConditionalDETR: Module {
         forward(images: batch.images, mask: batch.mask, training: training).output
     }
 
-    public func forward(images: Tensor, mask: Tensor, training: Bool) -> (output: DetectorOutput, trace: Trace) {
-        let c5 = backbone(images, returning: [3])[0]
+    public func forward(images: Tensor, mask: Tensor, training: Bool, timer: StageTimer? = nil)
+        -> (output: DetectorOutput, trace: Trace) {
+        let c5 = timer.measure("backbone") { backbone(images, returning: [3])[0] }
         let (h, w) = (c5.size(2), c5.size(3))
         let featMask = Functional.interpolate(mask.unsqueeze(0).to(.float32), size: (h, w), mode: .nearest)
             .squeeze(dim: 0).to(.bool)                                   // [B, h, w]
         let pos = positionEmbedding(mask: featMask)                       // [B, d, h, w]
-        let src = inputProj(c5)
+        let src = timer.measure("neck") { inputProj(c5) }
         let srcSeq = src.flatten(startDim: 2).permute(2, 0, 1)            // [HW, B, d]
         let posSeq = pos.flatten(startDim: 2).permute(2, 0, 1)
         let maskSeq = featMask.flatten(startDim: 1)                       // [B, HW]
-        let memory = transformer.encode(srcSeq, pos: posSeq, mask: maskSeq, training: training, generator: generator)
-        let (hs, reference) = transformer.decode(memory: memory, pos: posSeq, mask: maskSeq, queryEmbed: queryEmbed.weight,
-                                                 training: training, generator: generator)
+        let memory = timer.measure("encoder") {
+            transformer.encode(srcSeq, pos: posSeq, mask: maskSeq, training: training, generator: generator)
+        }
+        let (hs, reference) = timer.measure("decoder") {
+            transformer.decode(memory: memory, pos: posSeq, mask: maskSeq, queryEmbed: queryEmbed.weight,
+                               training: training, generator: generator)
+        }
         let refLogit = reference.inverseSigmoid()                          // [B, Q, 2]
         let logits = classEmbed(hs)                                       // [L, B, Q, C]
         let t = bboxEmbed(hs)                                             // [L, B, Q, 4]

@@ -1,0 +1,129 @@
+import ArgumentParser
+import Detection
+import Foundation
+import NN
+import Torch
+import Vision
+
+/// `detr benchmark`: inference latency and throughput of a detector on synthetic input.
+struct Benchmark: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "benchmark",
+        abstract: "Measure inference latency, throughput and memory of a detector.",
+        discussion: "Random weights are used unless --weights is given; the input is a random normalised batch.")
+
+    @Option(help: "A preset or a JSON config file.")
+    var config: String
+
+    @Option(help: "Optional weights (.pth or .safetensors).")
+    var weights: String?
+
+    @Option(help: "Input size HxW (padded batch size).")
+    var size: String = "800x1333"
+
+    @Option(name: .customLong("batch-size"), help: "Images per forward pass.")
+    var batchSize: Int = 1
+
+    @Option(help: "Timed iterations.")
+    var iterations: Int = 10
+
+    @Option(help: "Untimed warm-up iterations.")
+    var warmup: Int = 2
+
+    @Flag(help: "Time each stage (backbone, neck, encoder, decoder, post-process).")
+    var breakdown = false
+
+    @Option(help: "Intra-op threads (default: all cores).")
+    var threads: Int?
+
+    @Option(help: "cpu or cuda[:N].")
+    var device: String = "cpu"
+
+    @Flag(help: "Print the results as JSON.")
+    var json = false
+
+    var parsedSize: (Int, Int)? {
+        let p = size.lowercased().split(separator: "x").compactMap { Int($0) }
+        return p.count == 2 && p[0] > 0 && p[1] > 0 ? (p[0], p[1]) : nil
+    }
+
+    func validate() throws {
+        guard parsedSize != nil else { throw ValidationError("--size must look like 800x1333") }
+        guard batchSize >= 1, iterations >= 1, warmup >= 0 else {
+            throw ValidationError("--batch-size and --iterations must be at least 1, --warmup at least 0")
+        }
+        guard Device(device) != nil else { throw ValidationError("--device must be cpu, cuda or cuda:N") }
+    }
+
+    func run() throws {
+        if let threads { Torch.numThreads = threads }
+        let (h, w) = parsedSize!
+        let model: any Detector
+        let dev = Device(device) ?? .cpu
+        do {
+            let cfg = try ModelConfig.load(presetOrPath: config)
+            model = try DetectorFactory.make(config: cfg, store: ParameterStore(dtype: .float32, device: dev,
+                                                                                generator: Generator(seed: 0)))
+            if let weights { try DetectorFactory.loadWeights(URL(fileURLWithPath: weights), into: model) }
+        } catch {
+            Terminal.error("\(error)")
+            throw ExitCode(1)
+        }
+        let images = try Tensor.randn([batchSize, 3, h, w], generator: Generator(seed: 1)).to(dev)
+        let mask = try Tensor.zeros([batchSize, h, w], dtype: .bool).to(dev)
+        let sizes = Array(repeating: (height: h, width: w), count: batchSize)
+        let batch = ImageBatch(images: images, mask: mask, imageSizes: sizes, originalSizes: sizes)
+        let post = PostProcess(numSelect: model.config.numSelect)
+        let timer = StageTimer()
+        var latencies: [Double] = []
+        for i in 0..<(warmup + iterations) {
+            if i == warmup { timer.reset() }
+            let start = DispatchTime.now().uptimeNanoseconds
+            withNoGrad {
+                let out = breakdown ? model.forward(batch, timer: timer) : model(batch, training: false)
+                timer.measure("post-process") {
+                    _ = post(logits: out.final.logits, boxes: out.final.boxes, originalSizes: sizes).scores.floats
+                }
+            }
+            if i >= warmup { latencies.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6) }
+        }
+        report(model: model, latencies: latencies, timer: timer)
+    }
+
+    func report(model: any Detector, latencies: [Double], timer: StageTimer) {
+        let sorted = latencies.sorted()
+        func pct(_ p: Double) -> Double { sorted[Swift.min(sorted.count - 1, Int((p * Double(sorted.count - 1)).rounded()))] }
+        let mean = latencies.reduce(0, +) / Double(latencies.count)
+        let ips = Double(batchSize) / (mean / 1000)
+        let params = model.parameterCount
+        let peak = Self.peakResidentMiB()
+        let stages = timer.order.map { ($0, timer.totals[$0]! * 1000 / Double(iterations)) }
+        if json {
+            var obj: [String: Any] = ["config": config, "size": size, "batch_size": batchSize, "iterations": iterations,
+                                      "threads": Torch.numThreads, "mean_ms": mean, "p50_ms": pct(0.5), "p90_ms": pct(0.9),
+                                      "images_per_s": ips, "parameters": params, "peak_rss_mib": peak]
+            if breakdown { obj["stages_ms"] = Dictionary(uniqueKeysWithValues: stages) }
+            let data = try! JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys])
+            print(String(decoding: data, as: UTF8.self))
+            return
+        }
+        print("model        \(config) (\(model.config.architecture.rawValue)), \(String(format: "%.2f", Double(params) / 1e6))M parameters")
+        print("input        \(batchSize) x 3 x \(size), \(Torch.numThreads) threads, \(iterations) iterations after \(warmup) warm-up")
+        print(String(format: "latency      mean %.1f ms   p50 %.1f ms   p90 %.1f ms", mean, pct(0.5), pct(0.9)))
+        print(String(format: "throughput   %.2f images/s", ips))
+        print(String(format: "peak memory  %.0f MiB resident", peak))
+        if breakdown {
+            for (name, ms) in stages {
+                print("  " + name.padding(toLength: 13, withPad: " ", startingAt: 0) + String(format: "%8.1f ms", ms))
+            }
+        }
+    }
+
+    /// VmHWM of this process (Linux), in MiB.
+    static func peakResidentMiB() -> Double {
+        guard let text = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+              let line = text.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+              let kb = Double(line.split(separator: " ").dropFirst().first ?? "") else { return 0 }
+        return kb / 1024
+    }
+}
