@@ -1,0 +1,113 @@
+import Foundation
+import Vision
+
+/// Writing a synthetic dataset in COCO layout:
+///
+///     DIR/train/000001.png ...        DIR/annotations/train.json
+///     DIR/val/000001.png ...          DIR/annotations/val.json
+///
+/// Pictures `0..<train` form the training split and the rest the validation split (about
+/// `validationFraction` of them, at least one); image and annotation ids start at 1 in each
+/// file. Boxes are rounded to 1/100 px (never outside the image).
+extension SyntheticShapes {
+    /// What was written.
+    public struct Summary: Sendable, Equatable {
+        public var trainImages: Int
+        public var valImages: Int
+        public var trainObjects: Int
+        public var valObjects: Int
+        public var trainAnnotations: URL
+        public var valAnnotations: URL
+    }
+
+    /// Number of validation pictures among `count`: round(count · fraction), at least 1, and
+    /// leaving at least one training picture.
+    public static func validationCount(of count: Int, fraction: Double = 0.2) -> Int {
+        min(max(1, Int((Double(count) * fraction).rounded())), count - 1)
+    }
+
+    /// Generates `count` pictures (at least 2) and writes both splits under `directory`
+    /// (created if needed; existing files of the same names are replaced).
+    /// - Parameter progress: called after each picture with the number written so far.
+    /// - Throws: `ImageError` or a file-system error naming the path that could not be written.
+    public func write(to directory: URL, images count: Int, validationFraction: Double = 0.2,
+                      progress: ((Int) -> Void)? = nil) throws -> Summary {
+        precondition(count >= 2, "SyntheticShapes.write: need at least 2 images (one per split)")
+        let valCount = Self.validationCount(of: count, fraction: validationFraction)
+        let trainCount = count - valCount
+        let fm = FileManager.default
+        let annotations = directory.appendingPathComponent("annotations")
+        for dir in [directory.appendingPathComponent("train"), directory.appendingPathComponent("val"), annotations] {
+            try fm.createDirectory(at: dir, withIntermediateDirectories: true)
+        }
+        var written = 0
+        func split(_ name: String, _ range: Range<Int>) throws -> (objects: Int, url: URL) {
+            var file = COCOFile(categories: Shape.allCases.map { .init(id: $0.rawValue, name: $0.name, supercategory: "shape") })
+            for (k, index) in range.enumerated() {
+                let picture = self.picture(index: index)
+                let imageId = k + 1
+                let fileName = String(format: "%06d.png", imageId)
+                try picture.image.write(to: directory.appendingPathComponent(name).appendingPathComponent(fileName))
+                file.images.append(.init(id: imageId, file_name: fileName, width: picture.image.width,
+                                         height: picture.image.height))
+                for o in picture.objects {
+                    file.annotations.append(.init(
+                        id: file.annotations.count + 1, image_id: imageId, category_id: o.shape.rawValue,
+                        bbox: Self.roundedBox(o, width: picture.image.width, height: picture.image.height),
+                        area: (o.area * 100).rounded() / 100, iscrowd: 0))
+                }
+                written += 1
+                progress?(written)
+            }
+            let url = annotations.appendingPathComponent("\(name).json")
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            try encoder.encode(file).write(to: url, options: .atomic)
+            return (file.annotations.count, url)
+        }
+        let train = try split("train", 0..<trainCount)
+        let val = try split("val", trainCount..<count)
+        return Summary(trainImages: trainCount, valImages: valCount, trainObjects: train.objects,
+                       valObjects: val.objects, trainAnnotations: train.url, valAnnotations: val.url)
+    }
+
+    /// `[x, y, w, h]` rounded to 1/100 px, kept inside the image.
+    static func roundedBox(_ o: Object, width: Int, height: Int) -> [Double] {
+        func r(_ v: Double) -> Double { (v * 100).rounded() / 100 }
+        let x0 = max(0, r(o.x)), y0 = max(0, r(o.y))
+        let x1 = min(Double(width), r(o.x + o.width)), y1 = min(Double(height), r(o.y + o.height))
+        return [x0, y0, r(x1 - x0), r(y1 - y0)]
+    }
+}
+
+/// The JSON shape of a COCO annotation file (field names as in the format).
+private struct COCOFile: Encodable {
+    struct ImageEntry: Encodable {
+        var id: Int
+        var file_name: String
+        var width: Int
+        var height: Int
+    }
+
+    struct AnnotationEntry: Encodable {
+        var id: Int
+        var image_id: Int
+        var category_id: Int
+        var bbox: [Double]
+        var area: Double
+        var iscrowd: Int
+    }
+
+    struct CategoryEntry: Encodable {
+        var id: Int
+        var name: String
+        var supercategory: String
+    }
+
+    var info = ["description": "swift-detr synthetic shapes"]
+    var images: [ImageEntry] = []
+    var annotations: [AnnotationEntry] = []
+    var categories: [CategoryEntry]
+
+    init(categories: [CategoryEntry]) { self.categories = categories }
+}

@@ -1,0 +1,35 @@
+/// A problem with training data that a user can cause and fix: an image that cannot be
+/// decoded, an image entry without a file name, a class count too small for the category ids.
+/// Problems inside the annotation JSON itself are `COCOError`s (they name the file and entry).
+///
+/// `description` is one line that names the file, e.g.
+/// `data/train/000017.png: cannot decode image 17 (not a PNG or JPEG file)`.
+public struct TrainingDataError: Error, CustomStringConvertible, Equatable, Sendable {
+    /// What went wrong, for callers that branch on it (e.g. the loader's skip policy).
+    public enum Kind: String, Sendable, Equatable {
+        /// An image file is missing, unreadable or corrupt.
+        case unreadableImage
+        /// An `images` entry has no `file_name`.
+        case missingFileName
+        /// `num_classes` does not exceed the largest category id (or a category id is negative).
+        case invalidClassCount
+        /// The dataset has no usable image (after skipping those without annotations).
+        case empty
+        /// A loader or sampler argument is out of range (batch size, workers, ...).
+        case invalidArgument
+    }
+
+    public let kind: Kind
+    /// The file concerned (image or annotation file), if any.
+    public let file: String?
+    /// The message without the file prefix.
+    public let message: String
+
+    public init(_ kind: Kind, file: String?, _ message: String) {
+        self.kind = kind
+        self.file = file
+        self.message = message
+    }
+
+    public var description: String { file.map { "\($0): \(message)" } ?? message }
+}

@@ -1,4 +1,0 @@
-import Testing
-import Training
-
-@Test func trainingModuleLinks() { _ = Training.self }
