@@ -1,0 +1,59 @@
+import COCO
+import Detection
+import Foundation
+import Torch
+import Vision
+
+/// Detections of a detector over a COCO-format dataset, evaluated like pycocotools.
+public struct DatasetEvaluation: Sendable {
+    public var evaluation: COCOEvaluation
+    public var summary: COCOSummary
+    public var detections: [COCODetection]
+    /// Images that could not be read (skipped, named in the messages).
+    public var skipped: [String]
+}
+
+/// Runs a detector over every image of an annotation file and evaluates it with `COCOEvaluator`.
+public enum DatasetEvaluator {
+    /// - Parameters:
+    ///   - batchSize: images per forward pass, in annotation-file order (padding as the official evaluation pads).
+    ///   - progress: called after each batch with (images done, total).
+    public static func run(model: any Detector, imagesDirectory: URL, annotations: URL, batchSize: Int,
+                           device: Device = .cpu, workers: Int = 2,
+                           progress: ((Int, Int) -> Void)? = nil) throws -> DatasetEvaluation {
+        let coco = try COCODataset(contentsOf: annotations)
+        let data = try COCODetectionDataset(imagesDirectory: imagesDirectory, coco: coco,
+                                            annotationName: annotations.lastPathComponent,
+                                            skipImagesWithoutAnnotations: false)
+        let config = model.config
+        let transform = DetectorFactory.evalTransform(for: config)
+        let loader = try DataLoader(source: data, transform: .eval(transform), batchSize: batchSize, shuffle: false,
+                                    sizeDivisor: transform.sizeDivisor, workers: workers,
+                                    unreadableImages: .skip, aspectRatioBoundaries: [])
+        let post = PostProcess(numSelect: config.numSelect)
+        let known = Set(coco.categoryIds)
+        var detections: [COCODetection] = []
+        var done = 0
+        let batches = loader.epoch(0)
+        while let b = try batches.next() {
+            var batch = b.images
+            batch.images = try batch.images.to(device)
+            batch.mask = try batch.mask.to(device)
+            let out = withNoGrad { model(batch, training: false) }
+            let dets = post.detections(logits: out.final.logits, boxes: out.final.boxes,
+                                       originalSizes: batch.originalSizes)
+            for (imageId, list) in zip(b.imageIds, dets) {
+                for d in list where known.contains(d.label) {
+                    let box = COCOBox(x: Double(d.box[0]), y: Double(d.box[1]),
+                                      width: Double(d.box[2] - d.box[0]), height: Double(d.box[3] - d.box[1]))
+                    detections.append(COCODetection(imageId: imageId, categoryId: d.label, box: box, score: Double(d.score)))
+                }
+            }
+            done += b.imageIds.count
+            progress?(done, data.count)
+        }
+        let evaluation = try COCOEvaluator.evaluate(dataset: coco, detections: detections)
+        return DatasetEvaluation(evaluation: evaluation, summary: try COCOSummary(evaluation), detections: detections,
+                                 skipped: batches.skippedImages.map { "\($0)" })
+    }
+}
