@@ -215,6 +215,10 @@ extension ModelConfig: Codable {
                 throw fail("transformer_neck type '\(transformerNeck.type)' is not supported (only repvgg_plux)")
             }
             guard hiddenDim % transformerNeck.groups == 0 else { throw fail("embed_dim must be divisible by transformer_neck.groups") }
+            guard (2...4).contains(numFeatureLevels) else {
+                throw fail("'num_feature_levels' must be 2...4 (the salience update has one alpha per upper level)")
+            }
+            guard hiddenDim % 32 == 0 else { throw fail("'embed_dim' must be a multiple of 32 (GroupNorm(32) in the neck)") }
         }
     }
 }

@@ -1,8 +1,7 @@
 import NN
 
 extension DetectorFactory {
-    /// Salience DETR is built once its module lands; until then a clear error.
     static func makeSalience(config: ModelConfig, store: ParameterStore) throws -> any Detector {
-        throw ConfigError(source: "", problem: "the salience_detr architecture is not available in this build yet")
+        SalienceDETR(store.root, config: config)
     }
 }

@@ -48,8 +48,9 @@ extension Module {
     }
 
     /// Parameters (trainable or frozen) with keys relative to this module, in PyTorch's order.
+    /// A tied tensor (alias) is listed once, under its primary key.
     public func namedParameters() -> [(key: String, tensor: Tensor)] {
-        storeEntries.filter { $0.kind == .parameter }.map { (relativeKey($0), $0.tensor) }
+        storeEntries.filter { $0.kind == .parameter && $0.aliasOf == nil }.map { (relativeKey($0), $0.tensor) }
     }
 
     /// The parameter tensors, in PyTorch's order.
@@ -57,7 +58,7 @@ extension Module {
 
     /// Buffers (persistent or not) with keys relative to this module.
     public func namedBuffers() -> [(key: String, tensor: Tensor)] {
-        storeEntries.filter { $0.kind != .parameter }.map { (relativeKey($0), $0.tensor) }
+        storeEntries.filter { $0.kind != .parameter && $0.aliasOf == nil }.map { (relativeKey($0), $0.tensor) }
     }
 
     /// Parameters that currently require gradients (not frozen).

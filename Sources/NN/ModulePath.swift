@@ -76,6 +76,19 @@ public struct ModulePath: CustomStringConvertible {
                persistent: persistent)
     }
 
+    /// Exposes every tensor registered under `module` again under this path (keys
+    /// `<this path>.<relative key>`), sharing the tensors: for a submodule the official model
+    /// assigns to two attributes, e.g. `transformer.encoder.enhance_mcsp = encoder_class_head`.
+    /// See `ParameterStore.registerAlias` for how aliases save, load and count.
+    public func alias(of module: ModulePath) {
+        precondition(module.store === store, "ModulePath.alias: \(module) lives in another store")
+        let sources = store.entries(under: module.components).filter { $0.aliasOf == nil }
+        precondition(!sources.isEmpty, "ModulePath.alias: nothing is registered under \(module)")
+        for e in sources {
+            store.registerAlias(components + e.components.dropFirst(module.components.count), of: e.key)
+        }
+    }
+
     /// Declares that checkpoints may carry `name` in this module although the module does not
     /// use it (e.g. `num_batches_tracked` of a `FrozenBatchNorm2d`): it is dropped on load
     /// instead of being reported as unexpected.

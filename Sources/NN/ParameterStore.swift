@@ -30,6 +30,9 @@ public final class ParameterStore {
         public let kind: Kind
         /// Whether `load(stateDict:)` reports the key as missing when a checkpoint lacks it.
         public let requiredOnLoad: Bool
+        /// For an alias (see `ModulePath.alias(of:)`), the key of the entry whose tensor it shares;
+        /// nil for an ordinary registration.
+        public var aliasOf: String? = nil
     }
 
     /// Floating dtype of parameters and floating buffers created through paths.
@@ -105,6 +108,25 @@ public final class ParameterStore {
                              requiredOnLoad: requiredOnLoad))
         ordered = nil
         return t
+    }
+
+    /// Registers `components` as a second key of the tensor registered under `key` — a tied
+    /// tensor, like a PyTorch module reachable under two attribute paths. The alias shares the
+    /// tensor object and has its own place in state-dict order, so `stateDict()` lists both keys
+    /// (as PyTorch does) and loading either key writes the one tensor (when a checkpoint has both,
+    /// the later key in state-dict order wins, as in PyTorch). `namedParameters()` and
+    /// `namedBuffers()` list the tensor once, under its primary key (PyTorch's deduplication).
+    /// An alias is not required on load: a checkpoint that has only the primary key loads.
+    func registerAlias(_ components: [String], of key: String) {
+        guard let i = indexOfKey[key] else { preconditionFailure("ParameterStore: alias of unknown key '\(key)'") }
+        let target = created[i]
+        precondition(target.aliasOf == nil, "ParameterStore: '\(key)' is itself an alias")
+        let aliasKey = components.joined(separator: ".")
+        precondition(indexOfKey[aliasKey] == nil, "ParameterStore: '\(aliasKey)' is registered twice")
+        indexOfKey[aliasKey] = created.count
+        created.append(Entry(key: aliasKey, components: components, tensor: target.tensor, kind: target.kind,
+                             requiredOnLoad: false, aliasOf: key))
+        ordered = nil
     }
 
     func ignoreOnLoad(_ components: [String]) {

@@ -12,7 +12,7 @@ import Torch
         let url = TestSupport.repoRoot.appendingPathComponent("../shared/specs/keys/\(file)").standardized
         let text = try String(contentsOf: url, encoding: .utf8)
         return text.split(separator: "\n").filter { !$0.hasPrefix("#") }.map { line in
-            let f = line.split(separator: "\t")
+            let f = line.split(separator: "\t", omittingEmptySubsequences: false)
             let shape = f.count > 1 && !f[1].isEmpty ? f[1].split(separator: ",").map { Int($0)! } : []
             return (String(f[0]), shape)
         }

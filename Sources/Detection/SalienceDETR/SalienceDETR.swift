@@ -1,0 +1,101 @@
+import NN
+import Torch
+import Vision
+
+/// Salience DETR (ICLR 2024) with a ResNet backbone, for inference. Parameter keys equal the
+/// official checkpoints' (`backbone.*`, `neck.convs.*`, `position_embedding.dim_t{x,y}`,
+/// `transformer.*`, `denoising_generator.label_encoder.weight`); a checkpoint's `_classes_`
+/// buffer (encoded class names) is accepted and ignored.
+///
+/// Small inputs, which crash the official code, run: encoder self-attention uses
+/// min(topk_sa, foreground tokens) tokens, and the decoder gets min(num_queries, tokens) queries,
+/// topped up with NMS-suppressed proposals when too few survive NMS
+/// (see `SalienceTransformer.selectQueries`).
+public struct SalienceDETR: Module {
+    public let path: ModulePath
+    public let config: ModelConfig
+    public let backbone: ResNet
+    let neck: ChannelMapper
+    let positionEmbedding: PositionEmbeddingSineModule
+    let transformer: SalienceTransformer
+    /// Label embedding of the denoising query generator (training only; kept for checkpoint compatibility).
+    let labelEncoder: Embedding
+    /// Dropout randomness (libtorch's global generator when nil).
+    public var generator: Generator?
+
+    /// Builds the model with freshly initialised parameters in `p`'s store.
+    public init(_ p: ModulePath, config: ModelConfig) {
+        precondition(config.architecture == .salienceDetr, "SalienceDETR needs a salience_detr config")
+        precondition(config.backbone.type == "resnet", "SalienceDETR: only ResNet backbones are implemented")
+        let returned = config.backbone.returnIndices
+        precondition(!returned.isEmpty && returned == returned.sorted() && returned.allSatisfy { (0...3).contains($0) },
+                     "SalienceDETR: return_indices must be increasing stage indices 0...3, got \(returned)")
+        path = p
+        self.config = config
+        let d = config.hiddenDim
+        let resnet = ResNet(p / "backbone", block: config.backbone.block, layers: config.backbone.layers,
+                            stages: returned.max()! + 1)
+        backbone = resnet
+        neck = ChannelMapper(p / "neck", inChannels: returned.map { resnet.stageChannels[$0] }, outChannels: d,
+                             numOuts: config.numFeatureLevels)
+        positionEmbedding = PositionEmbeddingSineModule(p / "position_embedding", numPosFeats: d / 2,
+                                                        temperature: config.positionEmbedding.temperature,
+                                                        offset: config.positionEmbedding.offset)
+        transformer = SalienceTransformer(p / "transformer", config: config)
+        labelEncoder = Embedding(p / "denoising_generator" / "label_encoder", numEmbeddings: config.numClasses,
+                                 embeddingDim: d)
+        p.ignoreOnLoad("_classes_")
+        // freeze_indices: the stem and the listed stages get no gradient.
+        let frozen = config.backbone.freezeIndices
+        if !frozen.isEmpty {
+            let prefixes = ["conv1.", "bn1."] + frozen.map { "layer\($0 + 1)." }
+            resnet.freeze { key in prefixes.contains { key.hasPrefix($0) } }
+        }
+    }
+
+    /// Intermediate tensors of one forward pass (for parity tests and visualisation).
+    public struct Trace: @unchecked Sendable {
+        /// Backbone stages given to the neck, [B, C_i, h_i, w_i].
+        public var backbone: [Tensor]
+        /// Neck outputs (transformer input levels), [B, C, h_l, w_l].
+        public var neck: [Tensor]
+        /// Per-level padding masks [B, h_l, w_l] (true = padding).
+        public var masks: [Tensor]
+        /// Sine position embeddings [B, C, h_l, w_l] (without level embeddings).
+        public var positions: [Tensor]
+        /// Everything the transformer computed.
+        public var transformer: SalienceTransformer.Output
+    }
+
+    /// - Parameter batch: padded images and mask
+    /// - Returns: the last decoder layer's predictions, the earlier layers' as auxiliary ones,
+    ///   and the two-stage encoder predictions
+    public func callAsFunction(_ batch: ImageBatch, training: Bool = false) -> DetectorOutput {
+        forward(images: batch.images, mask: batch.mask, training: training).output
+    }
+
+    /// - Parameters:
+    ///   - images: [B, 3, H, W] normalised, zero-padded
+    ///   - mask: [B, H, W] bool, true = padding
+    ///   - training: dropout and BatchNorm2d batch statistics (denoising and losses come later)
+    ///   - timer: per-stage wall time ("backbone", "neck", "encoder", "decoder")
+    public func forward(images: Tensor, mask: Tensor, training: Bool, timer: StageTimer? = nil)
+        -> (output: DetectorOutput, trace: Trace) {
+        let features = timer.measure("backbone") { backbone(images, returning: config.backbone.returnIndices) }
+        let (levels, masks, positions) = timer.measure("neck") {
+            let levels = neck(features)
+            let masks = levels.map { level in
+                Functional.interpolate(mask.unsqueeze(0).to(.float32), size: (level.size(2), level.size(3)),
+                                       mode: .nearest).squeeze(dim: 0).to(.bool)
+            }
+            return (levels, masks, masks.map { positionEmbedding(mask: $0) })
+        }
+        let t = transformer(features: levels, masks: masks, positions: positions, training: training,
+                            generator: generator, timer: timer)
+        let layers = t.decoderLogits.size(0)
+        let predictions = (0..<layers).map { Predictions(logits: t.decoderLogits[$0], boxes: t.decoderBoxes[$0]) }
+        let output = DetectorOutput(final: predictions[layers - 1], auxiliary: Array(predictions.dropLast()),
+                                    encoder: Predictions(logits: t.queries.logits, boxes: t.queries.boxes))
+        return (output, Trace(backbone: features, neck: levels, masks: masks, positions: positions, transformer: t))
+    }
+}

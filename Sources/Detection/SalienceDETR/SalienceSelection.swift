@@ -1,0 +1,47 @@
+import Torch
+
+/// What the salience stage decides before the encoder: per-level salience logits, token budgets
+/// and the foreground tokens each encoder layer refines.
+///
+/// Budgets (official semantics): focus_nums[b][l] = int(valid_tokens[b][l] · level_filter_ratio[l])
+/// computed in float32; each level keeps k_l = max_b focus_nums[b][l] tokens for EVERY image (a
+/// smaller image therefore also selects padded tokens, which all tie at the masked minimum
+/// score); the per-level picks are merged and sorted by score (descending; equal scores keep
+/// level order — libtorch's stable sort, where the official order is implementation-defined);
+/// encoder layer j uses the first int(Σ_l k_l · layer_filter_ratio[j]) of them, and only the
+/// first focus_token_nums[b] = Σ_l focus_nums[b][l] of those are written back to image b's
+/// memory. Because of that write-back rule, the order among tied padded tokens never changes the
+/// outputs (fixtures README quirk 7).
+public struct SalienceSelection: @unchecked Sendable {
+    /// Salience logits per level, [B, 1, h_l, w_l] (padding not masked).
+    public var scores: [Tensor]
+    /// Mask-predictor input per level after the top-down update, [B, h_l·w_l, C].
+    public var predictorInputs: [Tensor]
+    /// Non-padded tokens per image and level ([B][L]).
+    public var validTokenNums: [[Int]]
+    /// Tokens kept per level, k_l ([L]).
+    public var levelTokenNums: [Int]
+    /// Tokens written back per image ([B]).
+    public var focusTokenNums: [Int]
+    /// Tokens processed by each encoder layer ([layers]).
+    public var layerIndexCounts: [Int]
+    /// Token indices per encoder layer, [B, layerIndexCounts[j]] int64, by decreasing salience.
+    public var foregroundInds: [Tensor]
+    /// Flattened salience logits with padding set to their minimum, [B, N].
+    public var foregroundScore: Tensor
+}
+
+/// The two-stage query selection: encoder proposals ranked by their best class logit, thinned by
+/// per-level NMS.
+public struct QuerySelection: @unchecked Sendable {
+    /// Best class logit of the top-k tokens before NMS, [B, K], K = min(4·numQueries, N).
+    public var topkScoresPreNMS: Tensor
+    /// Their token indices, [B, K] int64.
+    public var topkIndexPreNMS: Tensor
+    /// Selected token indices, [B, Q] int64, Q = min(numQueries, K).
+    public var topkIndex: Tensor
+    /// Encoder class logits of the selected tokens, [B, Q, numClasses].
+    public var logits: Tensor
+    /// Encoder boxes of the selected tokens, [B, Q, 4] cxcywh (sigmoid).
+    public var boxes: Tensor
+}

@@ -1,0 +1,84 @@
+import Detection
+import Foundation
+import NN
+import Testing
+import TestSupport
+import Torch
+
+/// Shared helpers of the Salience DETR tests.
+enum SalienceFixture {
+    static var directory: URL { TestSupport.sharedFixtures!.appendingPathComponent("salience_detr") }
+
+    static func config() throws -> ModelConfig {
+        try ModelConfig.load(contentsOf: directory.appendingPathComponent("tiny.config.json"))
+    }
+
+    /// The tiny model with the fixture weights and the eval reference tensors (nil without fixtures).
+    static func load() throws -> (SalienceDETR, StateDict)? {
+        guard TestSupport.fixturesAvailable() else { return nil }
+        let model = SalienceDETR(ParameterStore().root, config: try config())
+        try model.load(stateDict: WeightFile.load(directory.appendingPathComponent("tiny.pth")).tensors)
+        let ref = try Safetensors.read(contentsOf: directory.appendingPathComponent("tiny_eval.safetensors")).tensors
+        return (model, ref)
+    }
+
+    /// Prints observed errors when SALIENCE_REPORT is set (for the parity report).
+    static var reporting: Bool { ProcessInfo.processInfo.environment["SALIENCE_REPORT"] != nil }
+
+    /// Checks max|a-b| <= 1e-4 · max(1, max|ref|) (fixtures README §D); +inf must sit at the same
+    /// places in both. Returns the normalised error.
+    @discardableResult
+    static func close(_ a: Tensor, _ ref: Tensor?, _ what: String, sourceLocation: SourceLocation = #_sourceLocation) -> Double {
+        guard let ref else {
+            Issue.record("fixture lacks \(what)", sourceLocation: sourceLocation)
+            return .infinity
+        }
+        guard a.shape == ref.shape else {
+            Issue.record("\(what): shape \(a.shape) != reference \(ref.shape)", sourceLocation: sourceLocation)
+            return .infinity
+        }
+        let a64 = a.to(.float64), r64 = ref.to(.float64)
+        let aInf = a64.isInf(), rInf = r64.isInf()
+        if a64.count > 0 && !(aInf .== rInf).all().bools[0] {
+            Issue.record("\(what): infinities differ", sourceLocation: sourceLocation)
+        }
+        let af = a64.maskedFill(aInf, 0.0), rf = r64.maskedFill(rInf, 0.0)
+        let scale = Swift.max(1, ref.count == 0 ? 0 : rf.abs().max().item())
+        let diff = TestSupport.maxAbsDiff(af, rf)
+        if diff > 1e-4 * scale {
+            Issue.record("\(what): max|a-b| = \(diff) exceeds 1e-4 * \(scale)", sourceLocation: sourceLocation)
+        }
+        if reporting { print("salience parity \(what): max|a-b| = \(diff), normalised \(diff / scale)") }
+        return diff / scale
+    }
+
+    /// Compares detections with `post.<i>.*` as a multiset (label equal, score within 1e-6, box
+    /// within 1e-2 px; README quirk 12).
+    static func expectDetectionsMatch(_ dets: [[Detection]], _ t: StateDict, _ what: String,
+                                      sourceLocation: SourceLocation = #_sourceLocation) throws {
+        for i in 0..<dets.count {
+            let refScores = try #require(t["post.\(i).scores"]).floats
+            let refLabels = try #require(t["post.\(i).labels"]).ints
+            let refBoxes = try #require(t["post.\(i).boxes"]).floats
+            #expect(dets[i].count == refScores.count, "\(what) image \(i): count", sourceLocation: sourceLocation)
+            var unmatched = Array(0..<refScores.count)
+            var worstScore: Float = 0, worstBox: Float = 0
+            for d in dets[i] {
+                let hit = unmatched.firstIndex { j in
+                    refLabels[j] == d.label && abs(refScores[j] - d.score) <= 1e-6
+                        && (0..<4).allSatisfy { abs(refBoxes[4 * j + $0] - d.box[$0]) <= 1e-2 }
+                }
+                guard let hit else {
+                    Issue.record("\(what) image \(i): detection \(d) not in reference", sourceLocation: sourceLocation)
+                    continue
+                }
+                let j = unmatched.remove(at: hit)
+                worstScore = Swift.max(worstScore, abs(refScores[j] - d.score))
+                worstBox = Swift.max(worstBox, (0..<4).map { abs(refBoxes[4 * j + $0] - d.box[$0]) }.max()!)
+            }
+            #expect(unmatched.isEmpty, "\(what) image \(i): \(unmatched.count) reference detections unmatched",
+                    sourceLocation: sourceLocation)
+            if reporting { print("salience parity \(what) image \(i): max |Δscore| = \(worstScore), max |Δbox| = \(worstBox) px") }
+        }
+    }
+}
