@@ -1,0 +1,40 @@
+import Detection
+import Foundation
+import NN
+import Testing
+import TestSupport
+import Torch
+import Vision
+
+/// The library example of README.md, compiled here; a test checks the README shows exactly it.
+func readmeExample() throws {
+    // README-EXAMPLE-BEGIN
+    let config = ModelConfig.preset("conditional-detr-r50")!
+    let model = try DetectorFactory.make(config: config)
+    try DetectorFactory.loadWeights(URL(fileURLWithPath: "ConditionalDETR_r50_epoch50.pth"), into: model)
+    let image = try Image(contentsOf: URL(fileURLWithPath: "cat.jpg"), applyExifOrientation: true)
+    let batch = DetectorFactory.evalTransform(for: config).batch([image])
+    let output = withNoGrad { model(batch, training: false) }
+    let detections = PostProcess(numSelect: config.numSelect)
+        .detections(logits: output.final.logits, boxes: output.final.boxes,
+                    originalSizes: batch.originalSizes, threshold: 0.5)[0]
+    for d in detections { print(COCOClassNames.names[d.label], d.score, d.box) }
+    // README-EXAMPLE-END
+}
+
+@Test func readmeShowsTheCompiledExample() throws {
+    let source = try String(contentsOf: URL(fileURLWithPath: #filePath), encoding: .utf8)
+    let begin = try #require(source.range(of: "    // README-EXAMPLE-BEGIN\n"))
+    let end = try #require(source.range(of: "    // README-EXAMPLE-END"))
+    let body = source[begin.upperBound..<end.lowerBound].split(separator: "\n", omittingEmptySubsequences: false)
+        .map { $0.hasPrefix("    ") ? String($0.dropFirst(4)) : String($0) }.joined(separator: "\n")
+    let readme = try String(contentsOf: TestSupport.repoRoot.appendingPathComponent("README.md"), encoding: .utf8)
+    #expect(readme.contains(body), "README.md's library example differs from Tests/DetectionTests/ReadmeExampleTests.swift")
+    // Running it without the weights file must fail cleanly (an error naming the file), not crash.
+    do {
+        try readmeExample()
+        Issue.record("example ran without weights")
+    } catch {
+        #expect("\(error)".contains("ConditionalDETR_r50_epoch50.pth"))
+    }
+}
