@@ -1,0 +1,163 @@
+import ArgumentParser
+import COCO
+import Foundation
+
+/// `detr evaluate`: COCO bbox metrics of a results file, identical to pycocotools' COCOeval.
+struct Evaluate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "evaluate",
+        abstract: "Compute COCO bbox AP/AR of a results file against an annotation file (pycocotools-identical).",
+        discussion: """
+        Prints the 12-line COCOeval summary (same format and numbers as pycocotools' summarize()), \
+        or with --json one object {"AP","AP50","AP75","APs","APm","APl","AR1","AR10","AR100","ARs","ARm","ARl"} \
+        (the AR keys follow --max-dets). --per-category adds AP, AP50, AP75 and AR per category \
+        (area all, largest maxDets; -1 for a category without ground truth). \
+        Notes about tolerated input (e.g. results for categories the annotations do not define, \
+        which pycocotools ignores) go to stderr.
+        """)
+
+    @Option(name: .long, help: "COCO annotation file (instances_*.json).")
+    var annotations: String
+
+    @Option(name: .long, help: "COCO results file: [{\"image_id\", \"category_id\", \"bbox\": [x,y,w,h], \"score\"}].")
+    var results: String?
+
+    @Flag(name: .long, help: "Print the metrics as one JSON object.")
+    var json = false
+
+    @Flag(name: .customLong("per-category"), help: "Also report AP/AR per category.")
+    var perCategory = false
+
+    @Option(name: .customLong("use-cats"), help: "false (or 0): ignore category labels (pycocotools useCats = 0).",
+            transform: Evaluate.parseBool)
+    var useCats = true
+
+    @Option(name: .customLong("max-dets"), help: "Comma-separated detections-per-image limits (at least 3 values).")
+    var maxDets = "1,10,100"
+
+    @Option(name: .customLong("iou-thresholds"), help: "Comma-separated IoU thresholds (default .50:.05:.95, as numpy.linspace).")
+    var iouThresholds: String?
+
+    @Option(name: .customLong("image-ids"), help: "Comma-separated image ids to evaluate (default: all).")
+    var imageIds: String?
+
+    @Flag(name: .shortAndLong, help: "Do not print notes about tolerated input.")
+    var quiet = false
+
+    @Flag(name: .long, help: "Print the seconds spent loading and evaluating on stderr.")
+    var timing = false
+
+    // Seam for evaluating a detector directly (run it on --images, then evaluate).
+    @Option(name: .long, help: "Not available yet: a model config to run before evaluating.")
+    var config: String?
+
+    @Option(name: .long, help: "Not available yet: weights for --config.")
+    var weights: String?
+
+    @Option(name: .long, help: "Not available yet: the image directory for --config.")
+    var images: String?
+
+    func validate() throws {
+        if config != nil || weights != nil || images != nil {
+            throw ValidationError("""
+                running a detector inside 'evaluate' (--config/--weights/--images) is not available yet; \
+                write a COCO results file and pass it with --results
+                """)
+        }
+        guard results != nil else { throw ValidationError("--results is required") }
+        _ = try parameters()
+    }
+
+    /// The evaluation parameters from the options (usage errors as `ValidationError`).
+    func parameters() throws -> COCOEvalParameters {
+        var parameters = COCOEvalParameters(useCategories: useCats)
+        parameters.maxDetections = try Self.list(maxDets, option: "--max-dets") { Int($0) }
+        guard parameters.maxDetections.count >= 3, parameters.maxDetections.allSatisfy({ $0 > 0 }) else {
+            throw ValidationError("--max-dets needs at least 3 positive integers (the summary reads the first three), got '\(maxDets)'")
+        }
+        if let iouThresholds {
+            parameters.iouThresholds = try Self.list(iouThresholds, option: "--iou-thresholds") { Double($0) }
+            guard parameters.iouThresholds.allSatisfy({ $0 >= 0 && $0 <= 1 }) else {
+                throw ValidationError("--iou-thresholds must lie in [0, 1], got '\(iouThresholds)'")
+            }
+        }
+        if let imageIds { parameters.imageIds = try Self.list(imageIds, option: "--image-ids") { Int($0) } }
+        return parameters
+    }
+
+    func run() throws {
+        let output: String
+        do {
+            let parameters = try parameters()
+            let clock = ContinuousClock()
+            let start = clock.now
+            let dataset = try COCODataset(contentsOf: URL(fileURLWithPath: annotations), displayName: annotations)
+            let loaded = try COCOResults(contentsOf: URL(fileURLWithPath: results!), displayName: results!, dataset: dataset)
+            let loadedAt = clock.now
+            let evaluation = try COCOEvaluator.evaluate(dataset: dataset, detections: loaded.detections, parameters: parameters)
+            let evaluatedAt = clock.now
+            if !quiet {
+                for note in dataset.report.notes { Terminal.note("detr: note: \(annotations): \(note)") }
+                for note in loaded.report.notes { Terminal.note("detr: note: \(results!): \(note)") }
+            }
+            if timing {
+                func seconds(_ d: Duration) -> String { String(format: "%.3f", Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18) }
+                Terminal.note("timing: load \(seconds(loadedAt - start)) s, evaluate \(seconds(evaluatedAt - loadedAt)) s "
+                              + "(\(dataset.images.count) images, \(dataset.annotations.count) annotations, \(loaded.detections.count) detections)")
+            }
+            let summary = try evaluation.summary()
+            output = json ? jsonText(summary, evaluation) : text(summary, evaluation)
+        } catch {
+            Terminal.error("\(error)")
+            throw ExitCode(1)
+        }
+        print(output)
+    }
+
+    private func text(_ summary: COCOSummary, _ evaluation: COCOEvaluation) -> String {
+        guard perCategory else { return summary.text }
+        let maxDet = evaluation.parameters.maxDetections.last!
+        func pad(_ text: String, _ width: Int) -> String {
+            text.count >= width ? String(text.prefix(width)) : text + String(repeating: " ", count: width - text.count)
+        }
+        var lines = [summary.text, "", "Per category (area=all, maxDets=\(maxDet); AP and AR averaged over the IoU thresholds):",
+                     "      id  " + pad("name", 24) + "      AP    AP50    AP75      AR"]
+        for m in evaluation.perCategory {
+            lines.append(String(format: "%8d  ", m.categoryId) + pad(m.name, 24)
+                         + String(format: " %7.3f %7.3f %7.3f %7.3f", m.ap, m.ap50, m.ap75, m.ar))
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    private func jsonText(_ summary: COCOSummary, _ evaluation: COCOEvaluation) -> String {
+        guard perCategory else { return summary.json }
+        let entries = evaluation.perCategory.map { m in
+            "{\"id\":\(m.categoryId),\"name\":\(Self.quote(m.name)),\"AP\":\(m.ap),\"AP50\":\(m.ap50),"
+                + "\"AP75\":\(m.ap75),\"AR\":\(m.ar)}"
+        }
+        return String(summary.json.dropLast()) + ",\"per_category\":[" + entries.joined(separator: ",") + "]}"
+    }
+
+    private static func quote(_ text: String) -> String {
+        let data = (try? JSONSerialization.data(withJSONObject: [text], options: [.fragmentsAllowed])) ?? Data("[\"\"]".utf8)
+        return String(decoding: data.dropFirst().dropLast(), as: UTF8.self)
+    }
+
+    static func parseBool(_ text: String) throws -> Bool {
+        switch text.lowercased() {
+        case "true", "1", "yes", "on": return true
+        case "false", "0", "no", "off": return false
+        default: throw ValidationError("--use-cats expects true or false, got '\(text)'")
+        }
+    }
+
+    private static func list<T>(_ text: String, option: String, _ parse: (String) -> T?) throws -> [T] {
+        let items = text.split(separator: ",", omittingEmptySubsequences: false)
+            .map { $0.trimmingCharacters(in: .whitespaces) }
+        let values = items.compactMap(parse)
+        guard !items.isEmpty, values.count == items.count else {
+            throw ValidationError("\(option) expects a comma-separated list of numbers, got '\(text)'")
+        }
+        return values
+    }
+}

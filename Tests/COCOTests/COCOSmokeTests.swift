@@ -1,4 +1,0 @@
-import COCO
-import Testing
-
-@Test func cocoModuleLinks() { _ = COCO.self }
