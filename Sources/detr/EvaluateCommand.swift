@@ -1,6 +1,9 @@
 import ArgumentParser
 import COCO
+import Detection
 import Foundation
+import Torch
+import Training
 
 /// `detr evaluate`: COCO bbox metrics of a results file, identical to pycocotools' COCOeval.
 struct Evaluate: ParsableCommand {
@@ -47,25 +50,53 @@ struct Evaluate: ParsableCommand {
     @Flag(name: .long, help: "Print the seconds spent loading and evaluating on stderr.")
     var timing = false
 
-    // Seam for evaluating a detector directly (run it on --images, then evaluate).
-    @Option(name: .long, help: "Not available yet: a model config to run before evaluating.")
+    // Evaluating a detector directly: run it on --images, then evaluate.
+    @Option(name: .long, help: "A model preset or JSON config to run on --images before evaluating.")
     var config: String?
 
-    @Option(name: .long, help: "Not available yet: weights for --config.")
+    @Option(name: .long, help: "Weights for --config (.pth or .safetensors).")
     var weights: String?
 
-    @Option(name: .long, help: "Not available yet: the image directory for --config.")
+    @Option(name: .long, help: "The image directory of the annotation file (with --config).")
     var images: String?
+
+    @Option(name: .customLong("batch-size"), help: "Images per forward pass (with --config).")
+    var batchSize: Int = 1
+
+    @Option(name: .customLong("save-results"), help: "Write the detector's COCO results file here (with --config).")
+    var saveResults: String?
+
+    @Option(help: "cpu or cuda[:N] (with --config).")
+    var device: String = "cpu"
 
     func validate() throws {
         if config != nil || weights != nil || images != nil {
-            throw ValidationError("""
-                running a detector inside 'evaluate' (--config/--weights/--images) is not available yet; \
-                write a COCO results file and pass it with --results
-                """)
+            guard config != nil, weights != nil, images != nil else {
+                throw ValidationError("running a detector needs --config, --weights and --images together")
+            }
+            guard results == nil else { throw ValidationError("give either --results or --config/--weights/--images") }
+            guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1") }
+            guard Device(device) != nil else { throw ValidationError("--device must be cpu, cuda or cuda:N") }
+        } else {
+            guard results != nil else { throw ValidationError("--results is required (or --config/--weights/--images)") }
         }
-        guard results != nil else { throw ValidationError("--results is required") }
         _ = try parameters()
+    }
+
+    /// Runs the detector over the annotation file's images; returns its detections.
+    func detect() throws -> [COCODetection] {
+        let model = try ModelOptions.parse(["--config", config!, "--weights", weights!, "--device", device]).loadDetector()
+        var progress: ProgressBar?
+        let result = try DatasetEvaluator.run(model: model, imagesDirectory: URL(fileURLWithPath: images!),
+                                              annotations: URL(fileURLWithPath: annotations), batchSize: batchSize,
+                                              device: Device(device) ?? .cpu) { done, total in
+            if progress == nil { progress = ProgressBar(total: total, label: "evaluate", enabled: !quiet && Terminal.stderrIsTTY) }
+            progress?.advance(by: done - (progress?.doneCount ?? 0))
+        }
+        progress?.finish()
+        for s in result.skipped { Terminal.error(s) }
+        if let saveResults { try COCOResults(detections: result.detections).write(to: URL(fileURLWithPath: saveResults)) }
+        return result.detections
     }
 
     /// The evaluation parameters from the options (usage errors as `ValidationError`).
@@ -92,13 +123,15 @@ struct Evaluate: ParsableCommand {
             let clock = ContinuousClock()
             let start = clock.now
             let dataset = try COCODataset(contentsOf: URL(fileURLWithPath: annotations), displayName: annotations)
-            let loaded = try COCOResults(contentsOf: URL(fileURLWithPath: results!), displayName: results!, dataset: dataset)
+            let loaded = results != nil
+                ? try COCOResults(contentsOf: URL(fileURLWithPath: results!), displayName: results!, dataset: dataset)
+                : COCOResults(detections: try detect())
             let loadedAt = clock.now
             let evaluation = try COCOEvaluator.evaluate(dataset: dataset, detections: loaded.detections, parameters: parameters)
             let evaluatedAt = clock.now
             if !quiet {
                 for note in dataset.report.notes { Terminal.note("detr: note: \(annotations): \(note)") }
-                for note in loaded.report.notes { Terminal.note("detr: note: \(results!): \(note)") }
+                for note in loaded.report.notes { Terminal.note("detr: note: \(results ?? "results"): \(note)") }
             }
             if timing {
                 func seconds(_ d: Duration) -> String { String(format: "%.3f", Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18) }

@@ -22,6 +22,7 @@ final class ProgressBar {
     let enabled: Bool
     let start = Date()
     private var done = 0
+    var doneCount: Int { done }
 
     init(total: Int, label: String, enabled: Bool = Terminal.stderrIsTTY) {
         self.total = total
