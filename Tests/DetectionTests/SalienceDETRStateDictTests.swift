@@ -8,20 +8,9 @@ import Torch
 /// DESIGN.md §1 for Salience DETR: official keys, shapes and order; strict checkpoint loading with
 /// the tied `enhance_mcsp` / `encoder_class_head` keys and `_classes_`.
 @Suite struct SalienceDETRStateDictTests {
-    /// (key, shape) pairs of a key list in ../shared/specs/keys; scalars (empty shape column) included.
-    static func officialKeys(_ file: String) throws -> [(String, [Int])] {
-        let url = TestSupport.repoRoot.appendingPathComponent("../shared/specs/keys/\(file)").standardized
-        let text = try String(contentsOf: url, encoding: .utf8)
-        return text.split(separator: "\n").filter { !$0.hasPrefix("#") }.map { line in
-            let f = line.split(separator: "\t", omittingEmptySubsequences: false)
-            let shape = f.count > 1 && !f[1].isEmpty ? f[1].split(separator: ",").map { Int($0)! } : []
-            return (String(f[0]), shape)
-        }
-    }
-
     @Test func r50MatchesOfficialKeyList() throws {
         guard TestSupport.fixturesAvailable() else { return }
-        let official = try Self.officialKeys("salience_detr_r50.tsv")
+        let official = try TestSupport.officialKeys("salience_detr_r50.tsv")
         let model = SalienceDETR(ParameterStore().root, config: ModelConfig.preset("salience-detr-r50")!)
         let ours = model.stateDict().map { ($0.key, $0.value.shape) }
         #expect(official.count == 1025)

@@ -7,17 +7,6 @@ import Torch
 
 /// DESIGN.md §1: models built from their config alone register exactly the official keys.
 @Suite struct StateDictKeyTests {
-    /// (key, shape) pairs of a key list in ../shared/specs/keys.
-    static func officialKeys(_ file: String) throws -> [(String, [Int])] {
-        let url = TestSupport.repoRoot.appendingPathComponent("../shared/specs/keys/\(file)").standardized
-        let text = try String(contentsOf: url, encoding: .utf8)
-        return text.split(separator: "\n").filter { !$0.hasPrefix("#") }.map { line in
-            let f = line.split(separator: "\t", omittingEmptySubsequences: false)
-            let shape = f.count > 1 && !f[1].isEmpty ? f[1].split(separator: ",").map { Int($0)! } : []
-            return (String(f[0]), shape)
-        }
-    }
-
     /// Builds on the meta-free CPU store; parameters are small enough at R50 to allocate.
     static func keys(of config: ModelConfig) -> [(String, [Int])] {
         let model = ConditionalDETR(ParameterStore().root, config: config)
@@ -26,7 +15,7 @@ import Torch
 
     @Test func conditionalDetrR50MatchesOfficialKeyList() throws {
         guard TestSupport.fixturesAvailable() else { return }
-        let official = try Self.officialKeys("conditional_detr_r50.tsv")
+        let official = try TestSupport.officialKeys("conditional_detr_r50.tsv")
         let ours = Self.keys(of: ModelConfig.preset("conditional-detr-r50")!)
         #expect(official.count == 564)
         #expect(ours.count == official.count)

@@ -34,6 +34,17 @@ public enum TestSupport {
         repoRoot.appendingPathComponent("Tests/Fixtures").appendingPathComponent(path)
     }
 
+    /// (key, shape) pairs of an official key list in ../shared/specs/keys (scalars have shape []).
+    public static func officialKeys(_ file: String) throws -> [(String, [Int])] {
+        let url = repoRoot.appendingPathComponent("../shared/specs/keys/\(file)").standardized
+        let text = try String(contentsOf: url, encoding: .utf8)
+        return text.split(separator: "\n").filter { !$0.hasPrefix("#") }.map { line in
+            let f = line.split(separator: "\t", omittingEmptySubsequences: false)
+            let shape = f.count > 1 && !f[1].isEmpty ? f[1].split(separator: ",").compactMap { Int($0) } : []
+            return (String(f[0]), shape)
+        }
+    }
+
     /// Loads a committed safetensors file of reference values.
     public static func reference(_ path: String) throws -> StateDict {
         try Safetensors.read(contentsOf: localFixture(path)).tensors
