@@ -21,10 +21,58 @@ public struct DetectorOutput: @unchecked Sendable {
     public var auxiliary: [Predictions]
     /// Two-stage encoder proposals (Salience DETR).
     public var encoder: Predictions?
+    /// Predictions of the denoising queries (Salience DETR training with targets), nil otherwise.
+    public var denoising: DenoisingPredictions?
+    /// Salience logits and the geometry its loss needs (Salience DETR), nil otherwise.
+    public var salience: SalienceMaps?
 
-    public init(final: Predictions, auxiliary: [Predictions], encoder: Predictions? = nil) {
+    public init(final: Predictions, auxiliary: [Predictions], encoder: Predictions? = nil,
+                denoising: DenoisingPredictions? = nil, salience: SalienceMaps? = nil) {
         self.final = final
         self.auxiliary = auxiliary
         self.encoder = encoder
+        self.denoising = denoising
+        self.salience = salience
+    }
+}
+
+/// The decoder outputs of the contrastive denoising queries, split off the matching queries.
+///
+/// Slot layout per image: group g occupies queries [g·groupSize, (g+1)·groupSize); its first
+/// half holds the positive (lightly noised) copies of the image's targets in target order, the
+/// second half the negative copies; unused slots (images with fewer targets than the batch
+/// maximum) hold zero queries. Target j of group g is therefore supervised at g·groupSize + j.
+public struct DenoisingPredictions: @unchecked Sendable {
+    /// Last decoder layer, logits [B, D, numClasses] and boxes [B, D, 4], D = groups · groupSize.
+    public var final: Predictions
+    /// Earlier decoder layers, first layer first.
+    public var auxiliary: [Predictions]
+    /// Number of denoising groups G.
+    public var groups: Int
+    /// Queries per group, 2 · (most targets in one image) (`max_gt_num_per_image` as returned
+    /// by the official generator).
+    public var groupSize: Int
+
+    public init(final: Predictions, auxiliary: [Predictions], groups: Int, groupSize: Int) {
+        self.final = final
+        self.auxiliary = auxiliary
+        self.groups = groups
+        self.groupSize = groupSize
+    }
+}
+
+/// Salience (foreground) logits per feature level with the geometry of the salience loss.
+public struct SalienceMaps: @unchecked Sendable {
+    /// [B, 1, h_l, w_l] per level, finest first, padding not masked.
+    public var scores: [Tensor]
+    /// Padded batch size over feature size per level and axis, as floats (fixtures README quirk 13).
+    public var strides: [(height: Double, width: Double)]
+    /// (h, w) of every image before padding, in pixels (targets are normalised by these).
+    public var imageSizes: [(height: Int, width: Int)]
+
+    public init(scores: [Tensor], strides: [(height: Double, width: Double)], imageSizes: [(height: Int, width: Int)]) {
+        self.scores = scores
+        self.strides = strides
+        self.imageSizes = imageSizes
     }
 }

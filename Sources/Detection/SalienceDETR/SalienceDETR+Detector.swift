@@ -2,13 +2,18 @@ import Torch
 import Vision
 
 extension SalienceDETR: Detector {
-    /// Training forward. Denoising queries from `targets` are not generated yet (a later issue):
-    /// targets are ignored and the pass equals `forward(images:mask:training:)`.
+    /// Training forward: with `training` and targets, contrastive denoising queries drawn from
+    /// `generator` (libtorch's global generator when nil) join the decoder and their predictions
+    /// come back in `output.denoising`; `generator` also drives dropout.
     public func forward(_ batch: ImageBatch, targets: [DetectionTarget]?, training: Bool,
                         generator: Generator?) -> DetectorOutput {
         var m = self
         m.generator = generator
-        return m.forward(images: batch.images, mask: batch.mask, training: training).output
+        var denoising: DenoisingQueries?
+        if training, let targets {
+            denoising = m.denoisingQueries(for: targets, noise: m.denoisingNoise(generator: generator))
+        }
+        return m.forward(images: batch.images, mask: batch.mask, training: training, denoising: denoising).output
     }
 
     public func forward(_ batch: ImageBatch, timer: StageTimer) -> DetectorOutput {

@@ -2,7 +2,7 @@ import NN
 import Torch
 import Vision
 
-/// Salience DETR (ICLR 2024) with a ResNet backbone, for inference. Parameter keys equal the
+/// Salience DETR (ICLR 2024) with a ResNet backbone. Parameter keys equal the
 /// official checkpoints' (`backbone.*`, `neck.convs.*`, `position_embedding.dim_t{x,y}`,
 /// `transformer.*`, `denoising_generator.label_encoder.weight`); a checkpoint's `_classes_`
 /// buffer (encoded class names) is accepted and ignored.
@@ -11,6 +11,10 @@ import Vision
 /// min(topk_sa, foreground tokens) tokens, and the decoder gets min(num_queries, tokens) queries,
 /// topped up with NMS-suppressed proposals when too few survive NMS
 /// (see `SalienceTransformer.selectQueries`).
+///
+/// Training: `forward(images:mask:training: true, denoising:)` with contrastive denoising queries
+/// from `denoisingQueries(for:noise:)` returns their predictions in `output.denoising`; the
+/// salience maps for the salience loss are in `output.salience` (`SalienceCriterion` consumes both).
 public struct SalienceDETR: Module {
     public let path: ModulePath
     public let config: ModelConfig
@@ -18,7 +22,7 @@ public struct SalienceDETR: Module {
     let neck: ChannelMapper
     let positionEmbedding: PositionEmbeddingSineModule
     let transformer: SalienceTransformer
-    /// Label embedding of the denoising query generator (training only; kept for checkpoint compatibility).
+    /// Label embedding of the contrastive denoising queries (training; see `denoisingQueries(for:noise:)`).
     let labelEncoder: Embedding
     /// Dropout randomness (libtorch's global generator when nil).
     public var generator: Generator?
@@ -76,11 +80,13 @@ public struct SalienceDETR: Module {
 
     /// - Parameters:
     ///   - images: [B, 3, H, W] normalised, zero-padded
-    ///   - mask: [B, H, W] bool, true = padding
-    ///   - training: dropout and BatchNorm2d batch statistics (denoising and losses come later)
+    ///   - mask: [B, H, W] bool, true = padding (bottom/right)
+    ///   - training: dropout and BatchNorm2d batch statistics (the neck's running statistics update)
+    ///   - denoising: denoising queries (`denoisingQueries(for:noise:)`) for a training forward;
+    ///     their predictions come back in `output.denoising`
     ///   - timer: per-stage wall time ("backbone", "neck", "encoder", "decoder")
-    public func forward(images: Tensor, mask: Tensor, training: Bool, timer: StageTimer? = nil)
-        -> (output: DetectorOutput, trace: Trace) {
+    public func forward(images: Tensor, mask: Tensor, training: Bool, denoising: DenoisingQueries? = nil,
+                        timer: StageTimer? = nil) -> (output: DetectorOutput, trace: Trace) {
         let features = timer.measure("backbone") { backbone(images, returning: config.backbone.returnIndices) }
         let (levels, masks, positions) = timer.measure("neck") {
             let levels = neck(features)
@@ -91,11 +97,30 @@ public struct SalienceDETR: Module {
             return (levels, masks, masks.map { positionEmbedding(mask: $0) })
         }
         let t = transformer(features: levels, masks: masks, positions: positions, training: training,
-                            generator: generator, timer: timer)
+                            generator: generator, denoising: denoising, timer: timer)
         let layers = t.decoderLogits.size(0)
         let predictions = (0..<layers).map { Predictions(logits: t.decoderLogits[$0], boxes: t.decoderBoxes[$0]) }
+        var dn: DenoisingPredictions?
+        if let denoising, let logits = t.denoisingLogits, let boxes = t.denoisingBoxes {
+            let p = (0..<layers).map { Predictions(logits: logits[$0], boxes: boxes[$0]) }
+            dn = DenoisingPredictions(final: p[layers - 1], auxiliary: Array(p.dropLast()), groups: denoising.groups,
+                                      groupSize: denoising.groupSize)
+        }
+        let (height, width) = (Double(images.size(2)), Double(images.size(3)))
+        let salience = SalienceMaps(scores: t.salience.scores,
+                                    strides: levels.map { (height / Double($0.size(2)), width / Double($0.size(3))) },
+                                    imageSizes: Self.imageSizes(mask: mask))
         let output = DetectorOutput(final: predictions[layers - 1], auxiliary: Array(predictions.dropLast()),
-                                    encoder: Predictions(logits: t.queries.logits, boxes: t.queries.boxes))
+                                    encoder: Predictions(logits: t.queries.logits, boxes: t.queries.boxes),
+                                    denoising: dn, salience: salience)
         return (output, Trace(backbone: features, neck: levels, masks: masks, positions: positions, transformer: t))
+    }
+
+    /// Unpadded (h, w) of every image: the non-padded rows of its first column and columns of its
+    /// first row. - Parameter mask: [B, H, W] bool, true = padding
+    static func imageSizes(mask: Tensor) -> [(height: Int, width: Int)] {
+        let valid = mask.logicalNot()
+        let h = valid.select(dim: 2, index: 0).sum(dim: 1).ints, w = valid.select(dim: 1, index: 0).sum(dim: 1).ints
+        return zip(h, w).map { (height: $0, width: $1) }
     }
 }

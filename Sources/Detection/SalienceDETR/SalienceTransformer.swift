@@ -82,19 +82,25 @@ public struct SalienceTransformer: Module {
         /// inverse-sigmoid proposals, +inf at padded or invalid tokens. [B, N, 4]
         public var outputProposals: Tensor
         public var queries: QuerySelection
-        /// Decoder input queries [B, Q, C] and reference boxes [B, Q, 4].
+        /// Decoder input queries [B, Q, C] and reference boxes [B, Q, 4] (matching part).
         public var decoderQuery: Tensor
         public var decoderReference: Tensor
+        /// Denoising part of the decoder outputs, [decoder layers, B, D, numClasses] and
+        /// [decoder layers, B, D, 4]; nil without denoising queries.
+        public var denoisingLogits: Tensor? = nil
+        public var denoisingBoxes: Tensor? = nil
     }
 
     /// - Parameters:
     ///   - features: [B, C, h_l, w_l] per level, finest first
     ///   - masks: [B, h_l, w_l] bool per level, true = padding
     ///   - positions: [B, C, h_l, w_l] sine position embeddings per level
-    ///   - training: dropout and BatchNorm2d batch statistics (denoising queries are a later addition)
+    ///   - training: dropout and BatchNorm2d batch statistics
+    ///   - denoising: denoising queries put before the matching queries of the decoder (training);
+    ///     their outputs come back separately
     ///   - timer: times "encoder" (salience, encoder, transformer neck, query selection) and "decoder"
     func callAsFunction(features: [Tensor], masks: [Tensor], positions: [Tensor], training: Bool,
-                        generator: Generator?, timer: StageTimer? = nil) -> Output {
+                        generator: Generator?, denoising: DenoisingQueries? = nil, timer: StageTimer? = nil) -> Output {
         let layout = MultiLevelLayout(features)
         let b = features[0].size(0)
         let featFlat = MultiLevelLayout.flatten(features)                                 // [B, N, C]
@@ -122,12 +128,28 @@ public struct SalienceTransformer: Module {
         let q = queries.topkIndex.size(1)
         let reference = queries.boxes.detach()
         let target = tgtEmbed.weight.slice(dim: 0, end: q).unsqueeze(0).expand([b, -1, -1])
-        let (logits, boxes) = timer.measure("decoder") {
-            decoder(query: target, referencePoints: reference, memory: memory, layout: layout, validRatios: validRatios,
-                    keyPaddingMask: maskFlat, attnMask: nil, training: training, generator: generator)
+        // Denoising queries go first; the mask was built for numQueries matching queries and its
+        // matching block is uniform, so fewer queries only crop it.
+        let d = denoising?.count ?? 0
+        var (decoderQuery, decoderReference, attnMask): (Tensor, Tensor, Tensor?) = (target, reference, nil)
+        if let denoising, d > 0 {
+            decoderQuery = Tensor.cat([denoising.labelQuery, target], dim: 1)               // [B, D + Q, C]
+            decoderReference = Tensor.cat([denoising.boxQuery.sigmoid(), reference], dim: 1)
+            attnMask = denoising.attnMask.slice(dim: 0, end: d + q).slice(dim: 1, end: d + q)
         }
-        return Output(decoderLogits: logits, decoderBoxes: boxes, layout: layout, maskFlatten: maskFlat,
-                      validRatios: validRatios, salience: salience, memoryPreNeck: memoryPreNeck, memory: memory,
-                      outputProposals: proposals, queries: queries, decoderQuery: target, decoderReference: reference)
+        let (logits, boxes) = timer.measure("decoder") {
+            decoder(query: decoderQuery, referencePoints: decoderReference, memory: memory, layout: layout,
+                    validRatios: validRatios, keyPaddingMask: maskFlat, attnMask: attnMask, training: training,
+                    generator: generator)
+        }
+        var output = Output(decoderLogits: logits.slice(dim: 2, start: d), decoderBoxes: boxes.slice(dim: 2, start: d),
+                            layout: layout, maskFlatten: maskFlat, validRatios: validRatios, salience: salience,
+                            memoryPreNeck: memoryPreNeck, memory: memory, outputProposals: proposals, queries: queries,
+                            decoderQuery: target, decoderReference: reference)
+        if denoising != nil {
+            output.denoisingLogits = logits.slice(dim: 2, end: d)
+            output.denoisingBoxes = boxes.slice(dim: 2, end: d)
+        }
+        return output
     }
 }

@@ -1,0 +1,195 @@
+import Detection
+import Foundation
+import NN
+import Testing
+import TestSupport
+import Torch
+import Vision
+
+/// Replays the fixture's denoising draws: the noised labels (`dn.noised_labels`) and the noised
+/// box queries read back from their slots of `dn.noised_box_query`, so the label queries still
+/// go through the model's label encoder (and its gradient is checked).
+struct RecordedDenoisingNoise: DenoisingNoise {
+    var labels: Tensor
+    var boxQuery: Tensor
+    var targetCounts: [Int]
+
+    func apply(labels _: Tensor, boxes _: Tensor, groups: Int) -> (labels: Tensor, boxQueries: Tensor) {
+        let (image, slot) = DenoisingQueries.slots(targetCounts: targetCounts, groups: groups)
+        return (labels, boxQuery.index([.tensor(Tensor(image)), .tensor(Tensor(slot))]))
+    }
+}
+
+/// One unforced chain from `pre.batch` and the targets through the training forward (with the
+/// fixture's denoising queries) and the criterion to the gradients and the BatchNorm running
+/// statistics, against the official Salience DETR (fixtures README §A, tolerances §D).
+@Suite(.serialized) struct SalienceLossParityTests {
+    typealias F = SalienceFixture
+
+    static let officialNames: [String] = {
+        var names: [String] = []
+        let suffixes = [""] + (0..<5).map { "_\($0)" } + ["_enc", "_dn"] + (0..<5).map { "_dn_\($0)" }
+        for suffix in suffixes {
+            names += ["loss_class", "loss_bbox", "loss_giou"].map { $0 + suffix }
+        }
+        return names + ["loss_salience"]
+    }()
+
+    /// loss_class 1, loss_bbox 5, loss_giou 2 for every suffix, loss_salience 2 (config.lossWeights).
+    static func weight(_ name: String, _ table: [String: Double]) -> Double? {
+        table[name] ?? table.first { name.hasPrefix($0.key + "_") }?.value
+    }
+
+    @Test func trainingChainMatchesFixture() throws {
+        guard let (model, eval) = try F.load() else { return }
+        let config = try F.config()
+        let ref = try Safetensors.read(contentsOf: F.directory.appendingPathComponent("tiny_train.safetensors")).tensors
+        let targets = (0..<2).map {
+            DetectionTarget(labels: ref["target.\($0).labels"]!, boxes: ref["target.\($0).boxes_cxcywh_norm"]!)
+        }
+
+        // Denoising queries: the fixture's five generator outputs, rebuilt from its draws.
+        let noise = RecordedDenoisingNoise(labels: ref["dn.noised_labels"]!, boxQuery: ref["dn.noised_box_query"]!,
+                                           targetCounts: targets.map(\.count))
+        let dn = model.denoisingQueries(for: targets, noise: noise)
+        #expect(dn.groups == ref["dn.denoising_groups"]!.itemInt())
+        #expect(dn.groupSize == ref["dn.max_gt_num_per_image"]!.itemInt())
+        #expect(dn.attnMask.bools == ref["dn.attn_mask"]!.bools, "dn.attn_mask")
+        #expect(TestSupport.maxAbsDiff(dn.boxQuery, ref["dn.noised_box_query"]!) == 0, "dn.noised_box_query")
+        F.close(dn.labelQuery, ref["dn.noised_label_query"], "dn.noised_label_query")
+
+        let out = model.forward(images: eval["pre.batch"]!, mask: eval["pre.mask"]!, training: true, denoising: dn).output
+
+        // BatchNorm2d of the transformer neck: batch statistics, running stats updated once.
+        let state = model.stateDict()
+        var bnCount = 0, bnWorst = 0.0
+        for key in ref.keys.sorted() where key.hasPrefix("bn_after_train.") {
+            let name = String(key.dropFirst("bn_after_train.".count))
+            bnWorst = Swift.max(bnWorst, F.close(try #require(state[name], "no buffer \(name)"), ref[key], key))
+            bnCount += 1
+        }
+        let neckStats = state.keys.filter { $0.hasPrefix("transformer.neck.") && $0.contains(".running_") }
+        #expect(bnCount == neckStats.count && bnCount == 108)
+
+        try checkOutputs(out, ref)
+
+        let criterion = SalienceCriterion(config: config)
+        let (terms, matches) = try criterion(out, targets: targets)
+        #expect(matches.map(\.group) == ["final", "aux0", "aux1", "aux2", "aux3", "aux4", "enc"])
+        for (group, indices) in matches {
+            for i in 0..<2 {
+                #expect(indices[i].predictions == ref["match.\(group).\(i).src"]!.ints, "\(group) image \(i) src")
+                #expect(indices[i].targets == ref["match.\(group).\(i).tgt"]!.ints, "\(group) image \(i) tgt")
+            }
+        }
+        let salienceTargets = criterion.salience.targets(out.salience!, targets: targets)
+        for l in 0..<4 { F.close(salienceTargets[l], ref["train.salience.target.\(l)"], "train.salience.target.\(l)") }
+
+        #expect(terms.map(\.name) == Self.officialNames)
+        var worst: [String: Double] = [:]
+        for (name, value) in terms {
+            let (a, b) = (value.item(), try #require(ref["loss_unweighted.\(name)"], "no loss_unweighted.\(name)").item())
+            let err = abs(a - b)
+            #expect(err <= 1e-5 * Swift.max(1, abs(b)), "\(name): \(a) vs \(b)")
+            let group = name.hasPrefix("loss_salience") ? "salience"
+                : name.contains("_dn") ? "dn" : name.hasSuffix("_enc") ? "enc" : "matching"
+            worst[group] = Swift.max(worst[group] ?? 0, err)
+        }
+        let total = try #require(terms.weightedSum { Self.weight($0, config.lossWeights) })
+        let refTotal = ref["loss.total"]!.item()
+        #expect(abs(total.item() - refTotal) <= 1e-5 * Swift.max(1, abs(refTotal)), "total \(total.item()) vs \(refTotal)")
+        for (name, value) in terms {
+            let weighted = value.item() * Self.weight(name, config.lossWeights)!
+            let r = ref["loss.\(name)"]!.item()
+            #expect(abs(weighted - r) <= 1e-5 * Swift.max(1, abs(r)), "weighted \(name)")
+        }
+
+        model.zeroGrad(setToNone: true)
+        total.backward()
+        let params = Dictionary(uniqueKeysWithValues: model.namedParameters().map { ($0.key, $0.tensor) })
+        var grads = 0, gradWorst = 0.0
+        for key in ref.keys.sorted() where key.hasPrefix("grad.") {
+            let name = String(key.dropFirst(5))
+            let g = try #require(params[name]?.grad, "no gradient for \(name)")
+            let r = ref[key]!
+            let scale = r.abs().max().item(), diff = TestSupport.maxAbsDiff(g, r)
+            #expect(diff <= 1e-6 + 1e-3 * scale, "grad \(name): max|a-b| = \(diff), max|ref| = \(scale)")
+            gradWorst = Swift.max(gradWorst, diff / Swift.max(scale, 1e-12))
+            if F.reporting { print("salience train grad \(name): max|a-b| = \(diff), max|ref| = \(scale)") }
+            grads += 1
+        }
+        #expect(grads == 14)
+        if F.reporting {
+            print("salience train losses: max |a-b| per group \(worst.sorted { $0.key < $1.key })")
+            print("salience train total: \(total.item()) vs \(refTotal)")
+            print("salience train grads: worst max|a-b|/max|ref| = \(gradWorst); BN stats worst normalised = \(bnWorst)")
+        }
+    }
+
+    /// libtorch's CPU generator seeded like the fixture run (`torch.manual_seed(1236)` right before
+    /// the train forward) draws the same denoising noise as the official code.
+    @Test func seededNoiseReproducesFixtureDraws() throws {
+        guard let (model, _) = try F.load() else { return }
+        let ref = try Safetensors.read(contentsOf: F.directory.appendingPathComponent("tiny_train.safetensors")).tensors
+        let targets = (0..<2).map {
+            DetectionTarget(labels: ref["target.\($0).labels"]!, boxes: ref["target.\($0).boxes_cxcywh_norm"]!)
+        }
+        let noise = model.denoisingNoise(generator: Generator(seed: 1236))
+        let dn = model.denoisingQueries(for: targets, noise: noise)
+        #expect(TestSupport.maxAbsDiff(dn.labelQuery, ref["dn.noised_label_query"]!) == 0, "same noised labels")
+        F.close(dn.boxQuery, ref["dn.noised_box_query"], "seeded dn.noised_box_query")
+        #expect(dn.attnMask.bools == ref["dn.attn_mask"]!.bools)
+        // The labels themselves, drawn again from the same seed.
+        let repeated = Tensor.cat(targets.map(\.labels)).repeat([2 * dn.groups])
+        let boxes = Tensor.cat(targets.map(\.boxes)).repeat([2 * dn.groups, 1])
+        let again = model.denoisingNoise(generator: Generator(seed: 1236)).apply(labels: repeated, boxes: boxes,
+                                                                                 groups: dn.groups)
+        #expect(again.labels.ints == ref["dn.noised_labels"]!.ints)
+    }
+
+    /// The `Detector` training path end to end: denoising noise drawn from a generator seeded
+    /// like the fixture run, then the criterion — every term as in the fixture.
+    @Test func detectorTrainingPathWithSeededNoiseMatchesLosses() throws {
+        guard let (model, eval) = try F.load() else { return }
+        let ref = try Safetensors.read(contentsOf: F.directory.appendingPathComponent("tiny_train.safetensors")).tensors
+        let targets = (0..<2).map {
+            DetectionTarget(labels: ref["target.\($0).labels"]!, boxes: ref["target.\($0).boxes_cxcywh_norm"]!)
+        }
+        let s = eval["pre.image_sizes"]!.ints, o = eval["pre.orig_sizes"]!.ints
+        let batch = ImageBatch(images: eval["pre.batch"]!, mask: eval["pre.mask"]!,
+                               imageSizes: [(s[0], s[1]), (s[2], s[3])], originalSizes: [(o[0], o[1]), (o[2], o[3])])
+        let out = model.forward(batch, targets: targets, training: true, generator: Generator(seed: 1236))
+        let (terms, _) = try SalienceCriterion(config: try F.config())(out, targets: targets)
+        #expect(terms.map(\.name) == Self.officialNames)
+        for (name, value) in terms {
+            let (a, b) = (value.item(), ref["loss_unweighted.\(name)"]!.item())
+            #expect(abs(a - b) <= 1e-5 * Swift.max(1, abs(b)), "\(name): \(a) vs \(b)")
+        }
+    }
+
+    /// Train-mode outputs before the criterion (to localise a loss mismatch).
+    func checkOutputs(_ out: DetectorOutput, _ ref: StateDict) throws {
+        F.close(out.final.logits, ref["train.out.pred_logits"], "train.out.pred_logits")
+        F.close(out.final.boxes, ref["train.out.pred_boxes"], "train.out.pred_boxes")
+        for (i, aux) in out.auxiliary.enumerated() {
+            F.close(aux.logits, ref["train.out.aux.\(i).pred_logits"], "train.out.aux.\(i).pred_logits")
+            F.close(aux.boxes, ref["train.out.aux.\(i).pred_boxes"], "train.out.aux.\(i).pred_boxes")
+        }
+        let encoder = try #require(out.encoder)
+        F.close(encoder.logits, ref["train.enc_outputs.pred_logits"], "train.enc_outputs.pred_logits")
+        F.close(encoder.boxes, ref["train.enc_outputs.pred_boxes"], "train.enc_outputs.pred_boxes")
+        let dn = try #require(out.denoising)
+        #expect(dn.groups == 3 && dn.groupSize == 6 && dn.auxiliary.count == 5)
+        F.close(dn.final.logits, ref["train.dn_out.pred_logits"], "train.dn_out.pred_logits")
+        F.close(dn.final.boxes, ref["train.dn_out.pred_boxes"], "train.dn_out.pred_boxes")
+        for (i, aux) in dn.auxiliary.enumerated() {
+            F.close(aux.logits, ref["train.dn_out.aux.\(i).pred_logits"], "train.dn_out.aux.\(i).pred_logits")
+            F.close(aux.boxes, ref["train.dn_out.aux.\(i).pred_boxes"], "train.dn_out.aux.\(i).pred_boxes")
+        }
+        let maps = try #require(out.salience)
+        for l in 0..<4 { F.close(maps.scores[l], ref["train.salience.score.\(l)"], "train.salience.score.\(l)") }
+        #expect(maps.strides.map(\.height) == [8, 16, 32, 64] && maps.strides.map(\.width) == [8, 16, 32, 64])
+        let sizes = ref["pre.image_sizes"]!.ints
+        #expect(maps.imageSizes.flatMap { [$0.height, $0.width] } == sizes)
+    }
+}
