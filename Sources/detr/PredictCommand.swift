@@ -35,6 +35,10 @@ struct Predict: ParsableCommand {
     @Flag(name: .customLong("no-exif"), help: "Do not apply EXIF orientation to JPEGs.")
     var noExif = false
 
+    @Flag(name: .customLong("show-salience"),
+          help: "Salience DETR: also write NAME.salience.png in --save-dir: the foreground-score map of every feature level over the image.")
+    var showSalience = false
+
     @Flag(name: .shortAndLong, help: "No progress output.")
     var quiet = false
 
@@ -45,6 +49,7 @@ struct Predict: ParsableCommand {
         guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1") }
         guard threshold >= 0 && threshold <= 1 else { throw ValidationError("--threshold must be in [0, 1]") }
         if let topK, topK < 1 { throw ValidationError("--top-k must be at least 1") }
+        if showSalience && saveDir == nil { throw ValidationError("--show-salience needs --save-dir") }
         guard !inputs.isEmpty else { throw ValidationError("give at least one image or directory") }
     }
 
@@ -60,6 +65,9 @@ struct Predict: ParsableCommand {
             throw ExitCode(1)
         }
         let config = detector.config
+        if showSalience && config.architecture != .salienceDetr {
+            Terminal.note("detr: note: --show-salience: \(config.architecture.rawValue) has no salience maps; only detections are drawn")
+        }
         let transform = DetectorFactory.evalTransform(for: config)
         let post = PostProcess(numSelect: topK ?? config.numSelect)
         let names = COCOClassNames.names(numClasses: config.numClasses)
@@ -96,7 +104,18 @@ struct Predict: ParsableCommand {
                                               detections: dets[i], names: names)
                 results.append(record)
                 if let saveDir {
-                    do { try record.drawn(on: item.image).write(to: Self.picturePath(for: item.file, in: saveDir)) } catch {
+                    do {
+                        let drawn = record.drawn(on: item.image)
+                        try drawn.write(to: Self.picturePath(for: item.file, in: saveDir))
+                        if showSalience, let maps = out.salience {
+                            let panel = SalienceRendering.render(maps, index: i, image: item.image,
+                                                                 resizedSize: batch.imageSizes[i],
+                                                                 paddedSize: (batch.images.size(2), batch.images.size(3)),
+                                                                 detections: drawn)
+                            let name = ((item.file as NSString).lastPathComponent as NSString).deletingPathExtension
+                            try panel.write(to: URL(fileURLWithPath: saveDir).appendingPathComponent("\(name).salience.png"))
+                        }
+                    } catch {
                         failures += 1
                         Terminal.error("\(error)")
                     }
