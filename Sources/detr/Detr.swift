@@ -12,6 +12,6 @@ struct Detr: ParsableCommand {
         64 a usage error (bad arguments).
         """,
         version: "0.1.0",
-        subcommands: [Predict.self, Evaluate.self, Train.self, Inspect.self, Benchmark.self, Synth.self]
+        subcommands: [Predict.self, Evaluate.self, Train.self, Inspect.self, Benchmark.self, Synth.self, Export.self]
     )
 }
