@@ -19,8 +19,15 @@ test: bootstrap
 	swift test --skip-build
 	DETR_MEMORY_TESTS=1 swift test --skip-build --filter "MemoryTests|abandonedEpochsAndLongRunsStayFlat"
 
+# The bundled model: a small Salience DETR trained with `detr train` on `detr synth` shapes
+# (see demo/README.md for how it was made and its held-out AP).
 demo: release
-	.build/release/detr --help
+	@rm -rf demo-output && mkdir -p demo-output
+	.build/release/detr predict --config demo/shapes-salience.json --weights demo/shapes-salience.safetensors \
+		--threshold 0.5 --save-dir demo-output --show-salience --output demo-output/detections.json demo/samples
+	@echo
+	@echo "Demo done: demo-output/ holds the annotated images (shapes-N.png), the salience maps"
+	@echo "(shapes-N.salience.png) and demo-output/detections.json."
 
 clean:
 	rm -rf .build
