@@ -25,7 +25,7 @@ extension Functional {
     /// - Returns: [B, Q, H·D].
     public static func msDeformAttn(value: Tensor, spatialShapes: Tensor, levelStartIndex: Tensor,
                                     samplingLocations: Tensor, attentionWeights: Tensor) -> Tensor {
-        guard value.device == .cpu else {
+        guard value.device == .cpu && !MSDeformAttnSettings.forceGridSample else {
             return msDeformAttnGridSample(value: value, spatialShapes: spatialShapes, levelStartIndex: levelStartIndex,
                                           samplingLocations: samplingLocations, attentionWeights: attentionWeights)
         }
@@ -95,4 +95,10 @@ extension Functional {
         }
         return nil
     }
+}
+
+/// Process-wide choice of the deformable-attention implementation (benchmarks compare both).
+public enum MSDeformAttnSettings {
+    /// When true, `Functional.msDeformAttn` uses the grid_sample composition even on CPU.
+    nonisolated(unsafe) public static var forceGridSample = false
 }

@@ -42,6 +42,10 @@ struct Benchmark: ParsableCommand {
     @Flag(help: "Print the results as JSON.")
     var json = false
 
+    @Flag(name: .customLong("grid-sample"),
+          help: "Deformable attention through the grid_sample composition instead of the fused CPU kernel.")
+    var gridSample = false
+
     var parsedSize: (Int, Int)? {
         let p = size.lowercased().split(separator: "x").compactMap { Int($0) }
         return p.count == 2 && p[0] > 0 && p[1] > 0 ? (p[0], p[1]) : nil
@@ -57,6 +61,7 @@ struct Benchmark: ParsableCommand {
 
     func run() throws {
         if let threads { Torch.numThreads = threads }
+        MSDeformAttnSettings.forceGridSample = gridSample
         let (h, w) = parsedSize!
         let model: any Detector
         let dev = Device(device) ?? .cpu
@@ -100,7 +105,7 @@ struct Benchmark: ParsableCommand {
         let stages = timer.order.map { ($0, timer.totals[$0]! * 1000 / Double(iterations)) }
         if json {
             var obj: [String: Any] = ["config": config, "size": size, "batch_size": batchSize, "iterations": iterations,
-                                      "threads": Torch.numThreads, "mean_ms": mean, "p50_ms": pct(0.5), "p90_ms": pct(0.9),
+                                      "threads": Torch.numThreads, "deformable_attention": gridSample ? "grid_sample" : "fused", "mean_ms": mean, "p50_ms": pct(0.5), "p90_ms": pct(0.9),
                                       "images_per_s": ips, "parameters": params, "peak_rss_mib": peak]
             if breakdown { obj["stages_ms"] = Dictionary(uniqueKeysWithValues: stages) }
             let data = try! JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys])
