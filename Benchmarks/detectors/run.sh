@@ -10,4 +10,6 @@ out=Benchmarks/detectors/results-$size.jsonl
 for preset in conditional-detr-r50 salience-detr-r50; do
   .build/release/detr benchmark --config "$preset" --size "$size" --iterations "${ITERATIONS:-5}" --warmup 1 --breakdown --json | tee -a "$out"
 done
+# Salience DETR with deformable attention through grid_sample (the official pure-PyTorch path).
+.build/release/detr benchmark --config salience-detr-r50 --size "$size" --iterations "${ITERATIONS:-5}" --warmup 1 --breakdown --json --grid-sample | tee -a "$out"
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)" | tee -a "$out"

@@ -34,7 +34,7 @@ import Vision
         }
     }
 
-    @Test(arguments: ["conditional_detr"])
+    @Test(arguments: ["conditional_detr", "salience_detr"])
     func predictMatchesFixture(dir model: String) throws {
         guard TestSupport.fixturesAvailable() else { return }
         let fx = TestSupport.sharedFixtures!.appendingPathComponent(model)
