@@ -42,6 +42,9 @@ struct Predict: ParsableCommand {
     @Flag(name: .shortAndLong, help: "No progress output.")
     var quiet = false
 
+    @Flag(name: .shortAndLong, help: "One line per image on stderr: detections kept and batch time.")
+    var verbose = false
+
     @Argument(help: "Image files or directories.")
     var inputs: [String]
 
@@ -96,6 +99,7 @@ struct Predict: ParsableCommand {
                 Terminal.error("\(error)")
                 throw ExitCode(1)
             }
+            let started = Date()
             let out = withNoGrad { detector(batch, training: false) }
             let dets = post.detections(logits: out.final.logits, boxes: out.final.boxes,
                                        originalSizes: batch.originalSizes, threshold: threshold, topK: topK)
@@ -121,6 +125,10 @@ struct Predict: ParsableCommand {
                     }
                 }
                 progress.advance(detail: (item.file as NSString).lastPathComponent)
+                if verbose && !quiet {
+                    Terminal.note(String(format: "%@: %d detections (batch of %d in %.0f ms)", item.file, dets[i].count,
+                                         images.count, Date().timeIntervalSince(started) * 1000))
+                }
             }
         }
         progress.finish()

@@ -35,8 +35,11 @@ struct Train: ParsableCommand {
     var lrDrop: Int?
     @Flag(help: "Continue from OUTPUT/checkpoint.safetensors.") var resume = false
     @Flag(name: .shortAndLong, help: "No progress line.") var quiet = false
+    @Flag(name: .shortAndLong, help: "One line per step (all loss terms) instead of the progress line.") var verbose = false
+    @Option(help: "cpu or cuda[:N].") var device: String = "cpu"
 
     func validate() throws {
+        guard Device(device) != nil else { throw ValidationError("--device must be cpu, cuda or cuda:N") }
         guard batchSize >= 1, workers >= 0 else { throw ValidationError("--batch-size must be >= 1, --workers >= 0") }
         if let epochs, epochs < 1 { throw ValidationError("--epochs must be at least 1") }
         guard (valImages == nil) == (valAnnotations == nil) else {
@@ -59,7 +62,9 @@ struct Train: ParsableCommand {
         let data = try COCODetectionDataset(imagesDirectory: URL(fileURLWithPath: trainImages),
                                             annotationFile: URL(fileURLWithPath: trainAnnotations))
         try data.validate(numClasses: cfg.numClasses)
-        let model = try DetectorFactory.make(config: cfg, store: ParameterStore(generator: Generator(seed: seed)))
+        let dev = Device(device) ?? .cpu
+        let model = try DetectorFactory.make(config: cfg, store: ParameterStore(dtype: .float32, device: dev,
+                                                                                generator: Generator(seed: seed)))
         if let weights {
             let reinit = try InitialWeights.load(URL(fileURLWithPath: weights), into: model)
             if !quiet && !reinit.isEmpty { Terminal.note("initial weights: \(reinit.count) tensors re-initialised (\(reinit.prefix(3).joined(separator: ", "))...)") }
@@ -95,13 +100,26 @@ struct Train: ParsableCommand {
             let start = Date()
             var images = 0
             let batches = loader.epoch(epoch)
-            let sequence = AnySequence { AnyIterator { try? batches.next() } }
+            let sequence = AnySequence {
+                AnyIterator { () -> TrainingBatch? in
+                    guard var b = try? batches.next() else { return nil }
+                    if dev != .cpu {
+                        b.images.images = try! b.images.images.to(dev)
+                        b.images.mask = try! b.images.mask.to(dev)
+                        b.targets = b.targets.map { DetectionTarget(labels: try! $0.labels.to(dev), boxes: try! $0.boxes.to(dev)) }
+                    }
+                    return b
+                }
+            }
             try trainer.trainEpoch(sequence, count: loader.batchCount) { r in
                 images += r.images
                 var entry: [String: Any] = ["epoch": r.epoch, "step": r.step, "lr": r.lr, "loss": r.loss]
                 for (n, v) in r.terms { entry[n] = v }
                 log.write(entry)
-                if showProgress {
+                if verbose && !quiet {
+                    let terms = r.terms.map { String(format: "%@ %.4f", $0.name, $0.value) }.joined(separator: "  ")
+                    Terminal.note(String(format: "epoch %d step %d  loss %.4f  lr %.2e  %@", r.epoch + 1, r.step, r.loss, r.lr, terms))
+                } else if showProgress {
                     let elapsed = Date().timeIntervalSince(start)
                     let ips = Double(images) / Swift.max(elapsed, 1e-9)
                     let eta = elapsed / Double(r.iteration + 1) * Double(r.iterations - r.iteration - 1)
@@ -119,7 +137,7 @@ struct Train: ParsableCommand {
             if let valImages, let valAnnotations {
                 let result = try DatasetEvaluator.run(model: model, imagesDirectory: URL(fileURLWithPath: valImages),
                                                       annotations: URL(fileURLWithPath: valAnnotations), batchSize: batchSize,
-                                                      workers: workers)
+                                                      device: dev, workers: workers)
                 var entry: [String: Any] = ["epoch": trainer.epoch, "eval": true]
                 for line in result.summary.lines { entry[line.key] = line.value }
                 log.write(entry)
