@@ -34,6 +34,16 @@ public struct NonFiniteLoss: Error, CustomStringConvertible {
     }
 }
 
+/// A failure inside one training step (e.g. matching non-finite predictions), with its position.
+public struct TrainingStepError: Error, CustomStringConvertible {
+    public var epoch: Int
+    public var step: Int
+    public var underlying: any Error
+    public var description: String {
+        "training stopped at epoch \(epoch), step \(step): \(underlying) (the model produced invalid values; lower the learning rate or check the data)"
+    }
+}
+
 /// The optimisation loop of the official recipes: forward in training mode, criterion, weighted
 /// sum, backward, gradient clipping by global norm, AdamW with per-group learning rates from the
 /// schedule. Epoch and step counters and the dropout generator are part of its checkpoint.
@@ -68,7 +78,12 @@ public final class Trainer {
         for (i, item) in batches.enumerated() {
             let start = Date()
             let output = model.forward(item.images, targets: item.targets, training: true, generator: generator)
-            let terms = try criterion.losses(output, targets: item.targets)
+            let terms: LossTerms
+            do {
+                terms = try criterion.losses(output, targets: item.targets)
+            } catch {
+                throw TrainingStepError(epoch: epoch, step: step, underlying: error)
+            }
             var values: [(String, Double)] = []
             for (name, t) in terms {
                 let v = t.item()

@@ -87,6 +87,19 @@ import Vision
         #expect(TestSupport.maxAbsDiff(a, b) == 0)
     }
 
+    @Test func nonFiniteValuesStopWithStepAndCause() throws {
+        let t = try Self.makeTrainer(seed: 6)
+        let bias = try #require(t.model.namedParameters().first { $0.key == "bbox_embed.layers.2.bias" }?.tensor)
+        withNoGrad { _ = bias.fill_(Double.nan) }
+        do {
+            try t.trainEpoch(Self.batches().prefix(1), count: 1) { _ in }
+            Issue.record("training went on with NaN boxes")
+        } catch {
+            let text = "\(error)"
+            #expect(text.contains("step 0") && (text.contains("non-finite") || text.contains("nan")), "\(text)")
+        }
+    }
+
     @Test func weightsOfOfficialTermNames() {
         let c = ConditionalDETRCriterion(config: Self.tinyConfig())
         #expect(c.weight(of: "loss_ce") == 2 && c.weight(of: "loss_bbox_3") == 5 && c.weight(of: "loss_giou_0") == 2)
