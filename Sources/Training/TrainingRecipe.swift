@@ -12,6 +12,9 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
     public var clipMaxNorm: Double
     public var schedule: TrainingSchedule
     public var seed: UInt64
+    /// Freeze the backbone stages the official recipe freezes (it fine-tunes ImageNet weights).
+    /// Training from scratch should set false: frozen random layers cannot learn.
+    public var freezeBackbone: Bool = true
 
     /// Official recipe: Conditional DETR 50 epochs, StepLR at 40; Salience DETR 12 epochs,
     /// MultiStep at 10, warmup over the first min(1000, iterations-per-epoch − 1) iterations.
@@ -41,15 +44,17 @@ public enum TrainingRecipe {
         let config = model.config
         switch config.architecture {
         case .conditionalDetr:
-            model.freeze { key in
-                key.hasPrefix("backbone.") && !(key.contains("layer2") || key.contains("layer3") || key.contains("layer4"))
+            if o.freezeBackbone {
+                model.freeze { key in
+                    key.hasPrefix("backbone.") && !(key.contains("layer2") || key.contains("layer3") || key.contains("layer4"))
+                }
             }
             let params = model.trainableParameters()
             return AdamW(groups: ParameterGroup.partition(
                 params, rules: [({ $0.contains("backbone") }, o.lrBackbone, o.weightDecay)],
                 defaultLR: o.lr, defaultWeightDecay: o.weightDecay))
         case .salienceDetr:
-            let frozen = Set(config.backbone.freezeIndices)
+            let frozen = o.freezeBackbone ? Set(config.backbone.freezeIndices) : []
             model.freeze { key in
                 guard key.hasPrefix("backbone.") else { return false }
                 if frozen.contains(0) && (key.hasPrefix("backbone.conv1") || key.hasPrefix("backbone.bn1")) { return true }

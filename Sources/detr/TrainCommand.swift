@@ -22,7 +22,7 @@ struct Train: ParsableCommand {
     var trainAnnotations: String
     @Option(name: .customLong("val-images"), help: "Directory of the validation images.") var valImages: String?
     @Option(name: .customLong("val-annotations"), help: "Annotation file of the validation images.") var valAnnotations: String?
-    @Option(help: "Initial weights (.pth or .safetensors); tensors whose shape differs are re-initialised.")
+    @Option(help: "Initial weights (.pth or .safetensors); tensors whose shape differs are re-initialised. Without it the model trains from scratch and no backbone stage is frozen.")
     var weights: String?
     @Option(help: "Output directory.") var output: String
     @Option(help: "Epochs (default: the official recipe's).") var epochs: Int?
@@ -80,6 +80,9 @@ struct Train: ParsableCommand {
         if let lr { options.lr = lr }
         if let lrBackbone { options.lrBackbone = lrBackbone }
         if let lrDrop { options.schedule.milestones = [lrDrop] }
+        // The official recipes freeze early backbone stages of ImageNet-pretrained weights; from
+        // scratch those random layers could never learn, so everything trains.
+        options.freezeBackbone = weights != nil
         let trainer = Trainer(model: model, criterion: try TrainingCriteria.make(for: cfg), optimizer: TrainingRecipe.optimizer(for: model, options: options),
                               schedule: options.schedule, clipMaxNorm: options.clipMaxNorm, generator: Generator(seed: seed &+ 1))
         let checkpointURL = out.appendingPathComponent("checkpoint.safetensors")
