@@ -57,6 +57,20 @@ public struct ResNet: Module {
         stages = built
         stageChannels = channels
         stageStrides = strides
+        initializeLikeTorchvision()
+    }
+
+    /// torchvision's ResNet initialisation: convolutions kaiming_normal_(fan_out, relu); the
+    /// FrozenBatchNorm buffers start as the identity. Matters only when training from scratch
+    /// (PyTorch's default conv init would shrink activations layer by layer without BatchNorm).
+    private func initializeLikeTorchvision() {
+        let store = path.store
+        withNoGrad {
+            for (key, w) in namedParameters() where key.hasSuffix("weight") && w.rank == 4 {
+                _ = w.copy_(ParameterInit.kaimingNormalReLU(fanOut: true).make(shape: w.shape, dtype: w.dtype,
+                                                                              generator: store.generator))
+            }
+        }
     }
 
     /// Stage outputs for `indices` (0 = layer1 ... 3 = layer4), in increasing order.
