@@ -56,7 +56,9 @@ public enum DetectorFactory {
     /// strictly into `model`; half-precision tensors are upcast to the model's dtype.
     /// - Throws: `WeightFileError` for unreadable files, `CheckpointMismatch` when the
     ///   checkpoint does not belong to this model (with a one-line summary).
-    public static func loadWeights(_ url: URL, into model: any Detector) throws {
+    /// - Returns: the loaded file (metadata, e.g. class names, and the raw entries).
+    @discardableResult
+    public static func loadWeights(_ url: URL, into model: any Detector) throws -> LoadedWeights {
         let weights = try WeightFile.load(url)
         // swift-detr training checkpoints keep the model under "model." beside optimizer state.
         let tensors = weights.metadata["format"] == checkpointFormatTag
@@ -66,6 +68,7 @@ public enum DetectorFactory {
         } catch let e as StateDictLoadError {
             throw CheckpointMismatch(file: url.path, architecture: model.config.architecture, error: e)
         }
+        return weights
     }
 }
 

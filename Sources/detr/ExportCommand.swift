@@ -1,4 +1,5 @@
 import ArgumentParser
+import COCO
 import Detection
 import Foundation
 import Torch
@@ -19,6 +20,9 @@ struct Export: ParsableCommand {
     @Flag(help: "Store floating-point tensors as float16 (half the size).")
     var half = false
 
+    @Option(help: "A COCO annotation file whose category names are stored with the weights (for predict's labels).")
+    var annotations: String?
+
     func run() throws {
         do {
             let loaded = try WeightFile.load(URL(fileURLWithPath: weights))
@@ -29,6 +33,15 @@ struct Export: ParsableCommand {
             }
             var meta: [String: String] = ["source": (weights as NSString).lastPathComponent]
             if let config = loaded.metadata["config"] { meta["config"] = config }
+            if let names = loaded.metadata["class_names"] ?? loaded.metadata["extra.class_names"] { meta["class_names"] = names }
+            if let annotations {
+                let coco = try COCODataset(contentsOf: URL(fileURLWithPath: annotations))
+                let configured = loaded.metadata["config"].flatMap { try? JSONDecoder().decode(ModelConfig.self, from: Data($0.utf8)) }
+                let count = configured?.numClasses ?? ((coco.categoryIds.max() ?? -1) + 1)
+                var names = [String?](repeating: nil, count: count)
+                for c in coco.categories where c.id >= 0 && c.id < count { names[c.id] = c.name }
+                meta["class_names"] = String(decoding: try JSONEncoder().encode(names), as: UTF8.self)
+            }
             try Safetensors.write(tensors, metadata: meta, to: URL(fileURLWithPath: output))
             let bytes = (try? FileManager.default.attributesOfItem(atPath: output)[.size] as? Int) ?? 0
             print("wrote \(tensors.count) tensors (\(bytes / 1_000_000) MB) to \(output)")

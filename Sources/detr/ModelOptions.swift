@@ -20,14 +20,17 @@ struct ModelOptions: ParsableArguments {
     }
 
     /// The configured detector with its weights loaded (errors name the file and the problem).
-    func loadDetector() throws -> any Detector {
+    func loadDetector() throws -> any Detector { try loadDetectorAndNames().detector }
+
+    /// The detector and its class names (from the checkpoint when it stores them).
+    func loadDetectorAndNames() throws -> (detector: any Detector, names: [String]) {
         let cfg = try ModelConfig.load(presetOrPath: config)
         let store = try ParameterStore(dtype: .float32, device: Device(device) ?? .cpu)
         let model = try DetectorFactory.make(config: cfg, store: store)
         guard FileManager.default.fileExists(atPath: weights) else {
             throw WeightFileError(file: weights, problem: "no such file")
         }
-        try DetectorFactory.loadWeights(URL(fileURLWithPath: weights), into: model)
-        return model
+        let loaded = try DetectorFactory.loadWeights(URL(fileURLWithPath: weights), into: model)
+        return (model, COCOClassNames.names(from: loaded, numClasses: cfg.numClasses))
     }
 }

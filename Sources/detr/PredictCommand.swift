@@ -59,9 +59,10 @@ struct Predict: ParsableCommand {
     func run() throws {
         let files: [String]
         let detector: any Detector
+        let names: [String]
         do {
             files = try ImageInputs.expand(inputs)
-            detector = try model.loadDetector()
+            (detector, names) = try model.loadDetectorAndNames()
             if let saveDir { try FileManager.default.createDirectory(atPath: saveDir, withIntermediateDirectories: true) }
         } catch {
             Terminal.error("\(error)")
@@ -73,7 +74,6 @@ struct Predict: ParsableCommand {
         }
         let transform = DetectorFactory.evalTransform(for: config)
         let post = PostProcess(numSelect: topK ?? config.numSelect)
-        let names = COCOClassNames.names(numClasses: config.numClasses)
         let device = Device(model.device) ?? .cpu
         var results: [PredictionRecord] = []
         var failures = 0

@@ -63,6 +63,8 @@ struct Train: ParsableCommand {
                                             annotationFile: URL(fileURLWithPath: trainAnnotations))
         try data.validate(numClasses: cfg.numClasses)
         let dev = Device(device) ?? .cpu
+        let namesByColumn = (0..<cfg.numClasses).map { $0 < data.classNames.count ? data.classNames[$0] : nil }
+        let classNamesJSON = String(decoding: try JSONEncoder().encode(namesByColumn), as: UTF8.self)
         let model = try DetectorFactory.make(config: cfg, store: ParameterStore(dtype: .float32, device: dev,
                                                                                 generator: Generator(seed: seed)))
         if let weights {
@@ -136,7 +138,7 @@ struct Train: ParsableCommand {
                 }
             }
             if showProgress { FileHandle.standardError.write(Data("\n".utf8)) }
-            try trainer.checkpoint().write(to: checkpointURL)
+            try trainer.checkpoint(extra: ["class_names": classNamesJSON]).write(to: checkpointURL)
             if let valImages, let valAnnotations {
                 let result = try DatasetEvaluator.run(model: model, imagesDirectory: URL(fileURLWithPath: valImages),
                                                       annotations: URL(fileURLWithPath: valAnnotations), batchSize: batchSize,
