@@ -1,3 +1,4 @@
+import Foundation
 import NN
 import Torch
 import Vision
@@ -34,6 +35,27 @@ public struct ConditionalDETR: Module {
         backbone = ResNet(p / "backbone" / "0" / "body", block: config.backbone.block, layers: config.backbone.layers,
                           dilateLastStage: config.backbone.dilation)
         positionEmbedding = PositionEmbeddingSine(numPosFeats: d / 2, temperature: config.positionEmbedding.temperature)
+        initializeLikeOfficial()
+    }
+
+    /// The official initialisation (matters when training from scratch; checkpoints overwrite it):
+    /// Xavier-uniform on every transformer matrix, attention output biases 0, class bias
+    /// −log((1 − 0.01)/0.01) (focal-loss prior), last box layer 0.
+    private func initializeLikeOfficial() {
+        let store = path.store
+        withNoGrad {
+            for (key, t) in transformer.namedParameters() {
+                if t.rank > 1 {
+                    _ = t.copy_(ParameterInit.xavierUniform().make(shape: t.shape, dtype: t.dtype, generator: store.generator))
+                } else if key.hasSuffix("attn.out_proj.bias") {
+                    _ = t.zero_()
+                }
+            }
+            _ = classEmbed.bias?.fill_(-Foundation.log((1 - 0.01) / 0.01))
+            let last = bboxEmbed.layers[bboxEmbed.layers.count - 1]
+            _ = last.weight.zero_()
+            _ = last.bias?.zero_()
+        }
     }
 
     /// Intermediate tensors of one forward pass (for parity tests and visualisation).
