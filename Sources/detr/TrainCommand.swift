@@ -105,9 +105,15 @@ struct Train: ParsableCommand {
             let start = Date()
             var images = 0
             let batches = loader.epoch(epoch)
+            var loaderError: (any Error)?
             let sequence = AnySequence {
                 AnyIterator { () -> TrainingBatch? in
-                    guard var b = try? batches.next() else { return nil }
+                    let next: TrainingBatch?
+                    do { next = try batches.next() } catch {
+                        loaderError = error
+                        return nil
+                    }
+                    guard var b = next else { return nil }
                     if dev != .cpu {
                         b.images.images = try! b.images.images.to(dev)
                         b.images.mask = try! b.images.mask.to(dev)
@@ -138,6 +144,8 @@ struct Train: ParsableCommand {
                 }
             }
             if showProgress { FileHandle.standardError.write(Data("\n".utf8)) }
+            if let loaderError { throw loaderError }
+            for skipped in batches.skippedImages { Terminal.note("detr: warning: skipped \(skipped)") }
             try trainer.checkpoint(extra: ["class_names": classNamesJSON]).write(to: checkpointURL)
             if let valImages, let valAnnotations {
                 let result = try DatasetEvaluator.run(model: model, imagesDirectory: URL(fileURLWithPath: valImages),
