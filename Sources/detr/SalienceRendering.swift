@@ -11,7 +11,7 @@ enum SalienceRendering {
     static func render(_ maps: SalienceMaps, index: Int, image: Image, resizedSize: (height: Int, width: Int),
                        paddedSize: (height: Int, width: Int), detections: Image) -> Image {
         var panels = [detections]
-        for level in maps.scores {
+        for (index_l, level) in maps.scores.enumerated() {
             let (h, w) = (level.size(2), level.size(3))
             // The part of the map that covers the image (the rest is padding).
             let vh = Swift.max(1, Swift.min(h, Int((Double(h) * Double(resizedSize.height) / Double(paddedSize.height)).rounded(.up))))
@@ -19,7 +19,7 @@ enum SalienceRendering {
             let crop = level[index].slice(dim: 1, end: vh).slice(dim: 2, end: vw).unsqueeze(0)  // [1, 1, vh, vw]
             let up = Functional.interpolate(crop.sigmoid(), size: (image.height, image.width), mode: .bilinear)
             var panel = image.overlaid(heat: up.floats)
-            panel.drawText("stride \(Int((Double(paddedSize.height) / Double(h)).rounded()))", x: 2, y: 2,
+            panel.drawText("level \(index_l + 1)", x: 2, y: 2,
                            scale: Swift.max(1, Swift.min(image.width, image.height) / 400), color: (255, 255, 255))
             panels.append(panel)
         }
