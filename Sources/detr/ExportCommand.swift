@@ -23,11 +23,29 @@ struct Export: ParsableCommand {
     @Option(help: "A COCO annotation file whose category names are stored with the weights (for predict's labels).")
     var annotations: String?
 
+    @Option(name: .customLong("map-prefix"),
+            help: "FROM=TO: keep only keys starting with FROM, renamed to start with TO (repeatable), e.g. backbone.=backbone.0.body. to reuse a Salience DETR backbone in Conditional DETR.")
+    var mapPrefix: [String] = []
+
+    func validate() throws {
+        for m in mapPrefix where m.split(separator: "=", omittingEmptySubsequences: false).count != 2 {
+            throw ValidationError("--map-prefix must look like FROM=TO, not '\(m)'")
+        }
+    }
+
     func run() throws {
         do {
             let loaded = try WeightFile.load(URL(fileURLWithPath: weights))
             var tensors = loaded.metadata["format"] == DetectorFactory.checkpointFormatTag
                 ? loaded.tensors.stripping(prefix: "model.") : loaded.tensors
+            if !mapPrefix.isEmpty {
+                let maps = mapPrefix.map { $0.split(separator: "=", omittingEmptySubsequences: false).map(String.init) }
+                var renamed = StateDict()
+                for (k, v) in tensors {
+                    if let m = maps.first(where: { k.hasPrefix($0[0]) }) { renamed[m[1] + k.dropFirst(m[0].count)] = v }
+                }
+                tensors = renamed
+            }
             if half {
                 for (k, v) in tensors where v.dtype == .float32 || v.dtype == .float64 { tensors[k] = v.to(.float16) }
             }
