@@ -15,6 +15,9 @@ import Vision
             return
         }
         let scale = Swift.max(1, ref.to(.float64).abs().max().item())
+        if ProcessInfo.processInfo.environment["CONDITIONAL_REPORT"] == "1" {
+            print("CONDITIONAL_REPORT \(what): max|a-b| = \(TestSupport.maxAbsDiff(a, ref))")
+        }
         TestSupport.expectClose(a, ref, atol: 1e-4 * scale, rtol: 0, what, sourceLocation: sourceLocation)
     }
 
