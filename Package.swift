@@ -46,7 +46,7 @@ let package = Package(
             dependencies: ["Torch", "NN", "Vision", "Detection", "COCO", "Training", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         // Tests
-        .target(name: "TestSupport", dependencies: ["Torch"], path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["Torch", "Detection"], path: "Tests/TestSupport"),
         .testTarget(name: "TorchTests", dependencies: ["Torch", "TestSupport"]),
         .testTarget(name: "NNTests", dependencies: ["NN", "TestSupport"]),
         .testTarget(name: "VisionTests", dependencies: ["Vision", "TestSupport"]),

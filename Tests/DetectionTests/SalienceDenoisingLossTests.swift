@@ -7,24 +7,7 @@ import Torch
 
 /// Contrastive denoising layout, noise and the criterion's edge cases (no fixtures needed).
 @Suite struct SalienceDenoisingLossTests {
-    /// A tiny Salience DETR (64×64 inputs give 85 tokens).
-    static func tinyConfig() -> ModelConfig {
-        var c = ModelConfig(architecture: .salienceDetr)
-        c.numClasses = 5
-        c.numQueries = 12
-        c.hiddenDim = 32
-        c.numHeads = 4
-        c.numEncoderLayers = 1
-        c.layerFilterRatio = [1.0]
-        c.numDecoderLayers = 2
-        c.dimFeedforward = 64
-        c.topkSA = 8
-        c.backbone.block = .basic
-        c.backbone.layers = [1, 1, 1, 1]
-        c.denoising.num = 6
-        c.numSelect = 10
-        return c
-    }
+    static func tinyConfig() -> ModelConfig { TestSupport.tinySalienceConfig() }
 
     @Test func groupCountFollowsTheOfficialFormula() {
         let g = { DenoisingQueries.groups(denoisingNum: 100, maxTargets: $0) }

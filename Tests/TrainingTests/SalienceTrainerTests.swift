@@ -9,23 +9,7 @@ import Vision
 
 /// Salience DETR through the Trainer: denoising queries, the hybrid criterion and the weights.
 @Suite(.serialized) struct SalienceTrainerTests {
-    static func tinyConfig() -> ModelConfig {
-        var c = ModelConfig(architecture: .salienceDetr)
-        c.numClasses = 5
-        c.numQueries = 12
-        c.hiddenDim = 32
-        c.numHeads = 4
-        c.numEncoderLayers = 1
-        c.layerFilterRatio = [1.0]
-        c.numDecoderLayers = 2
-        c.dimFeedforward = 64
-        c.topkSA = 8
-        c.backbone.block = .basic
-        c.backbone.layers = [1, 1, 1, 1]
-        c.denoising.num = 6
-        c.numSelect = 10
-        return c
-    }
+    static func tinyConfig() -> ModelConfig { TestSupport.tinySalienceConfig() }
 
     /// Two 64×64 images (the second padded from 48 rows), three boxes.
     static func batch() -> TrainingBatch {
