@@ -33,6 +33,12 @@ public enum DetectorFactory {
     /// Metadata `format` of swift-detr's own training checkpoints (safetensors).
     public static let checkpointFormatTag = "swift-detr-checkpoint-1"
 
+    /// The model state dict of a loaded file: swift-detr training checkpoints keep it under
+    /// "model." beside the optimizer state; other files are the state dict itself.
+    public static func modelTensors(of weights: LoadedWeights) -> StateDict {
+        weights.metadata["format"] == checkpointFormatTag ? weights.tensors.stripping(prefix: "model.") : weights.tensors
+    }
+
     /// A freshly initialised detector of `config`'s architecture.
     public static func make(config: ModelConfig, store: ParameterStore = ParameterStore()) throws -> any Detector {
         try config.validate()
@@ -60,9 +66,7 @@ public enum DetectorFactory {
     @discardableResult
     public static func loadWeights(_ url: URL, into model: any Detector) throws -> LoadedWeights {
         let weights = try WeightFile.load(url)
-        // swift-detr training checkpoints keep the model under "model." beside optimizer state.
-        let tensors = weights.metadata["format"] == checkpointFormatTag
-            ? weights.tensors.stripping(prefix: "model.") : weights.tensors
+        let tensors = modelTensors(of: weights)
         do {
             try model.load(stateDict: tensors, strict: true, source: url.path)
         } catch let e as StateDictLoadError {

@@ -83,13 +83,14 @@ struct Evaluate: ParsableCommand {
         _ = try parameters()
     }
 
-    /// Runs the detector over the annotation file's images; returns its detections.
-    func detect() throws -> [COCODetection] {
+    /// Runs the detector over the annotation file's images; returns its detections (evaluated once,
+    /// by the caller, with the requested parameters).
+    func detect(dataset: COCODataset) throws -> [COCODetection] {
         let model = try ModelOptions.parse(["--config", config!, "--weights", weights!, "--device", device]).loadDetector()
         var progress: ProgressBar?
-        let result = try DatasetEvaluator.run(model: model, imagesDirectory: URL(fileURLWithPath: images!),
-                                              annotations: URL(fileURLWithPath: annotations), batchSize: batchSize,
-                                              device: Device(device) ?? .cpu) { done, total in
+        let result = try DatasetEvaluator.detect(model: model, imagesDirectory: URL(fileURLWithPath: images!),
+                                                 coco: dataset, annotationName: annotations, batchSize: batchSize,
+                                                 device: Device(device) ?? .cpu) { done, total in
             if progress == nil { progress = ProgressBar(total: total, label: "evaluate", enabled: !quiet && Terminal.stderrIsTTY) }
             progress?.advance(by: done - (progress?.doneCount ?? 0))
         }
@@ -125,7 +126,7 @@ struct Evaluate: ParsableCommand {
             let dataset = try COCODataset(contentsOf: URL(fileURLWithPath: annotations), displayName: annotations)
             let loaded = results != nil
                 ? try COCOResults(contentsOf: URL(fileURLWithPath: results!), displayName: results!, dataset: dataset)
-                : COCOResults(detections: try detect())
+                : COCOResults(detections: try detect(dataset: dataset))
             let loadedAt = clock.now
             let evaluation = try COCOEvaluator.evaluate(dataset: dataset, detections: loaded.detections, parameters: parameters)
             let evaluatedAt = clock.now

@@ -36,8 +36,7 @@ struct Export: ParsableCommand {
     func run() throws {
         do {
             let loaded = try WeightFile.load(URL(fileURLWithPath: weights))
-            var tensors = loaded.metadata["format"] == DetectorFactory.checkpointFormatTag
-                ? loaded.tensors.stripping(prefix: "model.") : loaded.tensors
+            var tensors = DetectorFactory.modelTensors(of: loaded)
             if !mapPrefix.isEmpty {
                 let maps = mapPrefix.map { $0.split(separator: "=", omittingEmptySubsequences: false).map(String.init) }
                 var renamed = StateDict()

@@ -22,8 +22,21 @@ public enum DatasetEvaluator {
                            device: Device = .cpu, workers: Int = 2,
                            progress: ((Int, Int) -> Void)? = nil) throws -> DatasetEvaluation {
         let coco = try COCODataset(contentsOf: annotations)
+        let (detections, skipped) = try detect(model: model, imagesDirectory: imagesDirectory, coco: coco,
+                                               annotationName: annotations.lastPathComponent, batchSize: batchSize,
+                                               device: device, workers: workers, progress: progress)
+        let evaluation = try COCOEvaluator.evaluate(dataset: coco, detections: detections)
+        return DatasetEvaluation(evaluation: evaluation, summary: try COCOSummary(evaluation), detections: detections,
+                                 skipped: skipped)
+    }
+
+    /// The detector's COCO detections for every image of `coco` (categories it does not define are
+    /// dropped, as pycocotools ignores them), and the images that could not be read.
+    public static func detect(model: any Detector, imagesDirectory: URL, coco: COCODataset, annotationName: String,
+                              batchSize: Int, device: Device = .cpu, workers: Int = 2,
+                              progress: ((Int, Int) -> Void)? = nil) throws -> (detections: [COCODetection], skipped: [String]) {
         let data = try COCODetectionDataset(imagesDirectory: imagesDirectory, coco: coco,
-                                            annotationName: annotations.lastPathComponent,
+                                            annotationName: annotationName,
                                             skipImagesWithoutAnnotations: false)
         let config = model.config
         let transform = DetectorFactory.evalTransform(for: config)
@@ -52,8 +65,6 @@ public enum DatasetEvaluator {
             done += b.imageIds.count
             progress?(done, data.count)
         }
-        let evaluation = try COCOEvaluator.evaluate(dataset: coco, detections: detections)
-        return DatasetEvaluation(evaluation: evaluation, summary: try COCOSummary(evaluation), detections: detections,
-                                 skipped: batches.skippedImages.map { "\($0)" })
+        return (detections, batches.skippedImages.map { "\($0)" })
     }
 }
