@@ -1,13 +1,40 @@
 import Foundation
+import Torch
 
 /// Appends one JSON object per line to `log.jsonl` (flushed per line, so a crash loses at most
 /// the line being written).
+///
+/// Step records carry `"step"` (optimizer steps so far) and evaluation records `"eval": true`
+/// with `"epoch"` (epochs completed). When a run resumes from a checkpoint, the records written
+/// after that checkpoint by the interrupted run (and a torn last line) are dropped first, so the
+/// log reads as if the run had never stopped.
 public final class TrainingLog {
     let handle: FileHandle
     public let url: URL
+    /// Epochs (completed-epoch counts) that have an evaluation record.
+    public private(set) var evaluatedEpochs: Set<Int> = []
 
-    public init(url: URL) throws {
+    /// Opens `url` for appending, creating it if needed.
+    /// - Parameter resumingAt: the checkpoint's (step, epoch): records of later steps/epochs and
+    ///   lines that are not complete JSON objects are removed (the file is rewritten atomically).
+    public init(url: URL, resumingAt checkpoint: (step: Int, epoch: Int)? = nil) throws {
         self.url = url
+        if let checkpoint, FileManager.default.fileExists(atPath: url.path) {
+            let data = try Data(contentsOf: url)
+            var kept = Data()
+            for line in data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: true) {
+                guard let record = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any] else { continue }
+                if record["eval"] as? Bool == true {
+                    guard let epoch = record["epoch"] as? Int, epoch <= checkpoint.epoch else { continue }
+                    evaluatedEpochs.insert(epoch)
+                } else if let step = record["step"] as? Int, step > checkpoint.step {
+                    continue
+                }
+                kept.append(contentsOf: line)
+                kept.append(UInt8(ascii: "\n"))
+            }
+            try AtomicFile.write(kept, to: url)
+        }
         if !FileManager.default.fileExists(atPath: url.path) {
             FileManager.default.createFile(atPath: url.path, contents: nil)
         }
@@ -21,5 +48,6 @@ public final class TrainingLog {
         guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) else { return }
         handle.write(data + Data("\n".utf8))
         try? handle.synchronize()
+        if object["eval"] as? Bool == true, let epoch = object["epoch"] as? Int { evaluatedEpochs.insert(epoch) }
     }
 }

@@ -33,6 +33,10 @@ struct Train: ParsableCommand {
     @Option(help: "Random seed (data order, augmentation, initialisation).") var seed: UInt64 = 42
     @Option(name: .customLong("lr-drop"), help: "Epoch at which the learning rate drops ×0.1 (default: recipe's).")
     var lrDrop: Int?
+    @Option(name: .customLong("clip-max-norm"), help: "Gradient clipping by global norm, 0 = off (default: recipe's 0.1).")
+    var clipMaxNorm: Double?
+    @Option(name: .customLong("warmup"), help: "Linear warmup iterations (default: recipe's).")
+    var warmup: Int?
     @Flag(help: "Continue from OUTPUT/checkpoint.safetensors.") var resume = false
     @Flag(name: .shortAndLong, help: "No progress line.") var quiet = false
     @Flag(name: .shortAndLong, help: "One line per step (all loss terms) instead of the progress line.") var verbose = false
@@ -42,6 +46,8 @@ struct Train: ParsableCommand {
         guard Device(device) != nil else { throw ValidationError("--device must be cpu, cuda or cuda:N") }
         guard batchSize >= 1, workers >= 0 else { throw ValidationError("--batch-size must be >= 1, --workers >= 0") }
         if let epochs, epochs < 1 { throw ValidationError("--epochs must be at least 1") }
+        if let clipMaxNorm, !(clipMaxNorm >= 0) { throw ValidationError("--clip-max-norm must be >= 0") }
+        if let warmup, warmup < 0 { throw ValidationError("--warmup must be >= 0") }
         guard (valImages == nil) == (valAnnotations == nil) else {
             throw ValidationError("give both --val-images and --val-annotations, or neither")
         }
@@ -59,6 +65,11 @@ struct Train: ParsableCommand {
         let out = URL(fileURLWithPath: output)
         try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
         try AtomicFile.write(cfg.jsonData(), to: out.appendingPathComponent("config.json"))
+        // Temporary files of a run that was killed while writing (AtomicFile's `.NAME.tmp-*`).
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: out.path)) ?? []
+            where name.hasPrefix(".") && name.contains(".tmp-") {
+            try? FileManager.default.removeItem(at: out.appendingPathComponent(name))
+        }
         let data = try COCODetectionDataset(imagesDirectory: URL(fileURLWithPath: trainImages),
                                             annotationFile: URL(fileURLWithPath: trainAnnotations))
         try data.validate(numClasses: cfg.numClasses)
@@ -82,6 +93,8 @@ struct Train: ParsableCommand {
         if let lr { options.lr = lr }
         if let lrBackbone { options.lrBackbone = lrBackbone }
         if let lrDrop { options.schedule.milestones = [lrDrop] }
+        if let clipMaxNorm { options.clipMaxNorm = clipMaxNorm }
+        if let warmup { options.schedule.warmupIterations = warmup }
         // The official recipes freeze early backbone stages of ImageNet-pretrained weights; from
         // scratch those random layers could never learn, so everything trains.
         options.freezeBackbone = weights != nil
@@ -95,11 +108,28 @@ struct Train: ParsableCommand {
             try trainer.restore(TrainingCheckpoint.read(from: checkpointURL), source: checkpointURL.path)
             if !quiet { Terminal.note("resuming after epoch \(trainer.epoch) (step \(trainer.step))") }
         }
-        let log = try TrainingLog(url: out.appendingPathComponent("log.jsonl"))
+        let log = try TrainingLog(url: out.appendingPathComponent("log.jsonl"),
+                                  resumingAt: resume ? (trainer.step, trainer.epoch) : nil)
         let showProgress = !quiet && Terminal.stderrIsTTY
         if !quiet {
             Terminal.note("training \(cfg.architecture.rawValue) on \(data.count) images (\(data.report.imagesWithoutAnnotations) without annotations skipped), \(loader.batchCount) steps per epoch, epochs \(trainer.epoch + 1)...\(options.epochs)")
         }
+        /// Evaluates the model as it is after `trainer.epoch` epochs and logs the result.
+        func evaluate() throws {
+            guard let valImages, let valAnnotations else { return }
+            let result = try DatasetEvaluator.run(model: model, imagesDirectory: URL(fileURLWithPath: valImages),
+                                                  annotations: URL(fileURLWithPath: valAnnotations), batchSize: batchSize,
+                                                  device: dev, workers: workers)
+            var entry: [String: Any] = ["epoch": trainer.epoch, "eval": true]
+            for line in result.summary.lines { entry[line.key] = line.value }
+            log.write(entry)
+            if !quiet {
+                let s = result.summary.stats
+                Terminal.note(String(format: "epoch %d: AP %.3f  AP50 %.3f  AP75 %.3f", trainer.epoch, s[0], s[1], s[2]))
+            }
+        }
+        // A run killed between writing a checkpoint and logging its evaluation evaluates it now.
+        if resume && trainer.epoch > 0 && !log.evaluatedEpochs.contains(trainer.epoch) { try evaluate() }
         while trainer.epoch < options.epochs {
             let epoch = trainer.epoch
             let start = Date()
@@ -147,17 +177,8 @@ struct Train: ParsableCommand {
             if let loaderError { throw loaderError }
             for skipped in batches.skippedImages { Terminal.note("detr: warning: skipped \(skipped)") }
             try trainer.checkpoint(extra: ["class_names": classNamesJSON]).write(to: checkpointURL)
-            if let valImages, let valAnnotations {
-                let result = try DatasetEvaluator.run(model: model, imagesDirectory: URL(fileURLWithPath: valImages),
-                                                      annotations: URL(fileURLWithPath: valAnnotations), batchSize: batchSize,
-                                                      device: dev, workers: workers)
-                var entry: [String: Any] = ["epoch": trainer.epoch, "eval": true]
-                for line in result.summary.lines { entry[line.key] = line.value }
-                log.write(entry)
-                if !quiet {
-                    let s = result.summary.stats
-                    Terminal.note(String(format: "epoch %d: AP %.3f  AP50 %.3f  AP75 %.3f", trainer.epoch, s[0], s[1], s[2]))
-                }
+            if valImages != nil {
+                try evaluate()
             } else if !quiet {
                 Terminal.note("epoch \(trainer.epoch) done in \(ProgressBar.clock(Date().timeIntervalSince(start)))")
             }

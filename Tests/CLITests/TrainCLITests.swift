@@ -49,3 +49,74 @@ import Torch
         #expect(missing.status == 1 && missing.stderr.contains("no checkpoint"))
     }
 }
+
+/// `kill -9` in the middle of an epoch, then `--resume`: the resumed run continues from the last
+/// checkpoint and reproduces the uninterrupted run exactly (every later step's losses, the
+/// evaluations, the final checkpoint's bytes), and its log reads as if it had never stopped.
+@Suite(.serialized) struct KillResumeCLITests {
+    static let config = """
+        {"architecture": "conditional_detr", "num_classes": 4, "num_queries": 8, "hidden_dim": 32, "num_heads": 4,
+         "num_encoder_layers": 1, "num_decoder_layers": 2, "dim_feedforward": 32, "dropout": 0.1,
+         "backbone": {"block": "basic", "layers": [1, 1, 1, 1]}, "min_size": 64, "max_size": 96, "num_select": 8}
+        """
+
+    static func records(_ path: String) throws -> [[String: Any]] {
+        try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").map {
+            try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])
+        }
+    }
+
+    @Test func killedMidEpochResumesExactly() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("kill-resume-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let data = dir.appendingPathComponent("shapes").path
+        let config = dir.appendingPathComponent("tiny.json")
+        try Data(Self.config.utf8).write(to: config)
+        let s = try DetrProcess.run(["synth", "--output", data, "--images", "40", "--seed", "5", "--size", "64-80"])
+        #expect(s.status == 0, "\(s.stderr)")
+        func args(_ out: String) -> [String] {
+            ["train", "--config", config.path, "--train-images", data + "/train", "--train-annotations",
+             data + "/annotations/train.json", "--val-images", data + "/val", "--val-annotations", data + "/annotations/val.json",
+             "--output", out, "--batch-size", "4", "--workers", "2", "--lr", "1e-3", "--lr-backbone", "1e-3",
+             "--epochs", "3", "--quiet"]
+        }
+        let straight = dir.appendingPathComponent("straight").path, killed = dir.appendingPathComponent("killed").path
+        let a = try DetrProcess.run(args(straight))
+        #expect(a.status == 0, "\(a.stderr)")
+        let reference = try Self.records(straight + "/log.jsonl")
+        let stepsPerEpoch = reference.filter { $0["eval"] == nil && ($0["epoch"] as? Int) == 0 }.count
+        #expect(stepsPerEpoch >= 4)
+
+        // Start the same run and SIGKILL it a few steps into its second epoch.
+        let p = try DetrProcess.start(args(killed))
+        let log = killed + "/log.jsonl"
+        let deadline = Date().addingTimeInterval(300)
+        while p.isRunning && Date() < deadline {
+            let lines = (try? String(contentsOfFile: log, encoding: .utf8))?.split(separator: "\n").count ?? 0
+            if lines >= stepsPerEpoch + 1 + 3 { break }  // epoch 1's steps + its evaluation + 3 steps
+            usleep(2_000)
+        }
+        #expect(p.isRunning, "the run finished before it could be killed")
+        kill(p.processIdentifier, SIGKILL)
+        p.waitUntilExit()
+        #expect(p.terminationReason == .uncaughtSignal)
+        let partial = try Self.records(log)
+        #expect(partial.count > stepsPerEpoch + 1, "killed after epoch 1 had finished")
+
+        let r = try DetrProcess.run(args(killed) + ["--resume"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let resumed = try Self.records(log)
+        // Same records in the same order: no duplicate steps from the interrupted epoch, and every
+        // step's losses and every evaluation equal the uninterrupted run's (JSON text compared).
+        func text(_ r: [[String: Any]]) throws -> [String] {
+            try r.map { String(decoding: try JSONSerialization.data(withJSONObject: $0, options: [.sortedKeys]), as: UTF8.self) }
+        }
+        #expect(resumed.count == reference.count)
+        #expect(try text(resumed) == text(reference))
+        let bytesA = try Data(contentsOf: URL(fileURLWithPath: straight + "/checkpoint.safetensors"))
+        let bytesB = try Data(contentsOf: URL(fileURLWithPath: killed + "/checkpoint.safetensors"))
+        #expect(bytesA == bytesB)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: killed).filter { $0.hasPrefix(".") }.isEmpty)
+    }
+}

@@ -34,4 +34,15 @@ public enum DetrProcess {
                       stdout: (try? String(contentsOf: out, encoding: .utf8)) ?? "",
                       stderr: (try? String(contentsOf: err, encoding: .utf8)) ?? "")
     }
+
+    /// Starts `detr args...` without waiting (output discarded); the caller waits or kills it.
+    public static func start(_ args: [String]) throws -> Process {
+        let p = Process()
+        p.executableURL = executable
+        p.arguments = args
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        return p
+    }
 }
