@@ -94,6 +94,13 @@ public struct CheckpointMismatch: Error, CustomStringConvertible {
         if let m = error.shapeMismatches.first {
             parts.append("\(error.shapeMismatches.count) shape mismatches (e.g. \(m.key): checkpoint \(m.checkpoint), model \(m.model))")
         }
-        return "\(file): weights do not fit the \(architecture.rawValue) model of this config: " + parts.joined(separator: "; ")
+        var hint = ""
+        // A Group DETR checkpoint keeps every group's queries: suggest the config key that fits.
+        if let m = error.shapeMismatches.first(where: { $0.key == "query_embed.weight" }),
+           m.checkpoint.count == 2, m.model.count == 2, m.checkpoint[1] == m.model[1], m.model[0] > 0,
+           m.checkpoint[0] % m.model[0] == 0 {
+            hint = " (a Group DETR checkpoint? set \"group_detr\": \(m.checkpoint[0] / m.model[0]) in the config)"
+        }
+        return "\(file): weights do not fit the \(architecture.rawValue) model of this config: " + parts.joined(separator: "; ") + hint
     }
 }

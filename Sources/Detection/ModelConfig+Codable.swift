@@ -54,7 +54,7 @@ extension ModelConfig: Codable {
         "embed_dim", "num_feature_levels", "num_points", "topk_sa", "max_num_embedding", "level_filter_ratio",
         "layer_filter_ratio", "transformer_neck", "denoising",
     ])
-    static let conditionalKeys = commonKeys.union(["hidden_dim", "aux_loss"])
+    static let conditionalKeys = commonKeys.union(["hidden_dim", "aux_loss", "group_detr"])
 
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: JSONKey.self)
@@ -78,6 +78,7 @@ extension ModelConfig: Codable {
         try r.read("dim_feedforward", &dimFeedforward)
         try r.read("dropout", &dropout)
         try r.read("aux_loss", &auxLoss)
+        try r.read("group_detr", &groupDetr)
         try r.read("num_feature_levels", &numFeatureLevels)
         try r.read("num_points", &numPoints)
         try r.read("topk_sa", &topkSA)
@@ -165,6 +166,7 @@ extension ModelConfig: Codable {
         } else {
             try b.encode(backbone.dilation, forKey: "dilation")
             try c.encode(auxLoss, forKey: "aux_loss")
+            if groupDetr != 1 { try c.encode(groupDetr, forKey: "group_detr") }
         }
         try c.encode(minSize, forKey: "min_size")
         try c.encode(maxSize, forKey: "max_size")
@@ -189,6 +191,7 @@ extension ModelConfig: Codable {
         }
         guard numClasses >= 1 else { throw fail("'num_classes' must be positive") }
         guard numQueries >= 1 else { throw fail("'num_queries' must be positive") }
+        guard groupDetr >= 1 else { throw fail("'group_detr' must be positive") }
         guard hiddenDim >= 2, numHeads >= 1, hiddenDim % numHeads == 0, hiddenDim % 2 == 0 else {
             throw fail("width \(hiddenDim) must be even and divisible by num_heads \(numHeads)")
         }

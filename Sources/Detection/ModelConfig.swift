@@ -70,6 +70,10 @@ public struct ModelConfig: Equatable, Sendable {
     public var dropout: Double
     /// Per-layer outputs and losses (Conditional DETR).
     public var auxLoss: Bool = true
+    /// Group DETR (Conditional DETR's `--group_detr`): training runs `groupDetr` independent groups
+    /// of `numQueries` queries (self-attention within a group, one-to-one matching per group);
+    /// inference uses the first group only. `query_embed.weight` has numQueries·groupDetr rows.
+    public var groupDetr: Int = 1
     public var numFeatureLevels: Int = 4
     public var numPoints: Int = 4
     public var topkSA: Int = 300

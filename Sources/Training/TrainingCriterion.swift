@@ -35,7 +35,7 @@ public struct ConditionalDETRCriterion: TrainingCriterion {
                                                            costBbox: config.matcher.costBbox,
                                                            costGiou: config.matcher.costGiou,
                                                            alpha: config.focalAlpha, gamma: config.focalGamma),
-                                 numClasses: config.numClasses, focalAlpha: config.focalAlpha)
+                                 numClasses: config.numClasses, focalAlpha: config.focalAlpha, groups: config.groupDetr)
         weights = config.lossWeights
     }
 

@@ -29,7 +29,7 @@ public struct ConditionalDETR: Module {
         transformer = ConditionalTransformer(p / "transformer", config: config)
         classEmbed = Linear(p / "class_embed", inFeatures: d, outFeatures: config.numClasses)
         bboxEmbed = MLP(p / "bbox_embed", inputDim: d, hiddenDim: d, outputDim: 4, numLayers: 3)
-        queryEmbed = Embedding(p / "query_embed", numEmbeddings: config.numQueries, embeddingDim: d)
+        queryEmbed = Embedding(p / "query_embed", numEmbeddings: config.numQueries * config.groupDetr, embeddingDim: d)
         let c5Channels = 512 * (config.backbone.block == .bottleneck ? 4 : 1)
         inputProj = Conv2d(p / "input_proj", inChannels: c5Channels, outChannels: d, kernelSize: 1)
         backbone = ResNet(p / "backbone" / "0" / "body", block: config.backbone.block, layers: config.backbone.layers,
@@ -78,6 +78,7 @@ public struct ConditionalDETR: Module {
 
     /// - Parameter batch: padded images and mask
     /// - Returns: predictions of the last decoder layer, auxiliary ones of earlier layers
+    ///   ([B, Q·groupDetr, ·] in training, [B, Q, ·] otherwise)
     public func callAsFunction(_ batch: ImageBatch, training: Bool = false) -> DetectorOutput {
         forward(images: batch.images, mask: batch.mask, training: training).output
     }
@@ -96,8 +97,11 @@ public struct ConditionalDETR: Module {
         let memory = timer.measure("encoder") {
             transformer.encode(srcSeq, pos: posSeq, mask: maskSeq, training: training, generator: generator)
         }
+        // Group DETR: every group in training, the first one at inference.
+        let groups = training ? config.groupDetr : 1
+        let queries = groups == config.groupDetr ? queryEmbed.weight : queryEmbed.weight.slice(dim: 0, end: config.numQueries)
         let (hs, reference) = timer.measure("decoder") {
-            transformer.decode(memory: memory, pos: posSeq, mask: maskSeq, queryEmbed: queryEmbed.weight,
+            transformer.decode(memory: memory, pos: posSeq, mask: maskSeq, queryEmbed: queries, groups: groups,
                                training: training, generator: generator)
         }
         let refLogit = reference.inverseSigmoid()                          // [B, Q, 2]

@@ -45,14 +45,19 @@ struct ConditionalDecoderLayer: Module {
     /// - Parameters:
     ///   - tgt, queryPos, querySineEmbed: [Q, B, d]
     ///   - memory, pos: [HW, B, d]; memoryMask: [B, HW]
+    ///   - groups: Group DETR groups of consecutive queries; self-attention stays within a group
+    ///     (the groups are stacked along the batch axis, as the official code does)
     /// - Returns: [Q, B, d]
     func callAsFunction(_ tgt: Tensor, memory: Tensor, memoryMask: Tensor, pos: Tensor, queryPos: Tensor,
-                        querySineEmbed: Tensor, training: Bool, generator: Generator?) -> Tensor {
+                        querySineEmbed: Tensor, groups: Int = 1, training: Bool, generator: Generator?) -> Tensor {
         func drop(_ x: Tensor) -> Tensor { Functional.dropout(x, p: dropout, training: training, generator: generator) }
-        // Self-attention.
+        // Self-attention: [Q, B, d] -> [Q/G, G·B, d] (group-major along the batch axis) and back.
+        func toGroups(_ x: Tensor) -> Tensor { groups == 1 ? x : Tensor.cat(x.chunk(groups, dim: 0), dim: 1) }
+        func fromGroups(_ x: Tensor) -> Tensor { groups == 1 ? x : Tensor.cat(x.chunk(groups, dim: 1), dim: 0) }
         let q = saQcontentProj(tgt) + saQposProj(queryPos)
         let k = saKcontentProj(tgt) + saKposProj(queryPos)
-        let sa = selfAttn(query: q, key: k, value: saVProj(tgt), keyPaddingMask: nil, training: training, generator: generator)
+        let sa = fromGroups(selfAttn(query: toGroups(q), key: toGroups(k), value: toGroups(saVProj(tgt)), keyPaddingMask: nil,
+                                     training: training, generator: generator))
         var x = norm1(tgt + drop(sa))
 
         // Conditional cross-attention: per head, [content ‖ spatial] for queries and keys.

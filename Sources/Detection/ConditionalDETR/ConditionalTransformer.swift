@@ -37,9 +37,10 @@ struct ConditionalTransformer: Module {
     }
 
     /// Decoder states of every layer after the shared norm, and the reference points.
-    /// - Parameters: memory, pos [HW, B, d]; mask [B, HW]; queryEmbed [Q, d]
+    /// - Parameters: memory, pos [HW, B, d]; mask [B, HW]; queryEmbed [Q, d]; groups: Group DETR
+    ///   groups the Q queries form (self-attention stays within a group)
     /// - Returns: hs [L, B, Q, d], reference [B, Q, 2] (sigmoid, x/y)
-    func decode(memory: Tensor, pos: Tensor, mask: Tensor, queryEmbed: Tensor, training: Bool,
+    func decode(memory: Tensor, pos: Tensor, mask: Tensor, queryEmbed: Tensor, groups: Int = 1, training: Bool,
                 generator: Generator?) -> (hs: Tensor, reference: Tensor) {
         let b = memory.size(1)
         let queryPos = queryEmbed.unsqueeze(1).repeat([1, b, 1])  // [Q, B, d]
@@ -50,7 +51,7 @@ struct ConditionalTransformer: Module {
         for (i, layer) in decoderLayers.enumerated() {
             let embed = i == 0 ? sineEmbed : sineEmbed * queryScale(output)
             output = layer(output, memory: memory, memoryMask: mask, pos: pos, queryPos: queryPos,
-                           querySineEmbed: embed, training: training, generator: generator)
+                           querySineEmbed: embed, groups: groups, training: training, generator: generator)
             intermediate.append(decoderNorm(output))
         }
         return (Tensor.stack(intermediate).transpose(1, 2), reference.transpose(0, 1))

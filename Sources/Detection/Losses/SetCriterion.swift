@@ -7,11 +7,14 @@ public struct SetCriterion: Sendable {
     public var matcher: HungarianMatcher
     public var numClasses: Int
     public var focalAlpha: Double
+    /// Group DETR groups in the predictions (matched per group; the box count is multiplied by it).
+    public var groups: Int
 
-    public init(matcher: HungarianMatcher, numClasses: Int, focalAlpha: Double = 0.25) {
+    public init(matcher: HungarianMatcher, numClasses: Int, focalAlpha: Double = 0.25, groups: Int = 1) {
         self.matcher = matcher
         self.numClasses = numClasses
         self.focalAlpha = focalAlpha
+        self.groups = groups
     }
 
     /// (batch index, prediction index) pairs of matched predictions, and the matched target rows.
@@ -73,10 +76,10 @@ public struct SetCriterion: Sendable {
     /// (final first, then auxiliary layers).
     public func callAsFunction(_ output: DetectorOutput, targets: [DetectionTarget]) throws
         -> (terms: LossTerms, matches: [[MatchIndices]]) {
-        let numBoxes = Swift.max(Double(targets.reduce(0) { $0 + $1.count }), 1)
+        let numBoxes = Swift.max(Double(targets.reduce(0) { $0 + $1.count } * groups), 1)
         var terms = LossTerms()
         var matches: [[MatchIndices]] = []
-        let finalIdx = try matcher(logits: output.final.logits, boxes: output.final.boxes, targets: targets)
+        let finalIdx = try matcher(logits: output.final.logits, boxes: output.final.boxes, targets: targets, groups: groups)
         matches.append(finalIdx)
         let final = losses(output.final, targets: targets, indices: finalIdx, numBoxes: numBoxes, log: true)
         // Official order: loss_ce, class_error, loss_bbox, loss_giou, cardinality_error.
@@ -84,7 +87,7 @@ public struct SetCriterion: Sendable {
             if let v = final[name] { terms.append(name, v) }
         }
         for (i, aux) in output.auxiliary.enumerated() {
-            let idx = try matcher(logits: aux.logits, boxes: aux.boxes, targets: targets)
+            let idx = try matcher(logits: aux.logits, boxes: aux.boxes, targets: targets, groups: groups)
             matches.append(idx)
             let t = losses(aux, targets: targets, indices: idx, numBoxes: numBoxes, log: false)
             for name in ["loss_ce", "loss_bbox", "loss_giou", "cardinality_error"] {

@@ -39,29 +39,40 @@ public struct HungarianMatcher: Sendable {
         return c.view(b, q, -1)
     }
 
-    /// Optimal one-to-one matching per image.
+    /// Optimal one-to-one matching per image (and per Group DETR group).
+    /// - Parameter groups: the Q predictions form `groups` consecutive groups, each matched to all
+    ///   targets independently; an image's pairs list group 0's first, then group 1's (prediction
+    ///   indices offset by the group start), as the official Group DETR matcher does.
     /// - Throws: `LinearSumAssignment.InvalidCost` (with the image) when a cost is NaN or infinite.
-    public func callAsFunction(logits: Tensor, boxes: Tensor, targets: [DetectionTarget]) throws -> [MatchIndices] {
+    public func callAsFunction(logits: Tensor, boxes: Tensor, targets: [DetectionTarget], groups: Int = 1) throws
+        -> [MatchIndices] {
         let sizes = targets.map(\.count)
         let total = sizes.reduce(0, +)
         guard total > 0 else { return targets.map { _ in MatchIndices(predictions: [], targets: []) } }
         let c = withNoGrad { costMatrix(logits: logits.detach(), boxes: boxes.detach(), targets: targets) }
         let q = c.size(1)
+        precondition(groups >= 1 && q % groups == 0, "HungarianMatcher: \(q) predictions do not form \(groups) groups")
+        let rows = q / groups
         let values = c.to(.float64).contiguous().toArray(Double.self)  // [B, Q, T]
         var out: [MatchIndices] = []
         var offset = 0
         for (i, n) in sizes.enumerated() {
-            var block = [Double](repeating: 0, count: q * n)
-            for r in 0..<q {
-                let base = (i * q + r) * total + offset
-                for j in 0..<n { block[r * n + j] = values[base + j] }
+            var match = MatchIndices(predictions: [], targets: [])
+            for g in 0..<groups {
+                var block = [Double](repeating: 0, count: rows * n)
+                for r in 0..<rows {
+                    let base = (i * q + g * rows + r) * total + offset
+                    for j in 0..<n { block[r * n + j] = values[base + j] }
+                }
+                do {
+                    let pairs = try LinearSumAssignment.solve(cost: block, rows: rows, columns: n)
+                    match.predictions += pairs.map { g * rows + $0.row }
+                    match.targets += pairs.map(\.column)
+                } catch let e as LinearSumAssignment.InvalidCost {
+                    throw MatchingError(image: i, cause: e)
+                }
             }
-            do {
-                let pairs = try LinearSumAssignment.solve(cost: block, rows: q, columns: n)
-                out.append(MatchIndices(predictions: pairs.map(\.row), targets: pairs.map(\.column)))
-            } catch let e as LinearSumAssignment.InvalidCost {
-                throw MatchingError(image: i, cause: e)
-            }
+            out.append(match)
             offset += n
         }
         return out
