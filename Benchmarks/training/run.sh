@@ -2,6 +2,8 @@
 # From-scratch training of small detectors on a `detr synth` shapes dataset, evaluated on its
 # held-out split with our COCO evaluator. Usage:
 #   Benchmarks/training/run.sh salience|conditional [WORKDIR]
+# Environment: RESUME=1 continues a stopped run; for conditional, CONFIG, EPOCHS and DROP override
+# the defaults (shapes-conditional-128.json, 100 epochs, LR drop at 90).
 # The Salience DETR run produced the bundled demo model (demo/shapes-salience.safetensors).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -14,7 +16,7 @@ case $which in
   salience)
     config=demo/shapes-salience.json; epochs=36; drop=30; lr=2e-4 ;;
   conditional)
-    config=Benchmarks/training/shapes-conditional.json; epochs=${EPOCHS:-60}; drop=${DROP:-50}; lr=2e-4 ;;
+    config=${CONFIG:-Benchmarks/training/shapes-conditional-128.json}; epochs=${EPOCHS:-100}; drop=${DROP:-90}; lr=2e-4 ;;
   *) echo "unknown model $which" >&2; exit 64 ;;
 esac
 $detr train --config "$config" --train-images "$work/shapes/train" --train-annotations "$work/shapes/annotations/train.json" \
