@@ -3,14 +3,20 @@ import Detection
 import Foundation
 import NN
 import Torch
+import Training
 import Vision
 
-/// `detr benchmark`: inference latency and throughput of a detector on synthetic input.
+/// `detr benchmark`: inference (or training-step) latency and throughput of a detector on
+/// synthetic input.
 struct Benchmark: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "benchmark",
         abstract: "Measure inference latency, throughput and memory of a detector.",
-        discussion: "Random weights are used unless --weights is given; the input is a random normalised batch.")
+        discussion: """
+            Random weights are used unless --weights is given; the input is a random normalised batch. \
+            With --train every iteration is one optimizer step of the official recipe (training-mode forward, \
+            matching and losses against 5 synthetic objects per image, backward, gradient clipping, AdamW).
+            """)
 
     @Option(help: "A preset or a JSON config file.")
     var config: String
@@ -42,6 +48,9 @@ struct Benchmark: ParsableCommand {
     @Flag(help: "Print the results as JSON.")
     var json = false
 
+    @Flag(help: "Time training steps (forward, losses, backward, optimizer) instead of inference.")
+    var train = false
+
     @Flag(name: .customLong("grid-sample"),
           help: "Deformable attention through the grid_sample composition instead of the fused CPU kernel.")
     var gridSample = false
@@ -57,6 +66,7 @@ struct Benchmark: ParsableCommand {
             throw ValidationError("--batch-size and --iterations must be at least 1, --warmup at least 0")
         }
         guard Device(device) != nil else { throw ValidationError("--device must be cpu, cuda or cuda:N") }
+        if train && breakdown { throw ValidationError("--breakdown times inference stages; it cannot be combined with --train") }
     }
 
     func run() throws {
@@ -81,6 +91,11 @@ struct Benchmark: ParsableCommand {
         let post = PostProcess(numSelect: model.config.numSelect)
         let timer = StageTimer()
         var latencies: [Double] = []
+        if train {
+            latencies = try trainingSteps(model: model, batch: batch, device: dev)
+            report(model: model, latencies: latencies, timer: timer)
+            return
+        }
         for i in 0..<(warmup + iterations) {
             if i == warmup { timer.reset() }
             let start = DispatchTime.now().uptimeNanoseconds
@@ -95,6 +110,32 @@ struct Benchmark: ParsableCommand {
         report(model: model, latencies: latencies, timer: timer)
     }
 
+    /// Milliseconds of each timed optimizer step on `batch` with fixed synthetic targets.
+    func trainingSteps(model: any Detector, batch: ImageBatch, device: Device) throws -> [Double] {
+        let cfg = model.config
+        let g = Generator(seed: 2)
+        let targets = try (0..<batchSize).map { _ in
+            let centres = Tensor.rand([5, 2], generator: g) * 0.6 + 0.2
+            let sides = Tensor.rand([5, 2], generator: g) * 0.2 + 0.05
+            let labels = Tensor((0..<5).map { cfg.numClasses > 1 ? 1 + $0 % (cfg.numClasses - 1) : 0 })
+            return DetectionTarget(labels: try labels.to(device),
+                                   boxes: try Tensor.cat([centres, sides], dim: 1).to(device))
+        }
+        var options = TrainingOptions.official(for: cfg)
+        options.freezeBackbone = true  // the official recipe (fine-tuning pretrained weights)
+        let trainer = Trainer(model: model, criterion: try TrainingCriteria.make(for: cfg),
+                              optimizer: TrainingRecipe.optimizer(for: model, options: options), schedule: options.schedule,
+                              clipMaxNorm: options.clipMaxNorm, generator: Generator(seed: 3))
+        let item = TrainingBatch(index: 0, images: batch, targets: targets, imageIds: Array(0..<batchSize))
+        var latencies: [Double] = []
+        for i in 0..<(warmup + iterations) {
+            let start = DispatchTime.now().uptimeNanoseconds
+            try trainer.trainEpoch([item], count: 1) { _ in }
+            if i >= warmup { latencies.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6) }
+        }
+        return latencies
+    }
+
     func report(model: any Detector, latencies: [Double], timer: StageTimer) {
         let sorted = latencies.sorted()
         func pct(_ p: Double) -> Double { sorted[Swift.min(sorted.count - 1, Int((p * Double(sorted.count - 1)).rounded()))] }
@@ -104,7 +145,8 @@ struct Benchmark: ParsableCommand {
         let peak = Self.peakResidentMiB()
         let stages = timer.order.map { ($0, timer.totals[$0]! * 1000 / Double(iterations)) }
         if json {
-            var obj: [String: Any] = ["config": config, "size": size, "batch_size": batchSize, "iterations": iterations,
+            var obj: [String: Any] = ["config": config, "mode": train ? "train" : "inference", "size": size,
+                                      "batch_size": batchSize, "iterations": iterations,
                                       "threads": Torch.numThreads, "deformable_attention": gridSample ? "grid_sample" : "fused", "mean_ms": mean, "p50_ms": pct(0.5), "p90_ms": pct(0.9),
                                       "images_per_s": ips, "parameters": params, "peak_rss_mib": peak]
             if breakdown { obj["stages_ms"] = Dictionary(uniqueKeysWithValues: stages) }
@@ -113,7 +155,7 @@ struct Benchmark: ParsableCommand {
             return
         }
         print("model        \(config) (\(model.config.architecture.rawValue)), \(String(format: "%.2f", Double(params) / 1e6))M parameters")
-        print("input        \(batchSize) x 3 x \(size), \(Torch.numThreads) threads, \(iterations) iterations after \(warmup) warm-up")
+        print("input        \(batchSize) x 3 x \(size), \(Torch.numThreads) threads, \(iterations) \(train ? "training steps" : "iterations") after \(warmup) warm-up")
         print(String(format: "latency      mean %.1f ms   p50 %.1f ms   p90 %.1f ms", mean, pct(0.5), pct(0.9)))
         print(String(format: "throughput   %.2f images/s", ips))
         print(String(format: "peak memory  %.0f MiB resident", peak))
