@@ -14,17 +14,7 @@ import Vision
     static let groups = 3
 
     static func config(groups: Int) -> ModelConfig {
-        var c = ModelConfig(architecture: .conditionalDetr)
-        c.numClasses = 5
-        c.numQueries = 6
-        c.hiddenDim = 32
-        c.numHeads = 4
-        c.numEncoderLayers = 1
-        c.numDecoderLayers = 3
-        c.dimFeedforward = 64
-        c.dropout = 0
-        c.backbone.block = .basic
-        c.backbone.layers = [1, 1, 1, 1]
+        var c = TestSupport.tinyConditionalConfig(numClasses: 5, numQueries: 6, decoderLayers: 3, dropout: 0)
         c.groupDetr = groups
         return c
     }

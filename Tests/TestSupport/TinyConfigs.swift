@@ -19,4 +19,21 @@ extension TestSupport {
         c.numSelect = 10
         return c
     }
+
+    /// A tiny Conditional DETR (width 32, 4 heads, one encoder layer, basic-block ResNet).
+    public static func tinyConditionalConfig(numClasses: Int, numQueries: Int, decoderLayers: Int,
+                                             dropout: Double) -> ModelConfig {
+        var c = ModelConfig(architecture: .conditionalDetr)
+        c.numClasses = numClasses
+        c.numQueries = numQueries
+        c.hiddenDim = 32
+        c.numHeads = 4
+        c.numEncoderLayers = 1
+        c.numDecoderLayers = decoderLayers
+        c.dimFeedforward = 64
+        c.dropout = dropout
+        c.backbone.block = .basic
+        c.backbone.layers = [1, 1, 1, 1]
+        return c
+    }
 }

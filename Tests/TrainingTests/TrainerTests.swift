@@ -9,18 +9,7 @@ import Vision
 
 @Suite(.serialized) struct TrainerTests {
     static func tinyConfig() -> ModelConfig {
-        var c = ModelConfig(architecture: .conditionalDetr)
-        c.numClasses = 4
-        c.numQueries = 10
-        c.hiddenDim = 32
-        c.numHeads = 4
-        c.numEncoderLayers = 1
-        c.numDecoderLayers = 2
-        c.dimFeedforward = 64
-        c.dropout = 0.1
-        c.backbone.block = .basic
-        c.backbone.layers = [1, 1, 1, 1]
-        return c
+        TestSupport.tinyConditionalConfig(numClasses: 4, numQueries: 10, decoderLayers: 2, dropout: 0.1)
     }
 
     static func batches() -> [TrainingBatch] {
