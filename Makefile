@@ -2,8 +2,12 @@
 # Both first install what is missing (scripts/bootstrap.sh, idempotent).
 SHELL := /bin/bash
 export PATH := /opt/swift/usr/bin:$(PATH)
+# libtorch: unpacked by the bootstrap into .libtorch/ and found by SwiftPM through pkg-config.
+# To build against another libtorch 2.x, put a directory holding your own swift-detr-libtorch.pc
+# first in PKG_CONFIG_PATH (README, "Building").
+export PKG_CONFIG_PATH := $(if $(PKG_CONFIG_PATH),$(PKG_CONFIG_PATH):)$(CURDIR)/.libtorch/lib/pkgconfig
 
-.PHONY: bootstrap build release test demo clean
+.PHONY: bootstrap build release test demo clean distclean
 
 bootstrap:
 	@scripts/bootstrap.sh
@@ -31,3 +35,7 @@ demo: release
 
 clean:
 	rm -rf .build
+
+# Also removes the unpacked libtorch (the downloaded wheel stays in ~/.cache/swift-detr).
+distclean: clean
+	rm -rf .libtorch

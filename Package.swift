@@ -2,10 +2,35 @@
 import PackageDescription
 import Foundation
 
-// Debian's libtorch 1.13 headers need C++17 and fail under C++20; libtorch 2.x
-// needs C++20. CTORCH_CXX20=1 selects the latter (for a CUDA build against a
-// PyPI libtorch, see README).
-let useCxx20 = ProcessInfo.processInfo.environment["CTORCH_CXX20"] == "1"
+// libtorch 2.x (C++20) is found through pkg-config: `swift-detr-libtorch.pc` gives its include
+// paths and libraries. `make` (scripts/fetch_libtorch.sh) unpacks libtorch 2.13.0 from the torch
+// wheel into .libtorch/ and points PKG_CONFIG_PATH at it; another libtorch 2.x is used by writing
+// such a file for it (README, "Building").
+//
+// SwiftPM drops rpath flags from pkg-config files, so the executables of this package (the
+// `detr` tool and the test bundles, never the library products, which stay free of unsafe flags
+// and usable as dependencies) get an rpath to the libdir of that same .pc file: `detr` then runs
+// from anywhere without LD_LIBRARY_PATH.
+func libtorchLibDir() -> String {
+    let fm = FileManager.default
+    var dirs = (ProcessInfo.processInfo.environment["PKG_CONFIG_PATH"] ?? "")
+        .split(separator: ":").map(String.init)
+    dirs.append(Context.packageDirectory + "/.libtorch/lib/pkgconfig")
+    for dir in dirs {
+        let file = dir + "/swift-detr-libtorch.pc"
+        guard fm.fileExists(atPath: file), let text = try? String(contentsOfFile: file, encoding: .utf8) else { continue }
+        var vars: [String: String] = [:]
+        for line in text.split(separator: "\n") {
+            guard let eq = line.firstIndex(of: "="), !line.contains(":") || line.firstIndex(of: ":")! > eq else { continue }
+            var value = String(line[line.index(after: eq)...])
+            for (k, v) in vars { value = value.replacingOccurrences(of: "${\(k)}", with: v) }
+            vars[String(line[..<eq])] = value
+        }
+        if let libdir = vars["libdir"] { return libdir }
+    }
+    return Context.packageDirectory + "/.libtorch/lib"
+}
+let libtorchRpath: [LinkerSetting] = [.unsafeFlags(["-Xlinker", "-rpath", "-Xlinker", libtorchLibDir()])]
 
 let package = Package(
     name: "swift-detr",
@@ -24,10 +49,11 @@ let package = Package(
     ],
     targets: [
         // Engine
+        .systemLibrary(name: "CLibTorch", pkgConfig: "swift-detr-libtorch"),
         .target(
             name: "CTorch",
-            cxxSettings: [.define("CTORCH_BUILD")],
-            linkerSettings: [.linkedLibrary("torch_cpu"), .linkedLibrary("c10")]
+            dependencies: ["CLibTorch"],
+            cxxSettings: [.define("CTORCH_BUILD")]
         ),
         .target(name: "Torch", dependencies: ["CTorch"]),
         .target(name: "NN", dependencies: ["Torch"]),
@@ -43,17 +69,18 @@ let package = Package(
         // CLI
         .executableTarget(
             name: "detr",
-            dependencies: ["Torch", "NN", "Vision", "Detection", "COCO", "Training", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["Torch", "NN", "Vision", "Detection", "COCO", "Training", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            linkerSettings: libtorchRpath
         ),
         // Tests
         .target(name: "TestSupport", dependencies: ["Torch", "Detection"], path: "Tests/TestSupport"),
-        .testTarget(name: "TorchTests", dependencies: ["Torch", "TestSupport"]),
-        .testTarget(name: "NNTests", dependencies: ["NN", "TestSupport"]),
-        .testTarget(name: "VisionTests", dependencies: ["Vision", "TestSupport"]),
-        .testTarget(name: "DetectionTests", dependencies: ["Detection", "TestSupport"]),
-        .testTarget(name: "COCOTests", dependencies: ["COCO", "TestSupport"]),
-        .testTarget(name: "TrainingTests", dependencies: ["Training", "TestSupport"]),
-        .testTarget(name: "CLITests", dependencies: ["Torch", "Vision", "TestSupport"]),
+        .testTarget(name: "TorchTests", dependencies: ["Torch", "TestSupport"], linkerSettings: libtorchRpath),
+        .testTarget(name: "NNTests", dependencies: ["NN", "TestSupport"], linkerSettings: libtorchRpath),
+        .testTarget(name: "VisionTests", dependencies: ["Vision", "TestSupport"], linkerSettings: libtorchRpath),
+        .testTarget(name: "DetectionTests", dependencies: ["Detection", "TestSupport"], linkerSettings: libtorchRpath),
+        .testTarget(name: "COCOTests", dependencies: ["COCO", "TestSupport"], linkerSettings: libtorchRpath),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "TestSupport"], linkerSettings: libtorchRpath),
+        .testTarget(name: "CLITests", dependencies: ["Torch", "Vision", "TestSupport"], linkerSettings: libtorchRpath),
     ],
-    cxxLanguageStandard: useCxx20 ? .cxx20 : .cxx17
+    cxxLanguageStandard: .cxx20
 )

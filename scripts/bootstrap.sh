@@ -1,8 +1,21 @@
 #!/usr/bin/env bash
 # Installs what swift-detr needs on a fresh Debian 12 machine; does nothing when all is present.
+#
+# 1. Debian packages: the image codecs (libjpeg, libpng), unzip and pkg-config.
+# 2. libtorch 2.13.0 from PyTorch's `torch` wheel, unpacked into .libtorch/ of this checkout
+#    (include/ and lib/ only), with a pkg-config file .libtorch/lib/pkgconfig/swift-detr-libtorch.pc
+#    that Package.swift's system-library target reads. pip is only the download client: the
+#    wheel's C++ libraries do not depend on the Python version, and nothing Python runs at run
+#    time. The downloaded wheels stay in ${SWIFT_DETR_CACHE:-~/.cache/swift-detr}/wheels so that
+#    another clone on the same machine does not fetch them again.
+#
+# Environment:
+#   LIBTORCH_VERSION   torch version to fetch (default 2.13.0)
+#   SWIFT_DETR_CACHE   download cache (default ~/.cache/swift-detr)
 set -euo pipefail
+cd "$(dirname "$0")/.."
 
-packages=(libtorch-dev libopenblas0-pthread libjpeg62-turbo-dev libpng-dev)
+packages=(libjpeg62-turbo-dev libpng-dev unzip pkg-config)
 
 missing=()
 for p in "${packages[@]}"; do
@@ -28,3 +41,5 @@ if ! command -v swift >/dev/null 2>&1; then
   fi
   exit 1
 fi
+
+scripts/fetch_libtorch.sh

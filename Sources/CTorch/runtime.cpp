@@ -1,5 +1,7 @@
 // Runtime: errors, threads, seeds, devices, checksums, type mapping.
 #include "internal.h"
+#include <ATen/Version.h>
+#include <torch/headeronly/version.h>
 #include <cstdlib>
 #include <thread>
 
@@ -113,6 +115,19 @@ void ct_capture_record(const char *msg) {
 void ct_set_num_threads(int32_t n) { if (n > 0) at::set_num_threads(n); }
 int32_t ct_get_num_threads(void) { return at::get_num_threads(); }
 void ct_manual_seed(uint64_t seed) { CT_TRY(, { at::manual_seed(seed); return; }) }
+const char *ct_engine_config(void) {
+  static const std::string config = [] {
+    try { return at::show_config(); } catch (const std::exception &e) { return std::string(); }
+  }();
+  return config.c_str();
+}
+const char *ct_engine_cpu_capability(void) {
+  static const std::string capability = [] {
+    try { return at::get_cpu_capability(); } catch (const std::exception &e) { return std::string(); }
+  }();
+  return capability.c_str();
+}
+const char *ct_engine_compiled_version(void) { return TORCH_VERSION; }
 bool ct_cuda_available(void) { return at::globalContext().hasCUDA(); }
 int32_t ct_cuda_device_count(void) {
   CT_TRY(0, { return ct_cuda_available() ? static_cast<int32_t>(at::detail::getCUDAHooks().getNumGPUs()) : 0; })

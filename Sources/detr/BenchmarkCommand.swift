@@ -144,17 +144,27 @@ struct Benchmark: ParsableCommand {
         let params = model.parameterCount
         let peak = Self.peakResidentMiB()
         let stages = timer.order.map { ($0, timer.totals[$0]! * 1000 / Double(iterations)) }
+        let engine = Engine.current
         if json {
             var obj: [String: Any] = ["config": config, "mode": train ? "train" : "inference", "size": size,
                                       "batch_size": batchSize, "iterations": iterations,
                                       "threads": Torch.numThreads, "deformable_attention": gridSample ? "grid_sample" : "fused", "mean_ms": mean, "p50_ms": pct(0.5), "p90_ms": pct(0.9),
                                       "images_per_s": ips, "parameters": params, "peak_rss_mib": peak]
             if breakdown { obj["stages_ms"] = Dictionary(uniqueKeysWithValues: stages) }
+            var engineObj: [String: Any] = ["libtorch": engine.libtorchVersion, "compiled_against": engine.compiledAgainst,
+                                            "blas": engine.blas, "cpu_capability": engine.cpuCapability,
+                                            "threads": engine.threads, "cuda_available": engine.cudaAvailable]
+            if let v = engine.mkl { engineObj["mkl"] = v }
+            if let v = engine.oneDNN { engineObj["onednn"] = v }
+            if let v = engine.openMP { engineObj["openmp"] = v }
+            obj["engine"] = engineObj
+            obj["device"] = device
             let data = try! JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys])
             print(String(decoding: data, as: UTF8.self))
             return
         }
         print("model        \(config) (\(model.config.architecture.rawValue)), \(String(format: "%.2f", Double(params) / 1e6))M parameters")
+        print("engine       \(engine.summary)")
         print("input        \(batchSize) x 3 x \(size), \(Torch.numThreads) threads, \(iterations) \(train ? "training steps" : "iterations") after \(warmup) warm-up")
         print(String(format: "latency      mean %.1f ms   p50 %.1f ms   p90 %.1f ms", mean, pct(0.5), pct(0.9)))
         print(String(format: "throughput   %.2f images/s", ips))

@@ -47,6 +47,13 @@ void ct_set_num_threads(int32_t n);
 int32_t ct_get_num_threads(void);
 void ct_manual_seed(uint64_t seed);
 bool ct_cuda_available(void);
+/* The linked libtorch's own description (at::show_config(): version, BLAS, oneDNN, OpenMP, CPU
+   capability, build settings), the CPU capability its kernels dispatch to ("AVX512", "AVX2",
+   "DEFAULT"...), and the TORCH_VERSION of the headers the shim was compiled against. The strings
+   stay valid for the life of the process. */
+const char *ct_engine_config(void);
+const char *ct_engine_cpu_capability(void);
+const char *ct_engine_compiled_version(void);
 int32_t ct_cuda_device_count(void);
 uint32_t ct_crc32(uint32_t crc, const void *data, size_t n);
 void ct_sha256(const void *data, size_t n, uint8_t out[32]);

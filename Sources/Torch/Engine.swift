@@ -1,0 +1,94 @@
+import CTorch
+
+/// What does the arithmetic: the libtorch this process runs on, as that library describes itself.
+///
+/// Read at run time from the loaded libtorch (`at::show_config()`), so a binary run against
+/// another libtorch build (a GPU machine's) reports that build, not the one it was compiled with.
+public struct Engine: Sendable, Equatable, Codable {
+    /// libtorch version of the loaded library (`TORCH_VERSION` of its build settings).
+    public var libtorchVersion: String
+    /// libtorch version of the headers the C shim was compiled against.
+    public var compiledAgainst: String
+    /// BLAS the library was built with (`BLAS_INFO`, e.g. "mkl", "open").
+    public var blas: String
+    /// Math Kernel Library version line, when built with MKL.
+    public var mkl: String?
+    /// oneDNN (MKL-DNN) version line, when built with it.
+    public var oneDNN: String?
+    /// OpenMP line, when built with OpenMP.
+    public var openMP: String?
+    /// The CPU instruction set libtorch's own kernels dispatch to ("AVX512", "AVX2", "DEFAULT").
+    public var cpuCapability: String
+    /// Intra-op threads.
+    public var threads: Int
+    /// True when the library has CUDA and a GPU is visible.
+    public var cudaAvailable: Bool
+
+    enum CodingKeys: String, CodingKey {
+        case libtorchVersion = "libtorch", compiledAgainst = "compiled_against", blas, mkl
+        case oneDNN = "onednn", openMP = "openmp", cpuCapability = "cpu_capability", threads
+        case cudaAvailable = "cuda_available"
+    }
+
+    /// The engine of this process.
+    public static var current: Engine {
+        let config = String(cString: ct_engine_config())
+        return Engine(config: config, cpuCapability: String(cString: ct_engine_cpu_capability()),
+                      compiledAgainst: String(cString: ct_engine_compiled_version()),
+                      threads: Torch.numThreads, cudaAvailable: Device.cudaAvailable)
+    }
+
+    /// Parses the text of `at::show_config()`: lines "  - NAME ..." for the libraries and one
+    /// "  - Build settings: KEY=VALUE, KEY=VALUE, ..." line.
+    public init(config: String, cpuCapability: String, compiledAgainst: String, threads: Int, cudaAvailable: Bool) {
+        var settings: [String: String] = [:]
+        var mkl: String?, oneDNN: String?, openMP: String?
+        for raw in config.split(separator: "\n") {
+            let line = raw.trimmingCharacters(in: " -")
+            if line.hasPrefix("Build settings:") {
+                for item in line.dropFirst("Build settings:".count).split(separator: ",") {
+                    let kv = item.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: " ") }
+                    if kv.count == 2 { settings[kv[0]] = kv[1] }
+                }
+            } else if line.contains("Math Kernel Library") {
+                mkl = line
+            } else if line.contains("MKL-DNN") || line.contains("oneDNN") {
+                oneDNN = line
+            } else if line.hasPrefix("OpenMP") {
+                openMP = line
+            }
+        }
+        self.libtorchVersion = settings["TORCH_VERSION"] ?? compiledAgainst
+        self.compiledAgainst = compiledAgainst
+        self.blas = settings["BLAS_INFO"] ?? "unknown"
+        self.mkl = mkl
+        self.oneDNN = oneDNN
+        self.openMP = openMP
+        self.cpuCapability = cpuCapability.isEmpty ? "unknown" : cpuCapability
+        self.threads = threads
+        self.cudaAvailable = cudaAvailable
+    }
+
+    /// One line for people: "libtorch 2.13.0, BLAS mkl, oneDNN v3.x, CPU AVX512, 2 threads".
+    public var summary: String {
+        var parts = ["libtorch \(libtorchVersion)"]
+        if compiledAgainst != libtorchVersion { parts[0] += " (compiled against \(compiledAgainst))" }
+        parts.append("BLAS \(blas)")
+        if let oneDNN, let v = oneDNN.split(separator: " ").first(where: { $0.hasPrefix("v") }) {
+            parts.append("oneDNN \(v)")
+        }
+        parts.append("CPU \(cpuCapability)")
+        parts.append("\(threads) thread\(threads == 1 ? "" : "s")")
+        if cudaAvailable { parts.append("CUDA") }
+        return parts.joined(separator: ", ")
+    }
+}
+
+private extension Substring {
+    func trimmingCharacters(in set: String) -> String {
+        var s = self[...]
+        while let c = s.first, set.contains(c) { s = s.dropFirst() }
+        while let c = s.last, set.contains(c) { s = s.dropLast() }
+        return String(s)
+    }
+}

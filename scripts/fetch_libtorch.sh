@@ -1,0 +1,116 @@
+#!/usr/bin/env bash
+# Puts libtorch (C++ headers and shared libraries) from PyTorch's `torch` wheel into .libtorch/
+# of this checkout and writes the pkg-config file the package's CLibTorch target reads.
+# Idempotent: does nothing when .libtorch/ already holds the requested version.
+#
+# Preferred: the CPU-only wheel `torch==VERSION+cpu` (no CUDA libraries). When no such wheel is
+# reachable (pip's configured indexes and find-links), PyPI's `torch==VERSION` is used instead;
+# its libtorch_cpu.so needs libcudart and libcupti at load time, so the two CUDA runtime wheels it
+# pins (nvidia-cuda-runtime, nvidia-cuda-cupti) are fetched as well and their libraries copied
+# next to it. CUDA kernels (libtorch_cuda.so) are not unpacked on this route.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+version="${LIBTORCH_VERSION:-2.13.0}"
+cache="${SWIFT_DETR_CACHE:-$HOME/.cache/swift-detr}/wheels"
+dest="$PWD/.libtorch"
+pcname="swift-detr-libtorch"
+
+# pip: any Python with pip works (only downloads; --python-version picks a cp311 wheel).
+pip_cmd=()
+for py in python3 python; do
+  if command -v "$py" >/dev/null 2>&1 && "$py" -m pip --version >/dev/null 2>&1; then
+    pip_cmd=("$py" -m pip); break
+  fi
+done
+
+# Returns (prints) the path of the cached wheel for a requirement, downloading it when absent.
+fetch_wheel() {
+  local req="$1" pattern="$2" found
+  found=$(ls "$cache"/$pattern 2>/dev/null | head -n1 || true)
+  if [ -z "$found" ]; then
+    if ((${#pip_cmd[@]} == 0)); then
+      echo "bootstrap: pip is needed to download $req (apt-get install python3-pip)" >&2
+      return 1
+    fi
+    "${pip_cmd[@]}" download -q --no-deps --python-version 3.11 --only-binary=:all: \
+      --platform manylinux_2_28_x86_64 -d "$cache" "$req" >&2 || return 1
+    found=$(ls "$cache"/$pattern 2>/dev/null | head -n1 || true)
+    [ -n "$found" ] || return 1
+  fi
+  echo "$found"
+}
+
+write_pc() {
+  local root="$1" prefix="$2"
+  mkdir -p "$root/lib/pkgconfig"
+  cat > "$root/lib/pkgconfig/$pcname.pc" <<EOF
+prefix=$prefix
+libdir=\${prefix}/lib
+includedir=\${prefix}/include
+
+Name: $pcname
+Description: libtorch $version (C++ API of PyTorch), unpacked from the torch wheel for swift-detr
+Version: $version
+Cflags: -I\${includedir} -I\${includedir}/torch/csrc/api/include
+Libs: -L\${libdir} -ltorch_cpu -lc10
+EOF
+}
+
+mkdir -p "$cache"
+
+# Already unpacked? (the stamp names the version; the pc file is rewritten when the checkout moved)
+if [ -f "$dest/.stamp" ] && [ "$(head -n1 "$dest/.stamp")" = "$version" ] \
+   && [ -f "$dest/lib/libtorch_cpu.so" ] && [ -f "$dest/include/torch/script.h" ]; then
+  if ! grep -qx "prefix=$dest" "$dest/lib/pkgconfig/$pcname.pc" 2>/dev/null; then
+    write_pc "$dest" "$dest"
+  fi
+  exit 0
+fi
+
+echo "bootstrap: fetching libtorch $version (torch wheel) into .libtorch/" >&2
+route=cpu
+if ! wheel=$(fetch_wheel "torch==$version+cpu" "torch-$version+cpu-*.whl"); then
+  echo "bootstrap: no torch==$version+cpu wheel; using PyPI's torch==$version and its CUDA runtime libraries" >&2
+  route=pypi
+  wheel=$(fetch_wheel "torch==$version" "torch-$version-*.whl")
+fi
+
+tmp="$dest.tmp-$$"
+rm -rf "$tmp"
+trap 'rm -rf "$tmp"' EXIT
+mkdir -p "$tmp/unz"
+excludes=()
+if [ "$route" = pypi ]; then excludes=(-x 'torch/lib/*cuda*' 'torch/lib/*nccl*' 'torch/lib/*cudnn*'); fi
+unzip -q "$wheel" 'torch/include/*' 'torch/lib/*' "${excludes[@]}" -d "$tmp/unz"
+mv "$tmp/unz/torch/include" "$tmp/include"
+mv "$tmp/unz/torch/lib" "$tmp/lib"
+rm -rf "$tmp/unz"
+
+if [ "$route" = pypi ]; then
+  # The exact versions torch pins, from its metadata (Requires-Dist: nvidia-cuda-runtime==X; ...).
+  meta=$(unzip -p "$wheel" 'torch-*.dist-info/METADATA')
+  for pkg in nvidia-cuda-runtime nvidia-cuda-cupti; do
+    pin=$(printf '%s\n' "$meta" | sed -n "s/^Requires-Dist: $pkg\(-cu[0-9]*\)\?==\([^ ;]*\).*/$pkg\1==\2/p" | head -n1)
+    if [ -z "$pin" ]; then
+      echo "bootstrap: torch==$version does not pin $pkg; cannot choose its version" >&2
+      exit 1
+    fi
+    name=${pin%%==*}; ver=${pin#*==}
+    w=$(fetch_wheel "$pin" "${name//-/_}-$ver-*.whl")
+    unzip -q -j -o "$w" '*/libcudart.so*' '*/libcupti.so*' -d "$tmp/lib" 2>/dev/null || true
+  done
+  for lib in libcudart.so libcupti.so; do
+    if ! ls "$tmp/lib/$lib".* >/dev/null 2>&1; then
+      echo "bootstrap: $lib was not found in the nvidia wheels" >&2
+      exit 1
+    fi
+  done
+fi
+
+write_pc "$tmp" "$dest"
+printf '%s\n%s\n' "$version" "$(basename "$wheel")" > "$tmp/.stamp"
+rm -rf "$dest"
+mv "$tmp" "$dest"
+trap - EXIT
+echo "bootstrap: libtorch $version ready in .libtorch/ ($(basename "$wheel"))" >&2
