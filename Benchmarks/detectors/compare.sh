@@ -4,7 +4,8 @@
 # `detr benchmark`, alternately, same model, input size, batch and threads, random weights.
 # Prints one JSON line per measurement and a table of ratios (official time / ours).
 #
-# Usage: Benchmarks/detectors/compare.sh            (needs the anchors venv: ../shared/anchors/README.md)
+# Usage: Benchmarks/detectors/compare.sh   (needs the anchors venv of ../shared/anchors/README.md, plus
+#        `pip install accelerate terminaltables` there for the Salience DETR training harness)
 # Environment: VENV (default ~/anchor-venv), ANCHORS (default ../shared/anchors), SIZE (800x1333),
 #              THREADS (2), REPEAT (3), BATCHES ("1 4"), TRAIN (1: also time training steps),
 #              MODELS ("conditional salience").
