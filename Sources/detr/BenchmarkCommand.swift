@@ -151,13 +151,9 @@ struct Benchmark: ParsableCommand {
                                       "threads": Torch.numThreads, "deformable_attention": gridSample ? "grid_sample" : "fused", "mean_ms": mean, "p50_ms": pct(0.5), "p90_ms": pct(0.9),
                                       "images_per_s": ips, "parameters": params, "peak_rss_mib": peak]
             if breakdown { obj["stages_ms"] = Dictionary(uniqueKeysWithValues: stages) }
-            var engineObj: [String: Any] = ["libtorch": engine.libtorchVersion, "compiled_against": engine.compiledAgainst,
-                                            "blas": engine.blas, "cpu_capability": engine.cpuCapability,
-                                            "threads": engine.threads, "cuda_available": engine.cudaAvailable]
-            if let v = engine.mkl { engineObj["mkl"] = v }
-            if let v = engine.oneDNN { engineObj["onednn"] = v }
-            if let v = engine.openMP { engineObj["openmp"] = v }
-            obj["engine"] = engineObj
+            if let data = try? JSONEncoder().encode(engine), let engineObj = try? JSONSerialization.jsonObject(with: data) {
+                obj["engine"] = engineObj
+            }
             obj["device"] = device
             let data = try! JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys])
             print(String(decoding: data, as: UTF8.self))
