@@ -119,6 +119,14 @@ ct_tensor ct_normal_(ct_tensor t, double m, double s, ct_generator g) {
 ct_tensor ct_to_dtype(ct_tensor t, int32_t dt) { CT_TENSOR(T(t).to(to_scalar_type(dt))) }
 ct_tensor ct_to_device(ct_tensor t, int32_t dev, int32_t di) { CT_TENSOR(T(t).to(to_device(dev, di))) }
 ct_tensor ct_contiguous(ct_tensor t) { CT_TENSOR(T(t).contiguous()) }
+static at::MemoryFormat memory_format(int32_t f) {
+  if (f == CT_CHANNELS_LAST) return at::MemoryFormat::ChannelsLast;
+  if (f == CT_CONTIGUOUS) return at::MemoryFormat::Contiguous;
+  throw std::invalid_argument("unknown memory format code " + std::to_string(f));
+}
+ct_tensor ct_contiguous_format(ct_tensor t, int32_t f) { CT_TENSOR(T(t).contiguous(memory_format(f))) }
+bool ct_is_contiguous_format(ct_tensor t, int32_t f) { CT_TRY(false, { return T(t).is_contiguous(memory_format(f)); }) }
+int64_t ct_version(ct_tensor t) { CT_TRY(-1, { return static_cast<int64_t>(T(t)._version()); }) }
 ct_tensor ct_clone(ct_tensor t) { CT_TENSOR(T(t).clone()) }
 
 }  // extern "C"

@@ -29,6 +29,11 @@ extension Tensor {
         Torch.check(ct_backward(handle, gradient?.handle, retainGraph))
     }
 
+    /// libtorch's version counter of this tensor's data: it grows with every in-place change
+    /// (loading a checkpoint, an optimizer step), so a value derived from a tensor stays valid
+    /// while the version is unchanged.
+    public var version: Int64 { ct_version(handle) }
+
     /// A tensor sharing storage with no autograd history.
     public func detach() -> Tensor { Tensor(checking: ct_detach(handle)) }
 }
@@ -53,6 +58,9 @@ public func gradients(of outputs: [Tensor], withRespectTo inputs: [Tensor], grad
     Torch.check(status)
     return out.map { Tensor(checking: $0) }
 }
+
+/// Whether autograd records operations on this thread now (false inside `withNoGrad`).
+public var isGradEnabled: Bool { ct_is_grad_enabled() }
 
 /// Runs `body` with gradient recording disabled on this thread (`torch.no_grad()`).
 public func withNoGrad<T>(_ body: () throws -> T) rethrows -> T {

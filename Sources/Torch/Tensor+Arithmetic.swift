@@ -106,6 +106,8 @@ extension Tensor {
     @discardableResult public func maskedFill_(_ mask: Tensor, _ v: some TensorScalar) -> Tensor {
         Tensor(checking: ct_masked_fill_(handle, mask.handle, v.ctScalar))
     }
+    /// In-place ReLU (`relu_`).
+    @discardableResult public func relu_() -> Tensor { clamp_(min: 0) }
     @discardableResult public func clamp_(min: Double? = nil, max: Double? = nil) -> Tensor {
         Tensor(checking: ct_clamp_(handle, min != nil, min ?? 0, max != nil, max ?? 0))
     }

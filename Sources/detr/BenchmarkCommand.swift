@@ -55,6 +55,16 @@ struct Benchmark: ParsableCommand {
           help: "Deformable attention through the grid_sample composition instead of the fused CPU kernel.")
     var gridSample = false
 
+    @Option(help: ArgumentHelp("After the timed iterations, profile one more and print the N operators with the most self time.",
+                               valueName: "N"))
+    var profile: Int?
+
+    @Flag(name: .customLong("profile-shapes"), help: "With --profile: one row per operator and input shapes.")
+    var profileShapes = false
+
+    @Option(name: .customLong("trace"), help: "With --profile: also write a Chrome trace (chrome://tracing, Perfetto) here.")
+    var tracePath: String?
+
     var parsedSize: (Int, Int)? {
         let p = size.lowercased().split(separator: "x").compactMap { Int($0) }
         return p.count == 2 && p[0] > 0 && p[1] > 0 ? (p[0], p[1]) : nil
@@ -66,6 +76,10 @@ struct Benchmark: ParsableCommand {
             throw ValidationError("--batch-size and --iterations must be at least 1, --warmup at least 0")
         }
         guard Device(device) != nil else { throw ValidationError("--device must be cpu, cuda or cuda:N") }
+        if let profile, profile < 1 { throw ValidationError("--profile must be at least 1") }
+        if profile == nil && (profileShapes || tracePath != nil) {
+            throw ValidationError("--profile-shapes and --trace need --profile N")
+        }
         if train && breakdown { throw ValidationError("--breakdown times inference stages; it cannot be combined with --train") }
     }
 
@@ -96,18 +110,47 @@ struct Benchmark: ParsableCommand {
             report(model: model, latencies: latencies, timer: timer)
             return
         }
-        for i in 0..<(warmup + iterations) {
-            if i == warmup { timer.reset() }
-            let start = DispatchTime.now().uptimeNanoseconds
+        func inference() {
             withNoGrad {
                 let out = breakdown ? model.forward(batch, timer: timer) : model(batch, training: false)
                 timer.measure("post-process") {
                     _ = post(logits: out.final.logits, boxes: out.final.boxes, originalSizes: sizes).scores.floats
                 }
             }
+        }
+        for i in 0..<(warmup + iterations) {
+            if i == warmup { timer.reset() }
+            let start = DispatchTime.now().uptimeNanoseconds
+            inference()
             if i >= warmup { latencies.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6) }
         }
         report(model: model, latencies: latencies, timer: timer)
+        if let profile {
+            let rows = try OperatorProfiler.profile(recordShapes: profileShapes, tracePath: tracePath) { inference() }.rows
+            printProfile(rows, top: profile)
+        }
+    }
+
+    /// The `top` operators by self time (one profiled iteration), with their share of it.
+    func printProfile(_ rows: [OperatorProfiler.Row], top: Int) {
+        let total = Double(rows.reduce(0) { $0 + $1.selfNanoseconds })
+        if json {
+            let entries = rows.prefix(top).map { r -> [String: Any] in
+                ["name": r.name, "shapes": r.shapes, "calls": r.calls, "total_ms": Double(r.totalNanoseconds) / 1e6,
+                 "self_ms": Double(r.selfNanoseconds) / 1e6]
+            }
+            let data = try! JSONSerialization.data(withJSONObject: ["profile": entries, "profiled_self_ms": total / 1e6],
+                                                   options: [.sortedKeys])
+            print(String(decoding: data, as: UTF8.self))
+            return
+        }
+        print(String(format: "\nprofile of one iteration (%.1f ms of operator self time), top %d by self time:", total / 1e6, top))
+        print("     self ms   total ms   share  calls  operator")
+        for r in rows.prefix(top) {
+            let shapes = r.shapes.isEmpty ? "" : "  [\(r.shapes)]"
+            print(String(format: "%12.1f %10.1f %6.1f%% %6d  ", Double(r.selfNanoseconds) / 1e6, Double(r.totalNanoseconds) / 1e6,
+                         100 * Double(r.selfNanoseconds) / max(total, 1), r.calls) + r.name + shapes)
+        }
     }
 
     /// Milliseconds of each timed optimizer step on `batch` with fixed synthetic targets.

@@ -54,6 +54,14 @@ bool ct_cuda_available(void);
 const char *ct_engine_config(void);
 const char *ct_engine_cpu_capability(void);
 const char *ct_engine_compiled_version(void);
+
+// Operator profiler (libtorch's Kineto profiler, CPU). start: false with the error set when one
+// is already running. stop: one line per (operator, input shapes) with tab-separated fields
+// name, shapes ("" unless recorded; inputs separated by ';', dimensions by 'x'), calls, total ns,
+// self ns (total minus nested operators); the text lives until the next stop. Writes a Chrome
+// trace to trace_path unless it is NULL or empty. NULL with the error set on failure.
+bool ct_profiler_start(bool record_shapes);
+const char *ct_profiler_stop(const char *trace_path);
 int32_t ct_cuda_device_count(void);
 uint32_t ct_crc32(uint32_t crc, const void *data, size_t n);
 void ct_sha256(const void *data, size_t n, uint8_t out[32]);
@@ -115,6 +123,12 @@ ct_tensor ct_normal_(ct_tensor t, double mean, double std, ct_generator g);   /*
 ct_tensor ct_to_dtype(ct_tensor t, int32_t dtype);
 ct_tensor ct_to_device(ct_tensor t, int32_t dev, int32_t dev_index);
 ct_tensor ct_contiguous(ct_tensor t);
+/* Memory formats of 4-D tensors: CT_CONTIGUOUS (NCHW) or CT_CHANNELS_LAST (NHWC strides). */
+enum { CT_CONTIGUOUS = 0, CT_CHANNELS_LAST = 1 };
+ct_tensor ct_contiguous_format(ct_tensor t, int32_t format);
+bool ct_is_contiguous_format(ct_tensor t, int32_t format);
+/* The tensor's version counter: increases with every in-place change (copy_, optimizer steps). */
+int64_t ct_version(ct_tensor t);
 ct_tensor ct_clone(ct_tensor t);
 
 /* ---- elementwise: binary ops selected by code ------------------------- */

@@ -5,8 +5,7 @@ import Torch
 /// the outputs of selected stages. Keys: `conv1`, `bn1`, `layer1.0.conv1`, ... (no `fc`).
 public struct ResNet: Module {
     public let path: ModulePath
-    let conv1: Conv2d
-    let bn1: FrozenBatchNorm2d
+    let stem: ConvFrozenBatchNorm
     let stages: [[any ResNetBlockModule]]
     /// Output channels of layer1...layer4.
     public let stageChannels: [Int]
@@ -20,8 +19,9 @@ public struct ResNet: Module {
     public init(_ p: ModulePath, block: ResNetBlock, layers: [Int], dilateLastStage: Bool = false, stages count: Int = 4) {
         precondition(layers.count == 4 && (1...4).contains(count), "ResNet: 4 stage sizes expected")
         path = p
-        conv1 = Conv2d(p / "conv1", inChannels: 3, outChannels: 64, kernelSize: 7, stride: 2, padding: 3, bias: false)
-        bn1 = FrozenBatchNorm2d(p / "bn1", numFeatures: 64)
+        stem = ConvFrozenBatchNorm(
+            conv: Conv2d(p / "conv1", inChannels: 3, outChannels: 64, kernelSize: 7, stride: 2, padding: 3, bias: false),
+            bn: FrozenBatchNorm2d(p / "bn1", numFeatures: 64))
         let expansion = block == .bottleneck ? Bottleneck.expansion : BasicBlock.expansion
         var inChannels = 64, dilation = 1, stride = 4
         var built: [[any ResNetBlockModule]] = [], channels: [Int] = [], strides: [Int] = []
@@ -74,10 +74,12 @@ public struct ResNet: Module {
     }
 
     /// Stage outputs for `indices` (0 = layer1 ... 3 = layer4), in increasing order.
+    /// Runs in channels-last layout (oneDNN's fastest for these convolutions), so the returned
+    /// tensors have NHWC strides; their values and shapes are those of the NCHW computation.
     /// - Parameter x: [B, 3, H, W]
     /// - Returns: one [B, C_i, H/s_i, W/s_i] per requested index
     public func callAsFunction(_ x: Tensor, returning indices: [Int]) -> [Tensor] {
-        var y = bn1(conv1(x)).relu()
+        var y = stem(x.contiguous(.channelsLast), relu: true)
         y = Functional.maxPool2d(y, kernel: (3, 3), stride: (2, 2), padding: (1, 1))
         var out: [Tensor] = []
         let last = indices.max() ?? 0

@@ -9,45 +9,48 @@ protocol ResNetBlockModule: Module {
 /// conv1x1 + FrozenBN projection on the residual path (`downsample.0`, `downsample.1`).
 struct Downsample: Module {
     let path: ModulePath
-    let conv: Conv2d
-    let bn: FrozenBatchNorm2d
+    let unit: ConvFrozenBatchNorm
 
     init(_ p: ModulePath, inChannels: Int, outChannels: Int, stride: Int) {
         path = p
-        conv = Conv2d(p / "0", inChannels: inChannels, outChannels: outChannels, kernelSize: 1, stride: stride, bias: false)
-        bn = FrozenBatchNorm2d(p / "1", numFeatures: outChannels)
+        unit = ConvFrozenBatchNorm(
+            conv: Conv2d(p / "0", inChannels: inChannels, outChannels: outChannels, kernelSize: 1, stride: stride, bias: false),
+            bn: FrozenBatchNorm2d(p / "1", numFeatures: outChannels))
     }
 
-    func callAsFunction(_ x: Tensor) -> Tensor { bn(conv(x)) }
+    func callAsFunction(_ x: Tensor) -> Tensor { unit(x) }
 }
+
+/// y = ReLU(residual + identity), in place on `residual` (a fresh convolution output that
+/// nothing else holds; autograd handles in-place addition and ReLU on it).
+func residualReLU(_ residual: Tensor, _ identity: Tensor) -> Tensor { residual.add_(identity).relu_() }
 
 /// Bottleneck: 1x1 (width) → 3x3 (width, stride, dilation) → 1x1 (4·planes). Keys conv1..3, bn1..3, downsample.
 struct Bottleneck: ResNetBlockModule {
     static let expansion = 4
     let path: ModulePath
-    let conv1: Conv2d, bn1: FrozenBatchNorm2d
-    let conv2: Conv2d, bn2: FrozenBatchNorm2d
-    let conv3: Conv2d, bn3: FrozenBatchNorm2d
+    let unit1: ConvFrozenBatchNorm, unit2: ConvFrozenBatchNorm, unit3: ConvFrozenBatchNorm
     let downsample: Downsample?
 
     init(_ p: ModulePath, inChannels: Int, planes: Int, stride: Int, dilation: Int, downsample: Bool) {
         path = p
         let out = planes * Self.expansion
-        conv1 = Conv2d(p / "conv1", inChannels: inChannels, outChannels: planes, kernelSize: 1, bias: false)
-        bn1 = FrozenBatchNorm2d(p / "bn1", numFeatures: planes)
-        conv2 = Conv2d(p / "conv2", inChannels: planes, outChannels: planes, kernelSize: 3, stride: stride,
-                       padding: dilation, dilation: dilation, bias: false)
-        bn2 = FrozenBatchNorm2d(p / "bn2", numFeatures: planes)
-        conv3 = Conv2d(p / "conv3", inChannels: planes, outChannels: out, kernelSize: 1, bias: false)
-        bn3 = FrozenBatchNorm2d(p / "bn3", numFeatures: out)
+        unit1 = ConvFrozenBatchNorm(
+            conv: Conv2d(p / "conv1", inChannels: inChannels, outChannels: planes, kernelSize: 1, bias: false),
+            bn: FrozenBatchNorm2d(p / "bn1", numFeatures: planes))
+        unit2 = ConvFrozenBatchNorm(
+            conv: Conv2d(p / "conv2", inChannels: planes, outChannels: planes, kernelSize: 3, stride: stride,
+                         padding: dilation, dilation: dilation, bias: false),
+            bn: FrozenBatchNorm2d(p / "bn2", numFeatures: planes))
+        unit3 = ConvFrozenBatchNorm(
+            conv: Conv2d(p / "conv3", inChannels: planes, outChannels: out, kernelSize: 1, bias: false),
+            bn: FrozenBatchNorm2d(p / "bn3", numFeatures: out))
         self.downsample = downsample ? Downsample(p / "downsample", inChannels: inChannels, outChannels: out, stride: stride) : nil
     }
 
     func callAsFunction(_ x: Tensor) -> Tensor {
-        var y = bn1(conv1(x)).relu()
-        y = bn2(conv2(y)).relu()
-        y = bn3(conv3(y))
-        return (y + (downsample?(x) ?? x)).relu()
+        let y = unit3(unit2(unit1(x, relu: true), relu: true))
+        return residualReLU(y, downsample?(x) ?? x)
     }
 }
 
@@ -55,24 +58,23 @@ struct Bottleneck: ResNetBlockModule {
 struct BasicBlock: ResNetBlockModule {
     static let expansion = 1
     let path: ModulePath
-    let conv1: Conv2d, bn1: FrozenBatchNorm2d
-    let conv2: Conv2d, bn2: FrozenBatchNorm2d
+    let unit1: ConvFrozenBatchNorm, unit2: ConvFrozenBatchNorm
     let downsample: Downsample?
 
     init(_ p: ModulePath, inChannels: Int, planes: Int, stride: Int, dilation: Int, downsample: Bool) {
         path = p
-        conv1 = Conv2d(p / "conv1", inChannels: inChannels, outChannels: planes, kernelSize: 3, stride: stride,
-                       padding: dilation, dilation: dilation, bias: false)
-        bn1 = FrozenBatchNorm2d(p / "bn1", numFeatures: planes)
-        conv2 = Conv2d(p / "conv2", inChannels: planes, outChannels: planes, kernelSize: 3, padding: dilation,
-                       dilation: dilation, bias: false)
-        bn2 = FrozenBatchNorm2d(p / "bn2", numFeatures: planes)
+        unit1 = ConvFrozenBatchNorm(
+            conv: Conv2d(p / "conv1", inChannels: inChannels, outChannels: planes, kernelSize: 3, stride: stride,
+                         padding: dilation, dilation: dilation, bias: false),
+            bn: FrozenBatchNorm2d(p / "bn1", numFeatures: planes))
+        unit2 = ConvFrozenBatchNorm(
+            conv: Conv2d(p / "conv2", inChannels: planes, outChannels: planes, kernelSize: 3, padding: dilation,
+                         dilation: dilation, bias: false),
+            bn: FrozenBatchNorm2d(p / "bn2", numFeatures: planes))
         self.downsample = downsample ? Downsample(p / "downsample", inChannels: inChannels, outChannels: planes, stride: stride) : nil
     }
 
     func callAsFunction(_ x: Tensor) -> Tensor {
-        var y = bn1(conv1(x)).relu()
-        y = bn2(conv2(y))
-        return (y + (downsample?(x) ?? x)).relu()
+        residualReLU(unit2(unit1(x, relu: true)), downsample?(x) ?? x)
     }
 }
