@@ -7,7 +7,6 @@ extern "C" {
 
 ct_tensor ct_matmul(ct_tensor a, ct_tensor b) { CT_TENSOR(at::matmul(T(a), T(b))) }
 ct_tensor ct_bmm(ct_tensor a, ct_tensor b) { CT_TENSOR(at::bmm(T(a), T(b))) }
-ct_tensor ct_linear(ct_tensor x, ct_tensor w, ct_tensor b) { CT_TENSOR(at::linear(T(x), T(w), opt(b))) }
 ct_tensor ct_baddbmm(ct_tensor s, ct_tensor a, ct_tensor b, double beta, double alpha) {
   CT_TENSOR(at::baddbmm(T(s), T(a), T(b), beta, alpha))
 }
@@ -21,6 +20,10 @@ ct_tensor ct_einsum(const char *eq, const ct_tensor *ts, int64_t n) {
 }
 
 ct_tensor ct_softmax(ct_tensor t, int64_t d) { CT_TENSOR(at::softmax(T(t), d)) }
+ct_tensor ct_scaled_dot_product_attention(ct_tensor q, ct_tensor k, ct_tensor v, ct_tensor mask, double scale) {
+  CT_TENSOR(at::scaled_dot_product_attention(T(q), T(k), T(v), mask ? c10::optional<at::Tensor>(T(mask)) : c10::nullopt,
+                                             0.0, false, scale))
+}
 ct_tensor ct_log_softmax(ct_tensor t, int64_t d) { CT_TENSOR(at::log_softmax(T(t), d)) }
 ct_tensor ct_conv2d(ct_tensor x, ct_tensor w, ct_tensor b, int64_t sh, int64_t sw, int64_t ph, int64_t pw,
                     int64_t dh, int64_t dw, int64_t groups) {

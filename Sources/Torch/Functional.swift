@@ -29,6 +29,16 @@ public enum Functional {
                                    Int64(groups)))
     }
 
+    /// softmax(q kᵀ·scale + mask) v through libtorch's fused attention kernels (no dropout).
+    /// - Parameters:
+    ///   - q: [B, heads, L, d]; k: [B, heads, S, d]; v: [B, heads, S, dv]
+    ///   - mask: bool (true = may attend) or float (added to the logits), broadcastable to [B, heads, L, S]
+    /// - Returns: [B, heads, L, dv]
+    public static func scaledDotProductAttention(_ q: Tensor, _ k: Tensor, _ v: Tensor, mask: Tensor? = nil,
+                                                 scale: Double) -> Tensor {
+        Tensor(checking: ct_scaled_dot_product_attention(q.handle, k.handle, v.handle, mask?.handle, scale))
+    }
+
     public static func maxPool2d(_ x: Tensor, kernel: (Int, Int), stride: (Int, Int)? = nil,
                                  padding: (Int, Int) = (0, 0), dilation: (Int, Int) = (1, 1),
                                  ceilMode: Bool = false) -> Tensor {

@@ -36,7 +36,7 @@ struct Benchmark: ParsableCommand {
     @Option(help: "Untimed warm-up iterations.")
     var warmup: Int = 2
 
-    @Flag(help: "Time each stage (backbone, neck, encoder, decoder, post-process).")
+    @Flag(help: "Time each stage (backbone, neck, encoder, decoder, post-process; a name with a dot, e.g. encoder.layers, is a part of the stage before the dot).")
     var breakdown = false
 
     @Option(help: "Intra-op threads (default: all cores).")
@@ -210,7 +210,7 @@ struct Benchmark: ParsableCommand {
         print(String(format: "peak memory  %.0f MiB resident", peak))
         if breakdown {
             for (name, ms) in stages {
-                print("  " + name.padding(toLength: 13, withPad: " ", startingAt: 0) + String(format: "%8.1f ms", ms))
+                print("  " + name.padding(toLength: 18, withPad: " ", startingAt: 0) + String(format: "%8.1f ms", ms))
             }
         }
     }

@@ -232,13 +232,21 @@ ct_tensor ct_index_add(ct_tensor t, int64_t dim, ct_tensor index, ct_tensor src)
 /* ---- linear algebra --------------------------------------------------- */
 ct_tensor ct_matmul(ct_tensor a, ct_tensor b);
 ct_tensor ct_bmm(ct_tensor a, ct_tensor b);
+/* x wᵀ + b (b nullable). Where no input needs a gradient on CPU (float32) it runs through
+   oneDNN's inner product (faster than MKL's sgemm on these shapes); set CTORCH_ONEDNN_LINEAR=0
+   to keep at::linear everywhere. ct_linear_relu also applies ReLU (fused on that path). */
 ct_tensor ct_linear(ct_tensor x, ct_tensor w, ct_tensor b /* nullable */);
+ct_tensor ct_linear_relu(ct_tensor x, ct_tensor w, ct_tensor b /* nullable */);
 ct_tensor ct_baddbmm(ct_tensor self, ct_tensor a, ct_tensor b, double beta, double alpha);
 ct_tensor ct_cdist(ct_tensor a, ct_tensor b, double p);
 ct_tensor ct_einsum(const char *equation, const ct_tensor *ts, int64_t n);
 
 /* ---- neural network functions ----------------------------------------- */
 ct_tensor ct_softmax(ct_tensor t, int64_t dim);
+/* softmax(q kᵀ·scale + mask) v (at::scaled_dot_product_attention: a fused kernel where one
+   applies), no dropout. q [..., L, E], k [..., S, E], v [..., S, Ev]; mask NULL, bool
+   (true = may attend) or float (added), broadcastable to [..., L, S]. */
+ct_tensor ct_scaled_dot_product_attention(ct_tensor q, ct_tensor k, ct_tensor v, ct_tensor mask, double scale);
 ct_tensor ct_log_softmax(ct_tensor t, int64_t dim);
 ct_tensor ct_conv2d(ct_tensor x, ct_tensor w, ct_tensor b /* nullable */,
                     int64_t sh, int64_t sw, int64_t ph, int64_t pw, int64_t dh, int64_t dw, int64_t groups);

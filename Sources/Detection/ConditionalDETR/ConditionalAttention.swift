@@ -30,14 +30,10 @@ struct ConditionalAttention: Module {
         let q = Attention.splitHeads(query * (1 / Double(headDim).squareRoot()), heads: numHeads)  // [B·h, L, d]
         let k = Attention.splitHeads(key, heads: numHeads)                                            // [B·h, S, d]
         let v = Attention.splitHeads(value, heads: numHeads)                                          // [B·h, S, dv]
-        var logits = q.bmm(k.transpose(1, 2))                                                         // [B·h, L, S]
-        if let keyPaddingMask {
-            let (len, src) = (logits.size(1), logits.size(2))
-            logits = logits.view(batch, numHeads, len, src)
-                .maskedFill(keyPaddingMask.unsqueeze(1).unsqueeze(2), -Double.infinity)
-                .view(batch * numHeads, len, src)
-        }
-        let weights = Functional.dropout(logits.softmax(dim: -1), p: dropout, training: training, generator: generator)
-        return outProj(Attention.mergeHeads(weights.bmm(v), batch: batch))
+        let mask = Attention.additiveMask(keyPaddingMask: keyPaddingMask, attnMask: nil, batch: batch, heads: numHeads,
+                                          targetLength: query.size(0), sourceLength: key.size(0), dtype: q.dtype)
+        let out = Attention.attend(q: q, k: k, v: v, mask: mask, batch: batch, scale: 1, dropout: dropout,
+                                   training: training, generator: generator)                          // [B·h, L, dv]
+        return outProj(Attention.mergeHeads(out, batch: batch))
     }
 }

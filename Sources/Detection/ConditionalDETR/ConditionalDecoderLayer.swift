@@ -76,7 +76,7 @@ struct ConditionalDecoderLayer: Module {
         let ca = crossAttn(query: query, key: key, value: caVProj(memory), keyPaddingMask: memoryMask,
                            training: training, generator: generator)
         x = norm2(x + drop(ca))
-        x = norm3(x + drop(linear2(drop(linear1(x).relu()))))
+        x = norm3(x + drop(linear2(drop(linear1(x, relu: true)))))
         return x
     }
 }

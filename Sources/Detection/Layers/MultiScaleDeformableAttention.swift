@@ -72,7 +72,8 @@ public struct MultiScaleDeformableAttention: Module {
         let (b, nq) = (query.size(0), query.size(1))
         let nv = value.size(1)
         var v = valueProj(value)
-        if let keyPaddingMask { v = v.maskedFill(keyPaddingMask.unsqueeze(-1), Float(0)) }
+        // In place on the fresh projection (its product saves no output for backward).
+        if let keyPaddingMask { v = v.maskedFill_(keyPaddingMask.unsqueeze(-1), Float(0)) }
         v = v.view(b, nv, numHeads, embedDim / numHeads)
         let offsets = samplingOffsets(query).view(b, nq, numHeads, numLevels, numPoints, 2)
         let weights = attentionWeights(query).view(b, nq, numHeads, numLevels * numPoints).softmax(dim: -1)

@@ -41,11 +41,11 @@ struct SalienceDecoderLayer: Module {
                         keyPaddingMask: Tensor, attnMask: Tensor?, training: Bool, generator: Generator?) -> Tensor {
         func drop(_ x: Tensor) -> Tensor { Functional.dropout(x, p: dropout, training: training, generator: generator) }
         let qk = (query + pos).transpose(0, 1)                           // [Q, B, C]
-        let sa = selfAttn(query: qk, key: qk, value: query.transpose(0, 1), attnMask: attnMask, training: training).output
+        let sa = selfAttn.attend(query: qk, key: qk, value: query.transpose(0, 1), attnMask: attnMask, training: training)
         var x = norm2(query + drop(sa.transpose(0, 1)))
         let ca = crossAttn(query: x + pos, referencePoints: referencePoints, value: memory, spatialShapes: layout.hw,
                            keyPaddingMask: keyPaddingMask)
         x = norm1(x + drop(ca))
-        return norm3(x + drop(linear2(drop(linear1(x).relu()))))
+        return norm3(x + drop(linear2(drop(linear1(x, relu: true)))))
     }
 }

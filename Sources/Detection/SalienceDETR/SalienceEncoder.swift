@@ -60,6 +60,8 @@ struct SalienceEncoder: Module {
         let levels = layout.levelCount
         let references = Self.referencePoints(layout: layout, validRatios: validRatios).view(b, n, levels * 2)
         var output = features
+        // The first layer that runs (a layer with no selected token is skipped).
+        let firstRun = selection.foregroundInds.firstIndex { $0.size(1) > 0 } ?? 0
         for (j, layer) in layers.enumerated() {
             let inds = selection.foregroundInds[j]                         // [B, n_j]
             let nj = inds.size(1)
@@ -74,12 +76,22 @@ struct SalienceEncoder: Module {
             let refined = layer(query, pos: queryPos, value: features, referencePoints: refs, layout: layout,
                                 keyPaddingMask: keyPaddingMask, scoreTarget: classHead(query), foreground: foreground,
                                 training: training, generator: generator)
-            // Only the first focus_token_nums[i] tokens of image i are written back.
-            output = Tensor.stack((0..<b).map { i in
-                let m = Swift.min(selection.focusTokenNums[i], nj)
-                let rowIndex = inds[i].slice(dim: 0, end: m).unsqueeze(-1).expand([-1, c]).contiguous()
-                return output[i].scatter(dim: 0, index: rowIndex, src: refined[i].slice(dim: 0, end: m))
-            })
+            // Only the first focus_token_nums[i] tokens of image i are written back. Without
+            // autograd the write-back is in place, into a copy of the features made once.
+            if isGradEnabled {
+                output = Tensor.stack((0..<b).map { i in
+                    let m = Swift.min(selection.focusTokenNums[i], nj)
+                    let rowIndex = inds[i].slice(dim: 0, end: m).unsqueeze(-1).expand([-1, c]).contiguous()
+                    return output[i].scatter(dim: 0, index: rowIndex, src: refined[i].slice(dim: 0, end: m))
+                })
+            } else {
+                if j == firstRun { output = features.clone() }
+                for i in 0..<b {
+                    let m = Swift.min(selection.focusTokenNums[i], nj)
+                    let rowIndex = inds[i].slice(dim: 0, end: m).unsqueeze(-1).expand([-1, c])
+                    output[i].scatter_(dim: 0, index: rowIndex, src: refined[i].slice(dim: 0, end: m))
+                }
+            }
         }
         // Background embedding: zero at the last layer's tokens and at padding.
         var background = Tensor.cat(layout.shapes.map { backgroundEmbedding.flattened(height: $0.height, width: $0.width) },

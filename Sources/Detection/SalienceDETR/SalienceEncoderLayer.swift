@@ -56,14 +56,14 @@ struct SalienceEncoderLayer: Module {
             let index = mc.topk(k, dim: 1).indices.unsqueeze(-1).expand([-1, -1, c])
             var t = x.gather(dim: 1, index: index)                              // [B, k, C]
             let qk = (t + pos.gather(dim: 1, index: index)).transpose(0, 1)     // [k, B, C]
-            let sa = preAttention(query: qk, key: qk, value: t.transpose(0, 1), training: training).output
+            let sa = preAttention.attend(query: qk, key: qk, value: t.transpose(0, 1), training: training)
             t = preNorm(t + drop(sa.transpose(0, 1)))
             x = x.scatter(dim: 1, index: index, src: t)
         }
         let src = selfAttn(query: x + pos, referencePoints: referencePoints, value: value, spatialShapes: layout.hw,
                            keyPaddingMask: keyPaddingMask)
         x = norm1(x + drop(src))
-        return norm2(x + drop(linear2(drop(linear1(x).relu()))))
+        return norm2(x + drop(linear2(drop(linear1(x, relu: true)))))
     }
 }
 

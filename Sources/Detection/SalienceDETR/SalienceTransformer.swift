@@ -111,17 +111,26 @@ public struct SalienceTransformer: Module {
         let validRatios = MultiLevelLayout.validRatios(masks)                              // [B, L, 2]
 
         let (salience, memoryPreNeck, memory, proposals, queries) = timer.measure("encoder") {
-            let backboneMemory = encoderOutputProposals(featFlat + levelPos, mask: maskFlat, layout: layout).memory
-            let salience = salienceSelection(backboneMemory, masks: masks, maskFlatten: maskFlat, layout: layout)
-            let memoryPreNeck = encoder(featFlat, pos: levelPos, keyPaddingMask: maskFlat, layout: layout,
+            // Parts of the encoder stage are timed too ("encoder.<part>").
+            let salience = timer.measure("encoder.salience") {
+                let backboneMemory = encoderOutputProposals(featFlat + levelPos, mask: maskFlat, layout: layout).memory
+                return salienceSelection(backboneMemory, masks: masks, maskFlatten: maskFlat, layout: layout)
+            }
+            let memoryPreNeck = timer.measure("encoder.layers") { encoder(featFlat, pos: levelPos, keyPaddingMask: maskFlat, layout: layout,
                                         validRatios: validRatios, selection: salience, classHead: encoderClassHead,
-                                        training: training, generator: generator)
-            let memory = MultiLevelLayout.flatten(neck(layout.unflatten(memoryPreNeck), training: training))
+                                        training: training, generator: generator) }
+            let memory = timer.measure("encoder.neck") {
+                MultiLevelLayout.flatten(neck(layout.unflatten(memoryPreNeck), training: training))
+            }
 
-            let (outputMemory, proposals) = encoderOutputProposals(memory, mask: maskFlat, layout: layout)
+            let (outputMemory, proposals) = timer.measure("encoder.proposals") {
+                encoderOutputProposals(memory, mask: maskFlat, layout: layout)
+            }
             let encLogits = encoderClassHead(outputMemory)                                 // [B, N, K]
             let encBoxes = (encoderBboxHead(outputMemory) + proposals).sigmoid()           // [B, N, 4]
-            let queries = selectQueries(logits: encLogits, boxes: encBoxes, layout: layout)
+            let queries = timer.measure("encoder.select") {
+                selectQueries(logits: encLogits, boxes: encBoxes, layout: layout)
+            }
             return (salience, memoryPreNeck, memory, proposals, queries)
         }
 

@@ -64,6 +64,30 @@ public enum Attention {
         return (weights.bmm(v), weights)
     }
 
+    /// The output of `scaledDotProduct` without the weights, through libtorch's fused
+    /// scaled-dot-product attention (flash attention on CPU: the [N, L, S] weights are never
+    /// materialised) whenever no dropout applies; with dropout in training it is exactly
+    /// `scaledDotProduct(...).output`. The fused kernel agrees with the explicit softmax to float32
+    /// rounding (it accumulates the softmax blockwise).
+    /// - Parameters:
+    ///   - q: [B·heads, L, d] (already scaled when `scale` is 1); k: [B·heads, S, d]; v: [B·heads, S, dv]
+    ///   - mask: additive, shaped as `additiveMask` returns it ([1 or B·heads, L or 1, S])
+    ///   - scale: factor applied to q kᵀ
+    /// - Returns: [B·heads, L, dv]
+    public static func attend(q: Tensor, k: Tensor, v: Tensor, mask: Tensor?, batch: Int, scale: Double,
+                              dropout: Double = 0, training: Bool = false, generator: Generator? = nil) -> Tensor {
+        if training && dropout > 0 {
+            return scaledDotProduct(q: scale == 1 ? q : q * scale, k: k, v: v, mask: mask, dropout: dropout,
+                                    training: true, generator: generator).output
+        }
+        let (bh, len) = (q.size(0), q.size(1))
+        let heads = bh / batch
+        func split(_ t: Tensor) -> Tensor { t.view(batch, heads, t.size(1), t.size(2)) }
+        let m4 = mask.map { m in m.view(m.size(0) == 1 ? 1 : batch, m.size(0) == 1 ? 1 : heads, m.size(1), m.size(2)) }
+        return Functional.scaledDotProductAttention(split(q), split(k), split(v), mask: m4, scale: scale)
+            .view(bh, len, v.size(2))
+    }
+
     /// [L, B, heads·d] -> [B·heads, L, d]
     public static func splitHeads(_ x: Tensor, heads: Int) -> Tensor {
         let (len, batch, dim) = (x.size(0), x.size(1), x.size(2))

@@ -21,5 +21,8 @@ public struct Linear: Module, Layer {
     /// - Returns: [..., out]
     public func callAsFunction(_ x: Tensor) -> Tensor { Tensor.linear(x, weight: weight, bias: bias) }
 
+    /// ReLU(x Wᵀ + b), fused into the product where no gradient is needed.
+    public func callAsFunction(_ x: Tensor, relu: Bool) -> Tensor { Tensor.linear(x, weight: weight, bias: bias, relu: relu) }
+
     public func callAsFunction(_ x: Tensor, training: Bool) -> Tensor { self(x) }
 }

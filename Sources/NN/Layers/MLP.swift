@@ -21,8 +21,7 @@ public struct MLP: Module, Layer {
     public func callAsFunction(_ x: Tensor) -> Tensor {
         var y = x
         for (i, layer) in layers.enumerated() {
-            y = layer(y)
-            if i < layers.count - 1 { y = y.relu() }
+            y = layer(y, relu: i < layers.count - 1)
         }
         return y
     }

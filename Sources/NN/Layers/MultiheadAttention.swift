@@ -76,6 +76,23 @@ public struct MultiheadAttention: Module {
         return (output, averaged)
     }
 
+    /// The output of `callAsFunction` without the attention weights, through the fused kernel of
+    /// `Attention.attend` (exactly the explicit computation when dropout applies in training).
+    /// - Returns: [L, B, E]
+    public func attend(query: Tensor, key: Tensor, value: Tensor, keyPaddingMask: Tensor? = nil,
+                       attnMask: Tensor? = nil, training: Bool = false, generator: Generator? = nil) -> Tensor {
+        let (tgtLen, batch) = (query.size(0), query.size(1))
+        precondition(query.size(2) == embedDim, "MultiheadAttention \(path): query dim \(query.size(2)) != \(embedDim)")
+        let (q, k, v) = project(query, key, value)
+        let mask = Attention.additiveMask(keyPaddingMask: keyPaddingMask, attnMask: attnMask, batch: batch,
+                                          heads: numHeads, targetLength: tgtLen, sourceLength: key.size(0), dtype: q.dtype)
+        let out = Attention.attend(q: Attention.splitHeads(q, heads: numHeads), k: Attention.splitHeads(k, heads: numHeads),
+                                   v: Attention.splitHeads(v, heads: numHeads), mask: mask, batch: batch,
+                                   scale: 1 / Double(embedDim / numHeads).squareRoot(), dropout: dropout,
+                                   training: training, generator: generator ?? self.generator)
+        return outProj(Attention.mergeHeads(out, batch: batch))
+    }
+
     /// The in-projection, following `_in_projection_packed` / `_in_projection`.
     /// - Returns: q [L, B, E], k [S, B, E], v [S, B, E]
     func project(_ query: Tensor, _ key: Tensor, _ value: Tensor) -> (Tensor, Tensor, Tensor) {

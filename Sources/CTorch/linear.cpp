@@ -1,0 +1,65 @@
+// Linear layers: libtorch's at::linear, or oneDNN's inner product where no gradient is needed.
+//
+// On CPU, at::linear runs float32 matrix products through MKL's sgemm; oneDNN's inner product
+// (the operator mkldnn::_linear_pointwise that PyTorch's compiler uses for frozen inference
+// graphs) measured 15-25% faster on the DETR shapes ([n, 256] x [256, 2048] and back) on these
+// machines, and it applies the bias and a ReLU inside the same kernel. It has no autograd
+// formula, so it runs only when no input needs a gradient; results agree with at::linear to
+// float32 rounding.
+#include "internal.h"
+#include <ATen/core/dispatch/Dispatcher.h>
+
+using namespace ctorch;
+
+namespace {
+
+// The boxed oneDNN operator, or none when this libtorch lacks it (built without oneDNN).
+const c10::OperatorHandle *onednn_linear_op() {
+  static const std::optional<c10::OperatorHandle> op = [] {
+    auto handle = c10::Dispatcher::singleton().findSchema({"mkldnn::_linear_pointwise", ""});
+    if (!handle) return std::optional<c10::OperatorHandle>();
+    return std::optional<c10::OperatorHandle>(*handle);
+  }();
+  return op ? &*op : nullptr;
+}
+
+bool onednn_enabled = [] {
+  const char *env = std::getenv("CTORCH_ONEDNN_LINEAR");
+  return !(env && std::string(env) == "0");
+}();
+
+bool use_onednn(const at::Tensor &x, const at::Tensor &w, const at::Tensor &b) {
+  if (!onednn_enabled || !onednn_linear_op()) return false;
+  if (!x.device().is_cpu() || x.scalar_type() != at::kFloat || w.scalar_type() != at::kFloat) return false;
+  if (b.defined() && b.scalar_type() != at::kFloat) return false;
+  if (x.dim() < 2 || x.numel() == 0 || w.dim() != 2) return false;
+  if (at::GradMode::is_enabled() && (x.requires_grad() || w.requires_grad() || (b.defined() && b.requires_grad())))
+    return false;
+  return true;
+}
+
+at::Tensor linear(const at::Tensor &x, const at::Tensor &w, const at::Tensor &b, bool relu) {
+  if (use_onednn(x, w, b)) {
+    torch::jit::Stack stack;
+    stack.emplace_back(x.contiguous());
+    stack.emplace_back(w);
+    stack.emplace_back(b.defined() ? c10::IValue(b) : c10::IValue());
+    stack.emplace_back(std::string(relu ? "relu" : "none"));
+    stack.emplace_back(c10::List<std::optional<at::Scalar>>());
+    stack.emplace_back(c10::IValue());
+    onednn_linear_op()->callBoxed(&stack);
+    return stack.back().toTensor();
+  }
+  at::Tensor y = at::linear(x, w, b);
+  if (!relu) return y;
+  return at::GradMode::is_enabled() && y.requires_grad() ? at::relu(y) : y.relu_();
+}
+
+}  // namespace
+
+extern "C" {
+
+ct_tensor ct_linear(ct_tensor x, ct_tensor w, ct_tensor b) { CT_TENSOR(linear(T(x), T(w), opt(b), false)) }
+ct_tensor ct_linear_relu(ct_tensor x, ct_tensor w, ct_tensor b) { CT_TENSOR(linear(T(x), T(w), opt(b), true)) }
+
+}  // extern "C"
