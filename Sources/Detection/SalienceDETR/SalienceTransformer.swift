@@ -116,9 +116,10 @@ public struct SalienceTransformer: Module {
                 let backboneMemory = encoderOutputProposals(featFlat + levelPos, mask: maskFlat, layout: layout).memory
                 return salienceSelection(backboneMemory, masks: masks, maskFlatten: maskFlat, layout: layout)
             }
-            let memoryPreNeck = timer.measure("encoder.layers") { encoder(featFlat, pos: levelPos, keyPaddingMask: maskFlat, layout: layout,
-                                        validRatios: validRatios, selection: salience, classHead: encoderClassHead,
-                                        training: training, generator: generator) }
+            let memoryPreNeck = timer.measure("encoder.layers") {
+                encoder(featFlat, pos: levelPos, keyPaddingMask: maskFlat, layout: layout, validRatios: validRatios,
+                        selection: salience, classHead: encoderClassHead, training: training, generator: generator)
+            }
             let memory = timer.measure("encoder.neck") {
                 MultiLevelLayout.flatten(neck(layout.unflatten(memoryPreNeck), training: training))
             }

@@ -51,10 +51,11 @@ public enum Attention {
     ///   - q: [N, L, d]; k: [N, S, d]; v: [N, S, dv]
     ///   - mask: additive, broadcastable to [N, L, S]
     /// - Returns: output [N, L, dv] and the attention weights [N, L, S] (after dropout, as PyTorch returns them)
-    public static func scaledDotProduct(q: Tensor, k: Tensor, v: Tensor, mask: Tensor?, dropout: Double = 0,
-                                        training: Bool = false, generator: Generator? = nil)
+    ///   - scale: factor applied to q (nil: division by sqrt(d), as PyTorch 1.13 computes it)
+    public static func scaledDotProduct(q: Tensor, k: Tensor, v: Tensor, mask: Tensor?, scale: Double? = nil,
+                                        dropout: Double = 0, training: Bool = false, generator: Generator? = nil)
         -> (output: Tensor, weights: Tensor) {
-        let qScaled = q / Foundation.sqrt(Double(q.size(-1)))
+        let qScaled = scale.map { $0 == 1 ? q : q * $0 } ?? q / Foundation.sqrt(Double(q.size(-1)))
         let kT = k.transpose(-2, -1)
         let logits = mask.map { $0.baddbmm(qScaled, kT) } ?? qScaled.bmm(kT)
         var weights = logits.softmax(dim: -1)
@@ -69,6 +70,8 @@ public enum Attention {
     /// materialised) whenever no dropout applies; with dropout in training it is exactly
     /// `scaledDotProduct(...).output`. The fused kernel agrees with the explicit softmax to float32
     /// rounding (it accumulates the softmax blockwise).
+    ///
+    /// Scaling q by `scale` (1 for q already scaled) follows PyTorch 2's `q * E^-½`.
     /// - Parameters:
     ///   - q: [B·heads, L, d] (already scaled when `scale` is 1); k: [B·heads, S, d]; v: [B·heads, S, dv]
     ///   - mask: additive, shaped as `additiveMask` returns it ([1 or B·heads, L or 1, S])
@@ -77,8 +80,8 @@ public enum Attention {
     public static func attend(q: Tensor, k: Tensor, v: Tensor, mask: Tensor?, batch: Int, scale: Double,
                               dropout: Double = 0, training: Bool = false, generator: Generator? = nil) -> Tensor {
         if training && dropout > 0 {
-            return scaledDotProduct(q: scale == 1 ? q : q * scale, k: k, v: v, mask: mask, dropout: dropout,
-                                    training: true, generator: generator).output
+            return scaledDotProduct(q: q, k: k, v: v, mask: mask, scale: scale, dropout: dropout, training: true,
+                                    generator: generator).output
         }
         let (bh, len) = (q.size(0), q.size(1))
         let heads = bh / batch
