@@ -62,6 +62,13 @@ public func gradients(of outputs: [Tensor], withRespectTo inputs: [Tensor], grad
 /// Whether autograd records operations on this thread now (false inside `withNoGrad`).
 public var isGradEnabled: Bool { ct_is_grad_enabled() }
 
+/// Whether autograd has to record an operation on `tensors` now: recording is on and one of them
+/// requires a gradient. Inference-only fast paths (folded normalisations, fused kernels without a
+/// backward) run only when this is false.
+public func gradientNeeded(by tensors: [Tensor?]) -> Bool {
+    isGradEnabled && tensors.contains { $0?.requiresGrad ?? false }
+}
+
 /// Runs `body` with gradient recording disabled on this thread (`torch.no_grad()`).
 public func withNoGrad<T>(_ body: () throws -> T) rethrows -> T {
     let previous = ct_set_grad_enabled(false)

@@ -17,6 +17,7 @@ struct ConvNormActivation: Module {
     let groupNorm: GroupNorm?
     let batchNorm: BatchNorm2d?
     let activation: Activation?
+    private let cache = DerivedTensorCache()
 
     /// - Parameter padding: defaults to (kernelSize − 1) / 2 ("same" for odd kernels at stride 1)
     init(_ p: ModulePath, inChannels: Int, outChannels: Int, kernelSize: Int, stride: Int = 1, padding: Int? = nil,
@@ -35,11 +36,36 @@ struct ConvNormActivation: Module {
         self.activation = activation
     }
 
+    /// Every tensor the folded convolution is computed from.
+    var foldSources: [Tensor] {
+        [conv.weight, conv.bias, batchNorm?.weight, batchNorm?.bias, batchNorm?.runningMean, batchNorm?.runningVar]
+            .compactMap { $0 }
+    }
+
+    /// Inference (evaluation mode, no gradient needed) with a batch norm that has running
+    /// statistics: the convolution with the normalisation folded in (`BatchNormFolding`), cached
+    /// until the weights change. nil where the modules must run as they are.
+    func folded(for x: Tensor, training: Bool) -> (weight: Tensor, bias: Tensor)? {
+        guard !training, let bn = batchNorm, let mean = bn.runningMean, let variance = bn.runningVar,
+              !gradientNeeded(by: [x, conv.weight, conv.bias, bn.weight, bn.bias]) else { return nil }
+        let made = cache.value(derivedFrom: foldSources) {
+            let f = BatchNormFolding.fold(weight: conv.weight, convBias: conv.bias, gamma: bn.weight, beta: bn.bias,
+                                          mean: mean, variance: variance, eps: bn.eps)
+            return [f.weight, f.bias]
+        }
+        return (made[0], made[1])
+    }
+
     /// - Parameters:
     ///   - x: [B, in, H, W]
     ///   - training: BatchNorm2d uses (and updates) batch statistics when true, running ones otherwise
     /// - Returns: [B, out, H', W']
     func callAsFunction(_ x: Tensor, training: Bool) -> Tensor {
+        if let (w, b) = folded(for: x, training: training) {
+            let y = Functional.conv2d(x, weight: w, bias: b, stride: conv.stride, padding: conv.padding,
+                                      dilation: conv.dilation, groups: conv.groups)
+            return activation.map { $0(y) } ?? y
+        }
         var y = conv(x)
         if let groupNorm { y = groupNorm(y) }
         if let batchNorm { y = batchNorm(y, training: training) }

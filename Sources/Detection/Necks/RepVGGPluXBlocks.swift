@@ -36,6 +36,7 @@ struct RepVggPluXBlock: Module {
     let conv2: ConvNormActivation
     let seModule: SqueezeAndExcitation
     let activation: Activation
+    private let cache = DerivedTensorCache()
 
     init(_ p: ModulePath, channels: Int, groups: Int, activation: Activation) {
         path = p
@@ -49,8 +50,26 @@ struct RepVggPluXBlock: Module {
 
     /// x [B, C, H, W] -> [B, C, H, W]
     func callAsFunction(_ x: Tensor, training: Bool) -> Tensor {
-        let y = conv1(x, training: training) + conv2(x, training: training)
+        let y: Tensor
+        if let (w, b) = merged(for: x, training: training) {
+            y = Functional.conv2d(x, weight: w, bias: b, padding: (1, 1), groups: conv1.conv.groups)
+        } else {
+            y = conv1(x, training: training) + conv2(x, training: training)
+        }
         return seModule(activation(y)) + x
+    }
+
+    /// RepVGG's re-parameterisation for inference: both branches folded with their batch norms,
+    /// the 1x1 kernel placed at the centre of the 3x3 one, so one convolution computes
+    /// conv1(x) + conv2(x) (exact up to float32 rounding). Cached until the weights change; nil in
+    /// training or when a gradient is needed.
+    func merged(for x: Tensor, training: Bool) -> (weight: Tensor, bias: Tensor)? {
+        guard let a = conv1.folded(for: x, training: training), let b = conv2.folded(for: x, training: training)
+        else { return nil }
+        let made = cache.value(derivedFrom: conv1.foldSources + conv2.foldSources) {
+            [(a.weight + Functional.pad(b.weight, [1, 1, 1, 1])).contiguous(.channelsLast), a.bias + b.bias]
+        }
+        return (made[0], made[1])
     }
 }
 

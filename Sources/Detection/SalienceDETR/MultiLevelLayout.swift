@@ -41,8 +41,11 @@ public struct MultiLevelLayout: Sendable {
     public var levelStartIndexTensor: Tensor { Tensor(starts) }
 
     /// [B, C, h_l, w_l] per level -> [B, N, C]
+    ///
+    /// The result is contiguous (the linear layers that read it need no copy); channels-last maps
+    /// are read as they lie.
     static func flatten(_ maps: [Tensor]) -> Tensor {
-        Tensor.cat(maps.map { $0.flatten(startDim: 2) }, dim: 2).transpose(1, 2)
+        Tensor.cat(maps.map { $0.flatten(startDim: 2).transpose(1, 2) }, dim: 1)
     }
 
     /// [B, h_l, w_l] per level -> [B, N]
@@ -54,7 +57,8 @@ public struct MultiLevelLayout: Sendable {
     func unflatten(_ tokens: Tensor) -> [Tensor] {
         let (b, c) = (tokens.size(0), tokens.size(2))
         return tokens.split(sizes: shapes.map(\.count), dim: 1).enumerated().map { l, t in
-            t.transpose(1, 2).contiguous().reshape(b, c, shapes[l].height, shapes[l].width)
+            // A channels-last view of the tokens: no copy, and the layout convolutions run fastest in.
+            t.reshape(b, shapes[l].height, shapes[l].width, c).permute(0, 3, 1, 2)
         }
     }
 

@@ -46,11 +46,11 @@ struct SalienceDecoder: Module {
     /// - Parameters:
     ///   - query: [B, Q, C] initial content queries
     ///   - referencePoints: [B, Q, 4] initial boxes (cxcywh, sigmoid space)
-    ///   - memory: [B, N, C]; keyPaddingMask [B, N]; validRatios [B, L, 2]
+    ///   - memory: [B, N, C]; keyPaddingMask [B, N] (nil: nothing is padded); validRatios [B, L, 2]
     ///   - attnMask: [Q, Q] bool self-attention mask (denoising), or nil
     /// - Returns: logits [layers, B, Q, numClasses], boxes [layers, B, Q, 4]
     func callAsFunction(query: Tensor, referencePoints: Tensor, memory: Tensor, layout: MultiLevelLayout,
-                        validRatios: Tensor, keyPaddingMask: Tensor, attnMask: Tensor?, training: Bool,
+                        validRatios: Tensor, keyPaddingMask: Tensor?, attnMask: Tensor?, training: Bool,
                         generator: Generator?) -> (logits: Tensor, boxes: Tensor) {
         let scale = Tensor.cat([validRatios, validRatios], dim: -1).unsqueeze(1)   // [B, 1, L, 4]
         var x = query

@@ -38,7 +38,7 @@ struct SalienceDecoderLayer: Module {
     ///   - attnMask: bool [Q, Q], true = blocked (denoising groups), or nil
     /// - Returns: [B, Q, C]
     func callAsFunction(_ query: Tensor, pos: Tensor, referencePoints: Tensor, memory: Tensor, layout: MultiLevelLayout,
-                        keyPaddingMask: Tensor, attnMask: Tensor?, training: Bool, generator: Generator?) -> Tensor {
+                        keyPaddingMask: Tensor?, attnMask: Tensor?, training: Bool, generator: Generator?) -> Tensor {
         func drop(_ x: Tensor) -> Tensor { Functional.dropout(x, p: dropout, training: training, generator: generator) }
         let qk = (query + pos).transpose(0, 1)                           // [Q, B, C]
         let sa = selfAttn.attend(query: qk, key: qk, value: query.transpose(0, 1), attnMask: attnMask, training: training)

@@ -58,6 +58,8 @@ struct SalienceEncoder: Module {
                         generator: Generator?) -> Tensor {
         let (b, n, c) = (features.size(0), features.size(1), features.size(2))
         let levels = layout.levelCount
+        // Zeroing padded values is skipped when nothing is padded (one host read per forward).
+        let valuePaddingMask: Tensor? = keyPaddingMask.any().item() != 0 ? keyPaddingMask : nil
         let references = Self.referencePoints(layout: layout, validRatios: validRatios).view(b, n, levels * 2)
         var output = features
         // The first layer that runs (a layer with no selected token is skipped).
@@ -67,14 +69,12 @@ struct SalienceEncoder: Module {
             let nj = inds.size(1)
             // Nothing selected (only for degenerate, nearly empty inputs): the layer is skipped.
             guard nj > 0 else { continue }
-            let index = inds.unsqueeze(-1).expand([-1, -1, c])
-            let query = output.gather(dim: 1, index: index)
-            let queryPos = pos.gather(dim: 1, index: index)
+            let query = output.selectRows(inds)                              // [B, n_j, C]
+            let queryPos = pos.selectRows(inds)
             let foreground = selection.foregroundScore.gather(dim: 1, index: inds)
-            let refs = references.gather(dim: 1, index: inds.unsqueeze(-1).expand([-1, -1, levels * 2]))
-                .view(b, nj, levels, 2)
+            let refs = references.selectRows(inds).view(b, nj, levels, 2)
             let refined = layer(query, pos: queryPos, value: features, referencePoints: refs, layout: layout,
-                                keyPaddingMask: keyPaddingMask, scoreTarget: classHead(query), foreground: foreground,
+                                keyPaddingMask: valuePaddingMask, scoreTarget: classHead(query), foreground: foreground,
                                 training: training, generator: generator)
             // Only the first focus_token_nums[i] tokens of image i are written back. Without
             // autograd the write-back is in place, into a copy of the features made once.
@@ -88,8 +88,7 @@ struct SalienceEncoder: Module {
                 if j == firstRun { output = features.clone() }
                 for i in 0..<b {
                     let m = Swift.min(selection.focusTokenNums[i], nj)
-                    let rowIndex = inds[i].slice(dim: 0, end: m).unsqueeze(-1).expand([-1, c])
-                    output[i].scatter_(dim: 0, index: rowIndex, src: refined[i].slice(dim: 0, end: m))
+                    output[i].indexPut_([.tensor(inds[i].slice(dim: 0, end: m))], refined[i].slice(dim: 0, end: m))
                 }
             }
         }

@@ -45,7 +45,7 @@ struct SalienceEncoderLayer: Module {
     ///
     /// The official layer requires n ≥ topkSA; here min(topkSA, n) tokens attend (small images).
     func callAsFunction(_ query: Tensor, pos: Tensor, value: Tensor, referencePoints: Tensor, layout: MultiLevelLayout,
-                        keyPaddingMask: Tensor, scoreTarget: Tensor, foreground: Tensor, training: Bool,
+                        keyPaddingMask: Tensor?, scoreTarget: Tensor, foreground: Tensor, training: Bool,
                         generator: Generator?) -> Tensor {
         func drop(_ x: Tensor) -> Tensor { Functional.dropout(x, p: dropout, training: training, generator: generator) }
         let c = query.size(2)
@@ -53,9 +53,10 @@ struct SalienceEncoderLayer: Module {
         var x = query
         if k > 0 {
             let mc = scoreTarget.amax(dims: [-1]) * foreground                    // [B, n]
-            let index = mc.topk(k, dim: 1).indices.unsqueeze(-1).expand([-1, -1, c])
-            var t = x.gather(dim: 1, index: index)                              // [B, k, C]
-            let qk = (t + pos.gather(dim: 1, index: index)).transpose(0, 1)     // [k, B, C]
+            let top = mc.topk(k, dim: 1).indices                                 // [B, k]
+            let index = top.unsqueeze(-1).expand([-1, -1, c])
+            var t = x.selectRows(top)                                           // [B, k, C]
+            let qk = (t + pos.selectRows(top)).transpose(0, 1)                  // [k, B, C]
             let sa = preAttention.attend(query: qk, key: qk, value: t.transpose(0, 1), training: training)
             t = preNorm(t + drop(sa.transpose(0, 1)))
             x = x.scatter(dim: 1, index: index, src: t)

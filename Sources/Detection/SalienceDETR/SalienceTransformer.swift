@@ -109,6 +109,8 @@ public struct SalienceTransformer: Module {
             pos + levelEmbeds[l].view(1, -1, 1, 1)
         })
         let validRatios = MultiLevelLayout.validRatios(masks)                              // [B, L, 2]
+        // The decoder's values need no zeroing when nothing is padded (one host read per forward).
+        let valuePaddingMask: Tensor? = maskFlat.any().item() != 0 ? maskFlat : nil
 
         let (salience, memoryPreNeck, memory, proposals, queries) = timer.measure("encoder") {
             // Parts of the encoder stage are timed too ("encoder.<part>").
@@ -149,7 +151,7 @@ public struct SalienceTransformer: Module {
         }
         let (logits, boxes) = timer.measure("decoder") {
             decoder(query: decoderQuery, referencePoints: decoderReference, memory: memory, layout: layout,
-                    validRatios: validRatios, keyPaddingMask: maskFlat, attnMask: attnMask, training: training,
+                    validRatios: validRatios, keyPaddingMask: valuePaddingMask, attnMask: attnMask, training: training,
                     generator: generator)
         }
         var output = Output(decoderLogits: logits.slice(dim: 2, start: d), decoderBoxes: boxes.slice(dim: 2, start: d),

@@ -1,4 +1,3 @@
-import Foundation
 import Torch
 
 /// A convolution followed by a `FrozenBatchNorm2d`: the pair ResNet stages are built from.
@@ -16,7 +15,7 @@ import Torch
 public struct ConvFrozenBatchNorm {
     public let conv: Conv2d
     public let bn: FrozenBatchNorm2d
-    private let cache = FoldedWeights()
+    private let cache = DerivedTensorCache()
 
     public init(conv: Conv2d, bn: FrozenBatchNorm2d) {
         self.conv = conv
@@ -39,42 +38,16 @@ public struct ConvFrozenBatchNorm {
     }
 
     /// Whether autograd has to see the unfused computation.
-    func needsGradient(_ x: Tensor) -> Bool {
-        guard isGradEnabled else { return false }
-        return x.requiresGrad || conv.weight.requiresGrad || (conv.bias?.requiresGrad ?? false)
-            || bn.weight.requiresGrad || bn.bias.requiresGrad
-    }
+    func needsGradient(_ x: Tensor) -> Bool { gradientNeeded(by: [x, conv.weight, conv.bias, bn.weight, bn.bias]) }
 
     /// The folded weight [out, in/groups, kh, kw] (channels-last) and bias [out].
     func folded() -> (weight: Tensor, bias: Tensor) {
         let sources = [conv.weight, bn.weight, bn.bias, bn.runningMean, bn.runningVar] + (conv.bias.map { [$0] } ?? [])
-        let versions = sources.map(\.version)
-        return cache.value(for: versions) {
-            withNoGrad {
-                let scale = bn.weight * (bn.runningVar + bn.eps).rsqrt()                // [out]
-                var shift = bn.bias - bn.runningMean * scale
-                if let b = conv.bias { shift = shift + b * scale }
-                let w = (conv.weight * scale.reshape(-1, 1, 1, 1)).contiguous(.channelsLast)
-                return (w, shift.contiguous())
-            }
+        let made = cache.value(derivedFrom: sources) {
+            let f = BatchNormFolding.fold(weight: conv.weight, convBias: conv.bias, gamma: bn.weight, beta: bn.bias,
+                                          mean: bn.runningMean, variance: bn.runningVar, eps: bn.eps)
+            return [f.weight, f.bias]
         }
-    }
-}
-
-/// The folded weight and bias of one `ConvFrozenBatchNorm`, with the source versions they were
-/// made from. Shared by copies of the module; safe to use from several threads.
-private final class FoldedWeights: @unchecked Sendable {
-    private let lock = NSLock()
-    private var versions: [Int64] = []
-    private var value: (weight: Tensor, bias: Tensor)?
-
-    func value(for versions: [Int64], make: () -> (weight: Tensor, bias: Tensor)) -> (weight: Tensor, bias: Tensor) {
-        lock.lock()
-        defer { lock.unlock() }
-        if let value, versions == self.versions { return value }
-        let made = make()
-        value = made
-        self.versions = versions
-        return made
+        return (made[0], made[1])
     }
 }
