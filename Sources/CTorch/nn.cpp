@@ -1,7 +1,49 @@
 // Linear algebra, neural-network functions and losses.
 #include "internal.h"
+#include <ATen/CPUGeneratorImpl.h>
 
 using namespace ctorch;
+
+namespace {
+
+// splitmix64's finaliser: a bijective 64-bit hash with full avalanche.
+inline uint64_t mix64(uint64_t z) {
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+  return z ^ (z >> 31);
+}
+
+// A dropout mask for `t` on CPU: each element independently 1/(1-p) with probability 1-p, else 0.
+// ATen's bernoulli_ draws its CPU numbers one by one from a locked generator (MKL's vectorised
+// stream only on Intel processors), which made dropout the largest single cost of a Conditional
+// DETR training step on AMD machines. Here the generator gives one 64-bit seed per call (so runs
+// stay reproducible and resumable from its state) and element i takes hash(seed + i·φ): a
+// counter-based stream computed in parallel, with 24-bit uniforms as torch's float bernoulli has.
+at::Tensor dropout_mask_cpu(const at::Tensor &t, double p, ct_generator g) {
+  at::Generator generator = g ? g->g : at::detail::getDefaultCPUGenerator();
+  uint64_t seed;
+  {
+    auto *impl = at::check_generator<at::CPUGeneratorImpl>(generator);
+    std::lock_guard<std::mutex> lock(generator.mutex());
+    seed = impl->random64();
+  }
+  const uint64_t threshold = static_cast<uint64_t>((1.0 - p) * 16777216.0);  // keep: u24 < (1-p)·2^24
+  auto mask = at::empty(t.sizes(), t.options().requires_grad(false).memory_format(at::MemoryFormat::Contiguous));
+  const int64_t n = mask.numel();
+  AT_DISPATCH_FLOATING_TYPES(mask.scalar_type(), "dropout_mask_cpu", [&] {
+    scalar_t *out = mask.data_ptr<scalar_t>();
+    const scalar_t scale = static_cast<scalar_t>(1.0 / (1.0 - p));
+    at::parallel_for(0, n, 1 << 15, [&](int64_t begin, int64_t end) {
+      for (int64_t i = begin; i < end; ++i) {
+        uint64_t u = mix64(seed + static_cast<uint64_t>(i) * 0x9E3779B97F4A7C15ULL) >> 40;
+        out[i] = u < threshold ? scale : scalar_t(0);
+      }
+    });
+  });
+  return mask;
+}
+
+}  // namespace
 
 extern "C" {
 
@@ -64,7 +106,7 @@ ct_tensor ct_batch_norm(ct_tensor x, ct_tensor w, ct_tensor b, ct_tensor rm, ct_
                         double momentum, double eps) {
   CT_TENSOR(at::batch_norm(T(x), opt(w), opt(b), opt(rm), opt(rv), training, momentum, eps, false))
 }
-ct_tensor ct_dropout(ct_tensor x, double p, bool training, ct_generator g) {
+ct_tensor ct_dropout(ct_tensor x, double p, bool training, ct_generator g, bool torch_stream) {
   CT_TRY(nullptr, {
     const at::Tensor &t = T(x);
     if (p < 0 || p > 1)
@@ -72,6 +114,8 @@ ct_tensor ct_dropout(ct_tensor x, double p, bool training, ct_generator g) {
     if (!training || p == 0) return wrap(t);
     if (p >= 1) return wrap(t * 0);
     // Mask drawn from our generator (so dropout is reproducible), scaled like F.dropout.
+    if (!torch_stream && t.device().is_cpu() && (t.scalar_type() == at::kFloat || t.scalar_type() == at::kDouble))
+      return wrap(t * dropout_mask_cpu(t, p, g));
     auto keep = at::empty_like(t, t.options().requires_grad(false)).bernoulli_(1 - p, gen(g));
     return wrap(t * keep / (1 - p));
   })

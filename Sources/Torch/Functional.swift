@@ -92,8 +92,21 @@ public enum Functional {
     }
 
     /// Zeroes elements with probability `p` and scales the rest by 1/(1-p) when training.
-    public static func dropout(_ x: Tensor, p: Double, training: Bool, generator: Generator? = nil) -> Tensor {
-        Tensor(checking: ct_dropout(x.handle, p, training, generator?.handle))
+    /// Where dropout masks come from.
+    public enum DropoutStream: Sendable {
+        /// One draw from the generator seeds a counter-based hash stream computed in parallel
+        /// (CPU float32/float64; elsewhere `.torch`). Same distribution as PyTorch's, other numbers;
+        /// reproducible from the generator's state. Several times faster than `.torch` on CPU.
+        case counterBased
+        /// torch's `bernoulli_` stream: the same masks as PyTorch's F.dropout for the same seed.
+        case torch
+    }
+
+    /// Inverted dropout: zeroes elements with probability p and scales the others by 1/(1-p)
+    /// in training; the identity otherwise.
+    public static func dropout(_ x: Tensor, p: Double, training: Bool, generator: Generator? = nil,
+                               stream: DropoutStream = .counterBased) -> Tensor {
+        Tensor(checking: ct_dropout(x.handle, p, training, generator?.handle, stream == .torch))
     }
 
     public static func embedding(_ indices: Tensor, weight: Tensor) -> Tensor {

@@ -106,8 +106,17 @@ struct Benchmark: ParsableCommand {
         let timer = StageTimer()
         var latencies: [Double] = []
         if train {
-            latencies = try trainingSteps(model: model, batch: batch, device: dev)
+            let step = try trainingStep(model: model, batch: batch, device: dev)
+            for i in 0..<(warmup + iterations) {
+                let start = DispatchTime.now().uptimeNanoseconds
+                try step()
+                if i >= warmup { latencies.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6) }
+            }
             report(model: model, latencies: latencies, timer: timer)
+            if let profile {
+                printProfile(try OperatorProfiler.profile(recordShapes: profileShapes, tracePath: tracePath) { try step() }.rows,
+                             top: profile)
+            }
             return
         }
         func inference() {
@@ -153,8 +162,8 @@ struct Benchmark: ParsableCommand {
         }
     }
 
-    /// Milliseconds of each timed optimizer step on `batch` with fixed synthetic targets.
-    func trainingSteps(model: any Detector, batch: ImageBatch, device: Device) throws -> [Double] {
+    /// One optimizer step of the official recipe on `batch` with fixed synthetic targets.
+    func trainingStep(model: any Detector, batch: ImageBatch, device: Device) throws -> () throws -> Void {
         let cfg = model.config
         let g = Generator(seed: 2)
         let targets = try (0..<batchSize).map { _ in
@@ -170,13 +179,7 @@ struct Benchmark: ParsableCommand {
                               optimizer: TrainingRecipe.optimizer(for: model, options: options), schedule: options.schedule,
                               clipMaxNorm: options.clipMaxNorm, generator: Generator(seed: 3))
         let item = TrainingBatch(index: 0, images: batch, targets: targets, imageIds: Array(0..<batchSize))
-        var latencies: [Double] = []
-        for i in 0..<(warmup + iterations) {
-            let start = DispatchTime.now().uptimeNanoseconds
-            try trainer.trainEpoch([item], count: 1) { _ in }
-            if i >= warmup { latencies.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6) }
-        }
-        return latencies
+        return { try trainer.trainEpoch([item], count: 1) { _ in } }
     }
 
     func report(model: any Detector, latencies: [Double], timer: StageTimer) {

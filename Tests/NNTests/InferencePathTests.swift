@@ -29,10 +29,19 @@ import Torch
         let unit = ConvFrozenBatchNorm(conv: conv, bn: bn)
         let x = Tensor.randn([2, 6, 11, 9], generator: g)
         func unfused() -> Tensor { withNoGrad { bn(conv(x)).relu() } }
-        // With an input that needs a gradient the pair runs unfused: exactly the two modules.
-        let tracked = unit(x.clone().requiringGrad(), relu: true)
+        // A trained convolution runs the pair as it is.
+        let tracked = unit(x, relu: true)
         #expect(tracked.requiresGrad)
         #expect(maxDifference(tracked.detach(), unfused()) == 0)
+        // A frozen convolution whose input needs a gradient is folded, and gradients reach the input.
+        let frozen = ConvFrozenBatchNorm(
+            conv: Conv2d(store.root / "frozen", inChannels: 6, outChannels: 8, kernelSize: 1, bias: false), bn: bn)
+        frozen.conv.weight.requiresGrad = false
+        let input = x.clone().requiringGrad()
+        let out = frozen(input, relu: true)
+        let grad = gradients(of: [out.sum()], withRespectTo: [input])[0]
+        let reference = gradients(of: [bn(frozen.conv(input)).relu().sum()], withRespectTo: [input])[0]
+        TestSupport.expectClose(grad, reference, atol: 1e-5, rtol: 1e-5, "input gradient through the fold")
         let folded = withNoGrad { unit(x, relu: true) }
         #expect(folded.isContiguous(.channelsLast))
         TestSupport.expectClose(folded, unfused(), atol: 1e-5, rtol: 1e-5, "folded")

@@ -80,14 +80,34 @@ import Torch
         expectSame(Tensor.randn([5], generator: other), first[0], "other generator")
     }
 
-    /// Dropout draws its mask from the generator passed in; PyTorch's F.dropout uses the default
-    /// generator after `torch.manual_seed(123)`: the same stream.
+    /// With `.torch` masks dropout draws from the generator passed in exactly as PyTorch's F.dropout
+    /// does from the default generator after `torch.manual_seed(123)`: the same stream.
     @Test func dropout() throws {
         let x = try Ref.get("creation.dropout.x")
-        let y = Functional.dropout(x, p: 0.3, training: true, generator: Generator(seed: 123))
+        let y = Functional.dropout(x, p: 0.3, training: true, generator: Generator(seed: 123), stream: .torch)
         try check(y, "creation.dropout_p03_seed123", atol: 1e-6)
         expectSame(Functional.dropout(x, p: 0.3, training: false), x, "eval is identity")
         expectSame(Functional.dropout(x, p: 0, training: true), x, "p = 0 is identity")
         #expect(Functional.dropout(x, p: 1, training: true).abs().sum().item() == 0)
+    }
+
+    /// The default, counter-based masks: reproducible from the generator, the right keep rate
+    /// and scale, independent from call to call, and the generator moves on by one draw.
+    @Test func counterBasedDropout() {
+        let x = Tensor.ones([200_000])
+        let a = Functional.dropout(x, p: 0.3, training: true, generator: Generator(seed: 9))
+        let b = Functional.dropout(x, p: 0.3, training: true, generator: Generator(seed: 9))
+        #expect((a - b).abs().max().item() == 0)
+        let kept = (a .!= Float(0)).to(.float32)
+        #expect(abs(kept.mean().item() - 0.7) < 0.005)
+        #expect(abs(a.max().item() - 1 / 0.7) < 1e-6 && a.min().item() == 0)
+        let g = Generator(seed: 9)
+        let first = Functional.dropout(x, p: 0.3, training: true, generator: g)
+        let second = Functional.dropout(x, p: 0.3, training: true, generator: g)
+        let agreement = ((first .!= Float(0)) .== (second .!= Float(0))).to(.float32).mean().item()
+        #expect(abs(agreement - (0.7 * 0.7 + 0.3 * 0.3)) < 0.005)       // independent masks
+        // Neighbouring elements are independent too (no stripes in the hash stream).
+        let pairs = (kept.slice(dim: 0, end: 199_999) * kept.slice(dim: 0, start: 1)).mean().item()
+        #expect(abs(pairs - 0.49) < 0.005)
     }
 }

@@ -263,7 +263,10 @@ ct_tensor ct_group_norm(ct_tensor x, int64_t groups, ct_tensor w, ct_tensor b, d
 /* running_mean/var nullable; updated in place when training */
 ct_tensor ct_batch_norm(ct_tensor x, ct_tensor w, ct_tensor b, ct_tensor running_mean, ct_tensor running_var,
                         bool training, double momentum, double eps);
-ct_tensor ct_dropout(ct_tensor x, double p, bool training, ct_generator g);
+/* Dropout scaled like F.dropout. torch_stream: the mask is torch's bernoulli_ stream of the
+   generator (identical to PyTorch for the same seed, slow on CPU); otherwise a counter-based
+   stream seeded by one draw from the generator, computed in parallel (CPU float tensors). */
+ct_tensor ct_dropout(ct_tensor x, double p, bool training, ct_generator g, bool torch_stream);
 ct_tensor ct_embedding(ct_tensor weight, ct_tensor indices);
 ct_tensor ct_one_hot(ct_tensor t, int64_t num_classes);
 ct_tensor ct_pad(ct_tensor x, const int64_t *pads, int64_t n, double value);  /* constant mode, F.pad order */
