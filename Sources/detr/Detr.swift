@@ -14,4 +14,10 @@ struct Detr: ParsableCommand {
         version: "0.1.0",
         subcommands: [Predict.self, Evaluate.self, Train.self, Inspect.self, Benchmark.self, Synth.self, Export.self]
     )
+
+    static func main() {
+        // Every command runs forward passes that free and reallocate the same large tensors.
+        Torch.keepFreedMemory()
+        main(nil)
+    }
 }

@@ -43,6 +43,10 @@ void ct_capture_begin(void);
 const char *ct_capture_end(void);          /* first recorded message or NULL; valid until next begin */
 int32_t ct_capture_depth(void);
 void ct_capture_record(const char *msg);   /* keeps only the first message of the scope */
+/* Process-wide: keep freed memory in the C heap for reuse instead of returning it to the system
+   (glibc: no mmap for large blocks, no trimming, one arena), unless MALLOC_* variables say
+   otherwise. Returns how many settings were applied (0 where the C library is not glibc). */
+int32_t ct_keep_freed_memory(void);
 void ct_set_num_threads(int32_t n);
 int32_t ct_get_num_threads(void);
 void ct_manual_seed(uint64_t seed);
