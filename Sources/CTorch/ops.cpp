@@ -198,6 +198,8 @@ ct_tensor ct_inplace_binary_scalar(int32_t op, ct_tensor a, ct_scalar b) {
   })
 }
 ct_tensor ct_add_scaled_(ct_tensor a, ct_tensor b, double alpha) { CT_TENSOR(at::Tensor(T(a)).add_(T(b), alpha)) }
+ct_tensor ct_relu_(ct_tensor a) { CT_TENSOR(at::Tensor(T(a)).relu_()) }
+ct_tensor ct_addcmul(ct_tensor a, ct_tensor b, ct_tensor c, double v) { CT_TENSOR(at::addcmul(T(a), T(b), T(c), v)) }
 ct_tensor ct_addcmul_(ct_tensor a, ct_tensor b, ct_tensor c, double v) {
   CT_TENSOR(at::Tensor(T(a)).addcmul_(T(b), T(c), v))
 }

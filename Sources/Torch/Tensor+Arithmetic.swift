@@ -107,7 +107,11 @@ extension Tensor {
         Tensor(checking: ct_masked_fill_(handle, mask.handle, v.ctScalar))
     }
     /// In-place ReLU (`relu_`).
-    @discardableResult public func relu_() -> Tensor { clamp_(min: 0) }
+    @discardableResult public func relu_() -> Tensor { Tensor(checking: ct_relu_(handle)) }
+    /// self + value·a·b (broadcast) in one pass (`torch.addcmul`).
+    public func addcmul(_ a: Tensor, _ b: Tensor, value: Double = 1) -> Tensor {
+        Tensor(checking: ct_addcmul(handle, a.handle, b.handle, value))
+    }
     @discardableResult public func clamp_(min: Double? = nil, max: Double? = nil) -> Tensor {
         Tensor(checking: ct_clamp_(handle, min != nil, min ?? 0, max != nil, max ?? 0))
     }

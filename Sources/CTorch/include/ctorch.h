@@ -163,6 +163,9 @@ ct_tensor ct_inplace_binary(int32_t op, ct_tensor a, ct_tensor b);        /* ADD
 ct_tensor ct_inplace_binary_scalar(int32_t op, ct_tensor a, ct_scalar b);
 ct_tensor ct_add_scaled_(ct_tensor a, ct_tensor b, double alpha);         /* a += alpha*b */
 ct_tensor ct_addcmul_(ct_tensor a, ct_tensor b, ct_tensor c, double value);
+ct_tensor ct_relu_(ct_tensor a);
+/* a + value·b·c (broadcast) in one pass, out of place. */
+ct_tensor ct_addcmul(ct_tensor a, ct_tensor b, ct_tensor c, double value);
 ct_tensor ct_addcdiv_(ct_tensor a, ct_tensor b, ct_tensor c, double value);
 ct_tensor ct_copy_(ct_tensor dst, ct_tensor src);
 ct_tensor ct_fill_(ct_tensor t, ct_scalar v);

@@ -32,7 +32,8 @@ public struct FrozenBatchNorm2d: Module, Layer {
         let rv = runningVar.reshape(1, -1, 1, 1), rm = runningMean.reshape(1, -1, 1, 1)
         let scale = w * (rv + eps).rsqrt()
         let shift = b - rm * scale
-        return x * scale + shift
+        // shift + x·scale in one pass over x: the same two roundings as x·scale + shift.
+        return shift.addcmul(x, scale)
     }
 
     public func callAsFunction(_ x: Tensor, training: Bool) -> Tensor { self(x) }
