@@ -78,16 +78,20 @@ struct SalienceEncoder: Module {
                                 training: training, generator: generator)
             // Only the first focus_token_nums[i] tokens of image i are written back. Without
             // autograd the write-back is in place, into a copy of the features made once.
-            if isGradEnabled {
+            let counts = (0..<b).map { Swift.min(selection.focusTokenNums[$0], nj) }
+            if isGradEnabled && counts.allSatisfy({ $0 == nj }) {
+                // Every selected token is written (always so for one image): one scatter.
+                output = output.scatter(dim: 1, index: inds.unsqueeze(-1).expand([-1, -1, c]), src: refined)
+            } else if isGradEnabled {
                 output = Tensor.stack((0..<b).map { i in
-                    let m = Swift.min(selection.focusTokenNums[i], nj)
+                    let m = counts[i]
                     let rowIndex = inds[i].slice(dim: 0, end: m).unsqueeze(-1).expand([-1, c]).contiguous()
                     return output[i].scatter(dim: 0, index: rowIndex, src: refined[i].slice(dim: 0, end: m))
                 })
             } else {
                 if j == firstRun { output = features.clone() }
                 for i in 0..<b {
-                    let m = Swift.min(selection.focusTokenNums[i], nj)
+                    let m = counts[i]
                     output[i].indexPut_([.tensor(inds[i].slice(dim: 0, end: m))], refined[i].slice(dim: 0, end: m))
                 }
             }
