@@ -43,7 +43,7 @@ struct Benchmark: ParsableCommand {
     var threads: Int?
 
     @Option(help: "cpu or cuda[:N].")
-    var device: String = "cpu"
+    var device: Device = .cpu
 
     @Flag(help: "Print the results as JSON.")
     var json = false
@@ -75,7 +75,6 @@ struct Benchmark: ParsableCommand {
         guard batchSize >= 1, iterations >= 1, warmup >= 0 else {
             throw ValidationError("--batch-size and --iterations must be at least 1, --warmup at least 0")
         }
-        guard Device(device) != nil else { throw ValidationError("--device must be cpu, cuda or cuda:N") }
         if let profile, profile < 1 { throw ValidationError("--profile must be at least 1") }
         if profile == nil && (profileShapes || tracePath != nil) {
             throw ValidationError("--profile-shapes and --trace need --profile N")
@@ -88,7 +87,7 @@ struct Benchmark: ParsableCommand {
         MSDeformAttnSettings.forceGridSample = gridSample
         let (h, w) = parsedSize!
         let model: any Detector
-        let dev = Device(device) ?? .cpu
+        let dev = device
         do {
             let cfg = try ModelConfig.load(presetOrPath: config)
             model = try DetectorFactory.make(config: cfg, store: ParameterStore(dtype: .float32, device: dev,
@@ -200,7 +199,7 @@ struct Benchmark: ParsableCommand {
             if let data = try? JSONEncoder().encode(engine), let engineObj = try? JSONSerialization.jsonObject(with: data) {
                 obj["engine"] = engineObj
             }
-            obj["device"] = device
+            obj["device"] = device.description
             let data = try! JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys])
             print(String(decoding: data, as: UTF8.self))
             return

@@ -67,7 +67,7 @@ struct Evaluate: ParsableCommand {
     var saveResults: String?
 
     @Option(help: "cpu or cuda[:N] (with --config).")
-    var device: String = "cpu"
+    var device: Device = .cpu
 
     func validate() throws {
         if config != nil || weights != nil || images != nil {
@@ -76,7 +76,6 @@ struct Evaluate: ParsableCommand {
             }
             guard results == nil else { throw ValidationError("give either --results or --config/--weights/--images") }
             guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1") }
-            guard Device(device) != nil else { throw ValidationError("--device must be cpu, cuda or cuda:N") }
         } else {
             guard results != nil else { throw ValidationError("--results is required (or --config/--weights/--images)") }
         }
@@ -86,11 +85,11 @@ struct Evaluate: ParsableCommand {
     /// Runs the detector over the annotation file's images; returns its detections (evaluated once,
     /// by the caller, with the requested parameters).
     func detect(dataset: COCODataset) throws -> [COCODetection] {
-        let model = try ModelOptions.parse(["--config", config!, "--weights", weights!, "--device", device]).loadDetector()
+        let model = try ModelOptions.parse(["--config", config!, "--weights", weights!, "--device", device.description]).loadDetector()
         var progress: ProgressBar?
         let result = try DatasetEvaluator.detect(model: model, imagesDirectory: URL(fileURLWithPath: images!),
                                                  coco: dataset, annotationName: annotations, batchSize: batchSize,
-                                                 device: Device(device) ?? .cpu) { done, total in
+                                                 device: device) { done, total in
             if progress == nil { progress = ProgressBar(total: total, label: "evaluate", enabled: !quiet && Terminal.stderrIsTTY) }
             progress?.advance(by: done - (progress?.doneCount ?? 0))
         }

@@ -13,11 +13,7 @@ struct ModelOptions: ParsableArguments {
     var weights: String
 
     @Option(name: .long, help: "cpu or cuda[:N].")
-    var device: String = "cpu"
-
-    func validate() throws {
-        guard Device(device) != nil else { throw ValidationError("--device must be cpu, cuda or cuda:N, not '\(device)'") }
-    }
+    var device: Device = .cpu
 
     /// The configured detector with its weights loaded (errors name the file and the problem).
     func loadDetector() throws -> any Detector { try loadDetectorAndNames().detector }
@@ -25,7 +21,7 @@ struct ModelOptions: ParsableArguments {
     /// The detector and its class names (from the checkpoint when it stores them).
     func loadDetectorAndNames() throws -> (detector: any Detector, names: [String]) {
         let cfg = try ModelConfig.load(presetOrPath: config)
-        let store = try ParameterStore(dtype: .float32, device: Device(device) ?? .cpu)
+        let store = try ParameterStore(dtype: .float32, device: device)
         let model = try DetectorFactory.make(config: cfg, store: store)
         guard FileManager.default.fileExists(atPath: weights) else {
             throw WeightFileError(file: weights, problem: "no such file")

@@ -74,7 +74,7 @@ struct Predict: ParsableCommand {
         }
         let transform = DetectorFactory.evalTransform(for: config)
         let post = PostProcess(numSelect: topK ?? config.numSelect)
-        let device = Device(model.device) ?? .cpu
+        let device = model.device
         var results: [PredictionRecord] = []
         var failures = 0
         let progress = ProgressBar(total: files.count, label: "predict", enabled: !quiet && Terminal.stderrIsTTY)

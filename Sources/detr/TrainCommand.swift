@@ -40,10 +40,9 @@ struct Train: ParsableCommand {
     @Flag(help: "Continue from OUTPUT/checkpoint.safetensors.") var resume = false
     @Flag(name: .shortAndLong, help: "No progress line.") var quiet = false
     @Flag(name: .shortAndLong, help: "One line per step (all loss terms) instead of the progress line.") var verbose = false
-    @Option(help: "cpu or cuda[:N].") var device: String = "cpu"
+    @Option(help: "cpu or cuda[:N].") var device: Device = .cpu
 
     func validate() throws {
-        guard Device(device) != nil else { throw ValidationError("--device must be cpu, cuda or cuda:N") }
         guard batchSize >= 1, workers >= 0 else { throw ValidationError("--batch-size must be >= 1, --workers >= 0") }
         if let epochs, epochs < 1 { throw ValidationError("--epochs must be at least 1") }
         if let clipMaxNorm, !(clipMaxNorm >= 0) { throw ValidationError("--clip-max-norm must be >= 0") }
@@ -73,7 +72,7 @@ struct Train: ParsableCommand {
         let data = try COCODetectionDataset(imagesDirectory: URL(fileURLWithPath: trainImages),
                                             annotationFile: URL(fileURLWithPath: trainAnnotations))
         try data.validate(numClasses: cfg.numClasses)
-        let dev = Device(device) ?? .cpu
+        let dev = device
         let namesByColumn = (0..<cfg.numClasses).map { $0 < data.classNames.count ? data.classNames[$0] : nil }
         let classNamesJSON = String(decoding: try JSONEncoder().encode(namesByColumn), as: UTF8.self)
         let model = try DetectorFactory.make(config: cfg, store: ParameterStore(dtype: .float32, device: dev,

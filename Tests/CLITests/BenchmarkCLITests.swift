@@ -37,4 +37,28 @@ import TestSupport
         let bad = try DetrProcess.run(["benchmark", "--config", config.path, "--train", "--breakdown"])
         #expect(bad.status == 64 && bad.stderr.contains("--breakdown"))
     }
+
+    /// The operator profile of one more iteration, as JSON, for inference and a training step.
+    @Test func profilePrintsOperators() throws {
+        let config = FileManager.default.temporaryDirectory.appendingPathComponent("bench-\(UUID().uuidString).json")
+        try Data(Self.configs[1].utf8).write(to: config)
+        defer { try? FileManager.default.removeItem(at: config) }
+        for train in [false, true] {
+            let r = try DetrProcess.run(["benchmark", "--config", config.path, "--size", "64x64", "--iterations", "1",
+                                         "--warmup", "0", "--json", "--profile", "5"] + (train ? ["--train"] : []))
+            #expect(r.status == 0, "\(r.stderr)")
+            let lines = r.stdout.split(separator: "\n")
+            let profile = try #require(try JSONSerialization.jsonObject(with: Data((lines.last ?? "").utf8)) as? [String: Any])
+            let ops = try #require(profile["profile"] as? [[String: Any]])
+            #expect(ops.count == 5 && ops.allSatisfy { ($0["self_ms"] as? Double).map { $0 >= 0 } == true })
+            #expect(ops.contains { ($0["name"] as? String)?.hasPrefix("aten::") == true })
+        }
+    }
+
+    /// Device names are checked while parsing: a wrong one is a usage error listing the valid ones.
+    @Test func unknownDeviceIsAUsageError() throws {
+        let r = try DetrProcess.run(["benchmark", "--config", "conditional-detr-r50", "--device", "gpu"])
+        #expect(r.status == 64)
+        #expect(r.stderr.contains("'gpu'") && r.stderr.contains("cuda:N"), "\(r.stderr)")
+    }
 }
