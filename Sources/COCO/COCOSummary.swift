@@ -66,15 +66,6 @@ public struct COCOSummary: Sendable, Equatable {
         }.joined(separator: "\n")
     }
 
-    /// `{"AP": …, "AP50": …, …, "ARl": …}` (keys in summary order; AR keys follow the maxDets
-    /// values, `AR1`/`AR10`/`AR100` by default).
-    public var json: String {
-        "{" + lines.map { "\(JSONStrings.quote($0.key)):\(COCOSummary.number($0.value))" }.joined(separator: ",") + "}"
-    }
-
-    /// A JSON number for a finite double (shortest round-trip form).
-    static func number(_ value: Double) -> String { value.isFinite ? "\(value)" : "null" }
-
     private func pad(_ text: String, _ width: Int) -> String {
         text.count >= width ? text : text + String(repeating: " ", count: width - text.count)
     }

@@ -139,7 +139,7 @@ struct Evaluate: ParsableCommand {
                               + "(\(dataset.images.count) images, \(dataset.annotations.count) annotations, \(loaded.detections.count) detections)")
             }
             let summary = try evaluation.summary()
-            output = json ? jsonText(summary, evaluation) : text(summary, evaluation)
+            output = json ? try jsonText(summary, evaluation) : text(summary, evaluation)
         } catch {
             Terminal.error("\(error)")
             throw ExitCode(1)
@@ -162,18 +162,34 @@ struct Evaluate: ParsableCommand {
         return lines.joined(separator: "\n")
     }
 
-    private func jsonText(_ summary: COCOSummary, _ evaluation: COCOEvaluation) -> String {
-        guard perCategory else { return summary.json }
-        let entries = evaluation.perCategory.map { m in
-            "{\"id\":\(m.categoryId),\"name\":\(Self.quote(m.name)),\"AP\":\(m.ap),\"AP50\":\(m.ap50),"
-                + "\"AP75\":\(m.ap75),\"AR\":\(m.ar)}"
+    /// The 12 metrics under their pycocotools names, and with --per-category a `per_category` list.
+    struct EvaluationJSON: Encodable {
+        var summary: COCOSummary
+        var perCategory: [CategoryEntry]?
+
+        struct CategoryEntry: Encodable {
+            var id: Int
+            var name: String
+            var ap, ap50, ap75, ar: FiniteOrNull<Double>
+
+            enum CodingKeys: String, CodingKey {
+                case id, name, ap = "AP", ap50 = "AP50", ap75 = "AP75", ar = "AR"
+            }
         }
-        return String(summary.json.dropLast()) + ",\"per_category\":[" + entries.joined(separator: ",") + "]}"
+
+        func encode(to encoder: Encoder) throws {
+            var c = encoder.container(keyedBy: DynamicKey.self)
+            for line in summary.lines { try c.encode(FiniteOrNull(line.value), forKey: DynamicKey(line.key)) }
+            if let perCategory { try c.encode(perCategory, forKey: DynamicKey("per_category")) }
+        }
     }
 
-    private static func quote(_ text: String) -> String {
-        let data = (try? JSONSerialization.data(withJSONObject: [text], options: [.fragmentsAllowed])) ?? Data("[\"\"]".utf8)
-        return String(decoding: data.dropFirst().dropLast(), as: UTF8.self)
+    private func jsonText(_ summary: COCOSummary, _ evaluation: COCOEvaluation) throws -> String {
+        let categories = perCategory ? evaluation.perCategory.map { m in
+            EvaluationJSON.CategoryEntry(id: m.categoryId, name: m.name, ap: FiniteOrNull(m.ap), ap50: FiniteOrNull(m.ap50),
+                                         ap75: FiniteOrNull(m.ap75), ar: FiniteOrNull(m.ar))
+        } : nil
+        return try JSONOutput.encode(EvaluationJSON(summary: summary, perCategory: categories))
     }
 
     static func parseBool(_ text: String) throws -> Bool {

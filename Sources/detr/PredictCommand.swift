@@ -132,7 +132,11 @@ struct Predict: ParsableCommand {
             }
         }
         progress.finish()
-        let json = PredictionRecord.json(results)
+        let json: String
+        do { json = try PredictionRecord.json(results) } catch {
+            Terminal.error("cannot encode the detections: \(error)")
+            throw ExitCode(1)
+        }
         if let output {
             do { try AtomicFile.write(Data(json.utf8), to: URL(fileURLWithPath: output)) } catch {
                 Terminal.error("\(error)")

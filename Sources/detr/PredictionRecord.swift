@@ -23,20 +23,33 @@ struct PredictionRecord {
         return canvas
     }
 
-    /// `{"images":[{"file","width","height","detections":[{"label","name","score","box"}]}]}`, keys in that order.
-    static func json(_ records: [PredictionRecord]) -> String {
-        func str(_ s: String) -> String {
-            let data = try! JSONSerialization.data(withJSONObject: [s], options: [.withoutEscapingSlashes])
-            return String(decoding: data.dropFirst().dropLast(), as: UTF8.self)
-        }
-        func num(_ f: Float) -> String { f.isFinite ? "\(f)" : "null" }
-        let images = records.map { r in
-            let dets = r.detections.map { d in
-                "{\"label\":\(d.label),\"name\":\(str(r.name(d.label))),\"score\":\(num(d.score)),\"box\":[\(d.box.map(num).joined(separator: ","))]}"
-            }
-            return "{\"file\":\(str(r.file)),\"width\":\(r.width),\"height\":\(r.height),\"detections\":[\(dets.joined(separator: ","))]}"
-        }
-        return "{\"images\":[\n" + images.joined(separator: ",\n") + "\n]}"
+    /// One image of the predictions file.
+    struct ImageEntry: Encodable {
+        var file: String
+        var width: Int
+        var height: Int
+        var detections: [DetectionEntry]
+    }
+
+    /// One detection: class index and name, score, box [x0, y0, x1, y1] in original pixels.
+    struct DetectionEntry: Encodable {
+        var label: Int
+        var name: String
+        var score: FiniteOrNull<Float>
+        var box: [FiniteOrNull<Float>]
+    }
+
+    var entry: ImageEntry {
+        ImageEntry(file: file, width: width, height: height, detections: detections.map { d in
+            DetectionEntry(label: d.label, name: name(d.label), score: FiniteOrNull(d.score), box: d.box.map(FiniteOrNull.init))
+        })
+    }
+
+    /// `{"images":[...]}` with one image object per line (keys sorted: detections, file, height,
+    /// width; in a detection box, label, name, score).
+    static func json(_ records: [PredictionRecord]) throws -> String {
+        let lines = try records.map { try JSONOutput.encode($0.entry) }
+        return "{\"images\":[\n" + lines.joined(separator: ",\n") + "\n]}"
     }
 }
 
