@@ -33,8 +33,12 @@ fetch_wheel() {
       echo "bootstrap: pip is needed to download $req (apt-get install python3-pip)" >&2
       return 1
     fi
-    "${pip_cmd[@]}" download -q --no-deps --python-version 3.11 --only-binary=:all: \
-      --platform manylinux_2_28_x86_64 -d "$cache" "$req" >&2 || return 1
+    # pip does not widen an explicit --platform to older manylinux tags: list glibc 2.28 down to
+    # 2.17 (the nvidia runtime wheels are manylinux_2_17 and manylinux_2_25, torch manylinux_2_28).
+    local platforms=(--platform manylinux2014_x86_64) g
+    for g in $(seq 17 28); do platforms+=(--platform "manylinux_2_${g}_x86_64"); done
+    "${pip_cmd[@]}" download -q --no-deps --python-version 3.11 --only-binary=:all: "${platforms[@]}" \
+      -d "$cache" "$req" >&2 || return 1
     found=$(ls "$cache"/$pattern 2>/dev/null | head -n1 || true)
     [ -n "$found" ] || return 1
   fi
@@ -88,16 +92,25 @@ mv "$tmp/unz/torch/lib" "$tmp/lib"
 rm -rf "$tmp/unz"
 
 if [ "$route" = pypi ]; then
-  # The exact versions torch pins, from its metadata (Requires-Dist: nvidia-cuda-runtime==X; ...).
+  # The versions torch pins, from its metadata: directly (Requires-Dist: nvidia-cuda-runtime==X,
+  # older wheels) or through the cuda-toolkit meta-package (Requires-Dist:
+  # cuda-toolkit[cudart,cupti,...]==V, whose own metadata pins nvidia-cuda-runtime==13.0.96.*).
   meta=$(unzip -p "$wheel" 'torch-*.dist-info/METADATA')
+  toolkit_meta=""
+  toolkit=$(printf '%s\n' "$meta" | sed -n 's/^Requires-Dist: cuda-toolkit\[[^]]*\]==\([^ ;]*\).*/\1/p' | head -n1)
+  if [ -n "$toolkit" ]; then
+    tw=$(fetch_wheel "cuda-toolkit==$toolkit" "cuda_toolkit-$toolkit*.whl")
+    toolkit_meta=$(unzip -p "$tw" '*.dist-info/METADATA')
+  fi
   for pkg in nvidia-cuda-runtime nvidia-cuda-cupti; do
-    pin=$(printf '%s\n' "$meta" | sed -n "s/^Requires-Dist: $pkg\(-cu[0-9]*\)\?==\([^ ;]*\).*/$pkg\1==\2/p" | head -n1)
+    pin=$(printf '%s\n%s\n' "$meta" "$toolkit_meta" \
+          | sed -n "s/^Requires-Dist: $pkg\(-cu[0-9]*\)\?==\([^ ;]*\).*/$pkg\1==\2/p" | head -n1)
     if [ -z "$pin" ]; then
-      echo "bootstrap: torch==$version does not pin $pkg; cannot choose its version" >&2
+      echo "bootstrap: torch==$version pins no version of $pkg (directly or through cuda-toolkit)" >&2
       exit 1
     fi
     name=${pin%%==*}; ver=${pin#*==}
-    w=$(fetch_wheel "$pin" "${name//-/_}-$ver-*.whl")
+    w=$(fetch_wheel "$pin" "${name//-/_}-${ver%.\*}*.whl")
     unzip -q -j -o "$w" '*/libcudart.so*' '*/libcupti.so*' -d "$tmp/lib" 2>/dev/null || true
   done
   for lib in libcudart.so libcupti.so; do
