@@ -41,6 +41,7 @@ let package = Package(
         .library(name: "Vision", targets: ["Vision"]),
         .library(name: "Detection", targets: ["Detection"]),
         .library(name: "COCO", targets: ["COCO"]),
+        .library(name: "Diagnostics", targets: ["Diagnostics"]),
         .library(name: "Training", targets: ["Training"]),
         .executable(name: "detr", targets: ["detr"]),
     ],
@@ -55,16 +56,18 @@ let package = Package(
             dependencies: ["CLibTorch"],
             cxxSettings: [.define("CTORCH_BUILD")]
         ),
-        .target(name: "Torch", dependencies: ["CTorch"]),
+        // Errors: one shape for every module (no dependencies, so COCO stays free of libtorch)
+        .target(name: "Diagnostics"),
+        .target(name: "Torch", dependencies: ["CTorch", "Diagnostics"]),
         .target(name: "NN", dependencies: ["Torch"]),
         // Library
         .target(
             name: "CImage",
             linkerSettings: [.linkedLibrary("jpeg"), .linkedLibrary("png16")]
         ),
-        .target(name: "Vision", dependencies: ["Torch", "CImage"]),
-        .target(name: "Detection", dependencies: ["Torch", "NN", "Vision"]),
-        .target(name: "COCO", dependencies: []),
+        .target(name: "Vision", dependencies: ["Diagnostics", "Torch", "CImage"]),
+        .target(name: "Detection", dependencies: ["Diagnostics", "Torch", "NN", "Vision"]),
+        .target(name: "COCO", dependencies: ["Diagnostics"]),
         .target(name: "Training", dependencies: ["Torch", "NN", "Vision", "Detection", "COCO"]),
         // CLI
         .executableTarget(
@@ -79,7 +82,7 @@ let package = Package(
         .testTarget(name: "VisionTests", dependencies: ["Vision", "TestSupport"], linkerSettings: libtorchRpath),
         .testTarget(name: "DetectionTests", dependencies: ["Detection", "TestSupport"], linkerSettings: libtorchRpath),
         .testTarget(name: "COCOTests", dependencies: ["COCO", "TestSupport"], linkerSettings: libtorchRpath),
-        .testTarget(name: "TrainingTests", dependencies: ["Training", "TestSupport"], linkerSettings: libtorchRpath),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "Diagnostics", "TestSupport"], linkerSettings: libtorchRpath),
         .testTarget(name: "CLITests", dependencies: ["Torch", "Vision", "TestSupport"], linkerSettings: libtorchRpath),
     ],
     cxxLanguageStandard: .cxx20

@@ -1,8 +1,9 @@
+import Diagnostics
 /// A problem with a COCO annotation file, results file or evaluation request.
 ///
 /// `description` is one line that names the file and the offending entry, e.g.
 /// `gt.json: annotation 17 (index 16) refers to unknown image_id 99`.
-public struct COCOError: Error, CustomStringConvertible, Equatable, Sendable {
+public struct COCOError: SubjectError, Equatable, Sendable {
     /// What went wrong, for callers that branch on it.
     public enum Kind: String, Sendable, Equatable {
         case unreadableFile, malformedJSON, missingField, invalidValue, unknownReference
@@ -12,16 +13,16 @@ public struct COCOError: Error, CustomStringConvertible, Equatable, Sendable {
     public let kind: Kind
     /// The file as the caller named it (nil for parameter errors).
     public let file: String?
-    /// The message without the file prefix.
-    public let message: String
+    /// The problem, without the file prefix.
+    public let problem: String
 
-    public init(_ kind: Kind, file: String?, _ message: String) {
+    public init(_ kind: Kind, file: String?, _ problem: String) {
         self.kind = kind
         self.file = file
-        self.message = message
+        self.problem = problem
     }
 
-    public var description: String { file.map { "\($0): \(message)" } ?? message }
+    public var subject: String? { file }
 }
 
 /// Informational findings of a load that pycocotools tolerates: the entries are kept or

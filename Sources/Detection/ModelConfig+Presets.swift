@@ -1,3 +1,4 @@
+import Diagnostics
 import Foundation
 
 extension ModelConfig {
@@ -76,7 +77,8 @@ extension ModelConfig {
 }
 
 /// A configuration that cannot be used: names its source (file or preset) and the problem.
-public struct ConfigError: Error, CustomStringConvertible, Equatable {
+public struct ConfigError: SubjectError, Equatable {
+    /// The config file or preset name ("" while decoding, before the source is known).
     public var source: String
     public var problem: String
 
@@ -85,5 +87,5 @@ public struct ConfigError: Error, CustomStringConvertible, Equatable {
         self.problem = problem
     }
 
-    public var description: String { source.isEmpty ? problem : "\(source): \(problem)" }
+    public var subject: String? { source.isEmpty ? nil : source }
 }

@@ -13,7 +13,7 @@ public enum AtomicFile {
             }
         } catch {
             try? FileManager.default.removeItem(at: tmp)
-            throw WeightFileError(file: url.path, problem: "could not be written (\(error.localizedDescription))")
+            throw FileError(file: url.path, problem: "could not be written (\(error.localizedDescription))")
         }
     }
 }

@@ -1,18 +1,9 @@
 import CImage
+import Diagnostics
 import Foundation
 
-/// An image file that cannot be read or written: names the file and the problem.
-public struct ImageError: Error, CustomStringConvertible, Equatable {
-    public var file: String
-    public var problem: String
-
-    public init(file: String, problem: String) {
-        self.file = file
-        self.problem = problem
-    }
-
-    public var description: String { "\(file): \(problem)" }
-}
+/// An image that cannot be read, decoded or written: a `FileError` naming the file.
+public typealias ImageError = FileError
 
 /// Encoded image formats.
 public enum ImageFormat: Sendable {

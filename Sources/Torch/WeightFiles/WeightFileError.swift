@@ -1,12 +1,4 @@
-/// A weight file that cannot be used: names the file and what is wrong with it.
-public struct WeightFileError: Error, CustomStringConvertible, Equatable {
-    public var file: String
-    public var problem: String
+@_exported import Diagnostics
 
-    public init(file: String, problem: String) {
-        self.file = file
-        self.problem = problem
-    }
-
-    public var description: String { "\(file): \(problem)" }
-}
+/// A weight file that cannot be read (or written): a `FileError` naming the file.
+public typealias WeightFileError = FileError

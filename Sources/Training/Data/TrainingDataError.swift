@@ -1,10 +1,11 @@
+import Diagnostics
 /// A problem with training data that a user can cause and fix: an image that cannot be
 /// decoded, an image entry without a file name, a class count too small for the category ids.
 /// Problems inside the annotation JSON itself are `COCOError`s (they name the file and entry).
 ///
 /// `description` is one line that names the file, e.g.
 /// `data/train/000017.png: cannot decode image 17 (not a PNG or JPEG file)`.
-public struct TrainingDataError: Error, CustomStringConvertible, Equatable, Sendable {
+public struct TrainingDataError: SubjectError, Equatable, Sendable {
     /// What went wrong, for callers that branch on it (e.g. the loader's skip policy).
     public enum Kind: String, Sendable, Equatable {
         /// An image file is missing, unreadable or corrupt.
@@ -22,14 +23,14 @@ public struct TrainingDataError: Error, CustomStringConvertible, Equatable, Send
     public let kind: Kind
     /// The file concerned (image or annotation file), if any.
     public let file: String?
-    /// The message without the file prefix.
-    public let message: String
+    /// The problem, without the file prefix.
+    public let problem: String
 
-    public init(_ kind: Kind, file: String?, _ message: String) {
+    public init(_ kind: Kind, file: String?, _ problem: String) {
         self.kind = kind
         self.file = file
-        self.message = message
+        self.problem = problem
     }
 
-    public var description: String { file.map { "\($0): \(message)" } ?? message }
+    public var subject: String? { file }
 }
