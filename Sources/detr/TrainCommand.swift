@@ -81,8 +81,8 @@ struct Train: ParsableCommand {
             let reinit = try InitialWeights.load(URL(fileURLWithPath: weights), into: model)
             if !quiet && !reinit.isEmpty { Terminal.note("initial weights: \(reinit.count) tensors re-initialised (\(reinit.prefix(3).joined(separator: ", "))...)") }
         }
-        let augmentation: DetectionAugmentation = .scaled(minSize: cfg.minSize, maxSize: cfg.maxSize,
-                                                          resizeRule: cfg.architecture == .salienceDetr ? .shortestSide : .detr)
+        // The official recipe of the architecture (Salience DETR's drops boxes under 1 px).
+        let augmentation = DetectionAugmentation.official(for: cfg.architecture, minSize: cfg.minSize, maxSize: cfg.maxSize)
         let divisor = DetectorFactory.evalTransform(for: cfg).sizeDivisor
         let loader = try DataLoader(source: data, transform: .train(augmentation), batchSize: batchSize, seed: seed,
                                     sizeDivisor: divisor, workers: workers, unreadableImages: .skip)

@@ -74,6 +74,16 @@ import Vision
         #expect(DetectionAugmentation.salienceDetr.resizeRule == .shortestSide && DetectionAugmentation.salienceDetr.minBoxSide == 1)
     }
 
+    /// What `detr train` builds for a config: the architecture's official recipe at the config's
+    /// sizes, with Salience DETR's 1 px box filter (once missing from the CLI).
+    @Test func officialRecipePerArchitecture() {
+        let salience = DetectionAugmentation.official(for: .salienceDetr, minSize: 160, maxSize: 267)
+        #expect(salience.resizeRule == .shortestSide && salience.minBoxSide == 1)
+        #expect(salience.scales == DetectionAugmentation.scaled(minSize: 160, maxSize: 267).scales && salience.maxSize == 267)
+        let conditional = DetectionAugmentation.official(for: .conditionalDetr, minSize: 160, maxSize: 267)
+        #expect(conditional.resizeRule == .detr && conditional.minBoxSide == 0 && conditional.maxSize == 267)
+    }
+
     @Test func plainBranchEqualsFlipThenResize() {
         let aug = DetectionAugmentation(flipProbability: 1, scales: [12], maxSize: 100, plainResizeProbability: 1)
         var rng = SeededRandom(seed: 3)

@@ -1,3 +1,4 @@
+import Detection
 import Vision
 
 /// The training augmentation of DETR-family detectors (`make_coco_transforms("train")` in
@@ -77,10 +78,22 @@ public struct DetectionAugmentation: Sendable, Equatable, Codable {
             resizeRule: resizeRule, minBoxSide: minBoxSide)
     }
 
-    /// Conditional DETR's recipe (`.detr` rule, DETR's box filtering).
-    public static let conditionalDetr = scaled()
-    /// Salience DETR's recipe (`RandomShortestSize`, boxes under 1 px dropped).
-    public static let salienceDetr = scaled(resizeRule: .shortestSide, minBoxSide: 1)
+    /// The official training augmentation of `architecture`, scaled to `minSize` (see `scaled`):
+    /// Conditional DETR's (`.detr` resize rule, every box of positive size kept) or Salience
+    /// DETR's (`RandomShortestSize`, then `SanitizeBoundingBox(min_size=1)`: boxes under 1 px
+    /// dropped). The one place that knows which architecture trains on which recipe.
+    public static func official(for architecture: Architecture, minSize: Int = 800,
+                                maxSize: Int = 1333) -> DetectionAugmentation {
+        switch architecture {
+        case .conditionalDetr: scaled(minSize: minSize, maxSize: maxSize)
+        case .salienceDetr: scaled(minSize: minSize, maxSize: maxSize, resizeRule: .shortestSide, minBoxSide: 1)
+        }
+    }
+
+    /// Conditional DETR's recipe at full size.
+    public static let conditionalDetr = official(for: .conditionalDetr)
+    /// Salience DETR's recipe at full size.
+    public static let salienceDetr = official(for: .salienceDetr)
 
     /// The augmented sample. Draws, in order: flip, branch, scale(s), crop size and position.
     public func apply(_ sample: TrainingSample, random rng: inout SeededRandom) -> TrainingSample {
