@@ -51,8 +51,8 @@ at::Tensor linear(const at::Tensor &x, const at::Tensor &w, const at::Tensor &b,
     return stack.back().toTensor();
   }
   at::Tensor y = at::linear(x, w, b);
-  if (!relu) return y;
-  return at::GradMode::is_enabled() && y.requires_grad() ? at::relu(y) : y.relu_();
+  // In place: the product saves its inputs, not its output, for backward.
+  return relu ? y.relu_() : y;
 }
 
 }  // namespace

@@ -1,4 +1,4 @@
-/// Selecting and writing rows of batched sequences by per-image index lists.
+/// Selecting rows of batched sequences by per-image index lists.
 extension Tensor {
     /// `self[b, index[b, j]]` for every image b and position j: what
     /// `gather(dim: 1, index: index.unsqueeze(-1).expand(...))` computes, through one

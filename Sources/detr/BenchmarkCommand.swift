@@ -103,39 +103,31 @@ struct Benchmark: ParsableCommand {
         let batch = ImageBatch(images: images, mask: mask, imageSizes: sizes, originalSizes: sizes)
         let post = PostProcess(numSelect: model.config.numSelect)
         let timer = StageTimer()
-        var latencies: [Double] = []
+        // One iteration: an optimizer step with --train, else a forward pass and post-processing.
+        let iteration: () throws -> Void
         if train {
-            let step = try trainingStep(model: model, batch: batch, device: dev)
-            for i in 0..<(warmup + iterations) {
-                let start = DispatchTime.now().uptimeNanoseconds
-                try step()
-                if i >= warmup { latencies.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6) }
-            }
-            report(model: model, latencies: latencies, timer: timer)
-            if let profile {
-                printProfile(try OperatorProfiler.profile(recordShapes: profileShapes, tracePath: tracePath) { try step() }.rows,
-                             top: profile)
-            }
-            return
-        }
-        func inference() {
-            withNoGrad {
-                let out = breakdown ? model.forward(batch, timer: timer) : model(batch, training: false)
-                timer.measure("post-process") {
-                    _ = post(logits: out.final.logits, boxes: out.final.boxes, originalSizes: sizes).scores.floats
+            iteration = try trainingStep(model: model, batch: batch, device: dev)
+        } else {
+            iteration = {
+                withNoGrad {
+                    let out = breakdown ? model.forward(batch, timer: timer) : model(batch, training: false)
+                    timer.measure("post-process") {
+                        _ = post(logits: out.final.logits, boxes: out.final.boxes, originalSizes: sizes).scores.floats
+                    }
                 }
             }
         }
+        var latencies: [Double] = []
         for i in 0..<(warmup + iterations) {
             if i == warmup { timer.reset() }
             let start = DispatchTime.now().uptimeNanoseconds
-            inference()
+            try iteration()
             if i >= warmup { latencies.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6) }
         }
         report(model: model, latencies: latencies, timer: timer)
         if let profile {
-            let rows = try OperatorProfiler.profile(recordShapes: profileShapes, tracePath: tracePath) { inference() }.rows
-            printProfile(rows, top: profile)
+            printProfile(try OperatorProfiler.profile(recordShapes: profileShapes, tracePath: tracePath, iteration).rows,
+                         top: profile)
         }
     }
 

@@ -48,18 +48,17 @@ struct SalienceEncoder: Module {
     /// - Parameters:
     ///   - features: [B, N, C] flattened multi-level features (queries of the first layer and the
     ///     value of every layer)
-    ///   - pos: [B, N, C] position + level embeddings; keyPaddingMask [B, N]
+    ///   - pos: [B, N, C] position + level embeddings; keyPaddingMask [B, N]; valuePaddingMask: the same
+    ///     mask, or nil when nothing is padded (deformable attention then zeroes no value)
     ///   - validRatios: [B, L, 2]
     ///   - selection: foreground tokens and budgets
     ///   - classHead: the shared encoder class head (`enhance_mcsp`)
     /// - Returns: memory [B, N, C]
-    func callAsFunction(_ features: Tensor, pos: Tensor, keyPaddingMask: Tensor, layout: MultiLevelLayout,
-                        validRatios: Tensor, selection: SalienceSelection, classHead: Linear, training: Bool,
-                        generator: Generator?) -> Tensor {
+    func callAsFunction(_ features: Tensor, pos: Tensor, keyPaddingMask: Tensor, valuePaddingMask: Tensor?,
+                        layout: MultiLevelLayout, validRatios: Tensor, selection: SalienceSelection, classHead: Linear,
+                        training: Bool, generator: Generator?) -> Tensor {
         let (b, n, c) = (features.size(0), features.size(1), features.size(2))
         let levels = layout.levelCount
-        // Zeroing padded values is skipped when nothing is padded (one host read per forward).
-        let valuePaddingMask: Tensor? = keyPaddingMask.any().item() != 0 ? keyPaddingMask : nil
         let references = Self.referencePoints(layout: layout, validRatios: validRatios).view(b, n, levels * 2)
         var output = features
         // The first layer that runs (a layer with no selected token is skipped).

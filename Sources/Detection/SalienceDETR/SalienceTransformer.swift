@@ -109,7 +109,7 @@ public struct SalienceTransformer: Module {
             pos + levelEmbeds[l].view(1, -1, 1, 1)
         })
         let validRatios = MultiLevelLayout.validRatios(masks)                              // [B, L, 2]
-        // The decoder's values need no zeroing when nothing is padded (one host read per forward).
+        // Deformable attention's values need no zeroing when nothing is padded (one host read per forward).
         let valuePaddingMask: Tensor? = maskFlat.any().item() != 0 ? maskFlat : nil
 
         let (salience, memoryPreNeck, memory, proposals, queries) = timer.measure("encoder") {
@@ -119,8 +119,9 @@ public struct SalienceTransformer: Module {
                 return salienceSelection(backboneMemory, masks: masks, maskFlatten: maskFlat, layout: layout)
             }
             let memoryPreNeck = timer.measure("encoder.layers") {
-                encoder(featFlat, pos: levelPos, keyPaddingMask: maskFlat, layout: layout, validRatios: validRatios,
-                        selection: salience, classHead: encoderClassHead, training: training, generator: generator)
+                encoder(featFlat, pos: levelPos, keyPaddingMask: maskFlat, valuePaddingMask: valuePaddingMask, layout: layout,
+                        validRatios: validRatios, selection: salience, classHead: encoderClassHead, training: training,
+                        generator: generator)
             }
             let memory = timer.measure("encoder.neck") {
                 MultiLevelLayout.flatten(neck(layout.unflatten(memoryPreNeck), training: training))

@@ -61,16 +61,10 @@ public struct MultiheadAttention: Module {
     public func callAsFunction(query: Tensor, key: Tensor, value: Tensor, keyPaddingMask: Tensor? = nil,
                                attnMask: Tensor? = nil, training: Bool = false, generator: Generator? = nil)
         -> (output: Tensor, weights: Tensor) {
-        let (tgtLen, batch) = (query.size(0), query.size(1))
-        let srcLen = key.size(0)
-        precondition(query.size(2) == embedDim, "MultiheadAttention \(path): query dim \(query.size(2)) != \(embedDim)")
-        let (q, k, v) = project(query, key, value)
-        let mask = Attention.additiveMask(keyPaddingMask: keyPaddingMask, attnMask: attnMask, batch: batch,
-                                          heads: numHeads, targetLength: tgtLen, sourceLength: srcLen, dtype: q.dtype)
-        let (out, weights) = Attention.scaledDotProduct(
-            q: Attention.splitHeads(q, heads: numHeads), k: Attention.splitHeads(k, heads: numHeads),
-            v: Attention.splitHeads(v, heads: numHeads), mask: mask, dropout: dropout, training: training,
-            generator: generator ?? self.generator)
+        let (tgtLen, batch, srcLen) = (query.size(0), query.size(1), key.size(0))
+        let h = heads(query, key, value, keyPaddingMask: keyPaddingMask, attnMask: attnMask)
+        let (out, weights) = Attention.scaledDotProduct(q: h.q, k: h.k, v: h.v, mask: h.mask, dropout: dropout,
+                                                        training: training, generator: generator ?? self.generator)
         let output = outProj(Attention.mergeHeads(out, batch: batch))  // [L, B, E]
         let averaged = weights.view(batch, numHeads, tgtLen, srcLen).sum(dim: 1) / numHeads
         return (output, averaged)
@@ -81,16 +75,25 @@ public struct MultiheadAttention: Module {
     /// - Returns: [L, B, E]
     public func attend(query: Tensor, key: Tensor, value: Tensor, keyPaddingMask: Tensor? = nil,
                        attnMask: Tensor? = nil, training: Bool = false, generator: Generator? = nil) -> Tensor {
-        let (tgtLen, batch) = (query.size(0), query.size(1))
-        precondition(query.size(2) == embedDim, "MultiheadAttention \(path): query dim \(query.size(2)) != \(embedDim)")
-        let (q, k, v) = project(query, key, value)
-        let mask = Attention.additiveMask(keyPaddingMask: keyPaddingMask, attnMask: attnMask, batch: batch,
-                                          heads: numHeads, targetLength: tgtLen, sourceLength: key.size(0), dtype: q.dtype)
-        let out = Attention.attend(q: Attention.splitHeads(q, heads: numHeads), k: Attention.splitHeads(k, heads: numHeads),
-                                   v: Attention.splitHeads(v, heads: numHeads), mask: mask, batch: batch,
+        let batch = query.size(1)
+        let h = heads(query, key, value, keyPaddingMask: keyPaddingMask, attnMask: attnMask)
+        let out = Attention.attend(q: h.q, k: h.k, v: h.v, mask: h.mask, batch: batch,
                                    scale: 1 / Double(embedDim / numHeads).squareRoot(), dropout: dropout,
                                    training: training, generator: generator ?? self.generator)
         return outProj(Attention.mergeHeads(out, batch: batch))
+    }
+
+    /// The projected, head-split q [B·heads, L, d], k, v [B·heads, S, d] and the additive mask
+    /// ([1 or B·heads, L or 1, S], nil without masks) both forwards start from.
+    func heads(_ query: Tensor, _ key: Tensor, _ value: Tensor, keyPaddingMask: Tensor?, attnMask: Tensor?)
+        -> (q: Tensor, k: Tensor, v: Tensor, mask: Tensor?) {
+        precondition(query.size(2) == embedDim, "MultiheadAttention \(path): query dim \(query.size(2)) != \(embedDim)")
+        let (q, k, v) = project(query, key, value)
+        let mask = Attention.additiveMask(keyPaddingMask: keyPaddingMask, attnMask: attnMask, batch: query.size(1),
+                                          heads: numHeads, targetLength: query.size(0), sourceLength: key.size(0),
+                                          dtype: q.dtype)
+        return (Attention.splitHeads(q, heads: numHeads), Attention.splitHeads(k, heads: numHeads),
+                Attention.splitHeads(v, heads: numHeads), mask)
     }
 
     /// The in-projection, following `_in_projection_packed` / `_in_projection`.
