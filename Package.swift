@@ -42,6 +42,7 @@ let package = Package(
         .library(name: "Detection", targets: ["Detection"]),
         .library(name: "COCO", targets: ["COCO"]),
         .library(name: "Diagnostics", targets: ["Diagnostics"]),
+        .library(name: "Datasets", targets: ["Datasets"]),
         .library(name: "Training", targets: ["Training"]),
         .executable(name: "detr", targets: ["detr"]),
     ],
@@ -68,11 +69,15 @@ let package = Package(
         .target(name: "Vision", dependencies: ["Diagnostics", "Torch", "CImage"]),
         .target(name: "Detection", dependencies: ["Diagnostics", "Torch", "NN", "Vision"]),
         .target(name: "COCO", dependencies: ["Diagnostics"]),
-        .target(name: "Training", dependencies: ["Torch", "NN", "Vision", "Detection", "COCO"]),
+        // COCO-format datasets for detectors: loading, augmentation, batching, evaluation
+        .target(name: "Datasets", dependencies: ["Diagnostics", "Torch", "Vision", "Detection", "COCO"]),
+        // The training loop, runs, checkpoints and logs
+        .target(name: "Training", dependencies: ["Torch", "NN", "Vision", "Detection", "COCO", "Datasets"]),
         // CLI
         .executableTarget(
             name: "detr",
-            dependencies: ["Torch", "NN", "Vision", "Detection", "COCO", "Training", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["Torch", "NN", "Vision", "Detection", "COCO", "Datasets", "Training",
+                           .product(name: "ArgumentParser", package: "swift-argument-parser")],
             linkerSettings: libtorchRpath
         ),
         // Tests
@@ -82,7 +87,8 @@ let package = Package(
         .testTarget(name: "VisionTests", dependencies: ["Vision", "TestSupport"], linkerSettings: libtorchRpath),
         .testTarget(name: "DetectionTests", dependencies: ["Detection", "TestSupport"], linkerSettings: libtorchRpath),
         .testTarget(name: "COCOTests", dependencies: ["COCO", "TestSupport"], linkerSettings: libtorchRpath),
-        .testTarget(name: "TrainingTests", dependencies: ["Training", "Diagnostics", "TestSupport"], linkerSettings: libtorchRpath),
+        .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "TestSupport"], linkerSettings: libtorchRpath),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "Datasets", "Diagnostics", "TestSupport"], linkerSettings: libtorchRpath),
         .testTarget(name: "CLITests", dependencies: ["Torch", "Vision", "TestSupport"], linkerSettings: libtorchRpath),
     ],
     cxxLanguageStandard: .cxx20

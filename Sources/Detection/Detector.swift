@@ -3,28 +3,26 @@ import NN
 import Torch
 import Vision
 
-/// A detector that turns a padded image batch into predictions.
+/// A detector that turns a padded image batch into predictions. Each model's conformance sits
+/// next to the model; `Architecture.recipe` says how to build, preprocess for, train and
+/// post-process each architecture.
 public protocol Detector: Module {
     var config: ModelConfig { get }
+    /// The one forward entry point.
+    /// - Parameters:
+    ///   - batch: padded images [B, 3, H, W] and mask [B, H, W]
+    ///   - targets: per image, labels [n] and boxes [n, 4] cxcywh normalised; a training forward
+    ///     of Salience DETR builds its denoising queries from them (others ignore them)
+    ///   - options: training mode, random generator, stage timer
     /// - Returns: final predictions (logits [B, Q, C], boxes [B, Q, 4] cxcywh) and auxiliary ones
-    func callAsFunction(_ batch: ImageBatch, training: Bool) -> DetectorOutput
-    /// Training forward: targets feed denoising queries (Salience DETR); `generator` drives
-    /// dropout and noise.
-    func forward(_ batch: ImageBatch, targets: [DetectionTarget]?, training: Bool, generator: Generator?) -> DetectorOutput
-    /// Inference with per-stage timing (backbone, neck, encoder, decoder).
-    func forward(_ batch: ImageBatch, timer: StageTimer) -> DetectorOutput
+    func forward(_ batch: ImageBatch, targets: [DetectionTarget]?, options: ForwardOptions) -> DetectorOutput
 }
 
-extension ConditionalDETR: Detector {
-    public func forward(_ batch: ImageBatch, targets: [DetectionTarget]?, training: Bool,
-                        generator: Generator?) -> DetectorOutput {
-        var m = self
-        m.generator = generator
-        return m.forward(images: batch.images, mask: batch.mask, training: training).output
-    }
-
-    public func forward(_ batch: ImageBatch, timer: StageTimer) -> DetectorOutput {
-        forward(images: batch.images, mask: batch.mask, training: false, timer: timer).output
+extension Detector {
+    /// `forward(batch, targets:, options:)` with inference defaults: `model(batch)`.
+    public func callAsFunction(_ batch: ImageBatch, targets: [DetectionTarget]? = nil,
+                               options: ForwardOptions = .inference) -> DetectorOutput {
+        forward(batch, targets: targets, options: options)
     }
 }
 
@@ -39,23 +37,11 @@ public enum DetectorFactory {
         weights.metadata["format"] == checkpointFormatTag ? weights.tensors.stripping(prefix: "model.") : weights.tensors
     }
 
-    /// A freshly initialised detector of `config`'s architecture.
+    /// A freshly initialised detector of `config`'s architecture (`config.recipe.makeModel`),
+    /// after checking the config.
     public static func make(config: ModelConfig, store: ParameterStore = ParameterStore()) throws -> any Detector {
         try config.validate()
-        switch config.architecture {
-        case .conditionalDetr:
-            return ConditionalDETR(store.root, config: config)
-        case .salienceDetr:
-            return try makeSalience(config: config, store: store)
-        }
-    }
-
-    /// The evaluation preprocessing that matches the official code of `config`'s architecture.
-    public static func evalTransform(for config: ModelConfig) -> EvalTransform {
-        switch config.architecture {
-        case .conditionalDetr: .conditionalDetr(minSize: config.minSize, maxSize: config.maxSize)
-        case .salienceDetr: .salienceDetr(minSize: config.minSize, maxSize: config.maxSize)
-        }
+        return try config.recipe.makeModel(store: store)
     }
 
     /// Loads a checkpoint (.pth — plain state dict or training checkpoint — or .safetensors)

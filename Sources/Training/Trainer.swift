@@ -1,3 +1,4 @@
+import Datasets
 import Detection
 import Foundation
 import NN
@@ -71,13 +72,21 @@ public final class Trainer {
         trainable = optimizer.allParameters
     }
 
+    /// The official recipe of `model`'s architecture (`config.recipe`): its criterion, and its
+    /// freezing and AdamW parameter groups applied with `options`.
+    public convenience init(model: any Detector, options: TrainingOptions, generator: Generator) {
+        let recipe = model.config.recipe
+        self.init(model: model, criterion: recipe.criterion(), optimizer: recipe.optimizer(for: model, options: options),
+                  schedule: options.schedule, clipMaxNorm: options.clipMaxNorm, generator: generator)
+    }
+
     /// Runs one epoch over `batches` (`count` of them), reporting each step.
     /// - Throws: `NonFiniteLoss`, matching errors; the model is then left as after the last good step.
     public func trainEpoch<S: Sequence>(_ batches: S, count: Int, report: (StepReport) -> Void) throws
         where S.Element == TrainingBatch {
         for (i, item) in batches.enumerated() {
             let start = Date()
-            let output = model.forward(item.images, targets: item.targets, training: true, generator: generator)
+            let output = model(item.images, targets: item.targets, options: .training(generator: generator))
             let terms: LossTerms
             do {
                 terms = try criterion.losses(output, targets: item.targets)

@@ -1,3 +1,4 @@
+import COCO
 import Foundation
 import Torch
 
@@ -49,5 +50,21 @@ public final class TrainingLog {
         handle.write(data + Data("\n".utf8))
         try? handle.synchronize()
         if object["eval"] as? Bool == true, let epoch = object["epoch"] as? Int { evaluatedEpochs.insert(epoch) }
+    }
+
+    /// A step record: `epoch` (0-based), `step` (optimizer steps so far), `lr`, `loss` (weighted
+    /// total) and every unweighted term by its official name.
+    public func write(step r: StepReport) {
+        var entry: [String: Any] = ["epoch": r.epoch, "step": r.step, "lr": r.lr, "loss": r.loss]
+        for (name, value) in r.terms { entry[name] = value }
+        write(entry)
+    }
+
+    /// An evaluation record: `"eval": true`, `epoch` (epochs completed) and the 12 COCO numbers
+    /// under their summary keys.
+    public func write(evaluation summary: COCOSummary, epoch: Int) {
+        var entry: [String: Any] = ["epoch": epoch, "eval": true]
+        for line in summary.lines { entry[line.key] = line.value }
+        write(entry)
     }
 }

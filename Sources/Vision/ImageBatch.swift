@@ -21,6 +21,16 @@ public struct ImageBatch: @unchecked Sendable {
 
     public var count: Int { imageSizes.count }
 
+    /// The batch with images and mask on `device` (itself when they are there already).
+    /// - Throws: `TorchError` when the device is not available
+    public func to(_ device: Device) throws -> ImageBatch {
+        guard images.device != device || mask.device != device else { return self }
+        var moved = self
+        moved.images = try images.to(device)
+        moved.mask = try mask.to(device)
+        return moved
+    }
+
     /// Pads normalised images [3, h_i, w_i] to a common size (rounded up to a multiple of
     /// `sizeDivisor`) and builds the padding mask.
     public static func collate(_ images: [Tensor], originalSizes: [(height: Int, width: Int)],

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Datasets
 import Detection
 import Foundation
 import NN
@@ -101,7 +102,7 @@ struct Benchmark: ParsableCommand {
         let mask = try Tensor.zeros([batchSize, h, w], dtype: .bool).to(dev)
         let sizes = Array(repeating: (height: h, width: w), count: batchSize)
         let batch = ImageBatch(images: images, mask: mask, imageSizes: sizes, originalSizes: sizes)
-        let post = PostProcess(numSelect: model.config.numSelect)
+        let post = model.config.recipe.postProcess
         let timer = StageTimer()
         // One iteration: an optimizer step with --train, else a forward pass and post-processing.
         let iteration: () throws -> Void
@@ -110,7 +111,7 @@ struct Benchmark: ParsableCommand {
         } else {
             iteration = {
                 withNoGrad {
-                    let out = breakdown ? model.forward(batch, timer: timer) : model(batch, training: false)
+                    let out = model(batch, options: ForwardOptions(timer: breakdown ? timer : nil))
                     timer.measure("post-process") {
                         _ = post(logits: out.final.logits, boxes: out.final.boxes, originalSizes: sizes).scores.floats
                     }
@@ -164,11 +165,9 @@ struct Benchmark: ParsableCommand {
             return DetectionTarget(labels: try labels.to(device),
                                    boxes: try Tensor.cat([centres, sides], dim: 1).to(device))
         }
-        var options = TrainingOptions.official(for: cfg)
-        options.freezeBackbone = true  // the official recipe (fine-tuning pretrained weights)
-        let trainer = Trainer(model: model, criterion: try TrainingCriteria.make(for: cfg),
-                              optimizer: TrainingRecipe.optimizer(for: model, options: options), schedule: options.schedule,
-                              clipMaxNorm: options.clipMaxNorm, generator: Generator(seed: 3))
+        // The official recipe as it fine-tunes pretrained weights (early backbone stages frozen).
+        let options = cfg.recipe.trainingOptions(epochs: nil, iterationsPerEpoch: 1000)
+        let trainer = Trainer(model: model, options: options, generator: Generator(seed: 3))
         let item = TrainingBatch(index: 0, images: batch, targets: targets, imageIds: Array(0..<batchSize))
         return { try trainer.trainEpoch([item], count: 1) { _ in } }
     }

@@ -3,7 +3,7 @@ import COCO
 import Detection
 import Foundation
 import Torch
-import Training
+import Datasets
 
 /// `detr evaluate`: COCO bbox metrics of a results file, identical to pycocotools' COCOeval.
 struct Evaluate: ParsableCommand {

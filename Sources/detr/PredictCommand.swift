@@ -69,11 +69,13 @@ struct Predict: ParsableCommand {
             throw ExitCode(1)
         }
         let config = detector.config
-        if showSalience && config.architecture != .salienceDetr {
+        let recipe = config.recipe
+        if showSalience && !recipe.hasSalienceMaps {
             Terminal.note("detr: note: --show-salience: \(config.architecture.rawValue) has no salience maps; only detections are drawn")
         }
-        let transform = DetectorFactory.evalTransform(for: config)
-        let post = PostProcess(numSelect: topK ?? config.numSelect)
+        let transform = recipe.evalTransform
+        var post = recipe.postProcess
+        if let topK { post.numSelect = topK }
         let device = model.device
         var results: [PredictionRecord] = []
         var failures = 0
@@ -91,16 +93,15 @@ struct Predict: ParsableCommand {
             }
             progress.advance(by: chunk.count - images.count)
             guard !images.isEmpty else { continue }
-            var batch = transform.batch(images.map(\.image))
+            let batch: ImageBatch
             do {
-                batch.images = try batch.images.to(device)
-                batch.mask = try batch.mask.to(device)
+                batch = try transform.batch(images.map(\.image)).to(device)
             } catch {
                 Terminal.error("\(error)")
                 throw ExitCode(1)
             }
             let started = Date()
-            let out = withNoGrad { detector(batch, training: false) }
+            let out = withNoGrad { detector(batch) }
             let dets = post.detections(logits: out.final.logits, boxes: out.final.boxes,
                                        originalSizes: batch.originalSizes, threshold: threshold, topK: topK)
             for (i, item) in images.enumerated() {

@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import Training
+import Datasets
 
 /// `detr synth --output DIR --images N`: writes a synthetic COCO-format shapes dataset.
 struct Synth: ParsableCommand {

@@ -20,14 +20,17 @@ final class ProgressBar {
     let total: Int
     let label: String
     let enabled: Bool
+    /// Characters of `detail` shown (its end).
+    let detailWidth: Int
     let start = Date()
     private var done = 0
     var doneCount: Int { done }
 
-    init(total: Int, label: String, enabled: Bool = Terminal.stderrIsTTY) {
+    init(total: Int, label: String, enabled: Bool = Terminal.stderrIsTTY, detailWidth: Int = 40) {
         self.total = total
         self.label = label
         self.enabled = enabled && total > 0
+        self.detailWidth = detailWidth
     }
 
     func advance(by n: Int = 1, detail: String = "") {
@@ -41,7 +44,7 @@ final class ProgressBar {
         let eta = rate > 0 ? Double(total - done) / rate : 0
         let bar = String(repeating: "█", count: filled) + String(repeating: "·", count: width - filled)
         let text = String(format: "\r%@ %@ %d/%d  %.1f/s  ETA %@  %@", label, bar, done, total, rate,
-                          Self.clock(eta), String(detail.suffix(40)))
+                          Self.clock(eta), String(detail.suffix(detailWidth)))
         FileHandle.standardError.write(Data((text + "\u{1B}[K").utf8))
     }
 

@@ -48,11 +48,11 @@ import Vision
         let b = Self.batch()
         let q = grouped.config.numQueries
         #expect(grouped.stateDict()["query_embed.weight"]!.shape == [q * Self.groups, 32])
-        let out = withNoGrad { grouped(b, training: true) }
+        let out = withNoGrad { grouped(b, options: .training()) }
         #expect(out.final.logits.shape == [2, q * Self.groups, 5])
         #expect(out.auxiliary.count == 2)
         for (g, m) in single.enumerated() {
-            let ref = withNoGrad { m(b, training: true) }
+            let ref = withNoGrad { m(b, options: .training()) }
             for (layer, (a, r)) in zip(out.auxiliary + [out.final], ref.auxiliary + [ref.final]).enumerated() {
                 TestSupport.expectClose(a.logits.slice(dim: 1, start: g * q, end: (g + 1) * q), r.logits, atol: 1e-5, rtol: 1e-5,
                                         "group \(g) layer \(layer) logits")
@@ -61,8 +61,8 @@ import Vision
             }
         }
         // Inference uses the first group only.
-        let evalOut = withNoGrad { grouped(b, training: false) }
-        let evalRef = withNoGrad { single[0](b, training: false) }
+        let evalOut = withNoGrad { grouped(b) }
+        let evalRef = withNoGrad { single[0](b) }
         #expect(evalOut.final.logits.shape == [2, q, 5])
         TestSupport.expectClose(evalOut.final.logits, evalRef.final.logits, atol: 1e-5, rtol: 1e-5, "eval logits")
         TestSupport.expectClose(evalOut.final.boxes, evalRef.final.boxes, atol: 1e-6, rtol: 1e-5, "eval boxes")
@@ -97,12 +97,12 @@ import Vision
     @Test func criterionIsTheMeanOfPerGroupCriteria() throws {
         let (grouped, single) = try Self.models()
         let b = Self.batch()
-        let out = withNoGrad { grouped(b, training: true) }
+        let out = withNoGrad { grouped(b, options: .training()) }
         let matcher = HungarianMatcher()
         let groupedTerms = try SetCriterion(matcher: matcher, numClasses: 5, groups: Self.groups)(out, targets: Self.targets()).terms
         var sums: [String: Double] = [:]
         for m in single {
-            let t = try SetCriterion(matcher: matcher, numClasses: 5)(withNoGrad { m(b, training: true) }, targets: Self.targets()).terms
+            let t = try SetCriterion(matcher: matcher, numClasses: 5)(withNoGrad { m(b, options: .training()) }, targets: Self.targets()).terms
             for (name, v) in t { sums[name, default: 0] += v.item() }
         }
         var checked = 0

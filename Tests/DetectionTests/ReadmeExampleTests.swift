@@ -13,9 +13,9 @@ func readmeExample() throws {
     let model = try DetectorFactory.make(config: config)
     try DetectorFactory.loadWeights(URL(fileURLWithPath: "ConditionalDETR_r50_epoch50.pth"), into: model)
     let image = try Image(contentsOf: URL(fileURLWithPath: "cat.jpg"), applyExifOrientation: true)
-    let batch = DetectorFactory.evalTransform(for: config).batch([image])
-    let output = withNoGrad { model(batch, training: false) }
-    let detections = PostProcess(numSelect: config.numSelect)
+    let batch = config.recipe.evalTransform.batch([image])
+    let output = withNoGrad { model(batch) }
+    let detections = config.recipe.postProcess
         .detections(logits: output.final.logits, boxes: output.final.boxes,
                     originalSizes: batch.originalSizes, threshold: 0.5)[0]
     for d in detections { print(COCOClassNames.names[d.label], d.score, d.box) }

@@ -74,7 +74,7 @@ import Vision
         let key = "transformer.neck.lateral_convs.0.1.num_batches_tracked"
         let before = model.stateDict()[key]!.itemInt()
         let batch = Self.batch([(64, 96), (96, 64)])
-        let out = withNoGrad { model(batch, training: true) }
+        let out = withNoGrad { model(batch, options: .training()) }
         #expect(out.final.logits.isFinite().all().bools[0])
         #expect(model.stateDict()[key]!.itemInt() == before + 1)
     }

@@ -158,7 +158,7 @@ struct RecordedDenoisingNoise: DenoisingNoise {
         let s = eval["pre.image_sizes"]!.ints, o = eval["pre.orig_sizes"]!.ints
         let batch = ImageBatch(images: eval["pre.batch"]!, mask: eval["pre.mask"]!,
                                imageSizes: [(s[0], s[1]), (s[2], s[3])], originalSizes: [(o[0], o[1]), (o[2], o[3])])
-        let out = model.forward(batch, targets: targets, training: true, generator: Generator(seed: 1236))
+        let out = model(batch, targets: targets, options: .training(generator: Generator(seed: 1236)))
         let (terms, _) = try SalienceCriterion(config: try F.config())(out, targets: targets)
         #expect(terms.map(\.name) == Self.officialNames)
         for (name, value) in terms {

@@ -4,6 +4,7 @@ import Detection
 import Diagnostics
 import Testing
 import Torch
+import Datasets
 import Training
 import Vision
 

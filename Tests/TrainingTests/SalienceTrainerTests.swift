@@ -4,6 +4,7 @@ import NN
 import Testing
 import TestSupport
 import Torch
+import Datasets
 import Training
 import Vision
 
@@ -30,8 +31,8 @@ import Vision
     }
 
     @Test func criterionComesWithOfficialWeights() throws {
-        let c = try TrainingCriteria.make(for: Self.tinyConfig())
-        #expect(c is SalienceDETRCriterion)
+        let c = Self.tinyConfig().recipe.criterion()
+        #expect(c.weight(of: "class_error") == nil)
         #expect(c.weight(of: "loss_class") == 1 && c.weight(of: "loss_bbox_dn_1") == 5 && c.weight(of: "loss_giou_enc") == 2)
         #expect(c.weight(of: "loss_class_dn") == 1 && c.weight(of: "loss_bbox_0") == 5 && c.weight(of: "loss_salience") == 2)
     }
@@ -41,15 +42,13 @@ import Vision
     @Test func lossDecreasesOnAFixedBatch() throws {
         let config = Self.tinyConfig()
         let model = try DetectorFactory.make(config: config, store: ParameterStore(generator: Generator(seed: 3)))
-        var options = TrainingOptions.official(for: config, epochs: 100, iterationsPerEpoch: 1)
+        var options = config.recipe.trainingOptions(epochs: 100, iterationsPerEpoch: 1)
         options.lr = 5e-3
-        let criterion = try TrainingCriteria.make(for: config)
-        let trainer = Trainer(model: model, criterion: criterion,
-                              optimizer: TrainingRecipe.optimizer(for: model, options: options),
-                              schedule: options.schedule, clipMaxNorm: options.clipMaxNorm, generator: Generator(seed: 11))
+        let trainer = Trainer(model: model, options: options, generator: Generator(seed: 11))
+        let criterion = trainer.criterion
         let one = [Self.batch()]
         func evaluate() throws -> (total: Double, salience: Double) {
-            let out = model.forward(one[0].images, targets: one[0].targets, training: true, generator: Generator(seed: 99))
+            let out = model(one[0].images, targets: one[0].targets, options: .training(generator: Generator(seed: 99)))
             let terms = try criterion.losses(out, targets: one[0].targets)
             return (criterion.total(terms)!.item(), terms["loss_salience"]!.item())
         }

@@ -4,6 +4,7 @@ import NN
 import Testing
 import TestSupport
 import Torch
+import Datasets
 import Training
 import Vision
 
@@ -28,11 +29,9 @@ import Vision
     static func makeTrainer(seed: UInt64) throws -> Trainer {
         let config = tinyConfig()
         let model = try DetectorFactory.make(config: config, store: ParameterStore(generator: Generator(seed: seed)))
-        var options = TrainingOptions.official(for: config, epochs: 4)
+        var options = config.recipe.trainingOptions(epochs: 4, iterationsPerEpoch: 1000)
         options.lr = 1e-3
-        return Trainer(model: model, criterion: ConditionalDETRCriterion(config: config),
-                       optimizer: TrainingRecipe.optimizer(for: model, options: options), schedule: options.schedule,
-                       clipMaxNorm: options.clipMaxNorm, generator: Generator(seed: 11))
+        return Trainer(model: model, options: options, generator: Generator(seed: 11))
     }
 
     @Test func resumeContinuesExactly() throws {
@@ -90,7 +89,7 @@ import Vision
     }
 
     @Test func weightsOfOfficialTermNames() {
-        let c = ConditionalDETRCriterion(config: Self.tinyConfig())
+        let c = Self.tinyConfig().recipe.criterion()
         #expect(c.weight(of: "loss_ce") == 2 && c.weight(of: "loss_bbox_3") == 5 && c.weight(of: "loss_giou_0") == 2)
         #expect(c.weight(of: "class_error") == nil && c.weight(of: "cardinality_error_1") == nil)
     }

@@ -16,8 +16,6 @@ public struct ConditionalDETR: Module {
     let inputProj: Conv2d
     public let backbone: ResNet
     let positionEmbedding: PositionEmbeddingSine
-    /// Dropout randomness (libtorch's global generator when nil).
-    public var generator: Generator?
 
     /// Builds the model with freshly initialised parameters in `p`'s store.
     public init(_ p: ModulePath, config: ModelConfig) {
@@ -76,14 +74,16 @@ public struct ConditionalDETR: Module {
         public var reference: Tensor
     }
 
-    /// - Parameter batch: padded images and mask
+    /// - Parameters:
+    ///   - images: [B, 3, H, W] normalised, zero-padded
+    ///   - mask: [B, H, W] bool, true = padding (bottom/right)
+    ///   - training: dropout and every Group DETR query group
+    ///   - generator: dropout randomness (libtorch's global generator when nil)
+    ///   - timer: per-stage wall time ("backbone", "neck", "encoder", "decoder")
     /// - Returns: predictions of the last decoder layer, auxiliary ones of earlier layers
-    ///   ([B, Q·groupDetr, ·] in training, [B, Q, ·] otherwise)
-    public func callAsFunction(_ batch: ImageBatch, training: Bool = false) -> DetectorOutput {
-        forward(images: batch.images, mask: batch.mask, training: training).output
-    }
-
-    public func forward(images: Tensor, mask: Tensor, training: Bool, timer: StageTimer? = nil)
+    ///   ([B, Q·groupDetr, ·] in training, [B, Q, ·] otherwise), and the intermediate tensors
+    public func forward(images: Tensor, mask: Tensor, training: Bool, generator: Generator? = nil,
+                        timer: StageTimer? = nil)
         -> (output: DetectorOutput, trace: Trace) {
         let c5 = timer.measure("backbone") { backbone(images, returning: [3])[0] }
         let (h, w) = (c5.size(2), c5.size(3))

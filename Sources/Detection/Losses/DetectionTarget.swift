@@ -13,6 +13,12 @@ public struct DetectionTarget: @unchecked Sendable {
     }
 
     public var count: Int { labels.size(0) }
+
+    /// The target with labels and boxes on `device`.
+    /// - Throws: `TorchError` when the device is not available
+    public func to(_ device: Device) throws -> DetectionTarget {
+        DetectionTarget(labels: try labels.to(device), boxes: try boxes.to(device))
+    }
 }
 
 /// Matched (prediction, target) indices of one image, in `linear_sum_assignment` order.

@@ -2,21 +2,15 @@ import Torch
 import Vision
 
 extension SalienceDETR: Detector {
-    /// Training forward: with `training` and targets, contrastive denoising queries drawn from
-    /// `generator` (libtorch's global generator when nil) join the decoder and their predictions
-    /// come back in `output.denoising`; `generator` also drives dropout.
-    public func forward(_ batch: ImageBatch, targets: [DetectionTarget]?, training: Bool,
-                        generator: Generator?) -> DetectorOutput {
-        var m = self
-        m.generator = generator
+    /// A training forward with targets adds contrastive denoising queries drawn from
+    /// `options.generator` (which also drives dropout); their predictions come back in
+    /// `output.denoising`.
+    public func forward(_ batch: ImageBatch, targets: [DetectionTarget]?, options: ForwardOptions) -> DetectorOutput {
         var denoising: DenoisingQueries?
-        if training, let targets {
-            denoising = m.denoisingQueries(for: targets, noise: m.denoisingNoise(generator: generator))
+        if options.training, let targets {
+            denoising = denoisingQueries(for: targets, noise: denoisingNoise(generator: options.generator))
         }
-        return m.forward(images: batch.images, mask: batch.mask, training: training, denoising: denoising).output
-    }
-
-    public func forward(_ batch: ImageBatch, timer: StageTimer) -> DetectorOutput {
-        forward(images: batch.images, mask: batch.mask, training: false, timer: timer).output
+        return forward(images: batch.images, mask: batch.mask, training: options.training,
+                       generator: options.generator, denoising: denoising, timer: options.timer).output
     }
 }

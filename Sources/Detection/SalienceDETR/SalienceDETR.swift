@@ -2,7 +2,7 @@ import NN
 import Torch
 import Vision
 
-/// Salience DETR (ICLR 2024) with a ResNet backbone. Parameter keys equal the
+/// Salience DETR (CVPR 2024) with a ResNet backbone. Parameter keys equal the
 /// official checkpoints' (`backbone.*`, `neck.convs.*`, `position_embedding.dim_t{x,y}`,
 /// `transformer.*`, `denoising_generator.label_encoder.weight`); a checkpoint's `_classes_`
 /// buffer (encoded class names) is accepted and ignored.
@@ -12,7 +12,7 @@ import Vision
 /// topped up with NMS-suppressed proposals when too few survive NMS
 /// (see `SalienceTransformer.selectQueries`).
 ///
-/// Training: `forward(images:mask:training: true, denoising:)` with contrastive denoising queries
+/// Training: `forward(images:mask:training: true, generator:, denoising:)` with contrastive denoising queries
 /// from `denoisingQueries(for:noise:)` returns their predictions in `output.denoising`; the
 /// salience maps for the salience loss are in `output.salience` (`SalienceCriterion` consumes both).
 public struct SalienceDETR: Module {
@@ -24,8 +24,6 @@ public struct SalienceDETR: Module {
     let transformer: SalienceTransformer
     /// Label embedding of the contrastive denoising queries (training; see `denoisingQueries(for:noise:)`).
     let labelEncoder: Embedding
-    /// Dropout randomness (libtorch's global generator when nil).
-    public var generator: Generator?
 
     /// Builds the model with freshly initialised parameters in `p`'s store.
     public init(_ p: ModulePath, config: ModelConfig) {
@@ -71,22 +69,19 @@ public struct SalienceDETR: Module {
         public var transformer: SalienceTransformer.Output
     }
 
-    /// - Parameter batch: padded images and mask
-    /// - Returns: the last decoder layer's predictions, the earlier layers' as auxiliary ones,
-    ///   and the two-stage encoder predictions
-    public func callAsFunction(_ batch: ImageBatch, training: Bool = false) -> DetectorOutput {
-        forward(images: batch.images, mask: batch.mask, training: training).output
-    }
-
     /// - Parameters:
     ///   - images: [B, 3, H, W] normalised, zero-padded
     ///   - mask: [B, H, W] bool, true = padding (bottom/right)
     ///   - training: dropout and BatchNorm2d batch statistics (the neck's running statistics update)
+    ///   - generator: dropout randomness (libtorch's global generator when nil)
     ///   - denoising: denoising queries (`denoisingQueries(for:noise:)`) for a training forward;
     ///     their predictions come back in `output.denoising`
     ///   - timer: per-stage wall time ("backbone", "neck", "encoder", "decoder")
-    public func forward(images: Tensor, mask: Tensor, training: Bool, denoising: DenoisingQueries? = nil,
-                        timer: StageTimer? = nil) -> (output: DetectorOutput, trace: Trace) {
+    /// - Returns: the last decoder layer's predictions, the earlier layers' as auxiliary ones, the
+    ///   two-stage encoder predictions and the salience maps; and the intermediate tensors
+    public func forward(images: Tensor, mask: Tensor, training: Bool, generator: Generator? = nil,
+                        denoising: DenoisingQueries? = nil, timer: StageTimer? = nil)
+        -> (output: DetectorOutput, trace: Trace) {
         let features = timer.measure("backbone") { backbone(images, returning: config.backbone.returnIndices) }
         let (levels, masks, positions) = timer.measure("neck") {
             let levels = neck(features)

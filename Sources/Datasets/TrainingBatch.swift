@@ -24,6 +24,14 @@ public struct TrainingBatch: @unchecked Sendable {
 
     public var count: Int { imageIds.count }
 
+    /// The batch with images, mask and targets on `device` (itself when already there).
+    /// - Throws: `TorchError` when the device is not available
+    public func to(_ device: Device) throws -> TrainingBatch {
+        guard images.images.device != device else { return self }
+        return TrainingBatch(index: index, images: try images.to(device), targets: try targets.map { try $0.to(device) },
+                             imageIds: imageIds)
+    }
+
     /// Normalises (/255, ImageNet mean/std, float32 — bit-identical to `EvalTransform.normalize`)
     /// and pads augmented samples bottom/right to the largest size rounded up to `sizeDivisor`
     /// (1: Conditional DETR, 32: Salience DETR). Done in Swift into one buffer, so workers make a

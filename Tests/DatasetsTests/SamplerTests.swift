@@ -1,5 +1,5 @@
 import Testing
-import Training
+import Datasets
 
 /// Aspect-ratio grouping and the per-epoch seeded shuffle.
 @Suite struct SamplerTests {

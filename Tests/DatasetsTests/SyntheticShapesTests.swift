@@ -1,7 +1,7 @@
 import COCO
 import Foundation
 import Testing
-import Training
+import Datasets
 import Vision
 
 /// `detr synth`'s generator: deterministic pictures and a COCO dataset that loads back.

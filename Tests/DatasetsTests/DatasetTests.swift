@@ -1,7 +1,7 @@
 import COCO
 import Foundation
 import Testing
-import Training
+import Datasets
 import Vision
 
 /// Indexing of COCO-format training data: crowd / degenerate / empty filtering, class-count

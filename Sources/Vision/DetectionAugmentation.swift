@@ -1,6 +1,3 @@
-import Detection
-import Vision
-
 /// The training augmentation of DETR-family detectors (`make_coco_transforms("train")` in
 /// DETR / Conditional DETR, `presets.detr` in Salience DETR):
 ///
@@ -11,9 +8,9 @@ import Vision
 ///         RandomResize(cropResizeScales) → RandomSizeCrop(cropMinSize, cropMaxSize)
 ///         → RandomResize(scales, maxSize)
 ///
-/// Boxes follow every step (see `TrainingSample+Transforms.swift`); crops drop boxes that become
-/// empty. Normalisation and the cxcywh conversion happen later (`TrainingSample.detectionTarget`).
-/// All randomness comes from the `SeededRandom` passed to `apply`.
+/// This value describes the pipeline; the Training module applies it to a sample (image and
+/// boxes) with a seeded random source. Boxes follow every step; crops drop boxes that become empty.
+/// Each architecture's recipe (`Architecture.recipe` in Detection) says which settings it trains with.
 public struct DetectionAugmentation: Sendable, Equatable, Codable {
     /// How a "shortest side" scale becomes an output size.
     public enum ResizeRule: String, Sendable, Codable {
@@ -63,7 +60,7 @@ public struct DetectionAugmentation: Sendable, Equatable, Codable {
     /// 480, 512, ..., 800.
     public static let officialScales = Array(stride(from: 480, through: 800, by: 32))
 
-    /// The official recipe with every size scaled by `minSize / 800` (the official recipe at
+    /// The official pipeline with every size scaled by `minSize / 800` (the official recipe at
     /// `minSize` 800, `maxSize` 1333), so small configurations train on proportionally small
     /// images. Conditional DETR: `.detr` rule, `minBoxSide` 0; Salience DETR: `.shortestSide`, 1.
     public static func scaled(minSize: Int = 800, maxSize: Int = 1333, resizeRule: ResizeRule = .detr,
@@ -78,40 +75,6 @@ public struct DetectionAugmentation: Sendable, Equatable, Codable {
             resizeRule: resizeRule, minBoxSide: minBoxSide)
     }
 
-    /// The official training augmentation of `architecture`, scaled to `minSize` (see `scaled`):
-    /// Conditional DETR's (`.detr` resize rule, every box of positive size kept) or Salience
-    /// DETR's (`RandomShortestSize`, then `SanitizeBoundingBox(min_size=1)`: boxes under 1 px
-    /// dropped). The one place that knows which architecture trains on which recipe.
-    public static func official(for architecture: Architecture, minSize: Int = 800,
-                                maxSize: Int = 1333) -> DetectionAugmentation {
-        switch architecture {
-        case .conditionalDetr: scaled(minSize: minSize, maxSize: maxSize)
-        case .salienceDetr: scaled(minSize: minSize, maxSize: maxSize, resizeRule: .shortestSide, minBoxSide: 1)
-        }
-    }
-
-    /// Conditional DETR's recipe at full size.
-    public static let conditionalDetr = official(for: .conditionalDetr)
-    /// Salience DETR's recipe at full size.
-    public static let salienceDetr = official(for: .salienceDetr)
-
-    /// The augmented sample. Draws, in order: flip, branch, scale(s), crop size and position.
-    public func apply(_ sample: TrainingSample, random rng: inout SeededRandom) -> TrainingSample {
-        var s = sample
-        if rng.bernoulli(flipProbability) { s = s.flippedHorizontally() }
-        if rng.bernoulli(plainResizeProbability) {
-            s = resize(s, shortSide: rng.choice(scales), maxSize: maxSize)
-        } else {
-            s = resize(s, shortSide: rng.choice(cropResizeScales), maxSize: nil)
-            s = randomSizeCrop(s, random: &rng)
-            s = resize(s, shortSide: rng.choice(scales), maxSize: maxSize)
-        }
-        if minBoxSide > 0 {
-            s.filterBoxes { $0.width >= minBoxSide && $0.height >= minBoxSide }
-        }
-        return s
-    }
-
     /// Output (height, width) for a requested short side under `resizeRule`.
     public func outputSize(height h: Int, width w: Int, shortSide: Int, maxSize: Int?) -> (height: Int, width: Int) {
         switch resizeRule {
@@ -123,21 +86,5 @@ public struct DetectionAugmentation: Sendable, Equatable, Codable {
             if let maxSize { r = Swift.min(r, Double(maxSize) / Double(Swift.max(h, w))) }
             return (Swift.max(1, Int(Double(h) * r)), Swift.max(1, Int(Double(w) * r)))
         }
-    }
-
-    func resize(_ s: TrainingSample, shortSide: Int, maxSize: Int?) -> TrainingSample {
-        let (h, w) = outputSize(height: s.image.height, width: s.image.width, shortSide: shortSide, maxSize: maxSize)
-        return s.resized(width: w, height: h)
-    }
-
-    /// DETR's `RandomSizeCrop`: side lengths uniform in `cropMinSize...min(side, cropMaxSize)`,
-    /// position uniform (`T.RandomCrop.get_params`). An image side shorter than `cropMinSize`
-    /// (possible only with custom scales) is kept whole instead of failing as the official code would.
-    func randomSizeCrop(_ s: TrainingSample, random rng: inout SeededRandom) -> TrainingSample {
-        let W = s.image.width, H = s.image.height
-        let w = rng.int(in: Swift.min(cropMinSize, W)...Swift.min(W, cropMaxSize))
-        let h = rng.int(in: Swift.min(cropMinSize, H)...Swift.min(H, cropMaxSize))
-        let top = rng.int(in: 0...(H - h)), left = rng.int(in: 0...(W - w))
-        return s.cropped(top: top, left: left, height: h, width: w)
     }
 }

@@ -1,5 +1,5 @@
 import Foundation
-import Training
+import Datasets
 import Vision
 
 /// Small on-disk and in-memory datasets for the data-pipeline tests.

@@ -38,21 +38,19 @@ public enum DatasetEvaluator {
         let data = try COCODetectionDataset(imagesDirectory: imagesDirectory, coco: coco,
                                             annotationName: annotationName,
                                             skipImagesWithoutAnnotations: false)
-        let config = model.config
-        let transform = DetectorFactory.evalTransform(for: config)
+        let recipe = model.config.recipe
+        let transform = recipe.evalTransform
         let loader = try DataLoader(source: data, transform: .eval(transform), batchSize: batchSize, shuffle: false,
                                     sizeDivisor: transform.sizeDivisor, workers: workers,
                                     unreadableImages: .skip, aspectRatioBoundaries: [])
-        let post = PostProcess(numSelect: config.numSelect)
+        let post = recipe.postProcess
         let known = Set(coco.categoryIds)
         var detections: [COCODetection] = []
         var done = 0
         let batches = loader.epoch(0)
         while let b = try batches.next() {
-            var batch = b.images
-            batch.images = try batch.images.to(device)
-            batch.mask = try batch.mask.to(device)
-            let out = withNoGrad { model(batch, training: false) }
+            let batch = try b.images.to(device)
+            let out = withNoGrad { model(batch) }
             let dets = post.detections(logits: out.final.logits, boxes: out.final.boxes,
                                        originalSizes: batch.originalSizes)
             for (imageId, list) in zip(b.imageIds, dets) {

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 import TestSupport
 import Torch
-import Training
+import Datasets
 import Vision
 
 /// The loader: deterministic whatever the worker count, epoch-dependent order, the skip policy,

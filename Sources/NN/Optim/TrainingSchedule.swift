@@ -16,15 +16,13 @@ public struct TrainingSchedule: Sendable, Codable, Equatable {
         self.warmupStartFactor = warmupStartFactor
     }
 
-    /// The learning rate of a group with base `baseLR` at `epoch`, global `iteration`.
-    /// Warmup: factor = s + (1 − s)·min(i, N)/N, as torch's LinearLR(start_factor=s, total_iters=N).
+    /// The learning rate of a group with base `baseLR` at `epoch`, global `iteration`:
+    /// `MultiStepLR` over epochs times `LinearWarmup`'s factor over iterations (torch's
+    /// LinearLR(start_factor=s, total_iters=N): s + (1 − s)·min(i, N)/N).
     public func lr(baseLR: Double, epoch: Int, iteration: Int) -> Double {
-        var lr = baseLR
-        for m in milestones where epoch >= m { lr *= gamma }
-        if warmupIterations > 0 && iteration < warmupIterations {
-            let f = warmupStartFactor + (1 - warmupStartFactor) * Double(iteration) / Double(warmupIterations)
-            lr *= f
-        }
-        return lr
+        let lr = MultiStepLR(milestones: milestones, gamma: gamma).lr(at: epoch, baseLR: baseLR)
+        guard warmupIterations > 0 else { return lr }
+        return lr * LinearWarmup(wrapping: ConstantLR(), warmupSteps: warmupIterations, startFactor: warmupStartFactor)
+            .factor(at: iteration)
     }
 }

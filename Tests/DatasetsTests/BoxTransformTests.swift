@@ -1,6 +1,7 @@
 import Testing
 import Torch
-import Training
+import Datasets
+import Detection
 import Vision
 
 /// Flip, resize and crop move boxes exactly as DETR's `datasets/transforms.py` does
@@ -66,22 +67,29 @@ import Vision
     }
 
     @Test func scaledPresetKeepsTheOfficialShape() {
-        #expect(DetectionAugmentation.conditionalDetr.scales == Array(stride(from: 480, through: 800, by: 32)))
-        #expect(DetectionAugmentation.conditionalDetr.cropResizeScales == [400, 500, 600])
+        let full = DetectionAugmentation.scaled()
+        #expect(full.scales == Array(stride(from: 480, through: 800, by: 32)) && full.maxSize == 1333)
+        #expect(full.cropResizeScales == [400, 500, 600] && full.cropMinSize == 384 && full.cropMaxSize == 600)
         let tiny = DetectionAugmentation.scaled(minSize: 160, maxSize: 267)
         #expect(tiny.scales.first == 96 && tiny.scales.last == 160 && tiny.maxSize == 267)
         #expect(tiny.cropResizeScales == [80, 100, 120] && tiny.cropMinSize == 77 && tiny.cropMaxSize == 120)
-        #expect(DetectionAugmentation.salienceDetr.resizeRule == .shortestSide && DetectionAugmentation.salienceDetr.minBoxSide == 1)
     }
 
     /// What `detr train` builds for a config: the architecture's official recipe at the config's
     /// sizes, with Salience DETR's 1 px box filter (once missing from the CLI).
     @Test func officialRecipePerArchitecture() {
-        let salience = DetectionAugmentation.official(for: .salienceDetr, minSize: 160, maxSize: 267)
+        func config(_ architecture: Architecture) -> ModelConfig {
+            var c = ModelConfig(architecture: architecture)
+            c.minSize = 160
+            c.maxSize = 267
+            return c
+        }
+        let salience = config(.salienceDetr).recipe.trainAugmentation
         #expect(salience.resizeRule == .shortestSide && salience.minBoxSide == 1)
         #expect(salience.scales == DetectionAugmentation.scaled(minSize: 160, maxSize: 267).scales && salience.maxSize == 267)
-        let conditional = DetectionAugmentation.official(for: .conditionalDetr, minSize: 160, maxSize: 267)
+        let conditional = config(.conditionalDetr).recipe.trainAugmentation
         #expect(conditional.resizeRule == .detr && conditional.minBoxSide == 0 && conditional.maxSize == 267)
+        #expect(ModelConfig(architecture: .salienceDetr).recipe.trainAugmentation.scales == DetectionAugmentation.officialScales)
     }
 
     @Test func plainBranchEqualsFlipThenResize() {

@@ -1,0 +1,26 @@
+import Torch
+
+/// How a detector runs one forward pass.
+public struct ForwardOptions: Sendable {
+    /// Training mode: dropout on, all Group DETR query groups, denoising queries built from the
+    /// targets (Salience DETR), the neck's BatchNorm running statistics updated.
+    public var training: Bool
+    /// Source of dropout and denoising randomness; libtorch's global generator when nil.
+    public var generator: Generator?
+    /// Collects per-stage wall time ("backbone", "neck", "encoder", "decoder", ...) when set.
+    public var timer: StageTimer?
+
+    public init(training: Bool = false, generator: Generator? = nil, timer: StageTimer? = nil) {
+        self.training = training
+        self.generator = generator
+        self.timer = timer
+    }
+
+    /// Inference without timing.
+    public static var inference: ForwardOptions { ForwardOptions() }
+
+    /// A training forward drawing its randomness from `generator`.
+    public static func training(generator: Generator? = nil) -> ForwardOptions {
+        ForwardOptions(training: true, generator: generator)
+    }
+}

@@ -1,0 +1,45 @@
+import NN
+import Vision
+
+/// Everything that differs between architectures, in one value per architecture: how to build
+/// the model, the preprocessing it was evaluated with, the augmentation, criterion, optimizer
+/// set-up and hyper-parameters it was trained with, and its post-processing. Adding an
+/// architecture means a model type, its `Detector` conformance and a recipe beside it, and one
+/// case in `ModelConfig.recipe`.
+public protocol DetectorRecipe {
+    /// The configuration the recipe is bound to.
+    var config: ModelConfig { get }
+    /// A freshly initialised model (parameters in `store`).
+    func makeModel(store: ParameterStore) throws -> any Detector
+    /// The evaluation preprocessing of the official code (resize, normalise, pad).
+    var evalTransform: EvalTransform { get }
+    /// The official training augmentation, scaled to the config's `minSize`/`maxSize`.
+    var trainAugmentation: DetectionAugmentation { get }
+    /// The official post-processing (top-k over queries × classes).
+    var postProcess: PostProcess { get }
+    /// The official criterion with the config's loss weights.
+    func criterion() -> any TrainingCriterion
+    /// The official hyper-parameters; `epochs` overrides the recipe's, `iterationsPerEpoch`
+    /// bounds a warmup counted in iterations.
+    func trainingOptions(epochs: Int?, iterationsPerEpoch: Int) -> TrainingOptions
+    /// Freezes what the official recipe freezes in `model` and returns AdamW with its parameter
+    /// groups (learning rates and weight decay per group).
+    func optimizer(for model: any Detector, options: TrainingOptions) -> AdamW
+    /// Whether outputs carry salience maps (`DetectorOutput.salience`).
+    var hasSalienceMaps: Bool { get }
+}
+
+extension DetectorRecipe {
+    /// Both official codes use the same PostProcess, with their own `num_select`.
+    public var postProcess: PostProcess { PostProcess(numSelect: config.numSelect) }
+}
+
+extension ModelConfig {
+    /// The recipe of this config's architecture.
+    public var recipe: any DetectorRecipe {
+        switch architecture {
+        case .conditionalDetr: ConditionalDETRRecipe(config: self)
+        case .salienceDetr: SalienceDETRRecipe(config: self)
+        }
+    }
+}

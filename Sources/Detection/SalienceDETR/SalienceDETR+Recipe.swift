@@ -1,0 +1,73 @@
+import NN
+import Vision
+
+/// Salience DETR's official recipe (xiuqhou/Salience-DETR `configs/train_config.py`,
+/// `transforms/presets.py`, the model config's optimizer parameter groups).
+public struct SalienceDETRRecipe: DetectorRecipe {
+    public let config: ModelConfig
+
+    public init(config: ModelConfig) {
+        precondition(config.architecture == .salienceDetr, "SalienceDETRRecipe needs a salience_detr config")
+        self.config = config
+    }
+
+    public func makeModel(store: ParameterStore) throws -> any Detector {
+        SalienceDETR(store.root, config: config)
+    }
+
+    /// torchvision's `RandomShortestSize`-style resize to (`minSize`, `maxSize`), padding to a
+    /// multiple of 32.
+    public var evalTransform: EvalTransform { .salienceDetr(minSize: config.minSize, maxSize: config.maxSize) }
+
+    /// `RandomShortestSize` resizes, then `SanitizeBoundingBox(min_size=1)`: boxes under 1 px
+    /// on a side are dropped.
+    public var trainAugmentation: DetectionAugmentation {
+        .scaled(minSize: config.minSize, maxSize: config.maxSize, resizeRule: .shortestSide, minBoxSide: 1)
+    }
+
+    /// `SalienceCriterion`: hybrid set losses on decoder layers, encoder proposals and
+    /// denoising queries, plus the salience loss.
+    public func criterion() -> any TrainingCriterion {
+        let criterion = SalienceCriterion(config: config)
+        return WeightedCriterion(weights: config.lossWeights) { try criterion($0, targets: $1).terms }
+    }
+
+    /// 12 epochs (or `epochs`), MultiStep ×0.1 after 5/6 of them, linear warmup over the first
+    /// min(1000, iterations per epoch − 1) iterations, batch 2, AdamW lr 1e-4 (backbone 1e-5),
+    /// weight decay 1e-4, gradient clipping at 0.1.
+    public func trainingOptions(epochs: Int?, iterationsPerEpoch: Int) -> TrainingOptions {
+        let e = epochs ?? 12
+        let warm = Swift.min(1000, Swift.max(0, iterationsPerEpoch - 1))
+        return TrainingOptions(epochs: e, batchSize: 2, lr: 1e-4, lrBackbone: 1e-5, weightDecay: 1e-4, clipMaxNorm: 0.1,
+                               schedule: TrainingSchedule(milestones: [Swift.max(1, e * 5 / 6)], warmupIterations: warm),
+                               seed: 42)
+    }
+
+    /// Backbone stages in `freeze_indices` frozen (0 = the stem) when `freezeBackbone`;
+    /// otherwise the whole backbone trains. Groups: backbone at `lrBackbone` (norm and bias
+    /// without decay); `sampling_offsets` and `reference_points` at `lrBackbone` (bias without
+    /// decay); other norm and bias parameters without decay.
+    public func optimizer(for model: any Detector, options o: TrainingOptions) -> AdamW {
+        if o.freezeBackbone {
+            let frozen = Set(config.backbone.freezeIndices)
+            model.freeze { key in
+                guard key.hasPrefix("backbone.") else { return false }
+                if frozen.contains(0) && (key.hasPrefix("backbone.conv1") || key.hasPrefix("backbone.bn1")) { return true }
+                return frozen.contains { key.hasPrefix("backbone.layer\($0 + 1).") }
+            }
+        } else {
+            model.unfreeze { $0.hasPrefix("backbone.") }
+        }
+        func noDecay(_ k: String) -> Bool { k.contains("norm") || k.contains("bias") }
+        func slow(_ k: String) -> Bool { k.contains("sampling_offsets") || k.contains("reference_points") }
+        return AdamW(groups: ParameterGroup.partition(model.trainableParameters(), rules: [
+            ({ $0.hasPrefix("backbone.") && noDecay($0) }, o.lrBackbone, 0),
+            ({ $0.hasPrefix("backbone.") }, o.lrBackbone, o.weightDecay),
+            ({ slow($0) && $0.contains("bias") }, o.lrBackbone, 0),
+            ({ slow($0) }, o.lrBackbone, o.weightDecay),
+            ({ noDecay($0) }, o.lr, 0),
+        ], defaultLR: o.lr, defaultWeightDecay: o.weightDecay))
+    }
+
+    public var hasSalienceMaps: Bool { true }
+}

@@ -1,2 +1,0 @@
-/// Training: data pipeline, trainer, checkpoints.
-public enum Training {}

@@ -1,0 +1,177 @@
+import COCO
+import Datasets
+import Detection
+import Foundation
+import NN
+import Torch
+
+/// A training run of the official recipe on a COCO-format dataset, written to one directory:
+/// `config.json`, `checkpoint.safetensors` (atomically after every epoch) and `log.jsonl` (a
+/// record per step and per evaluation). `init` prepares everything (and restores the checkpoint
+/// when resuming); `run` trains the remaining epochs and reports progress through its callback.
+/// The library never prints: a front end renders the events.
+public final class TrainingRun {
+    /// What to train on, where to write, and the changes to the recipe's hyper-parameters.
+    public struct Settings: Sendable {
+        public var config: ModelConfig
+        public var trainImages: URL
+        public var trainAnnotations: URL
+        /// Evaluated after every epoch when set.
+        public var validation: (images: URL, annotations: URL)?
+        /// Initial weights (.pth or .safetensors); tensors whose shape differs are re-initialised.
+        /// Without them the model trains from scratch and no backbone stage is frozen.
+        public var initialWeights: URL?
+        public var output: URL
+        public var batchSize = 2
+        public var seed: UInt64 = 42
+        /// Data-loading threads.
+        public var workers = 2
+        public var device: Device = .cpu
+        /// Continue from `output/checkpoint.safetensors`.
+        public var resume = false
+        /// Overrides of the recipe's hyper-parameters (nil: the recipe's).
+        public var epochs: Int?
+        public var lr: Double?
+        public var lrBackbone: Double?
+        /// Epoch at which the learning rate drops ×0.1.
+        public var lrDrop: Int?
+        public var clipMaxNorm: Double?
+        public var warmupIterations: Int?
+
+        public init(config: ModelConfig, trainImages: URL, trainAnnotations: URL, output: URL) {
+            self.config = config
+            self.trainImages = trainImages
+            self.trainAnnotations = trainAnnotations
+            self.output = output
+        }
+    }
+
+    /// What happens during `run`, in order.
+    public enum Event {
+        /// One optimizer step.
+        case step(StepReport)
+        /// An epoch's checkpoint is written; `skippedImages` could not be read and were left out.
+        case epochFinished(epoch: Int, seconds: Double, skippedImages: [String])
+        /// The model after `epoch` epochs was evaluated on the validation set.
+        case evaluated(epoch: Int, summary: COCOSummary)
+    }
+
+    public let settings: Settings
+    public let data: COCODetectionDataset
+    public let loader: DataLoader
+    public let options: TrainingOptions
+    public let model: any Detector
+    public let trainer: Trainer
+    public let log: TrainingLog
+    public let checkpointURL: URL
+    /// Keys of the initial weights left at their fresh initialisation (shape mismatch or absent).
+    public let reinitialisedKeys: [String]
+    /// Where a resumed run continues: epochs and steps already done (nil: a new run).
+    public let resumedAt: (epoch: Int, step: Int)?
+    /// Class names by classifier column, stored in every checkpoint.
+    private let classNamesJSON: String
+
+    /// Prepares the run: writes `config.json`, removes temporary files a killed run left behind,
+    /// reads the dataset (validated against `num_classes`), builds the model and trainer and,
+    /// with `resume`, restores the checkpoint and trims the log to it.
+    /// - Throws: configuration, dataset, weight-file and checkpoint errors, naming the file
+    public init(_ settings: Settings) throws {
+        self.settings = settings
+        let cfg = settings.config
+        let out = settings.output
+        let fm = FileManager.default
+        try fm.createDirectory(at: out, withIntermediateDirectories: true)
+        try AtomicFile.write(cfg.jsonData(), to: out.appendingPathComponent("config.json"))
+        // Temporary files of a run that was killed while writing (AtomicFile's `.NAME.tmp-*`).
+        for name in (try? fm.contentsOfDirectory(atPath: out.path)) ?? [] where name.hasPrefix(".") && name.contains(".tmp-") {
+            try? fm.removeItem(at: out.appendingPathComponent(name))
+        }
+        let data = try COCODetectionDataset(imagesDirectory: settings.trainImages,
+                                            annotationFile: settings.trainAnnotations)
+        try data.validate(numClasses: cfg.numClasses)
+        self.data = data
+        let namesByColumn = (0..<cfg.numClasses).map { $0 < data.classNames.count ? data.classNames[$0] : nil }
+        classNamesJSON = String(decoding: try JSONEncoder().encode(namesByColumn), as: UTF8.self)
+        let store = try ParameterStore(dtype: .float32, device: settings.device, generator: Generator(seed: settings.seed))
+        let model = try DetectorFactory.make(config: cfg, store: store)
+        self.model = model
+        reinitialisedKeys = try settings.initialWeights.map { try InitialWeights.load($0, into: model) } ?? []
+        let recipe = cfg.recipe
+        let loader = try DataLoader(source: data, transform: .train(recipe.trainAugmentation), batchSize: settings.batchSize,
+                                seed: settings.seed, sizeDivisor: recipe.evalTransform.sizeDivisor,
+                                workers: settings.workers, unreadableImages: .skip)
+        self.loader = loader
+        var o = recipe.trainingOptions(epochs: settings.epochs, iterationsPerEpoch: loader.batchCount)
+        o.batchSize = settings.batchSize
+        o.seed = settings.seed
+        if let lr = settings.lr { o.lr = lr }
+        if let lrBackbone = settings.lrBackbone { o.lrBackbone = lrBackbone }
+        if let lrDrop = settings.lrDrop { o.schedule.milestones = [lrDrop] }
+        if let clipMaxNorm = settings.clipMaxNorm { o.clipMaxNorm = clipMaxNorm }
+        if let warmup = settings.warmupIterations { o.schedule.warmupIterations = warmup }
+        // The official recipes freeze early backbone stages of ImageNet-pretrained weights; from
+        // scratch those random layers could never learn, so everything trains.
+        o.freezeBackbone = settings.initialWeights != nil
+        options = o
+        let trainer = Trainer(model: model, options: o, generator: Generator(seed: settings.seed &+ 1))
+        self.trainer = trainer
+        checkpointURL = out.appendingPathComponent("checkpoint.safetensors")
+        if settings.resume {
+            guard fm.fileExists(atPath: checkpointURL.path) else {
+                throw FileError(file: checkpointURL.path, problem: "no checkpoint to resume from")
+            }
+            try trainer.restore(TrainingCheckpoint.read(from: checkpointURL), source: checkpointURL.path)
+            resumedAt = (trainer.epoch, trainer.step)
+        } else {
+            resumedAt = nil
+        }
+        log = try TrainingLog(url: out.appendingPathComponent("log.jsonl"),
+                              resumingAt: resumedAt.map { (step: $0.step, epoch: $0.epoch) })
+    }
+
+    /// Trains until `options.epochs` epochs are done: after each epoch the checkpoint is written
+    /// and, with a validation set, the model evaluated (and the result logged). A resumed run whose
+    /// last checkpoint was never evaluated (killed in between) evaluates it first.
+    /// - Throws: `NonFiniteLoss`, `TrainingStepError`, data-loading and file errors; the
+    ///   checkpoint on disk is then the last complete epoch's
+    public func run(events: (Event) -> Void) throws {
+        if resumedAt != nil && trainer.epoch > 0 && !log.evaluatedEpochs.contains(trainer.epoch) {
+            try evaluate(events: events)
+        }
+        while trainer.epoch < options.epochs {
+            let start = Date()
+            let batches = loader.epoch(trainer.epoch)
+            // A failure to load or move a batch ends the epoch's sequence and is thrown below.
+            var failure: (any Error)?
+            let device = settings.device
+            let sequence = AnySequence {
+                AnyIterator { () -> TrainingBatch? in
+                    do { return try batches.next()?.to(device) } catch {
+                        failure = error
+                        return nil
+                    }
+                }
+            }
+            try trainer.trainEpoch(sequence, count: loader.batchCount) { report in
+                log.write(step: report)
+                events(.step(report))
+            }
+            if let failure { throw failure }
+            try trainer.checkpoint(extra: ["class_names": classNamesJSON]).write(to: checkpointURL)
+            events(.epochFinished(epoch: trainer.epoch, seconds: Date().timeIntervalSince(start),
+                                  skippedImages: batches.skippedImages.map { "\($0)" }))
+            try evaluate(events: events)
+        }
+    }
+
+    /// Evaluates the model as it is after `trainer.epoch` epochs (when a validation set is set)
+    /// and logs the result.
+    private func evaluate(events: (Event) -> Void) throws {
+        guard let validation = settings.validation else { return }
+        let result = try DatasetEvaluator.run(model: model, imagesDirectory: validation.images,
+                                              annotations: validation.annotations, batchSize: settings.batchSize,
+                                              device: settings.device, workers: settings.workers)
+        log.write(evaluation: result.summary, epoch: trainer.epoch)
+        events(.evaluated(epoch: trainer.epoch, summary: result.summary))
+    }
+}
