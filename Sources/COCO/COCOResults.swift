@@ -128,22 +128,36 @@ public struct COCOResults: Sendable {
 
     // MARK: - Writing
 
-    /// The results as compact JSON, one entry per detection in order.
+    /// The results as compact JSON, one entry per detection in order (keys sorted: `bbox`,
+    /// `category_id`, `image_id`, `score`).
+    /// - Throws: `COCOError` when a box or score is not finite (JSON cannot hold it)
     public func jsonData() throws -> Data {
-        var text = "["
-        text.reserveCapacity(detections.count * 96 + 2)
-        for (index, detection) in detections.enumerated() {
-            let values = detection.box.array + [detection.score]
-            guard values.allSatisfy(\.isFinite) else {
-                throw COCOError(.invalidValue, file: nil, "detection at index \(index) has a non-finite value; results must be finite")
-            }
-            if index > 0 { text += "," }
-            text += "{\"image_id\":\(detection.imageId),\"category_id\":\(detection.categoryId),\"bbox\":["
-            text += detection.box.array.map { "\($0)" }.joined(separator: ",")
-            text += "],\"score\":\(detection.score)}"
+        for (index, detection) in detections.enumerated()
+            where !(detection.box.array + [detection.score]).allSatisfy(\.isFinite) {
+            throw COCOError(.invalidValue, file: nil, "detection at index \(index) has a non-finite value; results must be finite")
         }
-        text += "]"
-        return Data(text.utf8)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return try encoder.encode(detections.map(ResultEntry.init))
+    }
+
+    /// One entry of a results file as pycocotools reads it.
+    private struct ResultEntry: Encodable {
+        var imageId: Int
+        var categoryId: Int
+        var bbox: [Double]
+        var score: Double
+
+        init(_ d: COCODetection) {
+            imageId = d.imageId
+            categoryId = d.categoryId
+            bbox = d.box.array
+            score = d.score
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case imageId = "image_id", categoryId = "category_id", bbox, score
+        }
     }
 
     /// Writes the results file atomically.

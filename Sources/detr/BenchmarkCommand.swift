@@ -136,13 +136,11 @@ struct Benchmark: ParsableCommand {
     func printProfile(_ rows: [OperatorProfiler.Row], top: Int) {
         let total = Double(rows.reduce(0) { $0 + $1.selfNanoseconds })
         if json {
-            let entries = rows.prefix(top).map { r -> [String: Any] in
-                ["name": r.name, "shapes": r.shapes, "calls": r.calls, "total_ms": Double(r.totalNanoseconds) / 1e6,
-                 "self_ms": Double(r.selfNanoseconds) / 1e6]
+            let entries = rows.prefix(top).map {
+                ProfileEntry(name: $0.name, shapes: $0.shapes, calls: $0.calls,
+                             totalMs: Double($0.totalNanoseconds) / 1e6, selfMs: Double($0.selfNanoseconds) / 1e6)
             }
-            let data = try! JSONSerialization.data(withJSONObject: ["profile": entries, "profiled_self_ms": total / 1e6],
-                                                   options: [.sortedKeys])
-            print(String(decoding: data, as: UTF8.self))
+            print((try? JSONOutput.encode(ProfileReport(profile: Array(entries), profiledSelfMs: total / 1e6))) ?? "{}")
             return
         }
         print(String(format: "\nprofile of one iteration (%.1f ms of operator self time), top %d by self time:", total / 1e6, top))
@@ -182,17 +180,13 @@ struct Benchmark: ParsableCommand {
         let stages = timer.order.map { ($0, timer.totals[$0]! * 1000 / Double(iterations)) }
         let engine = Engine.current
         if json {
-            var obj: [String: Any] = ["config": config, "mode": train ? "train" : "inference", "size": size,
-                                      "batch_size": batchSize, "iterations": iterations,
-                                      "threads": Torch.numThreads, "deformable_attention": gridSample ? "grid_sample" : "fused", "mean_ms": mean, "p50_ms": pct(0.5), "p90_ms": pct(0.9),
-                                      "images_per_s": ips, "parameters": params, "peak_rss_mib": peak]
-            if breakdown { obj["stages_ms"] = Dictionary(uniqueKeysWithValues: stages) }
-            if let data = try? JSONEncoder().encode(engine), let engineObj = try? JSONSerialization.jsonObject(with: data) {
-                obj["engine"] = engineObj
-            }
-            obj["device"] = device.description
-            let data = try! JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys])
-            print(String(decoding: data, as: UTF8.self))
+            let record = BenchmarkReport(
+                config: config, mode: train ? "train" : "inference", size: size, batchSize: batchSize,
+                iterations: iterations, threads: Torch.numThreads, deformableAttention: gridSample ? "grid_sample" : "fused",
+                meanMs: mean, p50Ms: pct(0.5), p90Ms: pct(0.9), imagesPerS: ips, parameters: params, peakRssMib: peak,
+                stagesMs: breakdown ? Dictionary(uniqueKeysWithValues: stages) : nil, engine: engine,
+                device: device.description)
+            print((try? JSONOutput.encode(record)) ?? "{}")
             return
         }
         print("model        \(config) (\(model.config.architecture.rawValue)), \(String(format: "%.2f", Double(params) / 1e6))M parameters")
@@ -214,5 +208,56 @@ struct Benchmark: ParsableCommand {
               let line = text.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
               let kb = Double(line.split(separator: " ").dropFirst().first ?? "") else { return 0 }
         return kb / 1024
+    }
+}
+
+/// `detr benchmark --json`: one object (snake_case keys, sorted).
+struct BenchmarkReport: Encodable {
+    var config: String
+    var mode: String
+    var size: String
+    var batchSize: Int
+    var iterations: Int
+    var threads: Int
+    var deformableAttention: String
+    var meanMs: Double
+    var p50Ms: Double
+    var p90Ms: Double
+    var imagesPerS: Double
+    var parameters: Int
+    var peakRssMib: Double
+    /// Mean milliseconds per stage (`--breakdown`).
+    var stagesMs: [String: Double]?
+    var engine: Engine
+    var device: String
+
+    enum CodingKeys: String, CodingKey {
+        case config, mode, size, iterations, threads, parameters, engine, device
+        case batchSize = "batch_size", deformableAttention = "deformable_attention", meanMs = "mean_ms"
+        case p50Ms = "p50_ms", p90Ms = "p90_ms", imagesPerS = "images_per_s", peakRssMib = "peak_rss_mib"
+        case stagesMs = "stages_ms"
+    }
+}
+
+/// `detr benchmark --profile N --json`: the top operators of one profiled iteration.
+struct ProfileReport: Encodable {
+    var profile: [ProfileEntry]
+    var profiledSelfMs: Double
+
+    enum CodingKeys: String, CodingKey {
+        case profile, profiledSelfMs = "profiled_self_ms"
+    }
+}
+
+/// One operator: self and total milliseconds, calls, input shapes (`--profile-shapes`).
+struct ProfileEntry: Encodable {
+    var name: String
+    var shapes: String
+    var calls: Int
+    var totalMs: Double
+    var selfMs: Double
+
+    enum CodingKeys: String, CodingKey {
+        case name, shapes, calls, totalMs = "total_ms", selfMs = "self_ms"
     }
 }
