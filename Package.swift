@@ -76,7 +76,7 @@ let package = Package(
         // CLI
         .executableTarget(
             name: "detr",
-            dependencies: ["Torch", "NN", "Vision", "Detection", "COCO", "Datasets", "Training",
+            dependencies: ["Diagnostics", "Torch", "NN", "Vision", "Detection", "COCO", "Datasets", "Training",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
             linkerSettings: libtorchRpath
         ),

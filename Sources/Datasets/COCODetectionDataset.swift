@@ -1,4 +1,5 @@
 import COCO
+import Diagnostics
 import Foundation
 import Vision
 
@@ -145,7 +146,7 @@ public struct COCODetectionDataset: Sendable {
         let image: Image
         do {
             image = try Image(contentsOf: url, applyExifOrientation: false)
-        } catch let error as ImageError {
+        } catch let error as FileError {
             throw TrainingDataError(.unreadableImage, file: url.path, "cannot load image \(entry.imageId): \(error.problem)")
         }
         var sample = TrainingSample(imageId: entry.imageId, image: image, boxes: entry.boxes, labels: entry.labels)

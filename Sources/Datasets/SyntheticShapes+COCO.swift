@@ -29,7 +29,7 @@ extension SyntheticShapes {
     /// Generates `count` pictures (at least 2) and writes both splits under `directory`
     /// (created if needed; existing files of the same names are replaced).
     /// - Parameter progress: called after each picture with the number written so far.
-    /// - Throws: `ImageError` or a file-system error naming the path that could not be written.
+    /// - Throws: `FileError` or a file-system error naming the path that could not be written.
     public func write(to directory: URL, images count: Int, validationFraction: Double = 0.2,
                       progress: ((Int) -> Void)? = nil) throws -> Summary {
         precondition(count >= 2, "SyntheticShapes.write: need at least 2 images (one per split)")
@@ -48,11 +48,11 @@ extension SyntheticShapes {
                 let imageId = k + 1
                 let fileName = String(format: "%06d.png", imageId)
                 try picture.image.write(to: directory.appendingPathComponent(name).appendingPathComponent(fileName))
-                file.images.append(.init(id: imageId, file_name: fileName, width: picture.image.width,
+                file.images.append(.init(id: imageId, fileName: fileName, width: picture.image.width,
                                          height: picture.image.height))
                 for o in picture.objects {
                     file.annotations.append(.init(
-                        id: file.annotations.count + 1, image_id: imageId, category_id: o.shape.rawValue,
+                        id: file.annotations.count + 1, imageId: imageId, categoryId: o.shape.rawValue,
                         bbox: Self.roundedBox(o, width: picture.image.width, height: picture.image.height),
                         area: (o.area * 100).rounded() / 100, iscrowd: 0))
                 }
@@ -62,6 +62,7 @@ extension SyntheticShapes {
             let url = annotations.appendingPathComponent("\(name).json")
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]
+            encoder.keyEncodingStrategy = .convertToSnakeCase
             try encoder.encode(file).write(to: url, options: .atomic)
             return (file.annotations.count, url)
         }
@@ -80,19 +81,19 @@ extension SyntheticShapes {
     }
 }
 
-/// The JSON shape of a COCO annotation file (field names as in the format).
+/// The JSON shape of a COCO annotation file (written with snake_case keys, as in the format).
 private struct COCOFile: Encodable {
     struct ImageEntry: Encodable {
         var id: Int
-        var file_name: String
+        var fileName: String
         var width: Int
         var height: Int
     }
 
     struct AnnotationEntry: Encodable {
         var id: Int
-        var image_id: Int
-        var category_id: Int
+        var imageId: Int
+        var categoryId: Int
         var bbox: [Double]
         var area: Double
         var iscrowd: Int

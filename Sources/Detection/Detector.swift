@@ -46,7 +46,7 @@ public enum DetectorFactory {
 
     /// Loads a checkpoint (.pth — plain state dict or training checkpoint — or .safetensors)
     /// strictly into `model`; half-precision tensors are upcast to the model's dtype.
-    /// - Throws: `WeightFileError` for unreadable files, `CheckpointMismatch` when the
+    /// - Throws: `FileError` for unreadable files, `CheckpointMismatch` when the
     ///   checkpoint does not belong to this model (with a one-line summary).
     /// - Returns: the loaded file (metadata, e.g. class names, and the raw entries).
     @discardableResult

@@ -65,7 +65,8 @@ public struct DenoisingPredictions: @unchecked Sendable {
 public struct SalienceMaps: @unchecked Sendable {
     /// [B, 1, h_l, w_l] per level, finest first, padding not masked.
     public var scores: [Tensor]
-    /// Padded batch size over feature size per level and axis, as floats (fixtures README quirk 13).
+    /// Padded batch size over feature size per level and axis, as floats, as the official
+    /// criterion computes them: a 224-wide batch with a 4-wide map has stride 56, not 64.
     public var strides: [(height: Double, width: Double)]
     /// (h, w) of every image before padding, in pixels (targets are normalised by these).
     public var imageSizes: [(height: Int, width: Int)]

@@ -55,7 +55,7 @@ public struct MatcherConfig: Equatable, Sendable {
 }
 
 /// A detector configuration. Field names mirror the official constructor arguments
-/// (camelCase here, snake_case in JSON; see ../shared/fixtures/CONFIG.md). Every field has
+/// (camelCase here, snake_case in JSON: `ModelConfig+Codable.swift` reads every key). Every field has
 /// the official R50 default of its architecture, so a JSON file may omit any key.
 public struct ModelConfig: Equatable, Sendable {
     public var architecture: Architecture

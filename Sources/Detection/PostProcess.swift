@@ -1,7 +1,7 @@
 import Torch
 
 /// One detection in original-image pixels.
-public struct Detection: Sendable, Equatable {
+public struct DetectedObject: Sendable, Equatable {
     /// Class index = logit column (the COCO category id for 91-class models).
     public var label: Int
     public var score: Float
@@ -44,17 +44,17 @@ public struct PostProcess: Sendable {
 
     /// Per-image detections sorted by score, keeping those scoring at least `threshold`, at most `topK`.
     public func detections(logits: Tensor, boxes: Tensor, originalSizes: [(height: Int, width: Int)],
-                           threshold: Float = 0, topK: Int? = nil) -> [[Detection]] {
+                           threshold: Float = 0, topK: Int? = nil) -> [[DetectedObject]] {
         let r = self(logits: logits, boxes: boxes, originalSizes: originalSizes)
         let k = r.scores.size(1)
         let scores = r.scores.floats, labels = r.labels.ints, bx = r.boxes.floats
         return (0..<r.scores.size(0)).map { i in
-            var out: [Detection] = []
+            var out: [DetectedObject] = []
             for j in 0..<k {
                 let s = scores[i * k + j]
                 guard s >= threshold else { continue }
                 let o = (i * k + j) * 4
-                out.append(Detection(label: labels[i * k + j], score: s, box: Array(bx[o..<(o + 4)])))
+                out.append(DetectedObject(label: labels[i * k + j], score: s, box: Array(bx[o..<(o + 4)])))
             }
             if let topK, out.count > topK { out.removeLast(out.count - topK) }
             return out

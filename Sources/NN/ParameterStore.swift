@@ -56,7 +56,7 @@ public final class ParameterStore {
     public init(dtype: DType = .float32, device: Device, generator: Generator? = nil) throws {
         precondition(dtype.isFloatingPoint, "ParameterStore dtype must be floating point, got \(dtype)")
         if case .cuda = device, !Device.cudaAvailable {
-            throw TorchError.deviceUnavailable("cannot use \(device): the linked libtorch has no CUDA support or no GPU is visible (Debian's libtorch is CPU-only; README explains a CUDA build)")
+            throw TorchError.deviceUnavailable("cannot use \(device): the linked libtorch has no CUDA support or no GPU is visible (README, section Building, says how to link another libtorch)")
         }
         self.dtype = dtype
         self.device = device

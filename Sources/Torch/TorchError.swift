@@ -1,3 +1,6 @@
+// FileError and SubjectError, the shapes of every module's errors, come with Torch.
+@_exported import Diagnostics
+
 /// Errors surfaced by the Torch layer.
 public enum TorchError: Error, CustomStringConvertible, Equatable {
     /// libtorch threw; the payload is its message.

@@ -49,15 +49,15 @@ public struct TrainingCheckpoint {
         let contents = try Safetensors.read(contentsOf: url)
         let meta = contents.metadata
         guard meta["format"] == formatTag else {
-            throw WeightFileError(file: url.path, problem: "is not a swift-detr training checkpoint (no '\(formatTag)' format tag)")
+            throw FileError(file: url.path, problem: "is not a swift-detr training checkpoint (no '\(formatTag)' format tag)")
         }
         guard let epoch = meta["epoch"].flatMap(Int.init), let step = meta["step"].flatMap(Int.init),
               let configText = meta["config"] else {
-            throw WeightFileError(file: url.path, problem: "checkpoint metadata lacks epoch/step/config")
+            throw FileError(file: url.path, problem: "checkpoint metadata lacks epoch/step/config")
         }
         let config: ModelConfig
         do { config = try JSONDecoder().decode(ModelConfig.self, from: Data(configText.utf8)) } catch {
-            throw WeightFileError(file: url.path, problem: "checkpoint config is invalid: \(error)")
+            throw FileError(file: url.path, problem: "checkpoint config is invalid: \(error)")
         }
         var optTensors = StateDict(), generators: [String: Tensor] = [:]
         for (k, v) in contents.tensors {

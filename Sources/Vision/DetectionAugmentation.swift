@@ -10,7 +10,7 @@
 ///
 /// This value describes the pipeline; the Training module applies it to a sample (image and
 /// boxes) with a seeded random source. Boxes follow every step; crops drop boxes that become empty.
-/// Each architecture's recipe (`Architecture.recipe` in Detection) says which settings it trains with.
+/// Each architecture's recipe (`ModelConfig.recipe` in Detection) says which settings it trains with.
 public struct DetectionAugmentation: Sendable, Equatable, Codable {
     /// How a "shortest side" scale becomes an output size.
     public enum ResizeRule: String, Sendable, Codable {

@@ -2,7 +2,8 @@ import Foundation
 import Torch
 
 /// The evaluation preprocessing of the official implementations: resize, /255, ImageNet
-/// normalisation. The two codebases resize differently (see ../shared/fixtures/README.md, quirk 8).
+/// normalisation. The two codebases compute the output size differently (see each case), so
+/// one image can come out a pixel wider or taller under one than under the other.
 public enum EvalTransform: Sendable {
     /// DETR / Conditional DETR: PIL bilinear resize with `get_size_with_aspect_ratio`; batches
     /// are padded to the largest image (no rounding).

@@ -2,9 +2,6 @@ import CImage
 import Diagnostics
 import Foundation
 
-/// An image that cannot be read, decoded or written: a `FileError` naming the file.
-public typealias ImageError = FileError
-
 /// Encoded image formats.
 public enum ImageFormat: Sendable {
     case png
@@ -27,7 +24,7 @@ extension Image {
             data = try Data(contentsOf: url)
         } catch {
             let exists = FileManager.default.fileExists(atPath: url.path)
-            throw ImageError(file: url.path, problem: exists ? "cannot be read" : "no such file")
+            throw FileError(file: url.path, problem: exists ? "cannot be read" : "no such file")
         }
         try self.init(data: data, name: url.path, applyExifOrientation: applyExifOrientation)
     }
@@ -42,7 +39,7 @@ extension Image {
         }
         guard status == 0, let px = img.pixels else {
             let message = status == -1 ? "is empty" : String(decoding: err.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-            throw ImageError(file: name, problem: message)
+            throw FileError(file: name, problem: message)
         }
         defer { ci_image_free(&img) }
         let w = Int(img.width), h = Int(img.height)
@@ -65,7 +62,7 @@ extension Image {
             }
         }
         guard status == 0, let out else {
-            throw ImageError(file: "<encoder>", problem: String(decoding: err.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
+            throw FileError(file: "<encoder>", problem: String(decoding: err.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
         }
         defer { ci_buffer_free(out) }
         return Data(bytes: out, count: len)
@@ -76,8 +73,8 @@ extension Image {
         let data: Data
         do {
             data = try encoded(format ?? .forPath(url.path))
-        } catch let e as ImageError {
-            throw ImageError(file: url.path, problem: e.problem)
+        } catch let e as FileError {
+            throw FileError(file: url.path, problem: e.problem)
         }
         let tmp = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())")
         do {
@@ -85,7 +82,7 @@ extension Image {
             guard rename(tmp.path, url.path) == 0 else { throw CocoaError(.fileWriteUnknown) }
         } catch {
             try? FileManager.default.removeItem(at: tmp)
-            throw ImageError(file: url.path, problem: "cannot be written")
+            throw FileError(file: url.path, problem: "cannot be written")
         }
     }
 }

@@ -24,7 +24,7 @@ struct ModelOptions: ParsableArguments {
         let store = try ParameterStore(dtype: .float32, device: device)
         let model = try DetectorFactory.make(config: cfg, store: store)
         guard FileManager.default.fileExists(atPath: weights) else {
-            throw WeightFileError(file: weights, problem: "no such file")
+            throw FileError(file: weights, problem: "no such file")
         }
         let loaded = try DetectorFactory.loadWeights(URL(fileURLWithPath: weights), into: model)
         return (model, COCOClassNames.names(from: loaded, numClasses: cfg.numClasses))

@@ -1,4 +1,5 @@
 import Detection
+import Diagnostics
 import Foundation
 import Vision
 
@@ -7,7 +8,7 @@ struct PredictionRecord {
     var file: String
     var width: Int
     var height: Int
-    var detections: [Detection]
+    var detections: [DetectedObject]
     var names: [String]
 
     func name(_ label: Int) -> String { label < names.count ? names[label] : "class \(label)" }
@@ -65,7 +66,7 @@ enum ImageInputs {
             if FileManager.default.fileExists(atPath: input, isDirectory: &isDir), isDir.boolValue {
                 let names = try FileManager.default.contentsOfDirectory(atPath: input)
                     .filter { extensions.contains(($0 as NSString).pathExtension.lowercased()) }.sorted()
-                if names.isEmpty { throw ImageError(file: input, problem: "directory contains no .jpg/.jpeg/.png images") }
+                if names.isEmpty { throw FileError(file: input, problem: "directory contains no .jpg/.jpeg/.png images") }
                 out += names.map { (input as NSString).appendingPathComponent($0) }
             } else {
                 out.append(input)  // missing files are reported per image, and the others still run

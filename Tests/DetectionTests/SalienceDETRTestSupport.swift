@@ -54,7 +54,7 @@ enum SalienceFixture {
 
     /// Compares detections with `post.<i>.*` as a multiset (label equal, score within 1e-6, box
     /// within 1e-2 px; README quirk 12).
-    static func expectDetectionsMatch(_ dets: [[Detection]], _ t: StateDict, _ what: String,
+    static func expectDetectionsMatch(_ dets: [[DetectedObject]], _ t: StateDict, _ what: String,
                                       sourceLocation: SourceLocation = #_sourceLocation) throws {
         for i in 0..<dets.count {
             let refScores = try #require(t["post.\(i).scores"]).floats

@@ -114,7 +114,7 @@ import Torch
         do {
             let v = try Pickle.load(pickle(body), name: "p")
             return "loaded \(v.summary)"
-        } catch let error as WeightFileError {
+        } catch let error as FileError {
             return error.problem
         } catch {
             return "\(error)"

@@ -148,7 +148,7 @@ enum WeightFixtures {
     ])
     func refusesDamagedFile(_ name: String, _ problem: String) throws {
         let url = WeightFixtures.url(name)
-        let error = try #require(throws: WeightFileError.self) { try WeightFile.load(url) }
+        let error = try #require(throws: FileError.self) { try WeightFile.load(url) }
         #expect(error.file == url.path)
         #expect(error.problem.contains(problem), "\(error)")
     }
@@ -162,7 +162,7 @@ enum WeightFixtures {
             for i in record.start..<(record.start + record.count) {
                 var bytes = original
                 bytes[i] ^= 0x10
-                let error = try #require(throws: WeightFileError.self) { try WeightFile.load(data: Data(bytes), name: "x.pth") }
+                let error = try #require(throws: FileError.self) { try WeightFile.load(data: Data(bytes), name: "x.pth") }
                 #expect(error.problem.hasPrefix("CRC-32 mismatch in record \(record.name) "), "\(error)")
                 checked += 1
             }
@@ -172,16 +172,16 @@ enum WeightFixtures {
 
     @Test func reportsUnusableFiles() throws {
         let missing = URL(fileURLWithPath: "/nonexistent/model.pth")
-        #expect(throws: WeightFileError(file: missing.path, problem: "does not exist")) { try WeightFile.load(missing) }
-        #expect(throws: WeightFileError(file: "e", problem: "is empty")) { try WeightFile.load(data: Data(), name: "e") }
-        #expect(throws: WeightFileError(file: "t", problem: "not a PyTorch or safetensors file")) {
+        #expect(throws: FileError(file: missing.path, problem: "does not exist")) { try WeightFile.load(missing) }
+        #expect(throws: FileError(file: "e", problem: "is empty")) { try WeightFile.load(data: Data(), name: "e") }
+        #expect(throws: FileError(file: "t", problem: "not a PyTorch or safetensors file")) {
             try WeightFile.load(data: Data("hello, world".utf8), name: "t")
         }
         let zip = try Data(contentsOf: WeightFixtures.url("tensors_zip.pth"))
-        let error = try #require(throws: WeightFileError.self) { try WeightFile.load(data: zip.prefix(zip.count / 2), name: "z") }
+        let error = try #require(throws: FileError.self) { try WeightFile.load(data: zip.prefix(zip.count / 2), name: "z") }
         #expect(error.problem.hasPrefix("truncated zip archive"), "\(error)")
         // A pickle that is not torch's legacy format.
-        let plain = try #require(throws: WeightFileError.self) {
+        let plain = try #require(throws: FileError.self) {
             try WeightFile.load(data: Data([0x80, 0x02, 0x4B, 0x07, 0x2E]), name: "p")
         }
         #expect(plain.problem.contains("magic number"), "\(plain)")

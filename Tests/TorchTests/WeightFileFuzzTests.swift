@@ -4,7 +4,7 @@ import TestSupport
 import Torch
 
 /// Damaged copies of weight files (truncated, byte-flipped, random) must end in a thrown
-/// `WeightFileError` or a correct load — never a crash, a hang, or silently wrong zip weights.
+/// `FileError` or a correct load — never a crash, a hang, or silently wrong zip weights.
 @Suite struct WeightFileFuzzTests {
     /// SplitMix64: a small seeded generator so every run tries the same cases.
     struct SplitMix64: RandomNumberGenerator {
@@ -37,7 +37,7 @@ import Torch
                     #expect(t.bytes().count == t.count * t.dtype.byteSize, "\(what): \(name)")
                 }
             }
-        } catch let error as WeightFileError {
+        } catch let error as FileError {
             tally.errors += 1
             #expect(error.file == "fuzz")
             #expect(!error.problem.isEmpty)

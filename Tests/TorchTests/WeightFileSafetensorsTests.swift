@@ -67,7 +67,7 @@ import Torch
     ] as [(String, Int, UInt64?, String)])
     func refusesMalformedHeader(_ header: String, _ dataBytes: Int, _ length: UInt64?, _ problem: String) throws {
         let data = Self.file(header: header, data: [UInt8](repeating: 0, count: dataBytes), length: length)
-        let error = try #require(throws: WeightFileError.self) { try WeightFile.load(data: data, name: "m.safetensors") }
+        let error = try #require(throws: FileError.self) { try WeightFile.load(data: data, name: "m.safetensors") }
         #expect(error.file == "m.safetensors")
         #expect(error.problem.contains(problem), "\(error)")
     }

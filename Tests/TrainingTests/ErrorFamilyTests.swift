@@ -13,8 +13,8 @@ import Vision
 @Suite struct ErrorFamilyTests {
     @Test func everyErrorTypeRendersSubjectAndProblem() {
         let errors: [any SubjectError] = [
-            WeightFileError(file: "w.pth", problem: "not a zip"),
-            ImageError(file: "a.png", problem: "corrupt PNG"),
+            FileError(file: "w.pth", problem: "not a zip"),
+            FileError(file: "a.png", problem: "corrupt PNG"),
             COCOError(.missingField, file: "gt.json", "missing field 'images'"),
             TrainingDataError(.empty, file: nil, "no usable image"),
             ConfigError(source: "c.json", problem: "unknown key 'x'"),
@@ -35,6 +35,6 @@ import Vision
         } catch let e as FileError {
             #expect(e.file == "/nonexistent/weights.pth" && !e.problem.isEmpty)
         }
-        #expect(ImageError.self == WeightFileError.self)
+        #expect(FileError.self == FileError.self)
     }
 }

@@ -37,6 +37,26 @@ import Vision
         #expect(c.weight(of: "loss_class_dn") == 1 && c.weight(of: "loss_bbox_0") == 5 && c.weight(of: "loss_salience") == 2)
     }
 
+    /// Fine-tuning freezes the stem and the stages of `freeze_indices`; from scratch
+    /// (`freezeBackbone` false) the whole backbone trains, although the model is built frozen.
+    @Test func backboneFreezingFollowsTheOptions() throws {
+        var config = Self.tinyConfig()
+        config.backbone.freezeIndices = [0, 1]
+        let recipe = config.recipe
+        func trainableBackbone(freeze: Bool) throws -> [String] {
+            let model = try DetectorFactory.make(config: config)
+            var options = recipe.trainingOptions(epochs: 1, iterationsPerEpoch: 1)
+            options.freezeBackbone = freeze
+            _ = recipe.optimizer(for: model, options: options)
+            return model.trainableParameters().map(\.key).filter { $0.hasPrefix("backbone.") }
+        }
+        let all = try DetectorFactory.make(config: config).namedParameters().map(\.key).filter { $0.hasPrefix("backbone.") }
+        let fineTuned = try trainableBackbone(freeze: true)
+        #expect(!fineTuned.isEmpty && fineTuned.allSatisfy { !$0.hasPrefix("backbone.conv1") && !$0.hasPrefix("backbone.layer1.") })
+        #expect(fineTuned.count < all.count)
+        #expect(try trainableBackbone(freeze: false) == all)
+    }
+
     /// Ten steps on one batch lower the loss. Denoising noise and the two-stage query choice make
     /// single steps noisy, so the loss is compared before and after at one fixed denoising seed.
     @Test func lossDecreasesOnAFixedBatch() throws {

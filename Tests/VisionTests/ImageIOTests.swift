@@ -47,7 +47,7 @@ import Vision
         do {
             _ = try Image(contentsOf: url)
             Issue.record("\(name) decoded without error")
-        } catch let e as ImageError {
+        } catch let e as FileError {
             #expect(e.file == url.path)
             #expect(e.description.contains(name))
             #expect(e.problem.contains("truncated") || e.problem.contains("corrupt"))
@@ -57,13 +57,13 @@ import Vision
     }
 
     @Test func missingAndForeignFilesAreClearErrors() throws {
-        #expect(throws: ImageError(file: "/nonexistent/x.png", problem: "no such file")) {
+        #expect(throws: FileError(file: "/nonexistent/x.png", problem: "no such file")) {
             try Image(contentsOf: URL(fileURLWithPath: "/nonexistent/x.png"))
         }
-        #expect(throws: ImageError(file: "<memory>", problem: "not a JPEG or PNG image")) {
+        #expect(throws: FileError(file: "<memory>", problem: "not a JPEG or PNG image")) {
             try Image(data: Data("hello world".utf8))
         }
-        #expect(throws: ImageError.self) { try Image(data: Data()) }
+        #expect(throws: FileError.self) { try Image(data: Data()) }
     }
 
     @Test func corruptedBytesNeverCrash() throws {
@@ -120,6 +120,6 @@ import Vision
         let head = try Data(contentsOf: dir.appendingPathComponent("a.jpg")).prefix(2)
         #expect(Array(head) == [0xFF, 0xD8])
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted() == ["a.jpg", "a.png"])
-        #expect(throws: ImageError.self) { try img.write(to: URL(fileURLWithPath: "/nonexistent-dir/a.png")) }
+        #expect(throws: FileError.self) { try img.write(to: URL(fileURLWithPath: "/nonexistent-dir/a.png")) }
     }
 }

@@ -25,7 +25,8 @@ struct ConditionalTransformer: Module {
         decoderNorm = LayerNorm(p / "decoder" / "norm", d)
         queryScale = MLP(p / "decoder" / "query_scale", inputDim: d, hiddenDim: d, outputDim: d, numLayers: 2)
         refPointHead = MLP(p / "decoder" / "ref_point_head", inputDim: d, hiddenDim: d, outputDim: 2, numLayers: 2)
-        // The official code hard-codes 128 features, i.e. d/2 at width 256 (fixtures README quirk 1).
+        // The official code hard-codes 128 features, which is d/2 only at width 256 (and fails
+        // at other widths); d/2 reproduces it there and works at every width.
         sine = PositionEmbeddingSine(numPosFeats: d / 2, temperature: c.positionEmbedding.temperature)
     }
 

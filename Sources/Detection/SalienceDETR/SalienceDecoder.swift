@@ -33,7 +33,8 @@ struct SalienceDecoder: Module {
             MLP(q, inputDim: d, hiddenDim: d, outputDim: 4, numLayers: 3)
         }
         norm = LayerNorm(p / "norm", d)
-        // The official code hard-codes 128 = embed_dim/2 only at width 256 (fixtures README quirk 1).
+        // The official code hard-codes 128 features, which is embed_dim/2 only at width 256 (and
+        // fails at other widths); embed_dim/2 reproduces it there and works at every width.
         sine = PositionEmbeddingSine(numPosFeats: d / 2, temperature: c.positionEmbedding.temperature)
         SalienceInit.mlp(refPointHead, store: p.store)
         for head in classHead { SalienceInit.focalPrior(head) }

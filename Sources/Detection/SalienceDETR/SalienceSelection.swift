@@ -11,7 +11,7 @@ import Torch
 /// encoder layer j uses the first int(Σ_l k_l · layer_filter_ratio[j]) of them, and only the
 /// first focus_token_nums[b] = Σ_l focus_nums[b][l] of those are written back to image b's
 /// memory. Because of that write-back rule, the order among tied padded tokens never changes the
-/// outputs (fixtures README quirk 7).
+/// outputs.
 public struct SalienceSelection: @unchecked Sendable {
     /// Salience logits per level, [B, 1, h_l, w_l] (padding not masked).
     public var scores: [Tensor]

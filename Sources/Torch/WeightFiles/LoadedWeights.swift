@@ -31,7 +31,7 @@ public struct LoadedWeights: @unchecked Sendable {
     /// Finds the model state dict in an unpickled `.pth` object.
     public init(format: WeightFile.Format, root: PickleValue, name: String) throws {
         guard let entries = root.dictEntries else {
-            throw WeightFileError(file: name, problem: "does not hold a state dict (its top-level value is \(root.summary))")
+            throw FileError(file: name, problem: "does not hold a state dict (its top-level value is \(root.summary))")
         }
         var tensors = StateDict()
         var others: [CheckpointEntry] = []

@@ -17,7 +17,7 @@ public enum PyTorchFile {
         try data.withUnsafeBytes { bytes in
             if ZipArchive.hasSignature(bytes) { return try readZip(bytes, name: name) }
             if bytes.count >= 2, bytes[0] == 0x80, (2...5).contains(bytes[1]) { return try readLegacy(bytes, name: name) }
-            throw WeightFileError(file: name, problem: "not a PyTorch file (neither a zip archive nor a pickle)")
+            throw FileError(file: name, problem: "not a PyTorch file (neither a zip archive nor a pickle)")
         }
     }
 
@@ -28,7 +28,7 @@ public enum PyTorchFile {
         try reporting(name) {
             let archive = try ZipArchive(bytes)
             guard let pickleEntry = archive.entries.first(where: { isDataPickle($0.name) }) else {
-                throw WeightFileError(file: name, problem: "is a zip archive without a data.pkl record (not a PyTorch file)")
+                throw FileError(file: name, problem: "is a zip archive without a data.pkl record (not a PyTorch file)")
             }
             let folder = String(pickleEntry.name.dropLast("data.pkl".count))
             // Check every record's CRC-32, so damaged tensor data is an error, not wrong weights.
@@ -37,7 +37,7 @@ public enum PyTorchFile {
             if let order = contents[folder + "byteorder"] {
                 let text = String(decoding: order, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
                 guard text == "little" else {
-                    throw WeightFileError(file: name, problem: text == "big"
+                    throw FileError(file: name, problem: text == "big"
                         ? "is a big-endian PyTorch file, which is not supported"
                         : "has an unknown byte order '\(text.prefix(20))'")
                 }
@@ -49,13 +49,13 @@ public enum PyTorchFile {
             for (key, storage) in unpickler.storages {
                 let recordName = folder + "data/" + key
                 guard let record = contents[recordName] else {
-                    throw WeightFileError(file: name, problem: "storage record \(recordName) is missing")
+                    throw FileError(file: name, problem: "storage record \(recordName) is missing")
                 }
                 guard let elements = storage.recordElements,
                       case let (needed, overflow) = elements.multipliedReportingOverflow(by: storage.dtype.byteSize),
                       !overflow, needed <= record.count
                 else {
-                    throw WeightFileError(file: name, problem: "storage record \(recordName) has \(record.count) bytes, fewer than \(storage.numel) \(storage.dtype) elements need")
+                    throw FileError(file: name, problem: "storage record \(recordName) has \(record.count) bytes, fewer than \(storage.numel) \(storage.dtype) elements need")
                 }
                 records[key] = record
             }
@@ -91,35 +91,35 @@ public enum PyTorchFile {
             }
             let magic = try nextPickle("magic number").0
             guard case .bigInt(let value) = magic.kind, value == legacyMagic else {
-                throw WeightFileError(file: name, problem: "not a PyTorch file (a pickle without torch's magic number)")
+                throw FileError(file: name, problem: "not a PyTorch file (a pickle without torch's magic number)")
             }
             let version = try nextPickle("protocol version").0
             guard version.int == legacyProtocolVersion else {
-                throw WeightFileError(file: name, problem: "unsupported legacy PyTorch format version \(version.int.map(String.init) ?? version.typeName)")
+                throw FileError(file: name, problem: "unsupported legacy PyTorch format version \(version.int.map(String.init) ?? version.typeName)")
             }
             let info = try nextPickle("system info").0
             for (k, v) in info.pairs where k.string == "little_endian" {
                 if case .bool(false) = v.kind {
-                    throw WeightFileError(file: name, problem: "is a big-endian PyTorch file, which is not supported")
+                    throw FileError(file: name, problem: "is a big-endian PyTorch file, which is not supported")
                 }
             }
             let (root, unpickler) = try nextPickle("main")
             let keyList = try nextPickle("storage keys").0
-            guard case .list = keyList.kind else { throw WeightFileError(file: name, problem: "storage key list is a \(keyList.typeName)") }
+            guard case .list = keyList.kind else { throw FileError(file: name, problem: "storage key list is a \(keyList.typeName)") }
             var records: [String: UnsafeRawBufferPointer] = [:]
             var reader = ByteReader(bytes, offset: offset)
             for keyNode in keyList.items {
                 guard let key = keyNode.string ?? keyNode.int.map(String.init) else {
-                    throw WeightFileError(file: name, problem: "storage key is a \(keyNode.typeName)")
+                    throw FileError(file: name, problem: "storage key is a \(keyNode.typeName)")
                 }
                 guard let storage = unpickler.storages[key] else {
-                    throw WeightFileError(file: name, problem: "storage \(key) is listed but no tensor uses it")
+                    throw FileError(file: name, problem: "storage \(key) is listed but no tensor uses it")
                 }
                 let count = try reader.i64()
                 guard count >= 0, count >= Int64(storage.numel),
                       case let (size, overflow) = Int(count).multipliedReportingOverflow(by: storage.dtype.byteSize), !overflow
                 else {
-                    throw WeightFileError(file: name, problem: "storage \(key) has an invalid element count \(count)")
+                    throw FileError(file: name, problem: "storage \(key) has an invalid element count \(count)")
                 }
                 records[key] = try reader.view(size)
             }
@@ -140,20 +140,20 @@ public enum PyTorchFile {
         }
     }
 
-    /// Turns internal failures into `WeightFileError`s naming the file.
+    /// Turns internal failures into `FileError`s naming the file.
     static func reporting<T>(_ name: String, _ body: () throws -> T) throws -> T {
         do {
             return try body()
-        } catch let error as WeightFileError {
+        } catch let error as FileError {
             throw error
         } catch let failure as ZipArchive.Failure {
-            throw WeightFileError(file: name, problem: failure.description)
+            throw FileError(file: name, problem: failure.description)
         } catch let failure as PickleFailure {
-            throw WeightFileError(file: name, problem: failure.description)
+            throw FileError(file: name, problem: failure.description)
         } catch let failure as RebuildFailure {
-            throw WeightFileError(file: name, problem: failure.description)
+            throw FileError(file: name, problem: failure.description)
         } catch is ByteReader.OutOfData {
-            throw WeightFileError(file: name, problem: "truncated PyTorch file")
+            throw FileError(file: name, problem: "truncated PyTorch file")
         }
     }
 }

@@ -26,7 +26,7 @@ public enum Safetensors {
         do {
             data = try Data(contentsOf: url, options: .alwaysMapped)
         } catch {
-            throw WeightFileError(file: url.path, problem: "cannot be read (\(error.localizedDescription))")
+            throw FileError(file: url.path, problem: "cannot be read (\(error.localizedDescription))")
         }
         return try read(data: data, name: url.path)
     }
@@ -34,7 +34,7 @@ public enum Safetensors {
     /// Parses safetensors bytes; `name` is used in error messages.
     public static func read(data: Data, name: String = "<memory>") throws -> Contents {
         let data = data.startIndex == 0 ? data : Data(data)
-        func fail(_ problem: String) -> WeightFileError { WeightFileError(file: name, problem: problem) }
+        func fail(_ problem: String) -> FileError { FileError(file: name, problem: problem) }
         guard data.count >= 8 else { throw fail("is not a safetensors file (shorter than its 8-byte header length)") }
         let lenBytes = [UInt8](data.prefix(8))
         let headerLen = (0..<8).reduce(UInt64(0)) { $0 | UInt64(lenBytes[$1]) << (8 * UInt64($1)) }

@@ -49,7 +49,7 @@ public enum WeightFile {
             let root = try PyTorchFile.read(data: data, name: name)
             return try LoadedWeights(format: detected ?? .pytorchZip, root: root, name: name)
         case nil:
-            throw WeightFileError(file: name, problem: data.isEmpty ? "is empty" : unrecognisedProblem(data))
+            throw FileError(file: name, problem: data.isEmpty ? "is empty" : unrecognisedProblem(data))
         }
     }
 
@@ -67,7 +67,7 @@ public enum WeightFile {
             return try Data(contentsOf: url, options: .alwaysMapped)
         } catch {
             let reason = FileManager.default.fileExists(atPath: url.path) ? "cannot be read" : "does not exist"
-            throw WeightFileError(file: url.path, problem: reason)
+            throw FileError(file: url.path, problem: reason)
         }
     }
 }
