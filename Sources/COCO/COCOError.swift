@@ -3,26 +3,12 @@ import Diagnostics
 ///
 /// `description` is one line that names the file and the offending entry, e.g.
 /// `gt.json: annotation 17 (index 16) refers to unknown image_id 99`.
-public struct COCOError: SubjectError, Equatable, Sendable {
-    /// What went wrong, for callers that branch on it.
-    public enum Kind: String, Sendable, Equatable {
-        case unreadableFile, malformedJSON, missingField, invalidValue, unknownReference
-        case duplicateId, invalidParameters, writeFailed
-    }
+public typealias COCOError = KindedError<COCOErrorKind>
 
-    public let kind: Kind
-    /// The file as the caller named it (nil for parameter errors).
-    public let file: String?
-    /// The problem, without the file prefix.
-    public let problem: String
-
-    public init(_ kind: Kind, file: String?, _ problem: String) {
-        self.kind = kind
-        self.file = file
-        self.problem = problem
-    }
-
-    public var subject: String? { file }
+/// What went wrong in a `COCOError`.
+public enum COCOErrorKind: String, Sendable, Equatable {
+    case unreadableFile, malformedJSON, missingField, invalidValue, unknownReference
+    case duplicateId, invalidParameters, writeFailed
 }
 
 /// Informational findings of a load that pycocotools tolerates: the entries are kept or

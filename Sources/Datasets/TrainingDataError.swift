@@ -5,32 +5,18 @@ import Diagnostics
 ///
 /// `description` is one line that names the file, e.g.
 /// `data/train/000017.png: cannot decode image 17 (not a PNG or JPEG file)`.
-public struct TrainingDataError: SubjectError, Equatable, Sendable {
-    /// What went wrong, for callers that branch on it (e.g. the loader's skip policy).
-    public enum Kind: String, Sendable, Equatable {
-        /// An image file is missing, unreadable or corrupt.
-        case unreadableImage
-        /// An `images` entry has no `file_name`.
-        case missingFileName
-        /// `num_classes` does not exceed the largest category id (or a category id is negative).
-        case invalidClassCount
-        /// The dataset has no usable image (after skipping those without annotations).
-        case empty
-        /// A loader or sampler argument is out of range (batch size, workers, ...).
-        case invalidArgument
-    }
+public typealias TrainingDataError = KindedError<TrainingDataErrorKind>
 
-    public let kind: Kind
-    /// The file concerned (image or annotation file), if any.
-    public let file: String?
-    /// The problem, without the file prefix.
-    public let problem: String
-
-    public init(_ kind: Kind, file: String?, _ problem: String) {
-        self.kind = kind
-        self.file = file
-        self.problem = problem
-    }
-
-    public var subject: String? { file }
+/// What went wrong in a `TrainingDataError` (e.g. the loader's skip policy branches on it).
+public enum TrainingDataErrorKind: String, Sendable, Equatable {
+    /// An image file is missing, unreadable or corrupt.
+    case unreadableImage
+    /// An `images` entry has no `file_name`.
+    case missingFileName
+    /// `num_classes` does not exceed the largest category id (or a category id is negative).
+    case invalidClassCount
+    /// The dataset has no usable image (after skipping those without annotations).
+    case empty
+    /// A loader or sampler argument is out of range (batch size, workers, ...).
+    case invalidArgument
 }

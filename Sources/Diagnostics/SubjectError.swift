@@ -25,3 +25,22 @@ public struct FileError: SubjectError, Equatable, Sendable {
 
     public var subject: String? { file }
 }
+
+/// A problem of a module-specific `Kind` (for callers that branch on it) concerning a file, or
+/// nothing (`file` nil): `COCOError` for annotation and results files, `TrainingDataError` for
+/// training images and data settings.
+public struct KindedError<Kind: Hashable & Sendable>: SubjectError, Equatable, Sendable {
+    public let kind: Kind
+    /// The file as the caller named it; nil when the problem concerns no file.
+    public let file: String?
+    /// The problem, without the file prefix.
+    public let problem: String
+
+    public init(_ kind: Kind, file: String?, _ problem: String) {
+        self.kind = kind
+        self.file = file
+        self.problem = problem
+    }
+
+    public var subject: String? { file }
+}

@@ -140,7 +140,8 @@ struct Benchmark: ParsableCommand {
                 ProfileEntry(name: $0.name, shapes: $0.shapes, calls: $0.calls,
                              totalMs: Double($0.totalNanoseconds) / 1e6, selfMs: Double($0.selfNanoseconds) / 1e6)
             }
-            print((try? JSONOutput.encode(ProfileReport(profile: Array(entries), profiledSelfMs: total / 1e6))) ?? "{}")
+            print((try? JSONOutput.encode(ProfileReport(profile: Array(entries), profiledSelfMs: total / 1e6),
+                                          snakeCaseKeys: true)) ?? "{}")
             return
         }
         print(String(format: "\nprofile of one iteration (%.1f ms of operator self time), top %d by self time:", total / 1e6, top))
@@ -181,12 +182,12 @@ struct Benchmark: ParsableCommand {
         let engine = Engine.current
         if json {
             let record = BenchmarkReport(
-                config: config, mode: train ? "train" : "inference", size: size, batchSize: batchSize,
-                iterations: iterations, threads: Torch.numThreads, deformableAttention: gridSample ? "grid_sample" : "fused",
-                meanMs: mean, p50Ms: pct(0.5), p90Ms: pct(0.9), imagesPerS: ips, parameters: params, peakRssMib: peak,
-                stagesMs: breakdown ? Dictionary(uniqueKeysWithValues: stages) : nil, engine: engine,
-                device: device.description)
-            print((try? JSONOutput.encode(record)) ?? "{}")
+                config: config, mode: train ? "train" : "inference", size: size,
+                deformableAttention: gridSample ? "grid_sample" : "fused", device: device.description,
+                batchSize: batchSize, iterations: iterations, threads: Torch.numThreads, parameters: params,
+                meanMs: mean, p50Ms: pct(0.5), p90Ms: pct(0.9), imagesPerS: ips, peakRssMib: peak,
+                stagesMs: breakdown ? Dictionary(uniqueKeysWithValues: stages) : nil, engine: engine)
+            print((try? JSONOutput.encode(record, snakeCaseKeys: true)) ?? "{}")
             return
         }
         print("model        \(config) (\(model.config.architecture.rawValue)), \(String(format: "%.2f", Double(params) / 1e6))M parameters")
@@ -213,51 +214,23 @@ struct Benchmark: ParsableCommand {
 
 /// `detr benchmark --json`: one object (snake_case keys, sorted).
 struct BenchmarkReport: Encodable {
-    var config: String
-    var mode: String
-    var size: String
-    var batchSize: Int
-    var iterations: Int
-    var threads: Int
-    var deformableAttention: String
-    var meanMs: Double
-    var p50Ms: Double
-    var p90Ms: Double
-    var imagesPerS: Double
-    var parameters: Int
-    var peakRssMib: Double
+    var config, mode, size, deformableAttention, device: String
+    var batchSize, iterations, threads, parameters: Int
+    var meanMs, p50Ms, p90Ms, imagesPerS, peakRssMib: Double
     /// Mean milliseconds per stage (`--breakdown`).
     var stagesMs: [String: Double]?
     var engine: Engine
-    var device: String
-
-    enum CodingKeys: String, CodingKey {
-        case config, mode, size, iterations, threads, parameters, engine, device
-        case batchSize = "batch_size", deformableAttention = "deformable_attention", meanMs = "mean_ms"
-        case p50Ms = "p50_ms", p90Ms = "p90_ms", imagesPerS = "images_per_s", peakRssMib = "peak_rss_mib"
-        case stagesMs = "stages_ms"
-    }
 }
 
 /// `detr benchmark --profile N --json`: the top operators of one profiled iteration.
 struct ProfileReport: Encodable {
     var profile: [ProfileEntry]
     var profiledSelfMs: Double
-
-    enum CodingKeys: String, CodingKey {
-        case profile, profiledSelfMs = "profiled_self_ms"
-    }
 }
 
 /// One operator: self and total milliseconds, calls, input shapes (`--profile-shapes`).
 struct ProfileEntry: Encodable {
-    var name: String
-    var shapes: String
+    var name, shapes: String
     var calls: Int
-    var totalMs: Double
-    var selfMs: Double
-
-    enum CodingKeys: String, CodingKey {
-        case name, shapes, calls, totalMs = "total_ms", selfMs = "self_ms"
-    }
+    var totalMs, selfMs: Double
 }

@@ -3,11 +3,13 @@ import Foundation
 /// How `detr` writes JSON: every record is an `Encodable` value written by one encoder
 /// configuration. Keys are sorted, so the same values always give the same text (diffable
 /// output); slashes stay unescaped; numbers that are not finite are written as null (JSON has
-/// no NaN or infinity).
+/// no NaN or infinity). Records whose Swift property names are camelCase versions of their
+/// JSON keys (`batchSize` for `batch_size`) are written with `snakeCaseKeys`.
 enum JSONOutput {
-    static func encode<T: Encodable>(_ value: T) throws -> String {
+    static func encode<T: Encodable>(_ value: T, snakeCaseKeys: Bool = false) throws -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        if snakeCaseKeys { encoder.keyEncodingStrategy = .convertToSnakeCase }
         return String(decoding: try encoder.encode(value), as: UTF8.self)
     }
 }

@@ -19,7 +19,7 @@ import Testing
 
     static func loadGT(_ text: String) throws -> COCODataset { try COCODataset(jsonData: Data(text.utf8), name: "gt.json") }
 
-    static func expectError(_ kind: COCOError.Kind, _ fragment: String, sourceLocation: SourceLocation = #_sourceLocation,
+    static func expectError(_ kind: COCOErrorKind, _ fragment: String, sourceLocation: SourceLocation = #_sourceLocation,
                             _ body: () throws -> Void) {
         do {
             try body()
