@@ -3,9 +3,8 @@ import Testing
 import TestSupport
 
 @Suite struct EvaluateCLITests {
-    @Test func resultsFileGivesPycocotoolsNumbers() throws {
-        guard TestSupport.fixturesAvailable() else { return }
-        let dir = TestSupport.sharedFixtures!.appendingPathComponent("coco_eval")
+    @Test(.needsFixtures) func resultsFileGivesPycocotoolsNumbers() throws {
+        let dir = try TestSupport.fixtures("coco_eval")
         let r = try DetrProcess.run(["evaluate", "--annotations", dir.appendingPathComponent("gt.json").path,
                                      "--results", dir.appendingPathComponent("detections.json").path, "--json", "--quiet"])
         #expect(r.status == 0, "\(r.stderr)")
@@ -13,6 +12,7 @@ import TestSupport
         let expected = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("expected.json"))) as? [String: Any])
         let stats = try #require((expected["default"] as? [String: Any])?["stats"] as? [Double])
         let keys = ["AP", "AP50", "AP75", "APs", "APm", "APl", "AR1", "AR10", "AR100", "ARs", "ARm", "ARl"]
+        #expect(stats.count == keys.count)
         for (k, v) in zip(keys, stats) { #expect(abs((got[k] ?? -9) - v) <= 1e-6, "\(k)") }
     }
 

@@ -12,11 +12,12 @@ import Vision
         return dir
     }
 
-    /// Writes the fixture's raw images as PNG files; returns their paths.
+    /// Writes the fixture's raw images (`in.image.<i>`, one per batch element) as PNG files;
+    /// returns their paths.
     static func fixtureImages(_ ref: StateDict, in dir: URL) throws -> [String] {
-        try (0..<2).map { i in
+        try (0..<TestSupport.imageCount(ref)).map { i in
             let url = dir.appendingPathComponent("image\(i).png")
-            try Image(tensor: ref["in.image.\(i)"]!).write(to: url)
+            try Image(tensor: try #require(ref["in.image.\(i)"])).write(to: url)
             return url.path
         }
     }
@@ -34,26 +35,29 @@ import Vision
         }
     }
 
-    @Test(arguments: ["conditional_detr", "salience_detr"])
+    /// All fixture images in one batch of the fixture's size (Salience DETR's results depend on
+    /// the batch's padding), as many detections as the fixture has per image.
+    @Test(.needsFixtures, arguments: ["conditional_detr", "salience_detr"])
     func predictMatchesFixture(dir model: String) throws {
-        guard TestSupport.fixturesAvailable() else { return }
-        let fx = TestSupport.sharedFixtures!.appendingPathComponent(model)
+        let fx = try TestSupport.fixtures(model)
         let ref = try Safetensors.read(contentsOf: fx.appendingPathComponent("tiny_eval.safetensors")).tensors
+        let count = try TestSupport.imageCount(ref)
+        let topK = try #require(ref["post.0.scores"]).size(0)
         let tmp = try Self.tempDir()
         defer { try? FileManager.default.removeItem(at: tmp) }
         let files = try Self.fixtureImages(ref, in: tmp)
         let out = tmp.appendingPathComponent("out.json")
         let r = try DetrProcess.run(["predict", "--config", fx.appendingPathComponent("tiny.config.json").path,
                                      "--weights", fx.appendingPathComponent("tiny.pth").path, "--threshold", "0",
-                                     "--top-k", "100", "--batch-size", "2", "--output", out.path,
+                                     "--top-k", "\(topK)", "--batch-size", "\(count)", "--output", out.path,
                                      "--save-dir", tmp.appendingPathComponent("pictures").path] + files)
         #expect(r.status == 0, "stderr: \(r.stderr)")
         let dets = try Self.parse(try Data(contentsOf: out))
-        #expect(dets.count == 2)
-        for i in 0..<min(2, dets.count) {
-            let labels = ref["post.\(i).labels"]!.ints, scores = ref["post.\(i).scores"]!.floats
-            let boxes = ref["post.\(i).boxes"]!.floats
-            #expect(dets[i].count == 100)
+        #expect(dets.count == count)
+        for i in 0..<min(count, dets.count) {
+            let labels = try #require(ref["post.\(i).labels"]).ints, scores = try #require(ref["post.\(i).scores"]).floats
+            let boxes = try #require(ref["post.\(i).boxes"]).floats
+            #expect(dets[i].count == labels.count)
             var unmatched = Array(0..<labels.count)
             for d in dets[i] {
                 if let j = unmatched.firstIndex(where: { j in
@@ -68,9 +72,8 @@ import Vision
         }
     }
 
-    @Test func badInputsGiveOneLineErrorsAndOthersStillRun() throws {
-        guard TestSupport.fixturesAvailable() else { return }
-        let fx = TestSupport.sharedFixtures!.appendingPathComponent("conditional_detr")
+    @Test(.needsFixtures) func badInputsGiveOneLineErrorsAndOthersStillRun() throws {
+        let fx = try TestSupport.fixtures("conditional_detr")
         let ref = try Safetensors.read(contentsOf: fx.appendingPathComponent("tiny_eval.safetensors")).tensors
         let tmp = try Self.tempDir()
         defer { try? FileManager.default.removeItem(at: tmp) }
@@ -89,7 +92,7 @@ import Vision
         #expect(dets.count == 1)
 
         // Weights of the other model.
-        let wrong = TestSupport.sharedFixtures!.appendingPathComponent("salience_detr/tiny.pth").path
+        let wrong = try TestSupport.fixtures("salience_detr/tiny.pth").path
         let r2 = try DetrProcess.run(["predict", "--config", cfg, "--weights", wrong, good])
         #expect(r2.status != 0)
         #expect(r2.stderr.split(separator: "\n").count == 1 && r2.stderr.contains("do not fit"))

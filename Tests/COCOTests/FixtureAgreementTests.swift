@@ -4,7 +4,7 @@ import Testing
 import TestSupport
 
 /// Agreement with pycocotools 2.0.11 on `shared/fixtures/coco_eval` (see its README, section C).
-@Suite struct FixtureAgreementTests {
+@Suite(.needsFixtures) struct FixtureAgreementTests {
     struct Setting: Sendable, CustomStringConvertible {
         let key: String
         let parameters: COCOEvalParameters
@@ -19,7 +19,7 @@ import TestSupport
 
     @Test(arguments: settings)
     func statsArraysAndText(_ setting: Setting) throws {
-        guard TestSupport.fixturesAvailable(), let dir = ReferenceFiles.cocoEval else { return }
+        let dir = try ReferenceFiles.cocoEval()
         let dataset = try COCODataset(contentsOf: dir.appendingPathComponent("gt.json"))
         let results = try COCOResults(contentsOf: dir.appendingPathComponent("detections.json"), dataset: dataset)
         #expect(dataset.report.isClean && results.report.isClean)
@@ -45,7 +45,7 @@ import TestSupport
     }
 
     @Test func perCategoryMetrics() throws {
-        guard TestSupport.fixturesAvailable(), let dir = ReferenceFiles.cocoEval else { return }
+        let dir = try ReferenceFiles.cocoEval()
         let (evaluation, _, _) = try COCO.evaluate(annotations: dir.appendingPathComponent("gt.json"),
                                                    results: dir.appendingPathComponent("detections.json"))
         let expected = try ReferenceFiles.decode(ReferenceFiles.Expected.self, dir.appendingPathComponent("expected.json"))
@@ -60,7 +60,7 @@ import TestSupport
     }
 
     @Test func serialAndParallelAgreeBitForBit() throws {
-        guard TestSupport.fixturesAvailable(), let dir = ReferenceFiles.cocoEval else { return }
+        let dir = try ReferenceFiles.cocoEval()
         let dataset = try COCODataset(contentsOf: dir.appendingPathComponent("gt.json"))
         let results = try COCOResults(contentsOf: dir.appendingPathComponent("detections.json"), dataset: dataset)
         for parameters in [COCOEvalParameters(), COCOEvalParameters(useCategories: false)] {

@@ -1,10 +1,13 @@
 import Foundation
+import Testing
 import TestSupport
 
 /// Readers for the reference files of the COCO tests.
 enum ReferenceFiles {
-    /// `shared/fixtures/coco_eval` (nil when the shared fixtures are absent).
-    static var cocoEval: URL? { TestSupport.sharedFixtures?.appendingPathComponent("coco_eval") }
+    /// `shared/fixtures/coco_eval` (throws, with a recorded failure, when the shared fixtures are absent).
+    static func cocoEval(sourceLocation: SourceLocation = #_sourceLocation) throws -> URL {
+        try TestSupport.fixtures("coco_eval", sourceLocation: sourceLocation)
+    }
 
     /// Decodes a JSON file. (`JSONDecoder`, not `JSONSerialization`: on Linux the latter
     /// does not round every float to the nearest double, which breaks bitwise comparisons.)

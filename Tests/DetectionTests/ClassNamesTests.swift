@@ -5,12 +5,13 @@ import TestSupport
 import Torch
 
 @Suite struct ClassNamesTests {
-    /// The official `_classes_` buffer (character codes, −1 separators) decodes to 91 names.
-    @Test func officialClassesBufferDecodes() throws {
-        guard TestSupport.fixturesAvailable() else { return }
-        let w = try WeightFile.load(TestSupport.sharedFixtures!.appendingPathComponent("salience_detr/tiny.pth"))
-        let names = COCOClassNames.names(from: w, numClasses: 91)
-        #expect(names.count == 91)
+    /// The official `_classes_` buffer (character codes, −1 separators) decodes to one name per
+    /// class of the checkpoint's config.
+    @Test(.needsFixtures) func officialClassesBufferDecodes() throws {
+        let w = try WeightFile.load(TestSupport.fixtures("salience_detr/tiny.pth"))
+        let numClasses = try ModelConfig.load(contentsOf: TestSupport.fixtures("salience_detr/tiny.config.json")).numClasses
+        let names = COCOClassNames.names(from: w, numClasses: numClasses)
+        #expect(names.count == numClasses)
         #expect(names[1] == "person" && names[18] == "dog", "\(names.prefix(20))")
     }
 

@@ -7,16 +7,20 @@ import Torch
 
 /// One unforced chain from `pre.batch` and the targets through the model and SetCriterion to
 /// the gradients, against the official Conditional DETR (fixtures README §B, tolerances §D).
-@Suite(.serialized) struct ConditionalDETRLossParityTests {
+@Suite(.serialized, .needsFixtures) struct ConditionalDETRLossParityTests {
     @Test func lossesMatchingAndGradientsMatchFixture() throws {
-        guard TestSupport.fixturesAvailable() else { return }
-        let dir = TestSupport.sharedFixtures!.appendingPathComponent("conditional_detr")
+        let dir = try TestSupport.fixtures("conditional_detr")
         let config = try ModelConfig.load(contentsOf: dir.appendingPathComponent("tiny.config.json"))
         let model = ConditionalDETR(ParameterStore().root, config: config)
         try model.load(stateDict: WeightFile.load(dir.appendingPathComponent("tiny.pth")).tensors)
         let eval = try Safetensors.read(contentsOf: dir.appendingPathComponent("tiny_eval.safetensors")).tensors
         let ref = try Safetensors.read(contentsOf: dir.appendingPathComponent("tiny_train.safetensors")).tensors
-        let targets = (0..<2).map { DetectionTarget(labels: ref["target.\($0).labels"]!, boxes: ref["target.\($0).boxes"]!) }
+        let info = try TestSupport.fixtureJSON("conditional_detr/tiny.json")
+        let train = try #require(info["train"] as? [String: Any])
+        let images = try TestSupport.imageCount(eval)
+        let targets = try (0..<images).map {
+            DetectionTarget(labels: try #require(ref["target.\($0).labels"]), boxes: try #require(ref["target.\($0).boxes"]))
+        }
 
         let out = model.forward(images: eval["pre.batch"]!, mask: eval["pre.mask"]!, training: true).output
         TestSupport.expectClose(out.final.logits, ref["train.out.pred_logits"]!, atol: 1e-4, rtol: 1e-4, "train logits")
@@ -27,8 +31,10 @@ import Torch
                                                                costGiou: config.matcher.costGiou),
                                      numClasses: config.numClasses, focalAlpha: config.focalAlpha)
         let (terms, matches) = try criterion(out, targets: targets)
-        for (group, m) in zip(["final", "aux0", "aux1"], matches) {
-            for i in 0..<2 {
+        let groups = ["final"] + (config.auxLoss ? (0..<(config.numDecoderLayers - 1)).map { "aux\($0)" } : [])
+        #expect(matches.count == groups.count)
+        for (group, m) in zip(groups, matches) {
+            for i in 0..<images {
                 #expect(m[i].predictions == ref["match.\(group).\(i).src"]!.ints, "\(group) image \(i) src")
                 #expect(m[i].targets == ref["match.\(group).\(i).tgt"]!.ints, "\(group) image \(i) tgt")
             }
@@ -40,10 +46,12 @@ import Torch
             #expect(abs(a - b) <= 1e-5 * Swift.max(1, abs(b)), "\(name): \(a) vs \(b)")
             checked += 1
         }
-        #expect(checked == 13)
-        let base = ["loss_ce": 2.0, "loss_bbox": 5.0, "loss_giou": 2.0]
+        // Every term the official criterion returned (`tiny.json` train.losses), and no other.
+        let recorded = try #require(train["losses"] as? [String: Any])
+        #expect(Set(terms.map(\.name)) == Set(recorded.keys))
+        #expect(checked == recorded.count)
         let total = try #require(terms.weightedSum { name in
-            base.first { name == $0.key || name.hasPrefix($0.key + "_") }?.value
+            config.lossWeights.first { name == $0.key || name.hasPrefix($0.key + "_") }?.value
         })
         #expect(abs(total.item() - ref["loss.total"]!.item()) <= 1e-5 * Swift.max(1, abs(ref["loss.total"]!.item())))
 
@@ -59,6 +67,6 @@ import Torch
             #expect(TestSupport.maxAbsDiff(g, r) <= 1e-6 + 1e-3 * scale, "grad \(name)")
             grads += 1
         }
-        #expect(grads >= 5)
+        #expect(grads == (try #require(train["grad_recorded"] as? [String])).count)
     }
 }

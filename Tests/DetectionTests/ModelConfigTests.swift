@@ -4,24 +4,58 @@ import Testing
 import TestSupport
 
 @Suite struct ModelConfigTests {
-    @Test(arguments: ["conditional_detr", "salience_detr"])
+    /// Every key of a fixture config is read: the loaded config has the file's values, and encoding
+    /// it again gives every key of the file with its value.
+    @Test(.needsFixtures, arguments: ["conditional_detr", "salience_detr"])
     func fixtureConfigsLoadUnchanged(dir: String) throws {
-        guard TestSupport.fixturesAvailable() else { return }
-        let url = TestSupport.sharedFixtures!.appendingPathComponent("\(dir)/tiny.config.json")
+        let url = try TestSupport.fixtures("\(dir)/tiny.config.json")
+        let file = try TestSupport.fixtureJSON("\(dir)/tiny.config.json")
         let c = try ModelConfig.load(contentsOf: url)
         #expect(c.architecture.rawValue == dir)
-        #expect(c.hiddenDim == 64)
-        #expect(c.backbone.layers == [1, 1, 1, 1])
-        #expect(c.minSize == 128 && c.maxSize == 213)
+        #expect(c.architecture.rawValue == file["architecture"] as? String)
+        func value<T>(_ path: String, as _: T.Type) throws -> T {
+            let keys = path.split(separator: ".").map(String.init)
+            var object: Any? = file
+            for k in keys { object = (object as? [String: Any])?[k] }
+            return try #require(object as? T, "\(dir)/tiny.config.json has no \(T.self) at \(path)")
+        }
+        #expect(c.hiddenDim == (try value(dir == "salience_detr" ? "embed_dim" : "hidden_dim", as: Int.self)))
+        #expect(c.numQueries == (try value("num_queries", as: Int.self)))
+        #expect(c.numDecoderLayers == (try value("num_decoder_layers", as: Int.self)))
+        #expect(c.backbone.layers == (try value("backbone.layers", as: [Int].self)))
+        #expect(c.minSize == (try value("min_size", as: Int.self)))
+        #expect(c.maxSize == (try value("max_size", as: Int.self)))
         if dir == "salience_detr" {
-            #expect(c.numQueries == 100 && c.topkSA == 30 && c.denoising.num == 10)
-            #expect(c.positionEmbedding.offset == -0.5)
+            #expect(c.topkSA == (try value("topk_sa", as: Int.self)))
+            #expect(c.denoising.num == (try value("denoising.num", as: Int.self)))
+            #expect(c.positionEmbedding.offset == (try value("position_embedding.offset", as: Double.self)))
         } else {
-            #expect(c.numQueries == 30 && c.numEncoderLayers == 3 && c.dropout == 0)
+            #expect(c.numEncoderLayers == (try value("num_encoder_layers", as: Int.self)))
+            #expect(c.dropout == (try value("dropout", as: Double.self)))
+        }
+        let encoded = try #require(try JSONSerialization.jsonObject(with: c.jsonData()) as? [String: Any])
+        for (path, value) in Self.leaves(file) {
+            #expect(Self.leaves(encoded)[path] == value, "\(dir): \(path)")
         }
         // Round trip through our own encoder.
         let again = try JSONDecoder().decode(ModelConfig.self, from: c.jsonData())
         #expect(again == c)
+    }
+
+    /// The scalar values of a JSON object by dotted key path (arrays indexed), as text: numbers
+    /// (and booleans, which JSONSerialization also gives as NSNumber) as doubles, so `1` and `1.0`
+    /// compare equal.
+    static func leaves(_ value: Any, _ path: String = "") -> [String: String] {
+        switch value {
+        case let object as [String: Any]:
+            return object.reduce(into: [:]) { $0.merge(leaves($1.value, path.isEmpty ? $1.key : "\(path).\($1.key)")) { a, _ in a } }
+        case let array as [Any]:
+            return array.enumerated().reduce(into: [:]) { $0.merge(leaves($1.element, "\(path).\($1.offset)")) { a, _ in a } }
+        case let number as NSNumber:
+            return [path: "\(number.doubleValue)"]
+        default:
+            return [path: "\(value)"]
+        }
     }
 
     @Test func presetsHaveOfficialValues() throws {

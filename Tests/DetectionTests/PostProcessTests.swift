@@ -7,16 +7,16 @@ import Torch
 @Suite struct PostProcessTests {
     /// PostProcess on the fixture's final outputs reproduces `post.*` (as a multiset: near-tied
     /// scores may swap ranks, README quirk 12).
-    @Test(arguments: ["conditional_detr", "salience_detr"])
+    @Test(.needsFixtures, arguments: ["conditional_detr", "salience_detr"])
     func matchesFixture(dir: String) throws {
-        guard TestSupport.fixturesAvailable() else { return }
-        let t = try Safetensors.read(contentsOf: TestSupport.sharedFixtures!.appendingPathComponent("\(dir)/tiny_eval.safetensors")).tensors
-        let sizes = try #require(t["post.target_sizes"]).ints
-        let orig = [(sizes[0], sizes[1]), (sizes[2], sizes[3])].map { (height: $0.0, width: $0.1) }
-        let pp = PostProcess(numSelect: 100)
+        let t = try TestSupport.fixtureTensors("\(dir)/tiny_eval.safetensors")
+        let config = try ModelConfig.load(contentsOf: TestSupport.fixtures("\(dir)/tiny.config.json"))
+        let orig = TestSupport.sizes(try #require(t["post.target_sizes"]))
+        let pp = PostProcess(numSelect: config.numSelect)
         let dets = pp.detections(logits: try #require(t["out.pred_logits"]), boxes: try #require(t["out.pred_boxes"]),
                                  originalSizes: orig)
-        for i in 0..<2 {
+        #expect(dets.count == (try TestSupport.imageCount(t)))
+        for i in 0..<dets.count {
             let refScores = try #require(t["post.\(i).scores"]).floats
             let refLabels = try #require(t["post.\(i).labels"]).ints
             let refBoxes = try #require(t["post.\(i).boxes"]).floats

@@ -9,18 +9,21 @@ import Vision
 /// Stage-by-stage parity with the official Salience DETR (tiny config, fixture weights, eval).
 /// Activations: max|a-b| <= 1e-4 · max(1, max|ref|) (fixtures README §D); selections exact,
 /// except where README quirks 7 and 12 make the official order implementation-defined.
-@Suite(.serialized) struct SalienceDETRParityTests {
+@Suite(.serialized, .needsFixtures) struct SalienceDETRParityTests {
     typealias F = SalienceFixture
 
     @Test func stagesMatchFixture() throws {
-        guard let (model, ref) = try F.load() else { return }
+        let (model, ref) = try F.load()
+        let config = model.config
         let (out, trace) = withNoGrad {
             model.forward(images: ref["pre.batch"]!, mask: ref["pre.mask"]!, training: false)
         }
-        for (i, name) in ["backbone.layer2", "backbone.layer3", "backbone.layer4"].enumerated() {
+        #expect(trace.backbone.count == config.backbone.returnIndices.count)
+        for (i, stage) in zip(trace.backbone.indices, config.backbone.returnIndices) {
+            let name = "backbone.layer\(stage + 1)"
             F.close(trace.backbone[i].slice(dim: 0, end: 1), ref[name], name)  // batch element 0 only
         }
-        for l in 0..<4 {
+        for l in 0..<config.numFeatureLevels {
             F.close(trace.neck[l], ref["neck.\(l)"], "neck.\(l)")
             #expect(trace.masks[l].bools == ref["mask.\(l)"]!.bools, "mask.\(l)")
             F.close(trace.positions[l], ref["pos.\(l)"], "pos.\(l)")
@@ -32,7 +35,7 @@ import Vision
         F.close(t.validRatios, ref["tr.valid_ratios"], "tr.valid_ratios")
 
         let s = t.salience
-        for l in 0..<4 {
+        for l in 0..<config.numFeatureLevels {
             F.close(s.scores[l], ref["salience.score.\(l)"], "salience.score.\(l)")
             F.close(s.predictorInputs[l], ref["salience.predictor_in.\(l)"], "salience.predictor_in.\(l)")
         }
@@ -53,19 +56,20 @@ import Vision
         F.close(t.decoderReference, ref["dec.in.reference_points"], "dec.in.reference_points")
         F.close(t.decoderLogits, ref["dec.logits"], "dec.logits")
         F.close(t.decoderBoxes, ref["dec.boxes"], "dec.boxes")
-        for l in 0..<6 {
-            F.close(t.decoderLogits[l], ref["dec.logits"]![l], "dec.logits[\(l)]")
-            F.close(t.decoderBoxes[l], ref["dec.boxes"]![l], "dec.boxes[\(l)]")
+        let decLogits = try #require(ref["dec.logits"]), decBoxes = try #require(ref["dec.boxes"])
+        try #require(decLogits.size(0) == config.numDecoderLayers && t.decoderLogits.size(0) == config.numDecoderLayers)
+        for l in 0..<config.numDecoderLayers {
+            F.close(t.decoderLogits[l], decLogits[l], "dec.logits[\(l)]")
+            F.close(t.decoderBoxes[l], decBoxes[l], "dec.boxes[\(l)]")
         }
         F.close(out.final.logits, ref["out.pred_logits"], "out.pred_logits")
         F.close(out.final.boxes, ref["out.pred_boxes"], "out.pred_boxes")
-        #expect(out.auxiliary.count == 5)
+        #expect(out.auxiliary.count == config.numDecoderLayers - 1)
         #expect(out.encoder != nil)
 
-        let sizes = ref["post.target_sizes"]!.ints
-        let original = [(height: sizes[0], width: sizes[1]), (height: sizes[2], width: sizes[3])]
-        let dets = PostProcess(numSelect: 100).detections(logits: out.final.logits, boxes: out.final.boxes,
-                                                          originalSizes: original)
+        let original = TestSupport.sizes(try #require(ref["post.target_sizes"]))
+        let dets = PostProcess(numSelect: config.numSelect).detections(logits: out.final.logits, boxes: out.final.boxes,
+                                                                       originalSizes: original)
         try F.expectDetectionsMatch(dets, ref, "post (from pre.batch)")
     }
 
@@ -111,12 +115,12 @@ import Vision
 
     /// Unforced chain: raw uint8 images -> EvalTransform -> model -> PostProcess.
     @Test func rawImagesToDetections() throws {
-        guard let (model, ref) = try F.load() else { return }
-        let images = try (0..<2).map { try Image(tensor: try #require(ref["in.image.\($0)"])) }
-        let batch = EvalTransform.salienceDetr(minSize: 128, maxSize: 213).batch(images)
+        let (model, ref) = try F.load()
+        let images = try (0..<TestSupport.imageCount(ref)).map { try Image(tensor: try #require(ref["in.image.\($0)"])) }
+        let batch = EvalTransform.salienceDetr(minSize: model.config.minSize, maxSize: model.config.maxSize).batch(images)
         let out = withNoGrad { model(batch) }
-        let dets = PostProcess(numSelect: 100).detections(logits: out.final.logits, boxes: out.final.boxes,
-                                                          originalSizes: batch.originalSizes)
+        let dets = PostProcess(numSelect: model.config.numSelect).detections(
+            logits: out.final.logits, boxes: out.final.boxes, originalSizes: batch.originalSizes)
         try F.expectDetectionsMatch(dets, ref, "post (raw images)")
     }
 }

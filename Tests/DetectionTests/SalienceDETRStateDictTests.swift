@@ -8,8 +8,7 @@ import Torch
 /// DESIGN.md §1 for Salience DETR: official keys, shapes and order; strict checkpoint loading with
 /// the tied `enhance_mcsp` / `encoder_class_head` keys and `_classes_`.
 @Suite struct SalienceDETRStateDictTests {
-    @Test func r50MatchesOfficialKeyList() throws {
-        guard TestSupport.fixturesAvailable() else { return }
+    @Test(.needsSpecs) func r50MatchesOfficialKeyList() throws {
         let official = try TestSupport.officialKeys("salience_detr_r50.tsv")
         let model = SalienceDETR(ParameterStore().root, config: ModelConfig.preset("salience-detr-r50")!)
         let ours = model.stateDict().map { ($0.key, $0.value.shape) }
@@ -33,9 +32,8 @@ import Torch
         #expect(keys["transformer.encoder.background_embedding.row_embed.weight"]?.shape == [500, 128])
     }
 
-    @Test func tinyCheckpointLoadsStrictlyWithTiedKeys() throws {
-        guard TestSupport.fixturesAvailable() else { return }
-        let dir = SalienceFixture.directory
+    @Test(.needsFixtures) func tinyCheckpointLoadsStrictlyWithTiedKeys() throws {
+        let dir = try SalienceFixture.directory()
         let weights = try WeightFile.load(dir.appendingPathComponent("tiny.pth")).tensors
         #expect(weights["_classes_"] != nil)
         #expect(weights["transformer.encoder.enhance_mcsp.weight"] != nil)

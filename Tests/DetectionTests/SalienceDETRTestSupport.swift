@@ -7,19 +7,41 @@ import Torch
 
 /// Shared helpers of the Salience DETR tests.
 enum SalienceFixture {
-    static var directory: URL { TestSupport.sharedFixtures!.appendingPathComponent("salience_detr") }
-
-    static func config() throws -> ModelConfig {
-        try ModelConfig.load(contentsOf: directory.appendingPathComponent("tiny.config.json"))
+    /// `salience_detr` of the shared fixtures (throws, with a recorded failure, when they are absent).
+    static func directory(sourceLocation: SourceLocation = #_sourceLocation) throws -> URL {
+        try TestSupport.fixtures("salience_detr", sourceLocation: sourceLocation)
     }
 
-    /// The tiny model with the fixture weights and the eval reference tensors (nil without fixtures).
-    static func load() throws -> (SalienceDETR, StateDict)? {
-        guard TestSupport.fixturesAvailable() else { return nil }
+    static func config(sourceLocation: SourceLocation = #_sourceLocation) throws -> ModelConfig {
+        try ModelConfig.load(contentsOf: directory(sourceLocation: sourceLocation).appendingPathComponent("tiny.config.json"))
+    }
+
+    /// The tiny model with the fixture weights and the eval reference tensors.
+    static func load(sourceLocation: SourceLocation = #_sourceLocation) throws -> (SalienceDETR, StateDict) {
+        let dir = try directory(sourceLocation: sourceLocation)
         let model = SalienceDETR(ParameterStore().root, config: try config())
-        try model.load(stateDict: WeightFile.load(directory.appendingPathComponent("tiny.pth")).tensors)
-        let ref = try Safetensors.read(contentsOf: directory.appendingPathComponent("tiny_eval.safetensors")).tensors
+        try model.load(stateDict: WeightFile.load(dir.appendingPathComponent("tiny.pth")).tensors)
+        let ref = try Safetensors.read(contentsOf: dir.appendingPathComponent("tiny_eval.safetensors")).tensors
         return (model, ref)
+    }
+
+    /// The training reference tensors (`tiny_train.safetensors`).
+    static func train(sourceLocation: SourceLocation = #_sourceLocation) throws -> StateDict {
+        try Safetensors.read(contentsOf: directory(sourceLocation: sourceLocation)
+            .appendingPathComponent("tiny_train.safetensors")).tensors
+    }
+
+    /// `tiny.json`: the generator's record of the config, derived numbers, seeds and loss names.
+    static func info() throws -> [String: Any] {
+        try TestSupport.fixtureJSON("salience_detr/tiny.json")
+    }
+
+    /// The training targets `target.<i>.*` of `ref`, one per image of the eval batch.
+    static func targets(_ ref: StateDict, images: Int) throws -> [DetectionTarget] {
+        try (0..<images).map {
+            DetectionTarget(labels: try #require(ref["target.\($0).labels"]),
+                            boxes: try #require(ref["target.\($0).boxes_cxcywh_norm"]))
+        }
     }
 
     /// Prints observed errors when SALIENCE_REPORT is set (for the parity report).
@@ -56,6 +78,7 @@ enum SalienceFixture {
     /// within 1e-2 px; README quirk 12).
     static func expectDetectionsMatch(_ dets: [[DetectedObject]], _ t: StateDict, _ what: String,
                                       sourceLocation: SourceLocation = #_sourceLocation) throws {
+        #expect(dets.count == (try TestSupport.imageCount(t)), "\(what): image count", sourceLocation: sourceLocation)
         for i in 0..<dets.count {
             let refScores = try #require(t["post.\(i).scores"]).floats
             let refLabels = try #require(t["post.\(i).labels"]).ints

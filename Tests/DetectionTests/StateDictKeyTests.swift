@@ -13,8 +13,7 @@ import Torch
         return model.stateDict().map { ($0.key, $0.value.shape) }
     }
 
-    @Test func conditionalDetrR50MatchesOfficialKeyList() throws {
-        guard TestSupport.fixturesAvailable() else { return }
+    @Test(.needsSpecs) func conditionalDetrR50MatchesOfficialKeyList() throws {
         let official = try TestSupport.officialKeys("conditional_detr_r50.tsv")
         let ours = Self.keys(of: ModelConfig.preset("conditional-detr-r50")!)
         #expect(official.count == 564)

@@ -129,9 +129,9 @@ import Torch
     }
 
     /// `DETR_FUZZ_FULL=1`: the same on the shared fixture checkpoints (slow: tens of MB per case).
-    @Test(.enabled(if: ProcessInfo.processInfo.environment["DETR_FUZZ_FULL"] == "1"))
+    @Test(.enabled(if: ProcessInfo.processInfo.environment["DETR_FUZZ_FULL"] == "1"), .needsFixtures)
     func damagedSharedFixturesFailCleanly() throws {
-        guard TestSupport.fixturesAvailable(), let fixtures = TestSupport.sharedFixtures else { return }
+        let fixtures = try TestSupport.fixtures()
         var rng = SplitMix64(state: 7)
         for name in ["salience_detr/tiny.pth", "conditional_detr/tiny.pth"] {
             let bytes = try [UInt8](Data(contentsOf: fixtures.appendingPathComponent(name)))

@@ -5,7 +5,7 @@ import Torch
 
 /// The tiny checkpoints of `../shared/fixtures` load with every tensor's name, dtype, shape
 /// and SHA-256 as recorded in `tiny.weights.json` beside them.
-@Suite struct WeightFileSharedFixtureTests {
+@Suite(.needsFixtures) struct WeightFileSharedFixtureTests {
     struct WeightsJSON: Decodable {
         struct Entry: Decodable {
             var name: String
@@ -22,8 +22,7 @@ import Torch
         ("conditional_detr", "model", ["args", "epoch"]),
     ] as [(String, String?, [String])])
     func sharedCheckpointMatchesRecordedWeights(_ model: String, _ stateDictKey: String?, _ others: [String]) throws {
-        guard TestSupport.fixturesAvailable(), let fixtures = TestSupport.sharedFixtures else { return }
-        let dir = fixtures.appendingPathComponent(model)
+        let dir = try TestSupport.fixtures(model)
         let expected = try JSONDecoder().decode(WeightsJSON.self,
                                                 from: Data(contentsOf: dir.appendingPathComponent("tiny.weights.json")))
         let loaded = try WeightFile.load(dir.appendingPathComponent("tiny.pth"))
@@ -42,13 +41,16 @@ import Torch
         #expect(mismatches.isEmpty, "\(mismatches.prefix(5))")
     }
 
+    /// The checkpoint's `args` and `epoch` entries hold what `tiny.json` records for them.
     @Test func conditionalCheckpointArguments() throws {
-        guard TestSupport.fixturesAvailable(), let fixtures = TestSupport.sharedFixtures else { return }
-        let loaded = try WeightFile.load(fixtures.appendingPathComponent("conditional_detr/tiny.pth"))
+        let loaded = try WeightFile.load(TestSupport.fixtures("conditional_detr/tiny.pth"))
+        let info = try TestSupport.fixtureJSON("conditional_detr/tiny.json")
+        let recorded = try #require(info["args"] as? [String: Any])
+        let epoch = try #require((info["reload_check"] as? [String: Any])?["epoch"] as? Int)
         let args = try #require(loaded.otherEntries.first { $0.key == "args" })
         #expect(args.summary.hasPrefix("argparse.Namespace with "))
-        #expect(args.value["backbone"]?.string == "resnet50_tiny1111")
-        #expect(args.value["lr"]?.double == 0.0001)
-        #expect(loaded.otherEntries.first { $0.key == "epoch" }?.summary == "int 3")
+        #expect(args.value["backbone"]?.string == (try #require(recorded["backbone"] as? String)))
+        #expect(args.value["lr"]?.double == (try #require(recorded["lr"] as? Double)))
+        #expect(loaded.otherEntries.first { $0.key == "epoch" }?.summary == "int \(epoch)")
     }
 }

@@ -5,18 +5,16 @@ import Torch
 import Vision
 
 @Suite struct EvalTransformTests {
-    static func fixture(_ dir: String) throws -> StateDict {
-        try Safetensors.read(contentsOf: TestSupport.sharedFixtures!.appendingPathComponent("\(dir)/tiny_eval.safetensors")).tensors
-    }
-
-    /// Unforced chain: raw uint8 images -> resized uint8 -> padded normalised batch and mask.
-    @Test(arguments: ["conditional_detr", "salience_detr"])
+    /// Unforced chain: raw uint8 images -> resized uint8 -> padded normalised batch and mask, with
+    /// the fixture config's `min_size` / `max_size`.
+    @Test(.needsFixtures, arguments: ["conditional_detr", "salience_detr"])
     func rawImagesToBatchMatchFixture(dir: String) throws {
-        guard TestSupport.fixturesAvailable() else { return }
-        let t = try Self.fixture(dir)
-        let transform: EvalTransform = dir == "salience_detr" ? .salienceDetr(minSize: 128, maxSize: 213)
-                                                              : .conditionalDetr(minSize: 128, maxSize: 213)
-        let images = try (0..<2).map { try Image(tensor: try #require(t["in.image.\($0)"])) }
+        let t = try TestSupport.fixtureTensors("\(dir)/tiny_eval.safetensors")
+        let config = try TestSupport.fixtureJSON("\(dir)/tiny.config.json")
+        let minSize = try #require(config["min_size"] as? Int), maxSize = try #require(config["max_size"] as? Int)
+        let transform: EvalTransform = dir == "salience_detr" ? .salienceDetr(minSize: minSize, maxSize: maxSize)
+                                                              : .conditionalDetr(minSize: minSize, maxSize: maxSize)
+        let images = try (0..<TestSupport.imageCount(t)).map { try Image(tensor: try #require(t["in.image.\($0)"])) }
         for (i, img) in images.enumerated() {
             let resized = transform.resize(img)
             let ref = try #require(t["pre.resized_u8.\(i)"])

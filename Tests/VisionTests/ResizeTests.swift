@@ -6,11 +6,9 @@ import Vision
 
 @Suite struct ResizeTests {
     /// The Conditional DETR fixture's `pre.resized_u8.*` are PIL-resized `in.image.*`: must match exactly.
-    @Test func pilBilinearMatchesConditionalDetrFixture() throws {
-        guard TestSupport.fixturesAvailable() else { return }
-        let url = TestSupport.sharedFixtures!.appendingPathComponent("conditional_detr/tiny_eval.safetensors")
-        let t = try Safetensors.read(contentsOf: url).tensors
-        for i in 0..<2 {
+    @Test(.needsFixtures) func pilBilinearMatchesConditionalDetrFixture() throws {
+        let t = try TestSupport.fixtureTensors("conditional_detr/tiny_eval.safetensors")
+        for i in 0..<(try TestSupport.imageCount(t)) {
             let raw = try Image(tensor: try #require(t["in.image.\(i)"]))
             let ref = try #require(t["pre.resized_u8.\(i)"])
             let out = raw.resizedBilinear(width: ref.size(2), height: ref.size(1))
