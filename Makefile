@@ -7,7 +7,7 @@ export PATH := /opt/swift/usr/bin:$(PATH)
 # first in PKG_CONFIG_PATH (README, "Building").
 export PKG_CONFIG_PATH := $(if $(PKG_CONFIG_PATH),$(PKG_CONFIG_PATH):)$(CURDIR)/.libtorch/lib/pkgconfig
 
-.PHONY: bootstrap build release test demo clean distclean
+.PHONY: bootstrap build release test demo format clean distclean
 
 bootstrap:
 	@scripts/bootstrap.sh
@@ -22,6 +22,10 @@ test: bootstrap
 	swift build --build-tests
 	swift test --skip-build
 	DETR_MEMORY_TESTS=1 swift test --skip-build --filter "MemoryTests|abandonedEpochsAndLongRunsStayFlat"
+
+# swift-format (shipped with the toolchain) with the repository's .swift-format (4 spaces, 120 columns).
+format:
+	swift-format format -i -r --parallel Sources Tests Package.swift
 
 # The bundled model: a small Salience DETR trained with `detr train` on `detr synth` shapes
 # (see demo/README.md for how it was made and its held-out AP).

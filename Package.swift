@@ -1,6 +1,6 @@
+import Foundation
 // swift-tools-version: 6.0
 import PackageDescription
-import Foundation
 
 // libtorch 2.x (C++20) is found through pkg-config: `swift-detr-libtorch.pc` gives its include
 // paths and libraries. `make` (scripts/fetch_libtorch.sh) unpacks libtorch 2.13.0 from the torch
@@ -18,10 +18,14 @@ func libtorchLibDir() -> String {
     dirs.append(Context.packageDirectory + "/.libtorch/lib/pkgconfig")
     for dir in dirs {
         let file = dir + "/swift-detr-libtorch.pc"
-        guard fm.fileExists(atPath: file), let text = try? String(contentsOfFile: file, encoding: .utf8) else { continue }
+        guard fm.fileExists(atPath: file), let text = try? String(contentsOfFile: file, encoding: .utf8) else {
+            continue
+        }
         var vars: [String: String] = [:]
         for line in text.split(separator: "\n") {
-            guard let eq = line.firstIndex(of: "="), !line.contains(":") || line.firstIndex(of: ":")! > eq else { continue }
+            guard let eq = line.firstIndex(of: "="), !line.contains(":") || line.firstIndex(of: ":")! > eq else {
+                continue
+            }
             var value = String(line[line.index(after: eq)...])
             for (k, v) in vars { value = value.replacingOccurrences(of: "${\(k)}", with: v) }
             vars[String(line[..<eq])] = value
@@ -47,7 +51,7 @@ let package = Package(
         .executable(name: "detr", targets: ["detr"]),
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
     ],
     targets: [
         // Engine
@@ -76,8 +80,10 @@ let package = Package(
         // CLI
         .executableTarget(
             name: "detr",
-            dependencies: ["Diagnostics", "Torch", "NN", "Vision", "Detection", "COCO", "Datasets", "Training",
-                           .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: [
+                "Diagnostics", "Torch", "NN", "Vision", "Detection", "COCO", "Datasets", "Training",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
             linkerSettings: libtorchRpath
         ),
         // Tests
@@ -88,7 +94,9 @@ let package = Package(
         .testTarget(name: "DetectionTests", dependencies: ["Detection", "TestSupport"], linkerSettings: libtorchRpath),
         .testTarget(name: "COCOTests", dependencies: ["COCO", "TestSupport"], linkerSettings: libtorchRpath),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "TestSupport"], linkerSettings: libtorchRpath),
-        .testTarget(name: "TrainingTests", dependencies: ["Training", "Datasets", "Diagnostics", "TestSupport"], linkerSettings: libtorchRpath),
+        .testTarget(
+            name: "TrainingTests", dependencies: ["Training", "Datasets", "Diagnostics", "TestSupport"],
+            linkerSettings: libtorchRpath),
         .testTarget(name: "CLITests", dependencies: ["Torch", "Vision", "TestSupport"], linkerSettings: libtorchRpath),
     ],
     cxxLanguageStandard: .cxx20

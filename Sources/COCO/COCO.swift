@@ -9,13 +9,17 @@ import Foundation
 public enum COCO {
     /// Loads both files and evaluates: the one-call path used by `detr evaluate`.
     /// - Returns: the evaluation plus both load reports (notes on tolerated input).
-    public static func evaluate(annotations: URL, results: URL,
-                                annotationsName: String? = nil, resultsName: String? = nil,
-                                parameters: COCOEvalParameters = COCOEvalParameters())
-        throws -> (evaluation: COCOEvaluation, annotations: COCOLoadReport, results: COCOLoadReport) {
+    public static func evaluate(
+        annotations: URL, results: URL,
+        annotationsName: String? = nil, resultsName: String? = nil,
+        parameters: COCOEvalParameters = COCOEvalParameters()
+    )
+        throws -> (evaluation: COCOEvaluation, annotations: COCOLoadReport, results: COCOLoadReport)
+    {
         let dataset = try COCODataset(contentsOf: annotations, displayName: annotationsName)
         let loaded = try COCOResults(contentsOf: results, displayName: resultsName, dataset: dataset)
-        let evaluation = try COCOEvaluator.evaluate(dataset: dataset, detections: loaded.detections, parameters: parameters)
+        let evaluation = try COCOEvaluator.evaluate(
+            dataset: dataset, detections: loaded.detections, parameters: parameters)
         return (evaluation, dataset.report, loaded.report)
     }
 }

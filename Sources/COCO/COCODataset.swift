@@ -107,7 +107,8 @@ public struct COCODataset: Sendable {
     /// The category with `id`, if any.
     public func category(id: Int) -> Category? { categories.first { $0.id == id } }
 
-    private mutating func store(images: [Image], categories: [Category], annotations: [Annotation], file: String) throws {
+    private mutating func store(images: [Image], categories: [Category], annotations: [Annotation], file: String) throws
+    {
         var report = COCOLoadReport()
         var seenImages = Set<Int>(minimumCapacity: images.count)
         var keptImages: [Image] = []
@@ -115,7 +116,8 @@ public struct COCODataset: Sendable {
         for (index, image) in images.enumerated() {
             if seenImages.insert(image.id).inserted { keptImages.append(image); continue }
             if report.duplicates == 0 {
-                report.notes.append("image \(image.id) (index \(index)) repeats an image id; one entry kept, as pycocotools does")
+                report.notes.append(
+                    "image \(image.id) (index \(index)) repeats an image id; one entry kept, as pycocotools does")
             }
             report.duplicates += 1
         }
@@ -125,7 +127,12 @@ public struct COCODataset: Sendable {
         for (index, category) in categories.enumerated() {
             if seenCategories.insert(category.id).inserted { keptCategories.append(category); continue }
             if report.duplicates == 0 {
-                report.notes.append("category \(category.id) (index \(index)) repeats a category id; one entry kept, as pycocotools does")
+                report.notes.append(
+                    """
+                    category \(category.id) (index \(index)) repeats a category id; one entry kept, as pycocotools \
+                    does
+                    """
+                )
             }
             report.duplicates += 1
         }
@@ -135,14 +142,22 @@ public struct COCODataset: Sendable {
         for (index, annotation) in annotations.enumerated() {
             let context = EntryContext(file: file, kind: "annotation", index: index, id: annotation.id)
             if let first = annotationIndex.updateValue(index, forKey: annotation.id) {
-                throw COCOError(.duplicateId, file: file,
-                                "\(context.label) repeats the id of the annotation at index \(first) (pycocotools would silently use only one of them)")
+                throw COCOError(
+                    .duplicateId, file: file,
+                    """
+                    \(context.label) repeats the id of the annotation at index \(first) (pycocotools would silently \
+                    use only one of them)
+                    """
+                )
             }
             guard seenImages.contains(annotation.imageId) else {
-                throw COCOError(.unknownReference, file: file, "\(context.label) refers to unknown image_id \(annotation.imageId)")
+                throw COCOError(
+                    .unknownReference, file: file, "\(context.label) refers to unknown image_id \(annotation.imageId)")
             }
             guard seenCategories.contains(annotation.categoryId) else {
-                throw COCOError(.unknownReference, file: file, "\(context.label) refers to unknown category_id \(annotation.categoryId)")
+                throw COCOError(
+                    .unknownReference, file: file,
+                    "\(context.label) refers to unknown category_id \(annotation.categoryId)")
             }
             try Self.check(annotation.box, context)
             guard annotation.area.isFinite, annotation.area >= 0 else {
@@ -150,7 +165,8 @@ public struct COCODataset: Sendable {
             }
             if annotation.box.isDegenerate {
                 if report.degenerateBoxes == 0 {
-                    report.notes.append("\(context.label) has a zero-size bbox; kept as pycocotools does (it can never be matched)")
+                    report.notes.append(
+                        "\(context.label) has a zero-size bbox; kept as pycocotools does (it can never be matched)")
                 }
                 report.degenerateBoxes += 1
             }
@@ -165,17 +181,21 @@ public struct COCODataset: Sendable {
             throw context.invalid("has a non-finite bbox \(box.array)")
         }
         guard box.width >= 0, box.height >= 0 else {
-            throw context.invalid("has a bbox with negative width or height \(box.array) (expected [x, y, width, height])")
+            throw context.invalid(
+                "has a bbox with negative width or height \(box.array) (expected [x, y, width, height])")
         }
     }
 
     static func reason(_ error: Error) -> String {
         let nsError = error as NSError
         if let underlying = nsError.userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain,
-           let text = strerror(Int32(underlying.code)) {
+            let text = strerror(Int32(underlying.code))
+        {
             return String(cString: text)
         }
-        if nsError.domain == NSCocoaErrorDomain, nsError.code == NSFileReadNoSuchFileError { return "No such file or directory" }
+        if nsError.domain == NSCocoaErrorDomain, nsError.code == NSFileReadNoSuchFileError {
+            return "No such file or directory"
+        }
         return nsError.localizedDescription
     }
 }

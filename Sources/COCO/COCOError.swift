@@ -1,4 +1,5 @@
 import Diagnostics
+
 /// A problem with a COCO annotation file, results file or evaluation request.
 ///
 /// `description` is one line that names the file and the offending entry, e.g.

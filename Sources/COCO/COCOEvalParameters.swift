@@ -36,12 +36,14 @@ public struct COCOEvalParameters: Sendable, Equatable {
     /// false: category labels are ignored (pycocotools `useCats = 0`).
     public var useCategories: Bool
 
-    public init(imageIds: [Int]? = nil, categoryIds: [Int]? = nil,
-                iouThresholds: [Double] = COCOEvalParameters.defaultIoUThresholds,
-                recallThresholds: [Double] = COCOEvalParameters.defaultRecallThresholds,
-                maxDetections: [Int] = [1, 10, 100],
-                areaRanges: [AreaRange] = COCOEvalParameters.defaultAreaRanges,
-                useCategories: Bool = true) {
+    public init(
+        imageIds: [Int]? = nil, categoryIds: [Int]? = nil,
+        iouThresholds: [Double] = COCOEvalParameters.defaultIoUThresholds,
+        recallThresholds: [Double] = COCOEvalParameters.defaultRecallThresholds,
+        maxDetections: [Int] = [1, 10, 100],
+        areaRanges: [AreaRange] = COCOEvalParameters.defaultAreaRanges,
+        useCategories: Bool = true
+    ) {
         self.imageIds = imageIds
         self.categoryIds = categoryIds
         self.iouThresholds = iouThresholds
@@ -66,8 +68,11 @@ public struct COCOEvalParameters: Sendable, Equatable {
     public static func linspace(_ start: Double, _ stop: Double, count: Int) -> [Double] {
         guard count > 1 else { return count == 1 ? [start] : [] }
         let step = (stop - start) / Double(count - 1)
-        var values = (0..<count).map { step == 0 ? Double($0) / Double(count - 1) * (stop - start) + start
-                                                 : Double($0) * step + start }
+        var values = (0..<count).map {
+            step == 0
+                ? Double($0) / Double(count - 1) * (stop - start) + start
+                : Double($0) * step + start
+        }
         values[count - 1] = stop
         return values
     }

@@ -18,8 +18,10 @@ public struct COCOEvaluation: Sendable {
     /// (T, R, K, A, M).
     public let shape: (T: Int, R: Int, K: Int, A: Int, M: Int)
 
-    init(parameters: COCOEvalParameters, categoryIds: [Int], categoryNames: [String],
-         precision: [Double], recall: [Double], scores: [Double], shape: (Int, Int, Int, Int, Int)) {
+    init(
+        parameters: COCOEvalParameters, categoryIds: [Int], categoryNames: [String],
+        precision: [Double], recall: [Double], scores: [Double], shape: (Int, Int, Int, Int, Int)
+    ) {
         self.parameters = parameters
         self.categoryIds = categoryIds
         self.categoryNames = categoryNames
@@ -42,10 +44,13 @@ public struct COCOEvaluation: Sendable {
     /// selects nothing), all categories in `categories` (nil: all), area label, maxDets
     /// value; entries equal to -1 are excluded, and -1 is returned when none remain. The
     /// mean is numpy's (pairwise summation in numpy's element order): bit-identical.
-    public func mean(ap: Bool, iou: Double? = nil, area: String = "all", maxDets: Int,
-                     categories: [Int]? = nil) -> Double {
+    public func mean(
+        ap: Bool, iou: Double? = nil, area: String = "all", maxDets: Int,
+        categories: [Int]? = nil
+    ) -> Double {
         guard let a = parameters.areaRanges.firstIndex(where: { $0.label == area }),
-              let m = parameters.maxDetections.firstIndex(of: maxDets) else { return -1 }
+            let m = parameters.maxDetections.firstIndex(of: maxDets)
+        else { return -1 }
         let thresholds = (0..<shape.T).filter { iou == nil || parameters.iouThresholds[$0] == iou }
         let slots = categories ?? Array(0..<shape.K)
         // Same element order as numpy's boolean selection: t, then r, then k.

@@ -13,9 +13,11 @@ public enum COCOEvaluator {
     /// Evaluates `detections` against `dataset`. Detections of images or categories outside
     /// the evaluated ones are not used (as in pycocotools); `COCOResults` reports them.
     /// - Parameter parallel: false runs everything on the calling thread.
-    public static func evaluate(dataset: COCODataset, detections: [COCODetection],
-                                parameters: COCOEvalParameters = COCOEvalParameters(),
-                                parallel: Bool = true) throws -> COCOEvaluation {
+    public static func evaluate(
+        dataset: COCODataset, detections: [COCODetection],
+        parameters: COCOEvalParameters = COCOEvalParameters(),
+        parallel: Bool = true
+    ) throws -> COCOEvaluation {
         try parameters.validate()
         if let bad = detections.firstIndex(where: { d in
             !(d.score.isFinite && d.box.x.isFinite && d.box.y.isFinite && d.box.width.isFinite && d.box.height.isFinite)
@@ -35,12 +37,14 @@ public enum COCOEvaluator {
         resolved.maxDetections = parameters.maxDetections.sorted()
         let imageIds = resolved.imageIds!, categoryIds = resolved.categoryIds!
 
-        let input = EvaluationInput(dataset: dataset, detections: detections, imageIds: imageIds,
-                                    categoryIds: categoryIds, useCategories: parameters.useCategories,
-                                    maxDetections: resolved.maxDetections.last!)
+        let input = EvaluationInput(
+            dataset: dataset, detections: detections, imageIds: imageIds,
+            categoryIds: categoryIds, useCategories: parameters.useCategories,
+            maxDetections: resolved.maxDetections.last!)
         let A = parameters.areaRanges.count, T = parameters.iouThresholds.count
-        let layout = Accumulator.Layout(T: T, R: parameters.recallThresholds.count, K: input.categoryCount,
-                                        A: A, M: resolved.maxDetections.count)
+        let layout = Accumulator.Layout(
+            T: T, R: parameters.recallThresholds.count, K: input.categoryCount,
+            A: A, M: resolved.maxDetections.count)
 
         // Phase 1: match every cell.
         // (At least one element each, so that their buffers always have a base address.)
@@ -67,25 +71,30 @@ public enum COCOEvaluator {
             input.dtStart[(k + 1) * input.imageCount] - input.dtStart[k * input.imageCount]
         }
         let categoriesBySize = (0..<layout.K).sorted { detectionCount($0) > detectionCount($1) }
-        let tasks: [(k: Int, slots: [Int])] = layout.K >= 4 || !parallel
+        let tasks: [(k: Int, slots: [Int])] =
+            layout.K >= 4 || !parallel
             ? categoriesBySize.map { ($0, Array(0..<layout.M)) }
             : categoriesBySize.flatMap { k in (0..<layout.M).map { (k, [$0]) } }
-        let (precision, recall, scores) = accumulate(input, layout, tasks, maxDetections: resolved.maxDetections,
-                                                     recallThresholds: parameters.recallThresholds,
-                                                     outcome: &outcome, nonIgnored: &nonIgnored, parallel: parallel)
-        return COCOEvaluation(parameters: resolved,
-                              categoryIds: parameters.useCategories ? categoryIds : [-1],
-                              categoryNames: parameters.useCategories
-                                  ? categoryIds.map { id in dataset.category(id: id)?.name ?? "" } : ["all"],
-                              precision: precision, recall: recall, scores: scores,
-                              shape: (layout.T, layout.R, layout.K, layout.A, layout.M))
+        let (precision, recall, scores) = accumulate(
+            input, layout, tasks, maxDetections: resolved.maxDetections,
+            recallThresholds: parameters.recallThresholds,
+            outcome: &outcome, nonIgnored: &nonIgnored, parallel: parallel)
+        return COCOEvaluation(
+            parameters: resolved,
+            categoryIds: parameters.useCategories ? categoryIds : [-1],
+            categoryNames: parameters.useCategories
+                ? categoryIds.map { id in dataset.category(id: id)?.name ?? "" } : ["all"],
+            precision: precision, recall: recall, scores: scores,
+            shape: (layout.T, layout.R, layout.K, layout.A, layout.M))
     }
 
     /// Runs the accumulation tasks; returns precision, recall and scores (-1 where unset).
-    private static func accumulate(_ input: EvaluationInput, _ layout: Accumulator.Layout,
-                                   _ tasks: [(k: Int, slots: [Int])], maxDetections: [Int], recallThresholds: [Double],
-                                   outcome: inout [UInt8], nonIgnored: inout [Int32],
-                                   parallel: Bool) -> ([Double], [Double], [Double]) {
+    private static func accumulate(
+        _ input: EvaluationInput, _ layout: Accumulator.Layout,
+        _ tasks: [(k: Int, slots: [Int])], maxDetections: [Int], recallThresholds: [Double],
+        outcome: inout [UInt8], nonIgnored: inout [Int32],
+        parallel: Bool
+    ) -> ([Double], [Double], [Double]) {
         let precisionCount = layout.T * layout.R * layout.K * layout.A * layout.M
         var precision = [Double](repeating: -1, count: precisionCount)
         var scores = [Double](repeating: -1, count: precisionCount)
@@ -96,14 +105,18 @@ public enum COCOEvaluator {
                 recall.withUnsafeMutableBufferPointer { recallBuffer in
                     outcome.withUnsafeMutableBufferPointer { outcomeBuffer in
                         nonIgnored.withUnsafeMutableBufferPointer { countBuffer in
-                            let p = SharedPointer(precisionBuffer.baseAddress!), s = SharedPointer(scoresBuffer.baseAddress!)
+                            let p = SharedPointer(precisionBuffer.baseAddress!),
+                                s = SharedPointer(scoresBuffer.baseAddress!)
                             let r = SharedPointer(recallBuffer.baseAddress!)
-                            let o = SharedPointer(outcomeBuffer.baseAddress!), c = SharedPointer(countBuffer.baseAddress!)
+                            let o = SharedPointer(outcomeBuffer.baseAddress!),
+                                c = SharedPointer(countBuffer.baseAddress!)
                             forEach(tasks.count, parallel: parallel) { task in
-                                var accumulator = Accumulator(input: input, layout: layout, recallThresholds: recallThresholds)
-                                accumulator.accumulate(k: tasks[task].k, slots: tasks[task].slots, maxDetections: maxDetections,
-                                                       outcome: o.base, nonIgnored: c.base,
-                                                       into: Accumulator.Outputs(precision: p.base, recall: r.base, scores: s.base))
+                                var accumulator = Accumulator(
+                                    input: input, layout: layout, recallThresholds: recallThresholds)
+                                accumulator.accumulate(
+                                    k: tasks[task].k, slots: tasks[task].slots, maxDetections: maxDetections,
+                                    outcome: o.base, nonIgnored: c.base,
+                                    into: Accumulator.Outputs(precision: p.base, recall: r.base, scores: s.base))
                             }
                         }
                     }

@@ -58,8 +58,9 @@ public struct COCOResults: Sendable {
     private static func parseArray(_ cursor: inout JSONCursor, file: String) throws -> [COCODetection] {
         guard try cursor.peekKind() == .array else {
             let hint = try cursor.peekKind() == .object ? " (found an object: is this an annotation file?)" : ""
-            throw COCOError(.invalidValue, file: file,
-                            "expected a JSON array of {image_id, category_id, bbox, score} results\(hint)")
+            throw COCOError(
+                .invalidValue, file: file,
+                "expected a JSON array of {image_id, category_id, bbox, score} results\(hint)")
         }
         var detections: [COCODetection] = []
         try cursor.forEachElement { cursor, index in
@@ -104,19 +105,26 @@ public struct COCOResults: Sendable {
             try COCODataset.check(detection.box, context)
             guard detection.score.isFinite else { throw context.invalid("has a non-finite score") }
             if let imageIds, !imageIds.contains(detection.imageId) {
-                throw COCOError(.unknownReference, file: file,
-                                "\(context.label) refers to unknown image_id \(detection.imageId) (not in the annotations)")
+                throw COCOError(
+                    .unknownReference, file: file,
+                    "\(context.label) refers to unknown image_id \(detection.imageId) (not in the annotations)")
             }
             if let categoryIds, !categoryIds.contains(detection.categoryId) {
                 if report.skipped == 0 {
-                    report.notes.append("\(context.label) refers to category_id \(detection.categoryId), which the annotations do not define; such detections are skipped (pycocotools never evaluates them)")
+                    report.notes.append(
+                        """
+                        \(context.label) refers to category_id \(detection.categoryId), which the annotations do not \
+                        define; such detections are skipped (pycocotools never evaluates them)
+                        """
+                    )
                 }
                 report.skipped += 1
                 continue
             }
             if detection.box.isDegenerate {
                 if report.degenerateBoxes == 0 {
-                    report.notes.append("\(context.label) has a zero-size bbox; kept as pycocotools does (it can never match)")
+                    report.notes.append(
+                        "\(context.label) has a zero-size bbox; kept as pycocotools does (it can never match)")
                 }
                 report.degenerateBoxes += 1
             }
@@ -133,8 +141,9 @@ public struct COCOResults: Sendable {
     /// - Throws: `COCOError` when a box or score is not finite (JSON cannot hold it)
     public func jsonData() throws -> Data {
         for (index, detection) in detections.enumerated()
-            where !(detection.box.array + [detection.score]).allSatisfy(\.isFinite) {
-            throw COCOError(.invalidValue, file: nil, "detection at index \(index) has a non-finite value; results must be finite")
+        where !(detection.box.array + [detection.score]).allSatisfy(\.isFinite) {
+            throw COCOError(
+                .invalidValue, file: nil, "detection at index \(index) has a non-finite value; results must be finite")
         }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
@@ -166,7 +175,8 @@ public struct COCOResults: Sendable {
         do {
             try data.write(to: url, options: .atomic)
         } catch {
-            throw COCOError(.writeFailed, file: url.relativePath, "cannot write the results file (\(COCODataset.reason(error)))")
+            throw COCOError(
+                .writeFailed, file: url.relativePath, "cannot write the results file (\(COCODataset.reason(error)))")
         }
     }
 }

@@ -29,8 +29,9 @@ public struct COCOSummary: Sendable, Equatable {
     public init(_ evaluation: COCOEvaluation) throws {
         let maxDets = evaluation.parameters.maxDetections
         guard maxDets.count >= 3 else {
-            throw COCOError(.invalidParameters, file: nil,
-                            "the summary needs at least 3 maxDets values (it reads maxDets[0], [1] and [2]), got \(maxDets)")
+            throw COCOError(
+                .invalidParameters, file: nil,
+                "the summary needs at least 3 maxDets values (it reads maxDets[0], [1] and [2]), got \(maxDets)")
         }
         let specs: [(Bool, Double?, String, Int, String)] = [
             (true, nil, "all", 100, "AP"),
@@ -47,8 +48,9 @@ public struct COCOSummary: Sendable, Equatable {
             (false, nil, "large", maxDets[2], "ARl"),
         ]
         lines = specs.map { spec in
-            Line(isPrecision: spec.0, iou: spec.1, area: spec.2, maxDets: spec.3,
-                 value: evaluation.mean(ap: spec.0, iou: spec.1, area: spec.2, maxDets: spec.3), key: spec.4)
+            Line(
+                isPrecision: spec.0, iou: spec.1, area: spec.2, maxDets: spec.3,
+                value: evaluation.mean(ap: spec.0, iou: spec.1, area: spec.2, maxDets: spec.3), key: spec.4)
         }
         let iou = evaluation.parameters.iouThresholds
         iouRange = String(format: "%0.2f:%0.2f", iou[0], iou[iou.count - 1])

@@ -11,8 +11,9 @@ struct DatasetParser {
     func parse(_ cursor: inout JSONCursor) throws -> Parsed {
         guard try cursor.peekKind() == .object else {
             let hint = try cursor.peekKind() == .array ? " (found an array: is this a results file?)" : ""
-            throw COCOError(.invalidValue, file: file,
-                            "expected a JSON object with 'images', 'annotations' and 'categories'\(hint)")
+            throw COCOError(
+                .invalidValue, file: file,
+                "expected a JSON object with 'images', 'annotations' and 'categories'\(hint)")
         }
         var parsed = Parsed()
         var seen: Set<String> = []
@@ -36,8 +37,10 @@ struct DatasetParser {
         return parsed
     }
 
-    private func readArray<T>(_ cursor: inout JSONCursor, field: String,
-                              _ read: (inout JSONCursor, Int) throws -> T) throws -> [T] {
+    private func readArray<T>(
+        _ cursor: inout JSONCursor, field: String,
+        _ read: (inout JSONCursor, Int) throws -> T
+    ) throws -> [T] {
         guard try cursor.peekKind() == .array else {
             throw COCOError(.invalidValue, file: file, "top-level field '\(field)' must be an array")
         }
@@ -120,6 +123,7 @@ struct DatasetParser {
         guard let box else { throw context.missing("bbox") }
         guard let area else { throw context.missing("area") }
         guard let crowd else { throw context.missing("iscrowd") }
-        return COCODataset.Annotation(id: id, imageId: imageId, categoryId: categoryId, box: box, area: area, isCrowd: crowd)
+        return COCODataset.Annotation(
+            id: id, imageId: imageId, categoryId: categoryId, box: box, area: area, isCrowd: crowd)
     }
 }

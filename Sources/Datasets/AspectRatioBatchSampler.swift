@@ -23,8 +23,10 @@ public struct AspectRatioBatchSampler: Sendable, Equatable {
     /// - Parameters:
     ///   - aspectRatios: width / height of each dataset image.
     ///   - shuffle: false keeps dataset order (validation), still grouped.
-    public init(aspectRatios: [Double], batchSize: Int, boundaries: [Double] = [1], shuffle: Bool = true,
-                seed: UInt64 = 0) throws {
+    public init(
+        aspectRatios: [Double], batchSize: Int, boundaries: [Double] = [1], shuffle: Bool = true,
+        seed: UInt64 = 0
+    ) throws {
         guard batchSize >= 1 else {
             throw TrainingDataError(.invalidArgument, file: nil, "batch size must be at least 1 (got \(batchSize))")
         }

@@ -56,13 +56,16 @@ public struct COCODetectionDataset: Sendable {
     ///   `TrainingDataError` (`.missingFileName`, `.empty`).
     public init(imagesDirectory: URL, annotationFile: URL, skipImagesWithoutAnnotations: Bool = true) throws {
         let coco = try COCODataset(contentsOf: annotationFile)
-        try self.init(imagesDirectory: imagesDirectory, coco: coco, annotationName: annotationFile.relativePath,
-                      skipImagesWithoutAnnotations: skipImagesWithoutAnnotations)
+        try self.init(
+            imagesDirectory: imagesDirectory, coco: coco, annotationName: annotationFile.relativePath,
+            skipImagesWithoutAnnotations: skipImagesWithoutAnnotations)
     }
 
     /// Indexes an already loaded annotation set; `annotationName` labels errors.
-    public init(imagesDirectory: URL, coco: COCODataset, annotationName: String,
-                skipImagesWithoutAnnotations: Bool = true) throws {
+    public init(
+        imagesDirectory: URL, coco: COCODataset, annotationName: String,
+        skipImagesWithoutAnnotations: Bool = true
+    ) throws {
         self.imagesDirectory = imagesDirectory
         self.annotationName = annotationName
         self.categories = coco.categories.sorted { $0.id < $1.id }
@@ -75,8 +78,9 @@ public struct COCODetectionDataset: Sendable {
             guard let fileName = image.fileName, !fileName.isEmpty else {
                 throw TrainingDataError(.missingFileName, file: annotationName, "image \(image.id) has no 'file_name'")
             }
-            var entry = Entry(imageId: image.id, fileName: fileName, width: image.width, height: image.height,
-                              boxes: [], labels: [])
+            var entry = Entry(
+                imageId: image.id, fileName: fileName, width: image.width, height: image.height,
+                boxes: [], labels: [])
             for a in byImage[image.id] ?? [] {
                 if a.isCrowd { report.crowdAnnotations += 1; continue }
                 let box = Self.corners(a.box, clampWidth: image.width, height: image.height)
@@ -91,7 +95,8 @@ public struct COCODetectionDataset: Sendable {
             entries.append(entry)
         }
         guard !entries.isEmpty else {
-            let why = report.imagesInFile == 0 ? "has no images" : "has no image with a usable (non-crowd, non-empty) box"
+            let why =
+                report.imagesInFile == 0 ? "has no images" : "has no image with a usable (non-crowd, non-empty) box"
             throw TrainingDataError(.empty, file: annotationName, why)
         }
         self.entries = entries
@@ -114,15 +119,21 @@ public struct COCODetectionDataset: Sendable {
     /// - Throws: `TrainingDataError.invalidClassCount` with the smallest valid value.
     public func validate(numClasses: Int) throws {
         if let negative = categories.first(where: { $0.id < 0 }) {
-            throw TrainingDataError(.invalidClassCount, file: annotationName,
-                                    "category '\(negative.name)' has a negative id \(negative.id); ids are classifier columns and must be >= 0")
+            throw TrainingDataError(
+                .invalidClassCount, file: annotationName,
+                """
+                category '\(negative.name)' has a negative id \(negative.id); ids are classifier columns and must be \
+                >= 0
+                """
+            )
         }
         let maxId = maxCategoryId
         guard numClasses > maxId else {
             let name = categories.last.map { " ('\($0.name)')" } ?? ""
-            throw TrainingDataError(.invalidClassCount, file: annotationName,
-                                    "num_classes \(numClasses) is too small: category ids go up to \(maxId)\(name) and are used "
-                                        + "directly as classifier columns, so num_classes must be at least \(maxId + 1)")
+            throw TrainingDataError(
+                .invalidClassCount, file: annotationName,
+                "num_classes \(numClasses) is too small: category ids go up to \(maxId)\(name) and are used "
+                    + "directly as classifier columns, so num_classes must be at least \(maxId + 1)")
         }
     }
 
@@ -147,15 +158,17 @@ public struct COCODetectionDataset: Sendable {
         do {
             image = try Image(contentsOf: url, applyExifOrientation: false)
         } catch let error as FileError {
-            throw TrainingDataError(.unreadableImage, file: url.path, "cannot load image \(entry.imageId): \(error.problem)")
+            throw TrainingDataError(
+                .unreadableImage, file: url.path, "cannot load image \(entry.imageId): \(error.problem)")
         }
         var sample = TrainingSample(imageId: entry.imageId, image: image, boxes: entry.boxes, labels: entry.labels)
         if entry.width != image.width || entry.height != image.height {
             // The annotated size was missing or wrong: clamp to the real one, as DETR does.
             let w = Float(image.width), h = Float(image.height)
             sample.boxes = sample.boxes.map {
-                PixelBox(x0: Swift.min(Swift.max($0.x0, 0), w), y0: Swift.min(Swift.max($0.y0, 0), h),
-                         x1: Swift.min(Swift.max($0.x1, 0), w), y1: Swift.min(Swift.max($0.y1, 0), h))
+                PixelBox(
+                    x0: Swift.min(Swift.max($0.x0, 0), w), y0: Swift.min(Swift.max($0.y0, 0), h),
+                    x1: Swift.min(Swift.max($0.x1, 0), w), y1: Swift.min(Swift.max($0.y1, 0), h))
             }
             sample.filterBoxes { !$0.isEmpty }
         }

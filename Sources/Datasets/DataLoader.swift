@@ -45,13 +45,16 @@ public final class DataLoader: Sendable {
     /// - Parameters:
     ///   - shuffle: shuffle every epoch (training); false keeps dataset order within each group.
     ///   - aspectRatioBoundaries: see `AspectRatioBatchSampler` (default: two groups, w/h < 1 and ≥ 1).
-    public init(source: any DetectionSampleSource, transform: SampleTransform, batchSize: Int, shuffle: Bool = true,
-                seed: UInt64 = 0, sizeDivisor: Int = 1, workers: Int = 2, prefetch: Int = 4,
-                unreadableImages: UnreadableImagePolicy = .fail, aspectRatioBoundaries: [Double] = [1]) throws {
+    public init(
+        source: any DetectionSampleSource, transform: SampleTransform, batchSize: Int, shuffle: Bool = true,
+        seed: UInt64 = 0, sizeDivisor: Int = 1, workers: Int = 2, prefetch: Int = 4,
+        unreadableImages: UnreadableImagePolicy = .fail, aspectRatioBoundaries: [Double] = [1]
+    ) throws {
         guard workers >= 0, prefetch >= 1, sizeDivisor >= 1 else {
-            throw TrainingDataError(.invalidArgument, file: nil,
-                                    "DataLoader: workers must be >= 0, prefetch >= 1 and size divisor >= 1 "
-                                        + "(got \(workers), \(prefetch), \(sizeDivisor))")
+            throw TrainingDataError(
+                .invalidArgument, file: nil,
+                "DataLoader: workers must be >= 0, prefetch >= 1 and size divisor >= 1 "
+                    + "(got \(workers), \(prefetch), \(sizeDivisor))")
         }
         self.source = source
         self.transform = transform

@@ -18,31 +18,39 @@ public enum DatasetEvaluator {
     /// - Parameters:
     ///   - batchSize: images per forward pass, in annotation-file order (padding as the official evaluation pads).
     ///   - progress: called after each batch with (images done, total).
-    public static func run(model: any Detector, imagesDirectory: URL, annotations: URL, batchSize: Int,
-                           device: Device = .cpu, workers: Int = 2,
-                           progress: ((Int, Int) -> Void)? = nil) throws -> DatasetEvaluation {
+    public static func run(
+        model: any Detector, imagesDirectory: URL, annotations: URL, batchSize: Int,
+        device: Device = .cpu, workers: Int = 2,
+        progress: ((Int, Int) -> Void)? = nil
+    ) throws -> DatasetEvaluation {
         let coco = try COCODataset(contentsOf: annotations)
-        let (detections, skipped) = try detect(model: model, imagesDirectory: imagesDirectory, coco: coco,
-                                               annotationName: annotations.lastPathComponent, batchSize: batchSize,
-                                               device: device, workers: workers, progress: progress)
+        let (detections, skipped) = try detect(
+            model: model, imagesDirectory: imagesDirectory, coco: coco,
+            annotationName: annotations.lastPathComponent, batchSize: batchSize,
+            device: device, workers: workers, progress: progress)
         let evaluation = try COCOEvaluator.evaluate(dataset: coco, detections: detections)
-        return DatasetEvaluation(evaluation: evaluation, summary: try COCOSummary(evaluation), detections: detections,
-                                 skipped: skipped)
+        return DatasetEvaluation(
+            evaluation: evaluation, summary: try COCOSummary(evaluation), detections: detections,
+            skipped: skipped)
     }
 
     /// The detector's COCO detections for every image of `coco` (categories it does not define are
     /// dropped, as pycocotools ignores them), and the images that could not be read.
-    public static func detect(model: any Detector, imagesDirectory: URL, coco: COCODataset, annotationName: String,
-                              batchSize: Int, device: Device = .cpu, workers: Int = 2,
-                              progress: ((Int, Int) -> Void)? = nil) throws -> (detections: [COCODetection], skipped: [String]) {
-        let data = try COCODetectionDataset(imagesDirectory: imagesDirectory, coco: coco,
-                                            annotationName: annotationName,
-                                            skipImagesWithoutAnnotations: false)
+    public static func detect(
+        model: any Detector, imagesDirectory: URL, coco: COCODataset, annotationName: String,
+        batchSize: Int, device: Device = .cpu, workers: Int = 2,
+        progress: ((Int, Int) -> Void)? = nil
+    ) throws -> (detections: [COCODetection], skipped: [String]) {
+        let data = try COCODetectionDataset(
+            imagesDirectory: imagesDirectory, coco: coco,
+            annotationName: annotationName,
+            skipImagesWithoutAnnotations: false)
         let recipe = model.config.recipe
         let transform = recipe.evalTransform
-        let loader = try DataLoader(source: data, transform: .eval(transform), batchSize: batchSize, shuffle: false,
-                                    sizeDivisor: transform.sizeDivisor, workers: workers,
-                                    unreadableImages: .skip, aspectRatioBoundaries: [])
+        let loader = try DataLoader(
+            source: data, transform: .eval(transform), batchSize: batchSize, shuffle: false,
+            sizeDivisor: transform.sizeDivisor, workers: workers,
+            unreadableImages: .skip, aspectRatioBoundaries: [])
         let post = recipe.postProcess
         let known = Set(coco.categoryIds)
         var detections: [COCODetection] = []
@@ -51,13 +59,16 @@ public enum DatasetEvaluator {
         while let b = try batches.next() {
             let batch = try b.images.to(device)
             let out = withNoGrad { model(batch) }
-            let dets = post.detections(logits: out.final.logits, boxes: out.final.boxes,
-                                       originalSizes: batch.originalSizes)
+            let dets = post.detections(
+                logits: out.final.logits, boxes: out.final.boxes,
+                originalSizes: batch.originalSizes)
             for (imageId, list) in zip(b.imageIds, dets) {
                 for d in list where known.contains(d.label) {
-                    let box = COCOBox(x: Double(d.box[0]), y: Double(d.box[1]),
-                                      width: Double(d.box[2] - d.box[0]), height: Double(d.box[3] - d.box[1]))
-                    detections.append(COCODetection(imageId: imageId, categoryId: d.label, box: box, score: Double(d.score)))
+                    let box = COCOBox(
+                        x: Double(d.box[0]), y: Double(d.box[1]),
+                        width: Double(d.box[2] - d.box[0]), height: Double(d.box[3] - d.box[1]))
+                    detections.append(
+                        COCODetection(imageId: imageId, categoryId: d.label, box: box, score: Double(d.score)))
                 }
             }
             done += b.imageIds.count

@@ -74,7 +74,7 @@ public struct SeededRandom: Sendable, Equatable {
     public mutating func int(in range: ClosedRange<Int>) -> Int {
         let span = UInt64(bitPattern: Int64(range.upperBound) &- Int64(range.lowerBound)) &+ 1
         if span == 0 { return Int(truncatingIfNeeded: next()) }  // the full 64-bit range
-        let limit = UInt64.max - UInt64.max % span                // reject the biased tail
+        let limit = UInt64.max - UInt64.max % span  // reject the biased tail
         var x = next()
         while x >= limit { x = next() }
         return range.lowerBound &+ Int(truncatingIfNeeded: x % span)

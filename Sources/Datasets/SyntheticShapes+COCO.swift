@@ -30,8 +30,10 @@ extension SyntheticShapes {
     /// (created if needed; existing files of the same names are replaced).
     /// - Parameter progress: called after each picture with the number written so far.
     /// - Throws: `FileError` or a file-system error naming the path that could not be written.
-    public func write(to directory: URL, images count: Int, validationFraction: Double = 0.2,
-                      progress: ((Int) -> Void)? = nil) throws -> Summary {
+    public func write(
+        to directory: URL, images count: Int, validationFraction: Double = 0.2,
+        progress: ((Int) -> Void)? = nil
+    ) throws -> Summary {
         precondition(count >= 2, "SyntheticShapes.write: need at least 2 images (one per split)")
         let valCount = Self.validationCount(of: count, fraction: validationFraction)
         let trainCount = count - valCount
@@ -42,19 +44,23 @@ extension SyntheticShapes {
         }
         var written = 0
         func split(_ name: String, _ range: Range<Int>) throws -> (objects: Int, url: URL) {
-            var file = COCOFile(categories: Shape.allCases.map { .init(id: $0.rawValue, name: $0.name, supercategory: "shape") })
+            var file = COCOFile(
+                categories: Shape.allCases.map { .init(id: $0.rawValue, name: $0.name, supercategory: "shape") })
             for (k, index) in range.enumerated() {
                 let picture = self.picture(index: index)
                 let imageId = k + 1
                 let fileName = String(format: "%06d.png", imageId)
                 try picture.image.write(to: directory.appendingPathComponent(name).appendingPathComponent(fileName))
-                file.images.append(.init(id: imageId, fileName: fileName, width: picture.image.width,
-                                         height: picture.image.height))
+                file.images.append(
+                    .init(
+                        id: imageId, fileName: fileName, width: picture.image.width,
+                        height: picture.image.height))
                 for o in picture.objects {
-                    file.annotations.append(.init(
-                        id: file.annotations.count + 1, imageId: imageId, categoryId: o.shape.rawValue,
-                        bbox: Self.roundedBox(o, width: picture.image.width, height: picture.image.height),
-                        area: (o.area * 100).rounded() / 100, iscrowd: 0))
+                    file.annotations.append(
+                        .init(
+                            id: file.annotations.count + 1, imageId: imageId, categoryId: o.shape.rawValue,
+                            bbox: Self.roundedBox(o, width: picture.image.width, height: picture.image.height),
+                            area: (o.area * 100).rounded() / 100, iscrowd: 0))
                 }
                 written += 1
                 progress?(written)
@@ -68,8 +74,9 @@ extension SyntheticShapes {
         }
         let train = try split("train", 0..<trainCount)
         let val = try split("val", trainCount..<count)
-        return Summary(trainImages: trainCount, valImages: valCount, trainObjects: train.objects,
-                       valObjects: val.objects, trainAnnotations: train.url, valAnnotations: val.url)
+        return Summary(
+            trainImages: trainCount, valImages: valCount, trainObjects: train.objects,
+            valObjects: val.objects, trainAnnotations: train.url, valAnnotations: val.url)
     }
 
     /// `[x, y, w, h]` rounded to 1/100 px, kept inside the image.

@@ -48,11 +48,14 @@ public struct SyntheticShapes: Sendable, Equatable {
     /// Object size as a fraction of the shorter image side.
     public var objectScale: ClosedRange<Double>
 
-    public init(seed: UInt64 = 0, sizeRange: ClosedRange<Int> = 96...160, objectsPerImage: ClosedRange<Int> = 1...4,
-                objectScale: ClosedRange<Double> = 0.15...0.45) {
+    public init(
+        seed: UInt64 = 0, sizeRange: ClosedRange<Int> = 96...160, objectsPerImage: ClosedRange<Int> = 1...4,
+        objectScale: ClosedRange<Double> = 0.15...0.45
+    ) {
         precondition(sizeRange.lowerBound >= 8, "SyntheticShapes: images must be at least 8 px")
         precondition(objectsPerImage.lowerBound >= 1, "SyntheticShapes: at least one object per image")
-        precondition(objectScale.lowerBound > 0 && objectScale.upperBound <= 0.9, "SyntheticShapes: object scale in (0, 0.9]")
+        precondition(
+            objectScale.lowerBound > 0 && objectScale.upperBound <= 0.9, "SyntheticShapes: object scale in (0, 0.9]")
         self.seed = seed
         self.sizeRange = sizeRange
         self.objectsPerImage = objectsPerImage
@@ -82,8 +85,10 @@ public struct SyntheticShapes: Sendable, Equatable {
         return Picture(image: canvas.image, objects: objects)
     }
 
-    static func randomObject(width w: Int, height h: Int, scale: ClosedRange<Double>,
-                             random rng: inout SeededRandom) -> Object {
+    static func randomObject(
+        width w: Int, height h: Int, scale: ClosedRange<Double>,
+        random rng: inout SeededRandom
+    ) -> Object {
         let side = Double(min(w, h)) * rng.uniform(scale.lowerBound, scale.upperBound)
         let shape = rng.choice(Shape.allCases)
         var bw = side, bh = side
@@ -127,7 +132,10 @@ struct Canvas {
         let c1 = (0..<3).map { _ in rng.uniform(30, 225) }, c2 = (0..<3).map { _ in rng.uniform(30, 225) }
         let angle = rng.uniform(0, 2 * Double.pi), dx = cos(angle), dy = sin(angle)
         let waves = (0..<2).map { _ in
-            (fx: rng.uniform(0.02, 0.15), fy: rng.uniform(0.02, 0.15), phase: rng.uniform(0, 6.3), amp: rng.uniform(5, 18))
+            (
+                fx: rng.uniform(0.02, 0.15), fy: rng.uniform(0.02, 0.15), phase: rng.uniform(0, 6.3),
+                amp: rng.uniform(5, 18)
+            )
         }
         let noise = rng.uniform(4, 14)
         let span = abs(dx) * Double(width) + abs(dy) * Double(height)

@@ -28,8 +28,9 @@ public struct TrainingBatch: @unchecked Sendable {
     /// - Throws: `TorchError` when the device is not available
     public func to(_ device: Device) throws -> TrainingBatch {
         guard images.images.device != device else { return self }
-        return TrainingBatch(index: index, images: try images.to(device), targets: try targets.map { try $0.to(device) },
-                             imageIds: imageIds)
+        return TrainingBatch(
+            index: index, images: try images.to(device), targets: try targets.map { try $0.to(device) },
+            imageIds: imageIds)
     }
 
     /// Normalises (/255, ImageNet mean/std, float32 — bit-identical to `EvalTransform.normalize`)
@@ -68,10 +69,12 @@ public struct TrainingBatch: @unchecked Sendable {
                 }
             }
         }
-        let images = ImageBatch(images: Tensor(pixels, shape: [B, 3, H, W]), mask: Tensor(mask, shape: [B, H, W]),
-                                imageSizes: samples.map { ($0.image.height, $0.image.width) },
-                                originalSizes: samples.map(\.originalSize))
-        return TrainingBatch(index: index, images: images, targets: samples.map { $0.detectionTarget() },
-                             imageIds: samples.map(\.imageId))
+        let images = ImageBatch(
+            images: Tensor(pixels, shape: [B, 3, H, W]), mask: Tensor(mask, shape: [B, H, W]),
+            imageSizes: samples.map { ($0.image.height, $0.image.width) },
+            originalSizes: samples.map(\.originalSize))
+        return TrainingBatch(
+            index: index, images: images, targets: samples.map { $0.detectionTarget() },
+            imageIds: samples.map(\.imageId))
     }
 }

@@ -1,4 +1,5 @@
 import Diagnostics
+
 /// A problem with training data that a user can cause and fix: an image that cannot be
 /// decoded, an image entry without a file name, a class count too small for the category ids.
 /// Problems inside the annotation JSON itself are `COCOError`s (they name the file and entry).

@@ -43,9 +43,10 @@ extension TrainingSample {
     /// Boxes are shifted, clamped to the region, and dropped when they end up with zero width
     /// or height (DETR's `crop`).
     public func cropped(top: Int, left: Int, height: Int, width: Int) -> TrainingSample {
-        precondition(top >= 0 && left >= 0 && height > 0 && width > 0
-                     && top + height <= image.height && left + width <= image.width,
-                     "cropped: region (\(top), \(left), \(height), \(width)) outside \(image.width)x\(image.height)")
+        precondition(
+            top >= 0 && left >= 0 && height > 0 && width > 0
+                && top + height <= image.height && left + width <= image.width,
+            "cropped: region (\(top), \(left), \(height), \(width)) outside \(image.width)x\(image.height)")
         var px = [UInt8](repeating: 0, count: width * height * 3)
         image.pixels.withUnsafeBufferPointer { src in
             px.withUnsafeMutableBufferPointer { dst in

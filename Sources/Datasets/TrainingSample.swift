@@ -39,8 +39,10 @@ public struct TrainingSample: Sendable, Equatable {
     /// (h, w) of the image as decoded, before any augmentation.
     public var originalSize: (height: Int, width: Int)
 
-    public init(imageId: Int, image: Image, boxes: [PixelBox], labels: [Int],
-                originalSize: (height: Int, width: Int)? = nil) {
+    public init(
+        imageId: Int, image: Image, boxes: [PixelBox], labels: [Int],
+        originalSize: (height: Int, width: Int)? = nil
+    ) {
         precondition(boxes.count == labels.count, "TrainingSample: \(boxes.count) boxes for \(labels.count) labels")
         self.imageId = imageId
         self.image = image
@@ -75,7 +77,8 @@ public struct TrainingSample: Sendable, Equatable {
             // box_xyxy_to_cxcywh, then / [w, h, w, h] (float32 throughout).
             values += [(b.x0 + b.x1) / 2 / w, (b.y0 + b.y1) / 2 / h, (b.x1 - b.x0) / w, (b.y1 - b.y0) / h]
         }
-        return DetectionTarget(labels: Tensor(labels.map(Int64.init), shape: [labels.count]),
-                               boxes: Tensor(values, shape: [boxes.count, 4]))
+        return DetectionTarget(
+            labels: Tensor(labels.map(Int64.init), shape: [labels.count]),
+            boxes: Tensor(values, shape: [boxes.count, 4]))
     }
 }

@@ -18,7 +18,8 @@ public enum BoxOps {
 
     /// Areas of xyxy boxes. [N, 4] -> [N]
     public static func area(_ b: Tensor) -> Tensor {
-        (b.select(dim: -1, index: 2) - b.select(dim: -1, index: 0)) * (b.select(dim: -1, index: 3) - b.select(dim: -1, index: 1))
+        (b.select(dim: -1, index: 2) - b.select(dim: -1, index: 0))
+            * (b.select(dim: -1, index: 3) - b.select(dim: -1, index: 1))
     }
 
     /// Pairwise IoU and union of xyxy boxes. [N, 4], [M, 4] -> ([N, M], [N, M])

@@ -9,7 +9,8 @@ public enum COCOClassNames {
         "traffic light", "fire hydrant", "N/A", "stop sign", "parking meter", "bench", "bird", "cat", "dog", "horse",
         "sheep", "cow", "elephant", "bear", "zebra", "giraffe", "N/A", "backpack", "umbrella", "N/A",
         "N/A", "handbag", "tie", "suitcase", "frisbee", "skis", "snowboard", "sports ball", "kite", "baseball bat",
-        "baseball glove", "skateboard", "surfboard", "tennis racket", "bottle", "N/A", "wine glass", "cup", "fork", "knife",
+        "baseball glove", "skateboard", "surfboard", "tennis racket", "bottle", "N/A", "wine glass", "cup", "fork",
+        "knife",
         "spoon", "bowl", "banana", "apple", "sandwich", "orange", "broccoli", "carrot", "hot dog", "pizza",
         "donut", "cake", "chair", "couch", "potted plant", "bed", "N/A", "dining table", "N/A", "N/A",
         "toilet", "N/A", "tv", "laptop", "mouse", "remote", "keyboard", "cell phone", "microwave", "oven",
@@ -29,14 +30,19 @@ public enum COCOClassNames {
     public static func names(from weights: LoadedWeights, numClasses: Int) -> [String] {
         let defaults = names(numClasses: numClasses)
         if let json = weights.metadata["class_names"] ?? weights.metadata["extra.class_names"],
-           let list = try? JSONDecoder().decode([String?].self, from: Data(json.utf8)), list.count == numClasses {
+            let list = try? JSONDecoder().decode([String?].self, from: Data(json.utf8)), list.count == numClasses
+        {
             return zip(list, defaults).map { $0 ?? $1 }
         }
         if let codes = weights.tensors["_classes_"], codes.dtype == .int64 {
             let values = codes.ints
             var decoded: [String] = [], current = ""
             for v in values {
-                if v < 0 { decoded.append(current); current = "" } else if let u = Unicode.Scalar(v) { current.unicodeScalars.append(u) }
+                if v < 0 {
+                    decoded.append(current); current = ""
+                } else if let u = Unicode.Scalar(v) {
+                    current.unicodeScalars.append(u)
+                }
             }
             if !current.isEmpty { decoded.append(current) }
             if decoded.count == numClasses { return decoded }

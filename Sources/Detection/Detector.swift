@@ -20,8 +20,10 @@ public protocol Detector: Module {
 
 extension Detector {
     /// `forward(batch, targets:, options:)` with inference defaults: `model(batch)`.
-    public func callAsFunction(_ batch: ImageBatch, targets: [DetectionTarget]? = nil,
-                               options: ForwardOptions = .inference) -> DetectorOutput {
+    public func callAsFunction(
+        _ batch: ImageBatch, targets: [DetectionTarget]? = nil,
+        options: ForwardOptions = .inference
+    ) -> DetectorOutput {
         forward(batch, targets: targets, options: options)
     }
 }
@@ -34,7 +36,8 @@ public enum DetectorFactory {
     /// The model state dict of a loaded file: swift-detr training checkpoints keep it under
     /// "model." beside the optimizer state; other files are the state dict itself.
     public static func modelTensors(of weights: LoadedWeights) -> StateDict {
-        weights.metadata["format"] == checkpointFormatTag ? weights.tensors.stripping(prefix: "model.") : weights.tensors
+        weights.metadata["format"] == checkpointFormatTag
+            ? weights.tensors.stripping(prefix: "model.") : weights.tensors
     }
 
     /// A freshly initialised detector of `config`'s architecture (`config.recipe.makeModel`),
@@ -72,21 +75,34 @@ public struct CheckpointMismatch: Error, CustomStringConvertible {
     public var description: String {
         var parts: [String] = []
         if !error.missingKeys.isEmpty {
-            parts.append("\(error.missingKeys.count) missing keys (e.g. \(error.missingKeys.prefix(2).joined(separator: ", ")))")
+            parts.append(
+                "\(error.missingKeys.count) missing keys (e.g. \(error.missingKeys.prefix(2).joined(separator: ", ")))")
         }
         if !error.unexpectedKeys.isEmpty {
-            parts.append("\(error.unexpectedKeys.count) unexpected keys (e.g. \(error.unexpectedKeys.prefix(2).joined(separator: ", ")))")
+            parts.append(
+                """
+                \(error.unexpectedKeys.count) unexpected keys (e.g. \
+                \(error.unexpectedKeys.prefix(2).joined(separator: ", ")))
+                """
+            )
         }
         if let m = error.shapeMismatches.first {
-            parts.append("\(error.shapeMismatches.count) shape mismatches (e.g. \(m.key): checkpoint \(m.checkpoint), model \(m.model))")
+            parts.append(
+                """
+                \(error.shapeMismatches.count) shape mismatches (e.g. \(m.key): checkpoint \(m.checkpoint), model \
+                \(m.model))
+                """
+            )
         }
         var hint = ""
         // A Group DETR checkpoint keeps every group's queries: suggest the config key that fits.
         if let m = error.shapeMismatches.first(where: { $0.key == "query_embed.weight" }),
-           m.checkpoint.count == 2, m.model.count == 2, m.checkpoint[1] == m.model[1], m.model[0] > 0,
-           m.checkpoint[0] % m.model[0] == 0 {
+            m.checkpoint.count == 2, m.model.count == 2, m.checkpoint[1] == m.model[1], m.model[0] > 0,
+            m.checkpoint[0] % m.model[0] == 0
+        {
             hint = " (a Group DETR checkpoint? set \"group_detr\": \(m.checkpoint[0] / m.model[0]) in the config)"
         }
-        return "\(file): weights do not fit the \(architecture.rawValue) model of this config: " + parts.joined(separator: "; ") + hint
+        return "\(file): weights do not fit the \(architecture.rawValue) model of this config: "
+            + parts.joined(separator: "; ") + hint
     }
 }

@@ -26,8 +26,10 @@ public struct DetectorOutput: @unchecked Sendable {
     /// Salience logits and the geometry its loss needs (Salience DETR), nil otherwise.
     public var salience: SalienceMaps?
 
-    public init(final: Predictions, auxiliary: [Predictions], encoder: Predictions? = nil,
-                denoising: DenoisingPredictions? = nil, salience: SalienceMaps? = nil) {
+    public init(
+        final: Predictions, auxiliary: [Predictions], encoder: Predictions? = nil,
+        denoising: DenoisingPredictions? = nil, salience: SalienceMaps? = nil
+    ) {
         self.final = final
         self.auxiliary = auxiliary
         self.encoder = encoder

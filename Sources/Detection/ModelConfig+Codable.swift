@@ -67,8 +67,9 @@ extension ModelConfig: Codable {
         }
         self.init(architecture: arch)
         let salience = arch == .salienceDetr
-        let r = try ObjectReader(c, path: "", allowed: salience ? Self.salienceKeys : Self.conditionalKeys,
-                                 context: arch.rawValue)
+        let r = try ObjectReader(
+            c, path: "", allowed: salience ? Self.salienceKeys : Self.conditionalKeys,
+            context: arch.rawValue)
         try r.read("num_classes", &numClasses)
         try r.read("num_queries", &numQueries)
         try r.read(salience ? "embed_dim" : "hidden_dim", &hiddenDim)
@@ -91,14 +92,17 @@ extension ModelConfig: Codable {
         try r.read("focal_alpha", &focalAlpha)
         try r.read("focal_gamma", &focalGamma)
         try r.read("loss_weights", &lossWeights)
-        let backboneKeys: Set<String> = salience ? ["type", "block", "layers", "return_indices", "freeze_indices"]
-                                                 : ["type", "block", "layers", "dilation"]
+        let backboneKeys: Set<String> =
+            salience
+            ? ["type", "block", "layers", "return_indices", "freeze_indices"]
+            : ["type", "block", "layers", "dilation"]
         if let b = try r.object("backbone", allowed: backboneKeys, context: "\(arch.rawValue) backbone") {
             try b.read("type", &backbone.type)
             var block = backbone.block.rawValue
             try b.read("block", &block)
             guard let bl = ResNetBlock(rawValue: block) else {
-                throw ConfigError(source: "", problem: "'backbone.block' must be \"bottleneck\" or \"basic\", not \"\(block)\"")
+                throw ConfigError(
+                    source: "", problem: "'backbone.block' must be \"bottleneck\" or \"basic\", not \"\(block)\"")
             }
             backbone.block = bl
             try b.read("layers", &backbone.layers)
@@ -106,8 +110,10 @@ extension ModelConfig: Codable {
             try b.read("freeze_indices", &backbone.freezeIndices)
             try b.read("dilation", &backbone.dilation)
         }
-        if let p = try r.object("position_embedding", allowed: salience ? ["temperature", "offset"] : ["temperature"],
-                                context: "\(arch.rawValue) position_embedding") {
+        if let p = try r.object(
+            "position_embedding", allowed: salience ? ["temperature", "offset"] : ["temperature"],
+            context: "\(arch.rawValue) position_embedding")
+        {
             try p.read("temperature", &positionEmbedding.temperature)
             try p.read("offset", &positionEmbedding.offset)
         }
@@ -115,7 +121,9 @@ extension ModelConfig: Codable {
             try n.read("type", &transformerNeck.type)
             try n.read("groups", &transformerNeck.groups)
         }
-        if let d = try r.object("denoising", allowed: ["num", "label_noise_prob", "box_noise_scale"], context: "denoising") {
+        if let d = try r.object(
+            "denoising", allowed: ["num", "label_noise_prob", "box_noise_scale"], context: "denoising")
+        {
             try d.read("num", &denoising.num)
             try d.read("label_noise_prob", &denoising.labelNoiseProb)
             try d.read("box_noise_scale", &denoising.boxNoiseScale)
@@ -184,7 +192,12 @@ extension ModelConfig: Codable {
     public func validate() throws {
         func fail(_ p: String) -> ConfigError { ConfigError(source: "", problem: p) }
         guard backbone.type == "resnet" else {
-            throw fail("backbone type '\(backbone.type)' is not supported yet: only 'resnet' is implemented (Swin-L, ConvNeXt-L and FocalNet-L backbones are planned)")
+            throw fail(
+                """
+                backbone type '\(backbone.type)' is not supported yet: only 'resnet' is implemented (Swin-L, \
+                ConvNeXt-L and FocalNet-L backbones are planned)
+                """
+            )
         }
         guard backbone.layers.count == 4, backbone.layers.allSatisfy({ $0 >= 1 }) else {
             throw fail("'backbone.layers' must list 4 positive block counts, got \(backbone.layers)")
@@ -208,8 +221,10 @@ extension ModelConfig: Codable {
             }
             let r = backbone.returnIndices
             guard !r.isEmpty, r.allSatisfy({ (0..<4).contains($0) }), r == r.sorted(), Set(r).count == r.count,
-                  r.count <= numFeatureLevels else {
-                throw fail("'backbone.return_indices' must be increasing stage indices in 0...3, at most num_feature_levels")
+                r.count <= numFeatureLevels
+            else {
+                throw fail(
+                    "'backbone.return_indices' must be increasing stage indices in 0...3, at most num_feature_levels")
             }
             guard backbone.freezeIndices.allSatisfy({ (0..<4).contains($0) }) else {
                 throw fail("'backbone.freeze_indices' must be in 0...3")
@@ -217,11 +232,15 @@ extension ModelConfig: Codable {
             guard transformerNeck.type == "repvgg_plux" else {
                 throw fail("transformer_neck type '\(transformerNeck.type)' is not supported (only repvgg_plux)")
             }
-            guard hiddenDim % transformerNeck.groups == 0 else { throw fail("embed_dim must be divisible by transformer_neck.groups") }
+            guard hiddenDim % transformerNeck.groups == 0 else {
+                throw fail("embed_dim must be divisible by transformer_neck.groups")
+            }
             guard (2...4).contains(numFeatureLevels) else {
                 throw fail("'num_feature_levels' must be 2...4 (the salience update has one alpha per upper level)")
             }
-            guard hiddenDim % 32 == 0 else { throw fail("'embed_dim' must be a multiple of 32 (GroupNorm(32) in the neck)") }
+            guard hiddenDim % 32 == 0 else {
+                throw fail("'embed_dim' must be a multiple of 32 (GroupNorm(32) in the neck)")
+            }
         }
     }
 }

@@ -43,8 +43,9 @@ extension ModelConfig {
         if let p = preset(presetOrPath) { return p }
         let url = URL(fileURLWithPath: presetOrPath)
         guard FileManager.default.fileExists(atPath: url.path) else {
-            throw ConfigError(source: presetOrPath,
-                              problem: "is neither a preset (\(presetNames.joined(separator: ", "))) nor an existing file")
+            throw ConfigError(
+                source: presetOrPath,
+                problem: "is neither a preset (\(presetNames.joined(separator: ", "))) nor an existing file")
         }
         return try load(contentsOf: url)
     }
@@ -62,7 +63,9 @@ extension ModelConfig {
         } catch let DecodingError.dataCorrupted(ctx) {
             throw ConfigError(source: url.path, problem: "invalid JSON (\(ctx.debugDescription))")
         } catch let DecodingError.typeMismatch(_, ctx) {
-            throw ConfigError(source: url.path, problem: "\(ctx.codingPath.map(\.stringValue).joined(separator: ".")): \(ctx.debugDescription)")
+            throw ConfigError(
+                source: url.path,
+                problem: "\(ctx.codingPath.map(\.stringValue).joined(separator: ".")): \(ctx.debugDescription)")
         } catch {
             throw ConfigError(source: url.path, problem: "\(error)")
         }

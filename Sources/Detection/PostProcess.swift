@@ -28,8 +28,11 @@ public struct PostProcess: Sendable {
     ///   - boxes: [B, Q, 4] cxcywh normalised to the unpadded resized image.
     ///   - originalSizes: (h, w) per image.
     /// - Returns: scores [B, K], labels [B, K] int64, boxes [B, K, 4] xyxy pixels; K = min(numSelect, Q*C).
-    public func callAsFunction(logits: Tensor, boxes: Tensor, originalSizes: [(height: Int, width: Int)])
-        -> (scores: Tensor, labels: Tensor, boxes: Tensor) {
+    public func callAsFunction(
+        logits: Tensor, boxes: Tensor, originalSizes: [(height: Int, width: Int)]
+    )
+        -> (scores: Tensor, labels: Tensor, boxes: Tensor)
+    {
         let (b, q, c) = (logits.size(0), logits.size(1), logits.size(2))
         let prob = logits.sigmoid().view(b, q * c)
         let (scores, index) = prob.topk(Swift.min(numSelect, q * c), dim: 1)
@@ -37,14 +40,17 @@ public struct PostProcess: Sendable {
         let labels = index.remainder(c)
         let xyxy = BoxOps.cxcywhToXyxy(boxes)
         let picked = xyxy.gather(dim: 1, index: query.unsqueeze(-1).expand([-1, -1, 4]))
-        let scale = Tensor(originalSizes.flatMap { [Float($0.width), Float($0.height), Float($0.width), Float($0.height)] },
-                           shape: [b, 1, 4])
+        let scale = Tensor(
+            originalSizes.flatMap { [Float($0.width), Float($0.height), Float($0.width), Float($0.height)] },
+            shape: [b, 1, 4])
         return (scores, labels, picked * scale)
     }
 
     /// Per-image detections sorted by score, keeping those scoring at least `threshold`, at most `topK`.
-    public func detections(logits: Tensor, boxes: Tensor, originalSizes: [(height: Int, width: Int)],
-                           threshold: Float = 0, topK: Int? = nil) -> [[DetectedObject]] {
+    public func detections(
+        logits: Tensor, boxes: Tensor, originalSizes: [(height: Int, width: Int)],
+        threshold: Float = 0, topK: Int? = nil
+    ) -> [[DetectedObject]] {
         let r = self(logits: logits, boxes: boxes, originalSizes: originalSizes)
         let k = r.scores.size(1)
         let scores = r.scores.floats, labels = r.labels.ints, bx = r.boxes.floats

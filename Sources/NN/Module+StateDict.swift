@@ -25,8 +25,11 @@ extension Module {
     ///   - source: names the checkpoint in error messages.
     /// - Returns: the keys that were skipped (empty lists in strict mode).
     @discardableResult
-    public func load(stateDict: StateDict, strict: Bool = true, source: String = "") throws
-        -> StateDictLoadReport {
+    public func load(
+        stateDict: StateDict, strict: Bool = true, source: String = ""
+    ) throws
+        -> StateDictLoadReport
+    {
         let store = path.store
         let prefix = path.components.isEmpty ? "" : path.key + "."
         var missing: [String] = []
@@ -48,8 +51,9 @@ extension Module {
         }
         let unexpected = stateDict.keys.filter { !used.contains($0) && !store.isIgnoredOnLoad(prefix + $0) }
         if !mismatches.isEmpty || (strict && !(missing.isEmpty && unexpected.isEmpty)) {
-            throw StateDictLoadError(missingKeys: missing, unexpectedKeys: unexpected, shapeMismatches: mismatches,
-                                     source: source)
+            throw StateDictLoadError(
+                missingKeys: missing, unexpectedKeys: unexpected, shapeMismatches: mismatches,
+                source: source)
         }
         try Torch.catching {
             withNoGrad {

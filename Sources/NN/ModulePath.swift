@@ -64,16 +64,21 @@ public struct ModulePath: CustomStringConvertible {
     /// - Parameters:
     ///   - requiredOnLoad: false for state that older checkpoints may lack (`num_batches_tracked`):
     ///     `load(stateDict:)` then keeps the current value instead of reporting the key missing.
-    public func buffer(_ name: String, _ value: Tensor, persistent: Bool = true, requiredOnLoad: Bool = true)
-        -> Tensor {
-        store.register(components + [checked(name)], value, kind: .buffer(persistent: persistent),
-                       requiredOnLoad: requiredOnLoad)
+    public func buffer(
+        _ name: String, _ value: Tensor, persistent: Bool = true, requiredOnLoad: Bool = true
+    )
+        -> Tensor
+    {
+        store.register(
+            components + [checked(name)], value, kind: .buffer(persistent: persistent),
+            requiredOnLoad: requiredOnLoad)
     }
 
     /// Creates a floating buffer of the store's dtype with `shape`, filled by `initializer`.
     public func buffer(_ name: String, shape: [Int], initializer: ParameterInit, persistent: Bool = true) -> Tensor {
-        buffer(name, initializer.make(shape: shape, dtype: store.dtype, generator: store.generator),
-               persistent: persistent)
+        buffer(
+            name, initializer.make(shape: shape, dtype: store.dtype, generator: store.generator),
+            persistent: persistent)
     }
 
     /// Exposes every tensor registered under `module` again under this path (keys

@@ -56,7 +56,12 @@ public final class ParameterStore {
     public init(dtype: DType = .float32, device: Device, generator: Generator? = nil) throws {
         precondition(dtype.isFloatingPoint, "ParameterStore dtype must be floating point, got \(dtype)")
         if case .cuda = device, !Device.cudaAvailable {
-            throw TorchError.deviceUnavailable("cannot use \(device): the linked libtorch has no CUDA support or no GPU is visible (README, section Building, says how to link another libtorch)")
+            throw TorchError.deviceUnavailable(
+                """
+                cannot use \(device): the linked libtorch has no CUDA support or no GPU is visible (README, section \
+                Building, says how to link another libtorch)
+                """
+            )
         }
         self.dtype = dtype
         self.device = device
@@ -104,8 +109,10 @@ public final class ParameterStore {
             t.requiresGrad = true
         }
         indexOfKey[key] = created.count
-        created.append(Entry(key: key, components: components, tensor: t, kind: kind,
-                             requiredOnLoad: requiredOnLoad))
+        created.append(
+            Entry(
+                key: key, components: components, tensor: t, kind: kind,
+                requiredOnLoad: requiredOnLoad))
         ordered = nil
         return t
     }
@@ -124,8 +131,10 @@ public final class ParameterStore {
         let aliasKey = components.joined(separator: ".")
         precondition(indexOfKey[aliasKey] == nil, "ParameterStore: '\(aliasKey)' is registered twice")
         indexOfKey[aliasKey] = created.count
-        created.append(Entry(key: aliasKey, components: components, tensor: target.tensor, kind: target.kind,
-                             requiredOnLoad: false, aliasOf: key))
+        created.append(
+            Entry(
+                key: aliasKey, components: components, tensor: target.tensor, kind: target.kind,
+                requiredOnLoad: false, aliasOf: key))
         ordered = nil
     }
 

@@ -23,8 +23,10 @@ public struct StateDictLoadError: Error, CustomStringConvertible, Equatable {
     /// Where the state dict came from (a file name), for the message; may be empty.
     public var source: String
 
-    public init(missingKeys: [String], unexpectedKeys: [String], shapeMismatches: [ShapeMismatch],
-                source: String = "") {
+    public init(
+        missingKeys: [String], unexpectedKeys: [String], shapeMismatches: [ShapeMismatch],
+        source: String = ""
+    ) {
         self.missingKeys = missingKeys
         self.unexpectedKeys = unexpectedKeys
         self.shapeMismatches = shapeMismatches

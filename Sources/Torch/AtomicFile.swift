@@ -5,7 +5,9 @@ public enum AtomicFile {
     /// Writes `data` to a temporary file in the same directory, flushes it, then renames it over `url`.
     public static func write(_ data: Data, to url: URL) throws {
         let dir = url.deletingLastPathComponent()
-        let tmp = dir.appendingPathComponent(".\(url.lastPathComponent).tmp-\(ProcessInfo.processInfo.processIdentifier)-\(UInt32.random(in: 0...UInt32.max))")
+        let tmp = dir.appendingPathComponent(
+            ".\(url.lastPathComponent).tmp-\(ProcessInfo.processInfo.processIdentifier)-\(UInt32.random(in: 0...UInt32.max))"
+        )
         do {
             try data.write(to: tmp)
             if rename(tmp.path, url.path) != 0 {

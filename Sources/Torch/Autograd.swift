@@ -44,10 +44,13 @@ extension Tensor {
 ///   - createGraph: records the backward pass so the result can be differentiated again.
 /// - Returns: one gradient per input, shaped like it; an undefined tensor (`isDefined == false`)
 ///   for an input the outputs do not depend on.
-public func gradients(of outputs: [Tensor], withRespectTo inputs: [Tensor], gradOutputs: [Tensor]? = nil,
-                      createGraph: Bool = false) -> [Tensor] {
-    precondition(gradOutputs == nil || gradOutputs!.count == outputs.count,
-                 "gradients(of:withRespectTo:gradOutputs:): \(gradOutputs!.count) gradOutputs for \(outputs.count) outputs")
+public func gradients(
+    of outputs: [Tensor], withRespectTo inputs: [Tensor], gradOutputs: [Tensor]? = nil,
+    createGraph: Bool = false
+) -> [Tensor] {
+    precondition(
+        gradOutputs == nil || gradOutputs!.count == outputs.count,
+        "gradients(of:withRespectTo:gradOutputs:): \(gradOutputs!.count) gradOutputs for \(outputs.count) outputs")
     let o: [ct_tensor?] = outputs.map { $0.handle }
     let i: [ct_tensor?] = inputs.map { $0.handle }
     let g: [ct_tensor?]? = gradOutputs?.map { $0.handle }

@@ -33,9 +33,10 @@ public struct Engine: Sendable, Equatable, Codable {
     /// The engine of this process.
     public static var current: Engine {
         let config = String(cString: ct_engine_config())
-        return Engine(config: config, cpuCapability: String(cString: ct_engine_cpu_capability()),
-                      compiledAgainst: String(cString: ct_engine_compiled_version()),
-                      threads: Torch.numThreads, cudaAvailable: Device.cudaAvailable)
+        return Engine(
+            config: config, cpuCapability: String(cString: ct_engine_cpu_capability()),
+            compiledAgainst: String(cString: ct_engine_compiled_version()),
+            threads: Torch.numThreads, cudaAvailable: Device.cudaAvailable)
     }
 
     /// Parses the text of `at::show_config()`: lines "  - NAME ..." for the libraries and one

@@ -23,14 +23,19 @@ extension Functional {
     ///   - samplingLocations: [B, Q, H, L, P, 2], (x, y) normalised to [0, 1] per level.
     ///   - attentionWeights: [B, Q, H, L, P] (already softmaxed over L·P).
     /// - Returns: [B, Q, H·D].
-    public static func msDeformAttn(value: Tensor, spatialShapes: Tensor, levelStartIndex: Tensor,
-                                    samplingLocations: Tensor, attentionWeights: Tensor) -> Tensor {
+    public static func msDeformAttn(
+        value: Tensor, spatialShapes: Tensor, levelStartIndex: Tensor,
+        samplingLocations: Tensor, attentionWeights: Tensor
+    ) -> Tensor {
         guard value.device == .cpu && !MSDeformAttnSettings.forceGridSample else {
-            return msDeformAttnGridSample(value: value, spatialShapes: spatialShapes, levelStartIndex: levelStartIndex,
-                                          samplingLocations: samplingLocations, attentionWeights: attentionWeights)
+            return msDeformAttnGridSample(
+                value: value, spatialShapes: spatialShapes, levelStartIndex: levelStartIndex,
+                samplingLocations: samplingLocations, attentionWeights: attentionWeights)
         }
-        return Tensor(checking: ct_ms_deform_attn(value.handle, spatialShapes.handle, levelStartIndex.handle,
-                                                  samplingLocations.handle, attentionWeights.handle))
+        return Tensor(
+            checking: ct_ms_deform_attn(
+                value.handle, spatialShapes.handle, levelStartIndex.handle,
+                samplingLocations.handle, attentionWeights.handle))
     }
 
     /// Multi-scale deformable attention as the official pure-PyTorch composition: per level,
@@ -39,10 +44,14 @@ extension Functional {
     /// `gridSample` supports, differentiable through ordinary autograd. Slower and heavier in
     /// memory (it materialises every sample [B·H, D, Q, L·P]).
     /// - Returns: [B, Q, H·D].
-    public static func msDeformAttnGridSample(value: Tensor, spatialShapes: Tensor, levelStartIndex: Tensor,
-                                              samplingLocations: Tensor, attentionWeights: Tensor) -> Tensor {
-        if let problem = msDeformAttnShapeProblem(value, spatialShapes, levelStartIndex, samplingLocations,
-                                                  attentionWeights) {
+    public static func msDeformAttnGridSample(
+        value: Tensor, spatialShapes: Tensor, levelStartIndex: Tensor,
+        samplingLocations: Tensor, attentionWeights: Tensor
+    ) -> Tensor {
+        if let problem = msDeformAttnShapeProblem(
+            value, spatialShapes, levelStartIndex, samplingLocations,
+            attentionWeights)
+        {
             Torch.fail("ms_deform_attn: \(problem)")
             return Tensor(owning: ct_undefined())
         }
@@ -50,47 +59,55 @@ extension Functional {
         let (q, levels, points) = (samplingLocations.size(1), samplingLocations.size(3), samplingLocations.size(4))
         let shapes = spatialShapes.toArray(Int64.self).map(Int.init)
         let starts = levelStartIndex.toArray(Int64.self).map(Int.init)
-        let grids = samplingLocations * 2 - 1                                       // [B, Q, H, L, P, 2]
+        let grids = samplingLocations * 2 - 1  // [B, Q, H, L, P, 2]
         var sampled: [Tensor] = []
         sampled.reserveCapacity(levels)
         for l in 0..<levels {
             let (hl, wl) = (shapes[2 * l], shapes[2 * l + 1])
-            let valueL = value.narrow(dim: 1, start: starts[l], length: hl * wl)   // [B, H_l·W_l, H, D]
+            let valueL = value.narrow(dim: 1, start: starts[l], length: hl * wl)  // [B, H_l·W_l, H, D]
                 .flatten(startDim: 2).transpose(1, 2).reshape([b * heads, d, hl, wl])
-            let gridL = grids.select(dim: 3, index: l).transpose(1, 2)             // [B, H, Q, P, 2]
-                .flatten(startDim: 0, endDim: 1)                                    // [B·H, Q, P, 2]
-            sampled.append(gridSample(valueL, grid: gridL))                         // [B·H, D, Q, P]
+            let gridL = grids.select(dim: 3, index: l).transpose(1, 2)  // [B, H, Q, P, 2]
+                .flatten(startDim: 0, endDim: 1)  // [B·H, Q, P, 2]
+            sampled.append(gridSample(valueL, grid: gridL))  // [B·H, D, Q, P]
         }
         let weights = attentionWeights.transpose(1, 2).reshape([b * heads, 1, q, levels * points])
         let out = (Tensor.stack(sampled, dim: -2).flatten(startDim: -2) * weights)  // [B·H, D, Q, L·P]
             .sum(dim: -1).view([b, heads * d, q])
-        return out.transpose(1, 2).contiguous()                                     // [B, Q, H·D]
+        return out.transpose(1, 2).contiguous()  // [B, Q, H·D]
     }
 
     /// A readable description of the first rank/size mismatch the composition cannot index past
     /// (the remaining mismatches fail inside libtorch ops with their own messages).
-    private static func msDeformAttnShapeProblem(_ value: Tensor, _ spatialShapes: Tensor, _ levelStartIndex: Tensor,
-                                                 _ samplingLocations: Tensor, _ attentionWeights: Tensor) -> String? {
+    private static func msDeformAttnShapeProblem(
+        _ value: Tensor, _ spatialShapes: Tensor, _ levelStartIndex: Tensor,
+        _ samplingLocations: Tensor, _ attentionWeights: Tensor
+    ) -> String? {
         guard value.rank == 4 else { return "value must be [B, S, H, D], got \(value.shape)" }
         guard samplingLocations.rank == 6, samplingLocations.size(5) == 2 else {
             return "sampling_locations must be [B, Q, H, L, P, 2], got \(samplingLocations.shape)"
         }
         guard attentionWeights.shape == Array(samplingLocations.shape.prefix(5)) else {
-            return "attention_weights must be \(Array(samplingLocations.shape.prefix(5))), got \(attentionWeights.shape)"
+            return
+                "attention_weights must be \(Array(samplingLocations.shape.prefix(5))), got \(attentionWeights.shape)"
         }
         let levels = samplingLocations.size(3)
         guard spatialShapes.shape == [levels, 2], !spatialShapes.dtype.isFloatingPoint else {
             return "spatial_shapes must be integer [\(levels), 2], got \(spatialShapes.shape) \(spatialShapes.dtype)"
         }
         guard levelStartIndex.shape == [levels], !levelStartIndex.dtype.isFloatingPoint else {
-            return "level_start_index must be integer [\(levels)], got \(levelStartIndex.shape) \(levelStartIndex.dtype)"
+            return
+                "level_start_index must be integer [\(levels)], got \(levelStartIndex.shape) \(levelStartIndex.dtype)"
         }
         let shapes = spatialShapes.toArray(Int64.self), starts = levelStartIndex.toArray(Int64.self)
         let rows = value.size(1)
         for l in 0..<levels {
             let n = shapes[2 * l] * shapes[2 * l + 1]
             guard shapes[2 * l] >= 0, shapes[2 * l + 1] >= 0, starts[l] >= 0, starts[l] + n <= rows else {
-                return "level \(l) (start \(starts[l]), \(shapes[2 * l])x\(shapes[2 * l + 1])) exceeds value's \(rows) rows"
+                return
+                    """
+                    level \(l) (start \(starts[l]), \(shapes[2 * l])x\(shapes[2 * l + 1])) exceeds value's \(rows) \
+                    rows
+                    """
             }
         }
         return nil

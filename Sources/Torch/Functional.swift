@@ -22,11 +22,15 @@ public enum Reduction: Int32, Sendable {
 /// Stateless neural-network functions (the `torch.nn.functional` of this library).
 public enum Functional {
     /// 2-D convolution. x [B, Cin, H, W], weight [Cout, Cin/groups, kh, kw].
-    public static func conv2d(_ x: Tensor, weight: Tensor, bias: Tensor? = nil, stride: (Int, Int) = (1, 1),
-                              padding: (Int, Int) = (0, 0), dilation: (Int, Int) = (1, 1), groups: Int = 1) -> Tensor {
-        Tensor(checking: ct_conv2d(x.handle, weight.handle, bias?.handle, Int64(stride.0), Int64(stride.1),
-                                   Int64(padding.0), Int64(padding.1), Int64(dilation.0), Int64(dilation.1),
-                                   Int64(groups)))
+    public static func conv2d(
+        _ x: Tensor, weight: Tensor, bias: Tensor? = nil, stride: (Int, Int) = (1, 1),
+        padding: (Int, Int) = (0, 0), dilation: (Int, Int) = (1, 1), groups: Int = 1
+    ) -> Tensor {
+        Tensor(
+            checking: ct_conv2d(
+                x.handle, weight.handle, bias?.handle, Int64(stride.0), Int64(stride.1),
+                Int64(padding.0), Int64(padding.1), Int64(dilation.0), Int64(dilation.1),
+                Int64(groups)))
     }
 
     /// softmax(q kᵀ·scale + mask) v through libtorch's fused attention kernels (no dropout).
@@ -34,25 +38,35 @@ public enum Functional {
     ///   - q: [B, heads, L, d]; k: [B, heads, S, d]; v: [B, heads, S, dv]
     ///   - mask: bool (true = may attend) or float (added to the logits), broadcastable to [B, heads, L, S]
     /// - Returns: [B, heads, L, dv]
-    public static func scaledDotProductAttention(_ q: Tensor, _ k: Tensor, _ v: Tensor, mask: Tensor? = nil,
-                                                 scale: Double) -> Tensor {
+    public static func scaledDotProductAttention(
+        _ q: Tensor, _ k: Tensor, _ v: Tensor, mask: Tensor? = nil,
+        scale: Double
+    ) -> Tensor {
         Tensor(checking: ct_scaled_dot_product_attention(q.handle, k.handle, v.handle, mask?.handle, scale))
     }
 
-    public static func maxPool2d(_ x: Tensor, kernel: (Int, Int), stride: (Int, Int)? = nil,
-                                 padding: (Int, Int) = (0, 0), dilation: (Int, Int) = (1, 1),
-                                 ceilMode: Bool = false) -> Tensor {
+    public static func maxPool2d(
+        _ x: Tensor, kernel: (Int, Int), stride: (Int, Int)? = nil,
+        padding: (Int, Int) = (0, 0), dilation: (Int, Int) = (1, 1),
+        ceilMode: Bool = false
+    ) -> Tensor {
         let s = stride ?? kernel
-        return Tensor(checking: ct_max_pool2d(x.handle, Int64(kernel.0), Int64(kernel.1), Int64(s.0), Int64(s.1),
-                                              Int64(padding.0), Int64(padding.1), Int64(dilation.0),
-                                              Int64(dilation.1), ceilMode))
+        return Tensor(
+            checking: ct_max_pool2d(
+                x.handle, Int64(kernel.0), Int64(kernel.1), Int64(s.0), Int64(s.1),
+                Int64(padding.0), Int64(padding.1), Int64(dilation.0),
+                Int64(dilation.1), ceilMode))
     }
 
-    public static func avgPool2d(_ x: Tensor, kernel: (Int, Int), stride: (Int, Int)? = nil,
-                                 padding: (Int, Int) = (0, 0)) -> Tensor {
+    public static func avgPool2d(
+        _ x: Tensor, kernel: (Int, Int), stride: (Int, Int)? = nil,
+        padding: (Int, Int) = (0, 0)
+    ) -> Tensor {
         let s = stride ?? kernel
-        return Tensor(checking: ct_avg_pool2d(x.handle, Int64(kernel.0), Int64(kernel.1), Int64(s.0), Int64(s.1),
-                                              Int64(padding.0), Int64(padding.1)))
+        return Tensor(
+            checking: ct_avg_pool2d(
+                x.handle, Int64(kernel.0), Int64(kernel.1), Int64(s.0), Int64(s.1),
+                Int64(padding.0), Int64(padding.1)))
     }
 
     public static func adaptiveAvgPool2d(_ x: Tensor, outputSize: (Int, Int)) -> Tensor {
@@ -60,35 +74,48 @@ public enum Functional {
     }
 
     /// Resizes [B, C, H, W] to `size` (h, w), as `F.interpolate(size=...)`.
-    public static func interpolate(_ x: Tensor, size: (Int, Int), mode: InterpolationMode,
-                                   alignCorners: Bool = false) -> Tensor {
+    public static func interpolate(
+        _ x: Tensor, size: (Int, Int), mode: InterpolationMode,
+        alignCorners: Bool = false
+    ) -> Tensor {
         Tensor(checking: ct_interpolate(x.handle, Int64(size.0), Int64(size.1), mode.rawValue, alignCorners))
     }
 
     /// Samples x [B, C, H, W] at grid [B, Ho, Wo, 2] (x, y in [-1, 1]) -> [B, C, Ho, Wo], as
     /// `F.grid_sample`: bilinear (or nearest), zero padding, `align_corners=False` by default.
-    public static func gridSample(_ x: Tensor, grid: Tensor, nearest: Bool = false,
-                                  padding: GridSamplePadding = .zeros, alignCorners: Bool = false) -> Tensor {
+    public static func gridSample(
+        _ x: Tensor, grid: Tensor, nearest: Bool = false,
+        padding: GridSamplePadding = .zeros, alignCorners: Bool = false
+    ) -> Tensor {
         Tensor(checking: ct_grid_sample(x.handle, grid.handle, nearest ? 1 : 0, padding.rawValue, alignCorners))
     }
 
-    public static func layerNorm(_ x: Tensor, normalizedShape: [Int], weight: Tensor?, bias: Tensor?,
-                                 eps: Double = 1e-5) -> Tensor {
+    public static func layerNorm(
+        _ x: Tensor, normalizedShape: [Int], weight: Tensor?, bias: Tensor?,
+        eps: Double = 1e-5
+    ) -> Tensor {
         let s = normalizedShape.map(Int64.init)
         return Tensor(checking: ct_layer_norm(x.handle, s, Int64(s.count), weight?.handle, bias?.handle, eps))
     }
 
-    public static func groupNorm(_ x: Tensor, groups: Int, weight: Tensor?, bias: Tensor?, eps: Double = 1e-5)
-        -> Tensor {
+    public static func groupNorm(
+        _ x: Tensor, groups: Int, weight: Tensor?, bias: Tensor?, eps: Double = 1e-5
+    )
+        -> Tensor
+    {
         Tensor(checking: ct_group_norm(x.handle, Int64(groups), weight?.handle, bias?.handle, eps))
     }
 
     /// Batch normalisation; in training mode uses batch statistics and updates the running ones in place.
-    public static func batchNorm(_ x: Tensor, weight: Tensor?, bias: Tensor?, runningMean: Tensor?,
-                                 runningVar: Tensor?, training: Bool, momentum: Double = 0.1,
-                                 eps: Double = 1e-5) -> Tensor {
-        Tensor(checking: ct_batch_norm(x.handle, weight?.handle, bias?.handle, runningMean?.handle,
-                                       runningVar?.handle, training, momentum, eps))
+    public static func batchNorm(
+        _ x: Tensor, weight: Tensor?, bias: Tensor?, runningMean: Tensor?,
+        runningVar: Tensor?, training: Bool, momentum: Double = 0.1,
+        eps: Double = 1e-5
+    ) -> Tensor {
+        Tensor(
+            checking: ct_batch_norm(
+                x.handle, weight?.handle, bias?.handle, runningMean?.handle,
+                runningVar?.handle, training, momentum, eps))
     }
 
     /// Zeroes elements with probability `p` and scales the rest by 1/(1-p) when training.
@@ -104,8 +131,10 @@ public enum Functional {
 
     /// Inverted dropout: zeroes elements with probability p and scales the others by 1/(1-p)
     /// in training; the identity otherwise.
-    public static func dropout(_ x: Tensor, p: Double, training: Bool, generator: Generator? = nil,
-                               stream: DropoutStream = .counterBased) -> Tensor {
+    public static func dropout(
+        _ x: Tensor, p: Double, training: Bool, generator: Generator? = nil,
+        stream: DropoutStream = .counterBased
+    ) -> Tensor {
         Tensor(checking: ct_dropout(x.handle, p, training, generator?.handle, stream == .torch))
     }
 
@@ -130,12 +159,16 @@ public enum Functional {
 
     // MARK: losses
 
-    public static func binaryCrossEntropyWithLogits(_ logits: Tensor, _ target: Tensor, weight: Tensor? = nil,
-                                                    reduction: Reduction = .mean) -> Tensor {
+    public static func binaryCrossEntropyWithLogits(
+        _ logits: Tensor, _ target: Tensor, weight: Tensor? = nil,
+        reduction: Reduction = .mean
+    ) -> Tensor {
         Tensor(checking: ct_bce_with_logits(logits.handle, target.handle, weight?.handle, reduction.rawValue))
     }
-    public static func binaryCrossEntropy(_ probs: Tensor, _ target: Tensor, weight: Tensor? = nil,
-                                          reduction: Reduction = .mean) -> Tensor {
+    public static func binaryCrossEntropy(
+        _ probs: Tensor, _ target: Tensor, weight: Tensor? = nil,
+        reduction: Reduction = .mean
+    ) -> Tensor {
         Tensor(checking: ct_bce(probs.handle, target.handle, weight?.handle, reduction.rawValue))
     }
     public static func l1Loss(_ x: Tensor, _ target: Tensor, reduction: Reduction = .mean) -> Tensor {
@@ -144,14 +177,21 @@ public enum Functional {
     public static func mseLoss(_ x: Tensor, _ target: Tensor, reduction: Reduction = .mean) -> Tensor {
         Tensor(checking: ct_mse_loss(x.handle, target.handle, reduction.rawValue))
     }
-    public static func smoothL1Loss(_ x: Tensor, _ target: Tensor, beta: Double = 1, reduction: Reduction = .mean)
-        -> Tensor {
+    public static func smoothL1Loss(
+        _ x: Tensor, _ target: Tensor, beta: Double = 1, reduction: Reduction = .mean
+    )
+        -> Tensor
+    {
         Tensor(checking: ct_smooth_l1_loss(x.handle, target.handle, reduction.rawValue, beta))
     }
     /// Cross entropy of logits [N, C, ...] against int64 class indices [N, ...].
-    public static func crossEntropy(_ logits: Tensor, _ target: Tensor, weight: Tensor? = nil,
-                                    reduction: Reduction = .mean, ignoreIndex: Int = -100) -> Tensor {
-        Tensor(checking: ct_cross_entropy(logits.handle, target.handle, weight?.handle, reduction.rawValue,
-                                          Int64(ignoreIndex)))
+    public static func crossEntropy(
+        _ logits: Tensor, _ target: Tensor, weight: Tensor? = nil,
+        reduction: Reduction = .mean, ignoreIndex: Int = -100
+    ) -> Tensor {
+        Tensor(
+            checking: ct_cross_entropy(
+                logits.handle, target.handle, weight?.handle, reduction.rawValue,
+                Int64(ignoreIndex)))
     }
 }

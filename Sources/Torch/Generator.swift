@@ -16,7 +16,7 @@ public final class Generator: @unchecked Sendable {
 
     /// The full generator state (uint8 tensor), for checkpoints.
     public var state: Tensor {
-        get { Tensor(checking: ct_generator_get_state(handle)) }
+        Tensor(checking: ct_generator_get_state(handle))
     }
 
     /// Restores a state captured with `state`.

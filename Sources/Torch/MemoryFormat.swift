@@ -17,4 +17,3 @@ extension Tensor {
     /// Whether the strides are those of `format`.
     public func isContiguous(_ format: MemoryFormat) -> Bool { ct_is_contiguous_format(handle, format.rawValue) }
 }
-

@@ -26,8 +26,10 @@ public enum OperatorProfiler {
     /// - Returns: `body`'s result and the rows, by self time, longest first.
     /// - Throws: `TorchError.libtorch` when the profiler cannot start (one is already running) or
     ///   the trace cannot be written; errors of `body`.
-    public static func profile<R>(recordShapes: Bool = false, tracePath: String? = nil,
-                                  _ body: () throws -> R) throws -> (result: R, rows: [Row]) {
+    public static func profile<R>(
+        recordShapes: Bool = false, tracePath: String? = nil,
+        _ body: () throws -> R
+    ) throws -> (result: R, rows: [Row]) {
         guard ct_profiler_start(recordShapes) else { throw TorchError.libtorch(Torch.lastErrorMessage()) }
         let result: R
         do {
@@ -39,8 +41,12 @@ public enum OperatorProfiler {
         guard let text = ct_profiler_stop(tracePath) else { throw TorchError.libtorch(Torch.lastErrorMessage()) }
         let rows = String(cString: text).split(separator: "\n").compactMap { line -> Row? in
             let f = line.split(separator: "\t", omittingEmptySubsequences: false)
-            guard f.count == 5, let calls = Int(f[2]), let total = UInt64(f[3]), let selfNs = UInt64(f[4]) else { return nil }
-            return Row(name: String(f[0]), shapes: String(f[1]), calls: calls, totalNanoseconds: total, selfNanoseconds: selfNs)
+            guard f.count == 5, let calls = Int(f[2]), let total = UInt64(f[3]), let selfNs = UInt64(f[4]) else {
+                return nil
+            }
+            return Row(
+                name: String(f[0]), shapes: String(f[1]), calls: calls, totalNanoseconds: total, selfNanoseconds: selfNs
+            )
         }
         return (result, rows.sorted { $0.selfNanoseconds > $1.selfNanoseconds })
     }

@@ -67,8 +67,10 @@ extension Tensor {
 
     // MARK: in place (for optimizers and buffers; use under `withNoGrad` on leaves)
     @discardableResult public func add_(_ o: Tensor, alpha: Double = 1) -> Tensor {
-        Tensor(checking: alpha == 1 ? ct_inplace_binary(BinaryOp.add.rawValue, handle, o.handle)
-                                    : ct_add_scaled_(handle, o.handle, alpha))
+        Tensor(
+            checking: alpha == 1
+                ? ct_inplace_binary(BinaryOp.add.rawValue, handle, o.handle)
+                : ct_add_scaled_(handle, o.handle, alpha))
     }
     @discardableResult public func sub_(_ o: Tensor) -> Tensor {
         Tensor(checking: ct_inplace_binary(BinaryOp.sub.rawValue, handle, o.handle))
@@ -101,7 +103,9 @@ extension Tensor {
     }
     /// Copies `src` (broadcast, cast) into self.
     @discardableResult public func copy_(_ src: Tensor) -> Tensor { Tensor(checking: ct_copy_(handle, src.handle)) }
-    @discardableResult public func fill_(_ v: some TensorScalar) -> Tensor { Tensor(checking: ct_fill_(handle, v.ctScalar)) }
+    @discardableResult public func fill_(_ v: some TensorScalar) -> Tensor {
+        Tensor(checking: ct_fill_(handle, v.ctScalar))
+    }
     @discardableResult public func zero_() -> Tensor { Tensor(checking: ct_zero_(handle)) }
     @discardableResult public func maskedFill_(_ mask: Tensor, _ v: some TensorScalar) -> Tensor {
         Tensor(checking: ct_masked_fill_(handle, mask.handle, v.ctScalar))
@@ -116,4 +120,3 @@ extension Tensor {
         Tensor(checking: ct_clamp_(handle, min != nil, min ?? 0, max != nil, max ?? 0))
     }
 }
-

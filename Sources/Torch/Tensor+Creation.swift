@@ -11,8 +11,10 @@ extension Tensor {
         return Tensor(checking: ct_ones(s, Int64(s.count), dtype.rawValue, d.0, d.1))
     }
 
-    public static func full(_ shape: [Int], _ value: some TensorScalar, dtype: DType = .float32,
-                            device: Device = .cpu) -> Tensor {
+    public static func full(
+        _ shape: [Int], _ value: some TensorScalar, dtype: DType = .float32,
+        device: Device = .cpu
+    ) -> Tensor {
         let s = shape.map(Int64.init), d = device.code
         return Tensor(checking: ct_full(s, Int64(s.count), value.ctScalar, dtype.rawValue, d.0, d.1))
     }
@@ -24,8 +26,10 @@ extension Tensor {
     }
 
     /// Values in `[start, end)` by `step` (int64 by default, as `torch.arange` with integers).
-    public static func arange(_ start: Int = 0, _ end: Int, step: Int = 1, dtype: DType = .int64,
-                              device: Device = .cpu) -> Tensor {
+    public static func arange(
+        _ start: Int = 0, _ end: Int, step: Int = 1, dtype: DType = .int64,
+        device: Device = .cpu
+    ) -> Tensor {
         let d = device.code
         return Tensor(checking: ct_arange(start.ctScalar, end.ctScalar, step.ctScalar, dtype.rawValue, d.0, d.1))
     }
@@ -36,14 +40,18 @@ extension Tensor {
     }
 
     /// Floating `arange` (`torch.arange(0.5, 4.0, 0.5)`).
-    public static func arange(from start: Double, to end: Double, step: Double = 1, dtype: DType = .float32,
-                              device: Device = .cpu) -> Tensor {
+    public static func arange(
+        from start: Double, to end: Double, step: Double = 1, dtype: DType = .float32,
+        device: Device = .cpu
+    ) -> Tensor {
         let d = device.code
         return Tensor(checking: ct_arange(start.ctScalar, end.ctScalar, step.ctScalar, dtype.rawValue, d.0, d.1))
     }
 
-    public static func linspace(_ start: Double, _ end: Double, steps: Int, dtype: DType = .float32,
-                                device: Device = .cpu) -> Tensor {
+    public static func linspace(
+        _ start: Double, _ end: Double, steps: Int, dtype: DType = .float32,
+        device: Device = .cpu
+    ) -> Tensor {
         let d = device.code
         return Tensor(checking: ct_linspace(start, end, Int64(steps), dtype.rawValue, d.0, d.1))
     }
@@ -54,25 +62,33 @@ extension Tensor {
     }
 
     /// Standard normal samples.
-    public static func randn(_ shape: [Int], generator: Generator? = nil, dtype: DType = .float32,
-                             device: Device = .cpu) -> Tensor {
+    public static func randn(
+        _ shape: [Int], generator: Generator? = nil, dtype: DType = .float32,
+        device: Device = .cpu
+    ) -> Tensor {
         let s = shape.map(Int64.init), d = device.code
         return Tensor(checking: ct_randn(s, Int64(s.count), generator?.handle, dtype.rawValue, d.0, d.1))
     }
 
     /// Uniform samples in [0, 1).
-    public static func rand(_ shape: [Int], generator: Generator? = nil, dtype: DType = .float32,
-                            device: Device = .cpu) -> Tensor {
+    public static func rand(
+        _ shape: [Int], generator: Generator? = nil, dtype: DType = .float32,
+        device: Device = .cpu
+    ) -> Tensor {
         let s = shape.map(Int64.init), d = device.code
         return Tensor(checking: ct_rand(s, Int64(s.count), generator?.handle, dtype.rawValue, d.0, d.1))
     }
 
     /// Integers uniform in [low, high).
-    public static func randint(_ low: Int, _ high: Int, _ shape: [Int], generator: Generator? = nil,
-                               dtype: DType = .int64, device: Device = .cpu) -> Tensor {
+    public static func randint(
+        _ low: Int, _ high: Int, _ shape: [Int], generator: Generator? = nil,
+        dtype: DType = .int64, device: Device = .cpu
+    ) -> Tensor {
         let s = shape.map(Int64.init), d = device.code
-        return Tensor(checking: ct_randint(Int64(low), Int64(high), s, Int64(s.count), generator?.handle,
-                                           dtype.rawValue, d.0, d.1))
+        return Tensor(
+            checking: ct_randint(
+                Int64(low), Int64(high), s, Int64(s.count), generator?.handle,
+                dtype.rawValue, d.0, d.1))
     }
 
     /// A random permutation of 0..<n (int64).
@@ -100,7 +116,9 @@ extension Tensor {
 
     public func zerosLike() -> Tensor { Tensor(checking: ct_zeros_like(handle)) }
     public func onesLike() -> Tensor { Tensor(checking: ct_ones_like(handle)) }
-    public func fullLike(_ value: some TensorScalar) -> Tensor { Tensor(checking: ct_full_like(handle, value.ctScalar)) }
+    public func fullLike(_ value: some TensorScalar) -> Tensor {
+        Tensor(checking: ct_full_like(handle, value.ctScalar))
+    }
 
     // MARK: conversion
 

@@ -14,15 +14,16 @@ extension Int8: TensorElement { public static var dtype: DType { .int8 } }
 extension Int16: TensorElement { public static var dtype: DType { .int16 } }
 extension Bool: TensorElement { public static var dtype: DType { .bool } }
 #if !((os(macOS) || targetEnvironment(macCatalyst)) && arch(x86_64))
-extension Float16: TensorElement { public static var dtype: DType { .float16 } }
+    extension Float16: TensorElement { public static var dtype: DType { .float16 } }
 #endif
 
 extension Tensor {
     /// A CPU tensor holding a copy of `values` in the given shape (default 1-D).
     public convenience init<T: TensorElement>(_ values: [T], shape: [Int]? = nil) {
         let shape = shape ?? [values.count]
-        precondition(shape.reduce(1, *) == values.count,
-                     "Tensor(_:shape:): \(values.count) values do not fill shape \(shape)")
+        precondition(
+            shape.reduce(1, *) == values.count,
+            "Tensor(_:shape:): \(values.count) values do not fill shape \(shape)")
         let sizes = shape.map(Int64.init)
         let h = values.withUnsafeBytes { buf in
             ct_from_data(buf.baseAddress, buf.count, T.dtype.rawValue, sizes, Int64(sizes.count))

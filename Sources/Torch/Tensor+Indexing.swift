@@ -63,10 +63,14 @@ extension Tensor {
 
     /// Out-of-place `self[indices] = values` (or `+=` when `accumulate`).
     public func indexPut(_ indices: [TensorIndex], _ values: Tensor, accumulate: Bool = false) -> Tensor {
-        withIndexHandles(indices) { Tensor(checking: ct_index_put(handle, $0, Int64($0.count), values.handle, accumulate)) }
+        withIndexHandles(indices) {
+            Tensor(checking: ct_index_put(handle, $0, Int64($0.count), values.handle, accumulate))
+        }
     }
     @discardableResult
     public func indexPut_(_ indices: [TensorIndex], _ values: Tensor, accumulate: Bool = false) -> Tensor {
-        withIndexHandles(indices) { Tensor(checking: ct_index_put_(handle, $0, Int64($0.count), values.handle, accumulate)) }
+        withIndexHandles(indices) {
+            Tensor(checking: ct_index_put_(handle, $0, Int64($0.count), values.handle, accumulate))
+        }
     }
 }

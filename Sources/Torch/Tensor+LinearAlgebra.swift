@@ -18,8 +18,10 @@ extension Tensor {
     /// inner product, which is faster than MKL's sgemm on these machines; the values agree to
     /// float32 rounding. `relu` applies ReLU to the result (inside the same kernel there).
     public static func linear(_ x: Tensor, weight: Tensor, bias: Tensor?, relu: Bool = false) -> Tensor {
-        Tensor(checking: relu ? ct_linear_relu(x.handle, weight.handle, bias?.handle)
-                              : ct_linear(x.handle, weight.handle, bias?.handle))
+        Tensor(
+            checking: relu
+                ? ct_linear_relu(x.handle, weight.handle, bias?.handle)
+                : ct_linear(x.handle, weight.handle, bias?.handle))
     }
 
     public static func einsum(_ equation: String, _ tensors: [Tensor]) -> Tensor {

@@ -21,7 +21,9 @@ extension Tensor {
     public func mean(dims: [Int] = [], keepDim: Bool = false) -> Tensor { reduce(.mean, dims, keepDim) }
     public func mean(dim: Int, keepDim: Bool = false) -> Tensor { reduce(.mean, [dim], keepDim) }
     /// Product over `dim`, or over all elements when nil.
-    public func prod(dim: Int? = nil, keepDim: Bool = false) -> Tensor { reduce(.prod, dim.map { [$0] } ?? [], keepDim) }
+    public func prod(dim: Int? = nil, keepDim: Bool = false) -> Tensor {
+        reduce(.prod, dim.map { [$0] } ?? [], keepDim)
+    }
     public func prod(dims: [Int], keepDim: Bool = false) -> Tensor { reduce(.prod, dims, keepDim) }
     /// Maximum values (no indices); all elements when `dims` is empty.
     public func amax(dims: [Int] = [], keepDim: Bool = false) -> Tensor { reduce(.amax, dims, keepDim) }
@@ -67,15 +69,21 @@ extension Tensor {
     public func cumprod(dim: Int) -> Tensor { Tensor(checking: ct_cumprod(handle, Int64(dim))) }
 
     /// The `k` largest (or smallest) values along `dim` and their indices.
-    public func topk(_ k: Int, dim: Int = -1, largest: Bool = true, sorted: Bool = true)
-        -> (values: Tensor, indices: Tensor) {
+    public func topk(
+        _ k: Int, dim: Int = -1, largest: Bool = true, sorted: Bool = true
+    )
+        -> (values: Tensor, indices: Tensor)
+    {
         var v: ct_tensor?, i: ct_tensor?
         Torch.check(ct_topk(handle, Int64(k), Int64(dim), largest, sorted, &v, &i))
         return (Tensor(checking: v), Tensor(checking: i))
     }
 
-    public func sort(dim: Int = -1, descending: Bool = false, stable: Bool = false)
-        -> (values: Tensor, indices: Tensor) {
+    public func sort(
+        dim: Int = -1, descending: Bool = false, stable: Bool = false
+    )
+        -> (values: Tensor, indices: Tensor)
+    {
         var v: ct_tensor?, i: ct_tensor?
         Torch.check(ct_sort(handle, Int64(dim), descending, stable, &v, &i))
         return (Tensor(checking: v), Tensor(checking: i))

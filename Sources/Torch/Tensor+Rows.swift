@@ -9,7 +9,7 @@ extension Tensor {
         let (b, n) = (size(0), size(1))
         let rest = Array(shape.dropFirst(2))
         if b == 1 { return self[0].indexSelect(dim: 0, index: index[0]).unsqueeze(0) }
-        let offsets = Tensor.arange(0, b * n, step: n, device: index.device)          // first row of each image
+        let offsets = Tensor.arange(0, b * n, step: n, device: index.device)  // first row of each image
         let flat = (index + offsets.unsqueeze(1)).flatten()
         return reshape([b * n] + rest).indexSelect(dim: 0, index: flat).view([b, index.size(1)] + rest)
     }

@@ -18,7 +18,9 @@ extension Tensor {
         return Tensor(checking: ct_permute(handle, d, Int64(d.count)))
     }
     public func permute(_ dims: Int...) -> Tensor { permute(dims) }
-    public func transpose(_ d0: Int, _ d1: Int) -> Tensor { Tensor(checking: ct_transpose(handle, Int64(d0), Int64(d1))) }
+    public func transpose(_ d0: Int, _ d1: Int) -> Tensor {
+        Tensor(checking: ct_transpose(handle, Int64(d0), Int64(d1)))
+    }
     public func flatten(startDim: Int = 0, endDim: Int = -1) -> Tensor {
         Tensor(checking: ct_flatten(handle, Int64(startDim), Int64(endDim)))
     }

@@ -22,8 +22,10 @@ public struct TrainingCheckpoint {
     /// Free-form extra metadata (e.g. the training options as JSON).
     public var extra: [String: String]
 
-    public init(model: StateDict, optimizer: OptimizerState?, generators: [String: Tensor] = [:], epoch: Int, step: Int,
-                config: ModelConfig, extra: [String: String] = [:]) {
+    public init(
+        model: StateDict, optimizer: OptimizerState?, generators: [String: Tensor] = [:], epoch: Int, step: Int,
+        config: ModelConfig, extra: [String: String] = [:]
+    ) {
         self.model = model
         self.optimizer = optimizer
         self.generators = generators
@@ -38,8 +40,10 @@ public struct TrainingCheckpoint {
         for (k, v) in model { tensors["model." + k] = v }
         if let optimizer { for (k, v) in optimizer.tensors { tensors["optimizer." + k] = v } }
         for (k, v) in generators.sorted(by: { $0.key < $1.key }) { tensors["rng." + k] = v }
-        var meta: [String: String] = ["format": Self.formatTag, "epoch": "\(epoch)", "step": "\(step)",
-                                      "config": String(decoding: try config.jsonData(), as: UTF8.self)]
+        var meta: [String: String] = [
+            "format": Self.formatTag, "epoch": "\(epoch)", "step": "\(step)",
+            "config": String(decoding: try config.jsonData(), as: UTF8.self),
+        ]
         if let optimizer { for (k, v) in optimizer.metadata { meta["optimizer." + k] = v } }
         for (k, v) in extra { meta["extra." + k] = v }
         try Safetensors.write(tensors, metadata: meta, to: url)
@@ -49,10 +53,12 @@ public struct TrainingCheckpoint {
         let contents = try Safetensors.read(contentsOf: url)
         let meta = contents.metadata
         guard meta["format"] == formatTag else {
-            throw FileError(file: url.path, problem: "is not a swift-detr training checkpoint (no '\(formatTag)' format tag)")
+            throw FileError(
+                file: url.path, problem: "is not a swift-detr training checkpoint (no '\(formatTag)' format tag)")
         }
         guard let epoch = meta["epoch"].flatMap(Int.init), let step = meta["step"].flatMap(Int.init),
-              let configText = meta["config"] else {
+            let configText = meta["config"]
+        else {
             throw FileError(file: url.path, problem: "checkpoint metadata lacks epoch/step/config")
         }
         let config: ModelConfig
@@ -69,8 +75,10 @@ public struct TrainingCheckpoint {
             if k.hasPrefix("optimizer.") { optMeta[String(k.dropFirst(10))] = v }
             if k.hasPrefix("extra.") { extra[String(k.dropFirst(6))] = v }
         }
-        let optimizer = optMeta.isEmpty && optTensors.isEmpty ? nil : OptimizerState(tensors: optTensors, metadata: optMeta)
-        return TrainingCheckpoint(model: contents.tensors.stripping(prefix: "model."), optimizer: optimizer,
-                                  generators: generators, epoch: epoch, step: step, config: config, extra: extra)
+        let optimizer =
+            optMeta.isEmpty && optTensors.isEmpty ? nil : OptimizerState(tensors: optTensors, metadata: optMeta)
+        return TrainingCheckpoint(
+            model: contents.tensors.stripping(prefix: "model."), optimizer: optimizer,
+            generators: generators, epoch: epoch, step: step, config: config, extra: extra)
     }
 }

@@ -31,7 +31,10 @@ public struct NonFiniteLoss: Error, CustomStringConvertible {
     public var term: String
     public var value: Double
     public var description: String {
-        "loss term '\(term)' is \(value) at epoch \(epoch), step \(step): training stopped (lower the learning rate or check the data)"
+        """
+        loss term '\(term)' is \(value) at epoch \(epoch), step \(step): training stopped (lower the learning rate \
+        or check the data)
+        """
     }
 }
 
@@ -41,7 +44,10 @@ public struct TrainingStepError: Error, CustomStringConvertible {
     public var step: Int
     public var underlying: any Error
     public var description: String {
-        "training stopped at epoch \(epoch), step \(step): \(underlying) (the model produced invalid values; lower the learning rate or check the data)"
+        """
+        training stopped at epoch \(epoch), step \(step): \(underlying) (the model produced invalid values; lower \
+        the learning rate or check the data)
+        """
     }
 }
 
@@ -61,8 +67,10 @@ public final class Trainer {
     public private(set) var step = 0
     private let trainable: [(key: String, tensor: Tensor)]
 
-    public init(model: any Detector, criterion: any TrainingCriterion, optimizer: AdamW, schedule: TrainingSchedule,
-                clipMaxNorm: Double, generator: Generator) {
+    public init(
+        model: any Detector, criterion: any TrainingCriterion, optimizer: AdamW, schedule: TrainingSchedule,
+        clipMaxNorm: Double, generator: Generator
+    ) {
         self.model = model
         self.criterion = criterion
         self.optimizer = optimizer
@@ -76,14 +84,15 @@ public final class Trainer {
     /// freezing and AdamW parameter groups applied with `options`.
     public convenience init(model: any Detector, options: TrainingOptions, generator: Generator) {
         let recipe = model.config.recipe
-        self.init(model: model, criterion: recipe.criterion(), optimizer: recipe.optimizer(for: model, options: options),
-                  schedule: options.schedule, clipMaxNorm: options.clipMaxNorm, generator: generator)
+        self.init(
+            model: model, criterion: recipe.criterion(), optimizer: recipe.optimizer(for: model, options: options),
+            schedule: options.schedule, clipMaxNorm: options.clipMaxNorm, generator: generator)
     }
 
     /// Runs one epoch over `batches` (`count` of them), reporting each step.
     /// - Throws: `NonFiniteLoss`, matching errors; the model is then left as after the last good step.
     public func trainEpoch<S: Sequence>(_ batches: S, count: Int, report: (StepReport) -> Void) throws
-        where S.Element == TrainingBatch {
+    where S.Element == TrainingBatch {
         for (i, item) in batches.enumerated() {
             let start = Date()
             let output = model(item.images, targets: item.targets, options: .training(generator: generator))
@@ -106,22 +115,26 @@ public final class Trainer {
             total.backward()
             if clipMaxNorm > 0 { _ = clipGradNorm(trainable, maxNorm: clipMaxNorm) }
             for g in optimizer.groups.indices {
-                optimizer.groups[g].lr = schedule.lr(baseLR: optimizer.groups[g].initialLR, epoch: epoch, iteration: step)
+                optimizer.groups[g].lr = schedule.lr(
+                    baseLR: optimizer.groups[g].initialLR, epoch: epoch, iteration: step)
             }
             optimizer.step()
             step += 1
-            report(StepReport(epoch: epoch, iteration: i, iterations: count, step: step,
-                              lr: optimizer.groups.last?.lr ?? 0, loss: loss, terms: values,
-                              images: item.images.count, seconds: Date().timeIntervalSince(start)))
+            report(
+                StepReport(
+                    epoch: epoch, iteration: i, iterations: count, step: step,
+                    lr: optimizer.groups.last?.lr ?? 0, loss: loss, terms: values,
+                    images: item.images.count, seconds: Date().timeIntervalSince(start)))
         }
         epoch += 1
     }
 
     /// Everything needed to continue exactly: model, optimizer, counters, generator state.
     public func checkpoint(extra: [String: String] = [:]) -> TrainingCheckpoint {
-        TrainingCheckpoint(model: model.stateDict(), optimizer: optimizer.stateDict(),
-                           generators: ["dropout": generator.state], epoch: epoch, step: step, config: model.config,
-                           extra: extra)
+        TrainingCheckpoint(
+            model: model.stateDict(), optimizer: optimizer.stateDict(),
+            generators: ["dropout": generator.state], epoch: epoch, step: step, config: model.config,
+            extra: extra)
     }
 
     /// Restores a checkpoint written by `checkpoint()`.

@@ -24,7 +24,9 @@ public final class TrainingLog {
             let data = try Data(contentsOf: url)
             var kept = Data()
             for line in data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: true) {
-                guard let record = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any] else { continue }
+                guard let record = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any] else {
+                    continue
+                }
                 if record["eval"] as? Bool == true {
                     guard let epoch = record["epoch"] as? Int, epoch <= checkpoint.epoch else { continue }
                     evaluatedEpochs.insert(epoch)

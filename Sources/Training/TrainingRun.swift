@@ -83,23 +83,27 @@ public final class TrainingRun {
         try fm.createDirectory(at: out, withIntermediateDirectories: true)
         try AtomicFile.write(cfg.jsonData(), to: out.appendingPathComponent("config.json"))
         // Temporary files of a run that was killed while writing (AtomicFile's `.NAME.tmp-*`).
-        for name in (try? fm.contentsOfDirectory(atPath: out.path)) ?? [] where name.hasPrefix(".") && name.contains(".tmp-") {
+        for name in (try? fm.contentsOfDirectory(atPath: out.path)) ?? []
+        where name.hasPrefix(".") && name.contains(".tmp-") {
             try? fm.removeItem(at: out.appendingPathComponent(name))
         }
-        let data = try COCODetectionDataset(imagesDirectory: settings.trainImages,
-                                            annotationFile: settings.trainAnnotations)
+        let data = try COCODetectionDataset(
+            imagesDirectory: settings.trainImages,
+            annotationFile: settings.trainAnnotations)
         try data.validate(numClasses: cfg.numClasses)
         self.data = data
         let namesByColumn = (0..<cfg.numClasses).map { $0 < data.classNames.count ? data.classNames[$0] : nil }
         classNamesJSON = String(decoding: try JSONEncoder().encode(namesByColumn), as: UTF8.self)
-        let store = try ParameterStore(dtype: .float32, device: settings.device, generator: Generator(seed: settings.seed))
+        let store = try ParameterStore(
+            dtype: .float32, device: settings.device, generator: Generator(seed: settings.seed))
         let model = try DetectorFactory.make(config: cfg, store: store)
         self.model = model
         reinitialisedKeys = try settings.initialWeights.map { try InitialWeights.load($0, into: model) } ?? []
         let recipe = cfg.recipe
-        let loader = try DataLoader(source: data, transform: .train(recipe.trainAugmentation), batchSize: settings.batchSize,
-                                seed: settings.seed, sizeDivisor: recipe.evalTransform.sizeDivisor,
-                                workers: settings.workers, unreadableImages: .skip)
+        let loader = try DataLoader(
+            source: data, transform: .train(recipe.trainAugmentation), batchSize: settings.batchSize,
+            seed: settings.seed, sizeDivisor: recipe.evalTransform.sizeDivisor,
+            workers: settings.workers, unreadableImages: .skip)
         self.loader = loader
         var o = recipe.trainingOptions(epochs: settings.epochs, iterationsPerEpoch: loader.batchCount)
         o.batchSize = settings.batchSize
@@ -125,8 +129,9 @@ public final class TrainingRun {
         } else {
             resumedAt = nil
         }
-        log = try TrainingLog(url: out.appendingPathComponent("log.jsonl"),
-                              resumingAt: resumedAt.map { (step: $0.step, epoch: $0.epoch) })
+        log = try TrainingLog(
+            url: out.appendingPathComponent("log.jsonl"),
+            resumingAt: resumedAt.map { (step: $0.step, epoch: $0.epoch) })
     }
 
     /// Trains until `options.epochs` epochs are done: after each epoch the checkpoint is written
@@ -158,8 +163,10 @@ public final class TrainingRun {
             }
             if let failure { throw failure }
             try trainer.checkpoint(extra: ["class_names": classNamesJSON]).write(to: checkpointURL)
-            events(.epochFinished(epoch: trainer.epoch, seconds: Date().timeIntervalSince(start),
-                                  skippedImages: batches.skippedImages.map { "\($0)" }))
+            events(
+                .epochFinished(
+                    epoch: trainer.epoch, seconds: Date().timeIntervalSince(start),
+                    skippedImages: batches.skippedImages.map { "\($0)" }))
             try evaluate(events: events)
         }
     }
@@ -168,9 +175,10 @@ public final class TrainingRun {
     /// and logs the result.
     private func evaluate(events: (Event) -> Void) throws {
         guard let validation = settings.validation else { return }
-        let result = try DatasetEvaluator.run(model: model, imagesDirectory: validation.images,
-                                              annotations: validation.annotations, batchSize: settings.batchSize,
-                                              device: settings.device, workers: settings.workers)
+        let result = try DatasetEvaluator.run(
+            model: model, imagesDirectory: validation.images,
+            annotations: validation.annotations, batchSize: settings.batchSize,
+            device: settings.device, workers: settings.workers)
         log.write(evaluation: result.summary, epoch: trainer.epoch)
         events(.evaluated(epoch: trainer.epoch, summary: result.summary))
     }

@@ -40,10 +40,12 @@ public struct DetectionAugmentation: Sendable, Equatable, Codable {
     /// box with positive size (DETR). Salience DETR's `SanitizeBoundingBoxes` uses 1.
     public var minBoxSide: Float
 
-    public init(flipProbability: Double = 0.5, scales: [Int] = Self.officialScales, maxSize: Int = 1333,
-                plainResizeProbability: Double = 0.5, cropResizeScales: [Int] = [400, 500, 600],
-                cropMinSize: Int = 384, cropMaxSize: Int = 600, resizeRule: ResizeRule = .detr,
-                minBoxSide: Float = 0) {
+    public init(
+        flipProbability: Double = 0.5, scales: [Int] = Self.officialScales, maxSize: Int = 1333,
+        plainResizeProbability: Double = 0.5, cropResizeScales: [Int] = [400, 500, 600],
+        cropMinSize: Int = 384, cropMaxSize: Int = 600, resizeRule: ResizeRule = .detr,
+        minBoxSide: Float = 0
+    ) {
         precondition(!scales.isEmpty && !cropResizeScales.isEmpty, "DetectionAugmentation: empty scale list")
         precondition(cropMinSize > 0 && cropMinSize <= cropMaxSize, "DetectionAugmentation: bad crop range")
         self.flipProbability = flipProbability
@@ -63,8 +65,10 @@ public struct DetectionAugmentation: Sendable, Equatable, Codable {
     /// The official pipeline with every size scaled by `minSize / 800` (the official recipe at
     /// `minSize` 800, `maxSize` 1333), so small configurations train on proportionally small
     /// images. Conditional DETR: `.detr` rule, `minBoxSide` 0; Salience DETR: `.shortestSide`, 1.
-    public static func scaled(minSize: Int = 800, maxSize: Int = 1333, resizeRule: ResizeRule = .detr,
-                              minBoxSide: Float = 0) -> DetectionAugmentation {
+    public static func scaled(
+        minSize: Int = 800, maxSize: Int = 1333, resizeRule: ResizeRule = .detr,
+        minBoxSide: Float = 0
+    ) -> DetectionAugmentation {
         let f = Double(minSize) / 800
         func scale(_ v: Int) -> Int { Swift.max(1, Int((Double(v) * f).rounded())) }
         func unique(_ v: [Int]) -> [Int] { v.reduce(into: []) { if !$0.contains($1) { $0.append($1) } } }

@@ -74,7 +74,8 @@ public enum EvalTransform: Sendable {
     /// Resizes, normalises and pads a batch of images, in order.
     public func batch(_ images: [Image]) -> ImageBatch {
         let tensors = images.map { Self.normalize(resize($0)) }
-        return ImageBatch.collate(tensors, originalSizes: images.map { ($0.height, $0.width) },
-                                  sizeDivisor: sizeDivisor)
+        return ImageBatch.collate(
+            tensors, originalSizes: images.map { ($0.height, $0.width) },
+            sizeDivisor: sizeDivisor)
     }
 }

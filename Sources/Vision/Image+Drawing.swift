@@ -30,14 +30,17 @@ extension Image {
     }
 
     /// Draws `text` with its top-left corner at (x, y), each font pixel a `scale`×`scale` block.
-    public mutating func drawText(_ text: String, x: Int, y: Int, scale: Int = 1, color: Color,
-                                  font: BitmapFont = .standard) {
+    public mutating func drawText(
+        _ text: String, x: Int, y: Int, scale: Int = 1, color: Color,
+        font: BitmapFont = .standard
+    ) {
         for (i, ch) in text.enumerated() {
             let gx = x + i * font.glyphWidth * scale
             for fy in 0..<font.glyphHeight {
                 for fx in 0..<font.glyphWidth where font.isSet(ch, x: fx, y: fy) {
-                    fillRect(x0: gx + fx * scale, y0: y + fy * scale, x1: gx + (fx + 1) * scale,
-                             y1: y + (fy + 1) * scale, color: color)
+                    fillRect(
+                        x0: gx + fx * scale, y0: y + fy * scale, x1: gx + (fx + 1) * scale,
+                        y1: y + (fy + 1) * scale, color: color)
                 }
             }
         }
@@ -51,8 +54,9 @@ extension Image {
         let side = Swift.min(width, height)
         let thickness = Swift.max(1, side / 300)
         let scale = Swift.max(1, side / 500)
-        strokeRect(x0: Double(box[0]), y0: Double(box[1]), x1: Double(box[2]), y1: Double(box[3]),
-                   thickness: thickness, color: color)
+        strokeRect(
+            x0: Double(box[0]), y0: Double(box[1]), x1: Double(box[2]), y1: Double(box[3]),
+            thickness: thickness, color: color)
         let font = BitmapFont.standard
         let (tw, th) = font.size(of: label, scale: scale)
         let pad = scale

@@ -34,7 +34,8 @@ extension Image {
         for img in images {
             for y in 0..<img.height {
                 let src = 3 * y * img.width, dst = 3 * (y * canvas.width + x0)
-                canvas.pixels.replaceSubrange(dst..<(dst + 3 * img.width), with: img.pixels[src..<(src + 3 * img.width)])
+                canvas.pixels.replaceSubrange(
+                    dst..<(dst + 3 * img.width), with: img.pixels[src..<(src + 3 * img.width)])
             }
             x0 += img.width + gap
         }

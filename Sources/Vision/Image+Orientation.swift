@@ -6,10 +6,10 @@ extension Image {
         case 2: return mapped(width: width, height: height) { x, y in (width - 1 - x, y) }
         case 3: return mapped(width: width, height: height) { x, y in (width - 1 - x, height - 1 - y) }
         case 4: return mapped(width: width, height: height) { x, y in (x, height - 1 - y) }
-        case 5: return mapped(width: height, height: width) { x, y in (y, x) }                           // transpose
-        case 6: return mapped(width: height, height: width) { x, y in (y, height - 1 - x) }              // rotate 90 CW
+        case 5: return mapped(width: height, height: width) { x, y in (y, x) }  // transpose
+        case 6: return mapped(width: height, height: width) { x, y in (y, height - 1 - x) }  // rotate 90 CW
         case 7: return mapped(width: height, height: width) { x, y in (width - 1 - y, height - 1 - x) }  // transverse
-        case 8: return mapped(width: height, height: width) { x, y in (width - 1 - y, x) }               // rotate 90 CCW
+        case 8: return mapped(width: height, height: width) { x, y in (width - 1 - y, x) }  // rotate 90 CCW
         default: return self
         }
     }

@@ -10,8 +10,9 @@ extension Image {
         var out = [UInt8](repeating: 0, count: newWidth * newHeight * 3)
         let status = pixels.withUnsafeBufferPointer { src in
             out.withUnsafeMutableBufferPointer { dst in
-                ci_resize_bilinear(src.baseAddress, Int32(width), Int32(height), 3, dst.baseAddress,
-                                   Int32(newWidth), Int32(newHeight))
+                ci_resize_bilinear(
+                    src.baseAddress, Int32(width), Int32(height), 3, dst.baseAddress,
+                    Int32(newWidth), Int32(newHeight))
             }
         }
         precondition(status == 0, "resizedBilinear: out of memory")

@@ -11,8 +11,10 @@ public struct ImageBatch: @unchecked Sendable {
     /// (h, w) of each original image (post-processing scales boxes to these).
     public var originalSizes: [(height: Int, width: Int)]
 
-    public init(images: Tensor, mask: Tensor, imageSizes: [(height: Int, width: Int)],
-                originalSizes: [(height: Int, width: Int)]) {
+    public init(
+        images: Tensor, mask: Tensor, imageSizes: [(height: Int, width: Int)],
+        originalSizes: [(height: Int, width: Int)]
+    ) {
         self.images = images
         self.mask = mask
         self.imageSizes = imageSizes
@@ -33,8 +35,10 @@ public struct ImageBatch: @unchecked Sendable {
 
     /// Pads normalised images [3, h_i, w_i] to a common size (rounded up to a multiple of
     /// `sizeDivisor`) and builds the padding mask.
-    public static func collate(_ images: [Tensor], originalSizes: [(height: Int, width: Int)],
-                               sizeDivisor: Int = 1) -> ImageBatch {
+    public static func collate(
+        _ images: [Tensor], originalSizes: [(height: Int, width: Int)],
+        sizeDivisor: Int = 1
+    ) -> ImageBatch {
         precondition(!images.isEmpty && images.count == originalSizes.count, "collate: empty or mismatched batch")
         let sizes = images.map { (height: $0.size(1), width: $0.size(2)) }
         func roundUp(_ v: Int) -> Int { (v + sizeDivisor - 1) / sizeDivisor * sizeDivisor }

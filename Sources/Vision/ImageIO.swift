@@ -38,7 +38,9 @@ extension Image {
             return ci_decode(base, raw.count, &img, &err, err.count)
         }
         guard status == 0, let px = img.pixels else {
-            let message = status == -1 ? "is empty" : String(decoding: err.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            let message =
+                status == -1
+                ? "is empty" : String(decoding: err.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
             throw FileError(file: name, problem: message)
         }
         defer { ci_image_free(&img) }
@@ -57,12 +59,15 @@ extension Image {
             case .png:
                 return ci_encode_png(px.baseAddress, Int32(width), Int32(height), &out, &len, &err, err.count)
             case .jpeg(let q):
-                return ci_encode_jpeg(px.baseAddress, Int32(width), Int32(height), Int32(max(1, min(q, 100))),
-                                      &out, &len, &err, err.count)
+                return ci_encode_jpeg(
+                    px.baseAddress, Int32(width), Int32(height), Int32(max(1, min(q, 100))),
+                    &out, &len, &err, err.count)
             }
         }
         guard status == 0, let out else {
-            throw FileError(file: "<encoder>", problem: String(decoding: err.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
+            throw FileError(
+                file: "<encoder>",
+                problem: String(decoding: err.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
         }
         defer { ci_buffer_free(out) }
         return Data(bytes: out, count: len)

@@ -37,7 +37,13 @@ struct Benchmark: ParsableCommand {
     @Option(help: "Untimed warm-up iterations.")
     var warmup: Int = 2
 
-    @Flag(help: "Time each stage (backbone, neck, encoder, decoder, post-process; a name with a dot, e.g. encoder.layers, is a part of the stage before the dot).")
+    @Flag(
+        help:
+            """
+            Time each stage (backbone, neck, encoder, decoder, post-process; a name with a dot, e.g. encoder.layers, \
+            is a part of the stage before the dot).
+            """
+    )
     var breakdown = false
 
     @Option(help: "Intra-op threads (default: all cores).")
@@ -52,18 +58,23 @@ struct Benchmark: ParsableCommand {
     @Flag(help: "Time training steps (forward, losses, backward, optimizer) instead of inference.")
     var train = false
 
-    @Flag(name: .customLong("grid-sample"),
-          help: "Deformable attention through the grid_sample composition instead of the fused CPU kernel.")
+    @Flag(
+        name: .customLong("grid-sample"),
+        help: "Deformable attention through the grid_sample composition instead of the fused CPU kernel.")
     var gridSample = false
 
-    @Option(help: ArgumentHelp("After the timed iterations, profile one more and print the N operators with the most self time.",
-                               valueName: "N"))
+    @Option(
+        help: ArgumentHelp(
+            "After the timed iterations, profile one more and print the N operators with the most self time.",
+            valueName: "N"))
     var profile: Int?
 
     @Flag(name: .customLong("profile-shapes"), help: "With --profile: one row per operator and input shapes.")
     var profileShapes = false
 
-    @Option(name: .customLong("trace"), help: "With --profile: also write a Chrome trace (chrome://tracing, Perfetto) here.")
+    @Option(
+        name: .customLong("trace"), help: "With --profile: also write a Chrome trace (chrome://tracing, Perfetto) here."
+    )
     var tracePath: String?
 
     var parsedSize: (Int, Int)? {
@@ -80,7 +91,9 @@ struct Benchmark: ParsableCommand {
         if profile == nil && (profileShapes || tracePath != nil) {
             throw ValidationError("--profile-shapes and --trace need --profile N")
         }
-        if train && breakdown { throw ValidationError("--breakdown times inference stages; it cannot be combined with --train") }
+        if train && breakdown {
+            throw ValidationError("--breakdown times inference stages; it cannot be combined with --train")
+        }
     }
 
     func run() throws {
@@ -91,8 +104,11 @@ struct Benchmark: ParsableCommand {
         let dev = device
         do {
             let cfg = try ModelConfig.load(presetOrPath: config)
-            model = try DetectorFactory.make(config: cfg, store: ParameterStore(dtype: .float32, device: dev,
-                                                                                generator: Generator(seed: 0)))
+            model = try DetectorFactory.make(
+                config: cfg,
+                store: ParameterStore(
+                    dtype: .float32, device: dev,
+                    generator: Generator(seed: 0)))
             if let weights { try DetectorFactory.loadWeights(URL(fileURLWithPath: weights), into: model) }
         } catch {
             Terminal.error("\(error)")
@@ -127,8 +143,9 @@ struct Benchmark: ParsableCommand {
         }
         report(model: model, latencies: latencies, timer: timer)
         if let profile {
-            printProfile(try OperatorProfiler.profile(recordShapes: profileShapes, tracePath: tracePath, iteration).rows,
-                         top: profile)
+            printProfile(
+                try OperatorProfiler.profile(recordShapes: profileShapes, tracePath: tracePath, iteration).rows,
+                top: profile)
         }
     }
 
@@ -137,19 +154,28 @@ struct Benchmark: ParsableCommand {
         let total = Double(rows.reduce(0) { $0 + $1.selfNanoseconds })
         if json {
             let entries = rows.prefix(top).map {
-                ProfileEntry(name: $0.name, shapes: $0.shapes, calls: $0.calls,
-                             totalMs: Double($0.totalNanoseconds) / 1e6, selfMs: Double($0.selfNanoseconds) / 1e6)
+                ProfileEntry(
+                    name: $0.name, shapes: $0.shapes, calls: $0.calls,
+                    totalMs: Double($0.totalNanoseconds) / 1e6, selfMs: Double($0.selfNanoseconds) / 1e6)
             }
-            print((try? JSONOutput.encode(ProfileReport(profile: Array(entries), profiledSelfMs: total / 1e6),
-                                          snakeCaseKeys: true)) ?? "{}")
+            print(
+                (try? JSONOutput.encode(
+                    ProfileReport(profile: Array(entries), profiledSelfMs: total / 1e6),
+                    snakeCaseKeys: true)) ?? "{}")
             return
         }
-        print(String(format: "\nprofile of one iteration (%.1f ms of operator self time), top %d by self time:", total / 1e6, top))
+        print(
+            String(
+                format: "\nprofile of one iteration (%.1f ms of operator self time), top %d by self time:", total / 1e6,
+                top))
         print("     self ms   total ms   share  calls  operator")
         for r in rows.prefix(top) {
             let shapes = r.shapes.isEmpty ? "" : "  [\(r.shapes)]"
-            print(String(format: "%12.1f %10.1f %6.1f%% %6d  ", Double(r.selfNanoseconds) / 1e6, Double(r.totalNanoseconds) / 1e6,
-                         100 * Double(r.selfNanoseconds) / max(total, 1), r.calls) + r.name + shapes)
+            print(
+                String(
+                    format: "%12.1f %10.1f %6.1f%% %6d  ", Double(r.selfNanoseconds) / 1e6,
+                    Double(r.totalNanoseconds) / 1e6,
+                    100 * Double(r.selfNanoseconds) / max(total, 1), r.calls) + r.name + shapes)
         }
     }
 
@@ -161,8 +187,9 @@ struct Benchmark: ParsableCommand {
             let centres = Tensor.rand([5, 2], generator: g) * 0.6 + 0.2
             let sides = Tensor.rand([5, 2], generator: g) * 0.2 + 0.05
             let labels = Tensor((0..<5).map { cfg.numClasses > 1 ? 1 + $0 % (cfg.numClasses - 1) : 0 })
-            return DetectionTarget(labels: try labels.to(device),
-                                   boxes: try Tensor.cat([centres, sides], dim: 1).to(device))
+            return DetectionTarget(
+                labels: try labels.to(device),
+                boxes: try Tensor.cat([centres, sides], dim: 1).to(device))
         }
         // The official recipe as it fine-tunes pretrained weights (early backbone stages frozen).
         let options = cfg.recipe.trainingOptions(epochs: nil, iterationsPerEpoch: 1000)
@@ -173,7 +200,9 @@ struct Benchmark: ParsableCommand {
 
     func report(model: any Detector, latencies: [Double], timer: StageTimer) {
         let sorted = latencies.sorted()
-        func pct(_ p: Double) -> Double { sorted[Swift.min(sorted.count - 1, Int((p * Double(sorted.count - 1)).rounded()))] }
+        func pct(_ p: Double) -> Double {
+            sorted[Swift.min(sorted.count - 1, Int((p * Double(sorted.count - 1)).rounded()))]
+        }
         let mean = latencies.reduce(0, +) / Double(latencies.count)
         let ips = Double(batchSize) / (mean / 1000)
         let params = model.parameterCount
@@ -190,9 +219,19 @@ struct Benchmark: ParsableCommand {
             print((try? JSONOutput.encode(record, snakeCaseKeys: true)) ?? "{}")
             return
         }
-        print("model        \(config) (\(model.config.architecture.rawValue)), \(String(format: "%.2f", Double(params) / 1e6))M parameters")
+        print(
+            """
+            model        \(config) (\(model.config.architecture.rawValue)), \
+            \(String(format: "%.2f", Double(params) / 1e6))M parameters
+            """
+        )
         print("engine       \(engine.summary)")
-        print("input        \(batchSize) x 3 x \(size), \(Torch.numThreads) threads, \(iterations) \(train ? "training steps" : "iterations") after \(warmup) warm-up")
+        print(
+            """
+            input        \(batchSize) x 3 x \(size), \(Torch.numThreads) threads, \(iterations) \
+            \(train ? "training steps" : "iterations") after \(warmup) warm-up
+            """
+        )
         print(String(format: "latency      mean %.1f ms   p50 %.1f ms   p90 %.1f ms", mean, pct(0.5), pct(0.9)))
         print(String(format: "throughput   %.2f images/s", ips))
         print(String(format: "peak memory  %.0f MiB resident", peak))
@@ -206,8 +245,9 @@ struct Benchmark: ParsableCommand {
     /// VmHWM of this process (Linux), in MiB.
     static func peakResidentMiB() -> Double {
         guard let text = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
-              let line = text.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
-              let kb = Double(line.split(separator: " ").dropFirst().first ?? "") else { return 0 }
+            let line = text.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+            let kb = Double(line.split(separator: " ").dropFirst().first ?? "")
+        else { return 0 }
         return kb / 1024
     }
 }

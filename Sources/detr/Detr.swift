@@ -8,9 +8,9 @@ struct Detr: ParsableCommand {
         commandName: "detr",
         abstract: "Run, evaluate and train Salience DETR and Conditional DETR detectors (libtorch inside).",
         discussion: """
-        Exit codes: 0 success, 1 a file/model/data problem (the message names it), \
-        64 a usage error (bad arguments).
-        """,
+            Exit codes: 0 success, 1 a file/model/data problem (the message names it), \
+            64 a usage error (bad arguments).
+            """,
         version: "0.1.0",
         subcommands: [Predict.self, Evaluate.self, Train.self, Inspect.self, Benchmark.self, Synth.self, Export.self]
     )

@@ -1,9 +1,9 @@
 import ArgumentParser
 import COCO
+import Datasets
 import Detection
 import Foundation
 import Torch
-import Datasets
 
 /// `detr evaluate`: COCO bbox metrics of a results file, identical to pycocotools' COCOeval.
 struct Evaluate: ParsableCommand {
@@ -11,13 +11,13 @@ struct Evaluate: ParsableCommand {
         commandName: "evaluate",
         abstract: "Compute COCO bbox AP/AR of a results file against an annotation file (pycocotools-identical).",
         discussion: """
-        Prints the 12-line COCOeval summary (same format and numbers as pycocotools' summarize()), \
-        or with --json one object {"AP","AP50","AP75","APs","APm","APl","AR1","AR10","AR100","ARs","ARm","ARl"} \
-        (the AR keys follow --max-dets). --per-category adds AP, AP50, AP75 and AR per category \
-        (area all, largest maxDets; -1 for a category without ground truth). \
-        Notes about tolerated input (e.g. results for categories the annotations do not define, \
-        which pycocotools ignores) go to stderr.
-        """)
+            Prints the 12-line COCOeval summary (same format and numbers as pycocotools' summarize()), \
+            or with --json one object {"AP","AP50","AP75","APs","APm","APl","AR1","AR10","AR100","ARs","ARm","ARl"} \
+            (the AR keys follow --max-dets). --per-category adds AP, AP50, AP75 and AR per category \
+            (area all, largest maxDets; -1 for a category without ground truth). \
+            Notes about tolerated input (e.g. results for categories the annotations do not define, \
+            which pycocotools ignores) go to stderr.
+            """)
 
     @Option(name: .long, help: "COCO annotation file (instances_*.json).")
     var annotations: String
@@ -31,14 +31,17 @@ struct Evaluate: ParsableCommand {
     @Flag(name: .customLong("per-category"), help: "Also report AP/AR per category.")
     var perCategory = false
 
-    @Option(name: .customLong("use-cats"), help: "false (or 0): ignore category labels (pycocotools useCats = 0).",
-            transform: Evaluate.parseBool)
+    @Option(
+        name: .customLong("use-cats"), help: "false (or 0): ignore category labels (pycocotools useCats = 0).",
+        transform: Evaluate.parseBool)
     var useCats = true
 
     @Option(name: .customLong("max-dets"), help: "Comma-separated detections-per-image limits (at least 3 values).")
     var maxDets = "1,10,100"
 
-    @Option(name: .customLong("iou-thresholds"), help: "Comma-separated IoU thresholds (default .50:.05:.95, as numpy.linspace).")
+    @Option(
+        name: .customLong("iou-thresholds"),
+        help: "Comma-separated IoU thresholds (default .50:.05:.95, as numpy.linspace).")
     var iouThresholds: String?
 
     @Option(name: .customLong("image-ids"), help: "Comma-separated image ids to evaluate (default: all).")
@@ -77,7 +80,9 @@ struct Evaluate: ParsableCommand {
             guard results == nil else { throw ValidationError("give either --results or --config/--weights/--images") }
             guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1") }
         } else {
-            guard results != nil else { throw ValidationError("--results is required (or --config/--weights/--images)") }
+            guard results != nil else {
+                throw ValidationError("--results is required (or --config/--weights/--images)")
+            }
         }
         _ = try parameters()
     }
@@ -85,17 +90,24 @@ struct Evaluate: ParsableCommand {
     /// Runs the detector over the annotation file's images; returns its detections (evaluated once,
     /// by the caller, with the requested parameters).
     func detect(dataset: COCODataset) throws -> [COCODetection] {
-        let model = try ModelOptions.parse(["--config", config!, "--weights", weights!, "--device", device.description]).loadDetector()
+        let model = try ModelOptions.parse(["--config", config!, "--weights", weights!, "--device", device.description])
+            .loadDetector()
         var progress: ProgressBar?
-        let result = try DatasetEvaluator.detect(model: model, imagesDirectory: URL(fileURLWithPath: images!),
-                                                 coco: dataset, annotationName: annotations, batchSize: batchSize,
-                                                 device: device) { done, total in
-            if progress == nil { progress = ProgressBar(total: total, label: "evaluate", enabled: !quiet && Terminal.stderrIsTTY) }
+        let result = try DatasetEvaluator.detect(
+            model: model, imagesDirectory: URL(fileURLWithPath: images!),
+            coco: dataset, annotationName: annotations, batchSize: batchSize,
+            device: device
+        ) { done, total in
+            if progress == nil {
+                progress = ProgressBar(total: total, label: "evaluate", enabled: !quiet && Terminal.stderrIsTTY)
+            }
             progress?.advance(by: done - (progress?.doneCount ?? 0))
         }
         progress?.finish()
         for s in result.skipped { Terminal.error(s) }
-        if let saveResults { try COCOResults(detections: result.detections).write(to: URL(fileURLWithPath: saveResults)) }
+        if let saveResults {
+            try COCOResults(detections: result.detections).write(to: URL(fileURLWithPath: saveResults))
+        }
         return result.detections
     }
 
@@ -104,7 +116,8 @@ struct Evaluate: ParsableCommand {
         var parameters = COCOEvalParameters(useCategories: useCats)
         parameters.maxDetections = try Self.list(maxDets, option: "--max-dets") { Int($0) }
         guard parameters.maxDetections.count >= 3, parameters.maxDetections.allSatisfy({ $0 > 0 }) else {
-            throw ValidationError("--max-dets needs at least 3 positive integers (the summary reads the first three), got '\(maxDets)'")
+            throw ValidationError(
+                "--max-dets needs at least 3 positive integers (the summary reads the first three), got '\(maxDets)'")
         }
         if let iouThresholds {
             parameters.iouThresholds = try Self.list(iouThresholds, option: "--iou-thresholds") { Double($0) }
@@ -123,20 +136,26 @@ struct Evaluate: ParsableCommand {
             let clock = ContinuousClock()
             let start = clock.now
             let dataset = try COCODataset(contentsOf: URL(fileURLWithPath: annotations), displayName: annotations)
-            let loaded = results != nil
+            let loaded =
+                results != nil
                 ? try COCOResults(contentsOf: URL(fileURLWithPath: results!), displayName: results!, dataset: dataset)
                 : COCOResults(detections: try detect(dataset: dataset))
             let loadedAt = clock.now
-            let evaluation = try COCOEvaluator.evaluate(dataset: dataset, detections: loaded.detections, parameters: parameters)
+            let evaluation = try COCOEvaluator.evaluate(
+                dataset: dataset, detections: loaded.detections, parameters: parameters)
             let evaluatedAt = clock.now
             if !quiet {
                 for note in dataset.report.notes { Terminal.note("detr: note: \(annotations): \(note)") }
                 for note in loaded.report.notes { Terminal.note("detr: note: \(results ?? "results"): \(note)") }
             }
             if timing {
-                func seconds(_ d: Duration) -> String { String(format: "%.3f", Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18) }
-                Terminal.note("timing: load \(seconds(loadedAt - start)) s, evaluate \(seconds(evaluatedAt - loadedAt)) s "
-                              + "(\(dataset.images.count) images, \(dataset.annotations.count) annotations, \(loaded.detections.count) detections)")
+                func seconds(_ d: Duration) -> String {
+                    String(format: "%.3f", Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18)
+                }
+                Terminal.note(
+                    "timing: load \(seconds(loadedAt - start)) s, evaluate \(seconds(evaluatedAt - loadedAt)) s "
+                        + "(\(dataset.images.count) images, \(dataset.annotations.count) annotations, \(loaded.detections.count) detections)"
+                )
             }
             let summary = try evaluation.summary()
             output = json ? try jsonText(summary, evaluation) : text(summary, evaluation)
@@ -153,11 +172,14 @@ struct Evaluate: ParsableCommand {
         func pad(_ text: String, _ width: Int) -> String {
             text.count >= width ? String(text.prefix(width)) : text + String(repeating: " ", count: width - text.count)
         }
-        var lines = [summary.text, "", "Per category (area=all, maxDets=\(maxDet); AP and AR averaged over the IoU thresholds):",
-                     "      id  " + pad("name", 24) + "      AP    AP50    AP75      AR"]
+        var lines = [
+            summary.text, "", "Per category (area=all, maxDets=\(maxDet); AP and AR averaged over the IoU thresholds):",
+            "      id  " + pad("name", 24) + "      AP    AP50    AP75      AR",
+        ]
         for m in evaluation.perCategory {
-            lines.append(String(format: "%8d  ", m.categoryId) + pad(m.name, 24)
-                         + String(format: " %7.3f %7.3f %7.3f %7.3f", m.ap, m.ap50, m.ap75, m.ar))
+            lines.append(
+                String(format: "%8d  ", m.categoryId) + pad(m.name, 24)
+                    + String(format: " %7.3f %7.3f %7.3f %7.3f", m.ap, m.ap50, m.ap75, m.ar))
         }
         return lines.joined(separator: "\n")
     }
@@ -185,10 +207,13 @@ struct Evaluate: ParsableCommand {
     }
 
     private func jsonText(_ summary: COCOSummary, _ evaluation: COCOEvaluation) throws -> String {
-        let categories = perCategory ? evaluation.perCategory.map { m in
-            EvaluationJSON.CategoryEntry(id: m.categoryId, name: m.name, ap: FiniteOrNull(m.ap), ap50: FiniteOrNull(m.ap50),
-                                         ap75: FiniteOrNull(m.ap75), ar: FiniteOrNull(m.ar))
-        } : nil
+        let categories =
+            perCategory
+            ? evaluation.perCategory.map { m in
+                EvaluationJSON.CategoryEntry(
+                    id: m.categoryId, name: m.name, ap: FiniteOrNull(m.ap), ap50: FiniteOrNull(m.ap50),
+                    ap75: FiniteOrNull(m.ap75), ar: FiniteOrNull(m.ar))
+            } : nil
         return try JSONOutput.encode(EvaluationJSON(summary: summary, perCategory: categories))
     }
 

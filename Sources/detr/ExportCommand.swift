@@ -9,7 +9,12 @@ struct Export: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "export",
         abstract: "Write the model weights of a checkpoint as a compact .safetensors file.",
-        discussion: "Optimizer state and other entries are dropped; --half stores floating tensors as float16 (loading upcasts them).")
+        discussion:
+            """
+            Optimizer state and other entries are dropped; --half stores floating tensors as float16 (loading \
+            upcasts them).
+            """
+    )
 
     @Option(help: "Input weights (.pth or .safetensors, official or swift-detr training checkpoint).")
     var weights: String
@@ -23,8 +28,14 @@ struct Export: ParsableCommand {
     @Option(help: "A COCO annotation file whose category names are stored with the weights (for predict's labels).")
     var annotations: String?
 
-    @Option(name: .customLong("map-prefix"),
-            help: "FROM=TO: keep only keys starting with FROM, renamed to start with TO (repeatable), e.g. backbone.=backbone.0.body. to reuse a Salience DETR backbone in Conditional DETR.")
+    @Option(
+        name: .customLong("map-prefix"),
+        help:
+            """
+            FROM=TO: keep only keys starting with FROM, renamed to start with TO (repeatable), e.g. \
+            backbone.=backbone.0.body. to reuse a Salience DETR backbone in Conditional DETR.
+            """
+    )
     var mapPrefix: [String] = []
 
     func validate() throws {
@@ -50,10 +61,14 @@ struct Export: ParsableCommand {
             }
             var meta: [String: String] = ["source": (weights as NSString).lastPathComponent]
             if let config = loaded.metadata["config"] { meta["config"] = config }
-            if let names = loaded.metadata["class_names"] ?? loaded.metadata["extra.class_names"] { meta["class_names"] = names }
+            if let names = loaded.metadata["class_names"] ?? loaded.metadata["extra.class_names"] {
+                meta["class_names"] = names
+            }
             if let annotations {
                 let coco = try COCODataset(contentsOf: URL(fileURLWithPath: annotations))
-                let configured = loaded.metadata["config"].flatMap { try? JSONDecoder().decode(ModelConfig.self, from: Data($0.utf8)) }
+                let configured = loaded.metadata["config"].flatMap {
+                    try? JSONDecoder().decode(ModelConfig.self, from: Data($0.utf8))
+                }
                 let count = configured?.numClasses ?? ((coco.categoryIds.max() ?? -1) + 1)
                 var names = [String?](repeating: nil, count: count)
                 for c in coco.categories where c.id >= 0 && c.id < count { names[c.id] = c.name }

@@ -8,11 +8,11 @@ struct Inspect: ParsableCommand {
         commandName: "inspect",
         abstract: "List the tensors of a weight file (.pth or .safetensors).",
         discussion: """
-        Shows each tensor's state-dict key, dtype and shape (and with --checksums the SHA-256 of \
-        its contiguous little-endian bytes). For a training checkpoint the tensors listed are those \
-        of its model state dict ("model", "state_dict" or "model_state_dict") under their bare keys; \
-        the other top-level entries (args, epoch, optimizer, ...) are summarised after the table.
-        """
+            Shows each tensor's state-dict key, dtype and shape (and with --checksums the SHA-256 of \
+            its contiguous little-endian bytes). For a training checkpoint the tensors listed are those \
+            of its model state dict ("model", "state_dict" or "model_state_dict") under their bare keys; \
+            the other top-level entries (args, epoch, optimizer, ...) are summarised after the table.
+            """
     )
 
     @Argument(help: "The weight file: a PyTorch .pth (zip or legacy format) or a .safetensors file.")
@@ -33,7 +33,8 @@ struct Inspect: ParsableCommand {
             throw ExitCode(1)
         }
         let rows = weights.tensors.map { name, tensor in
-            Row(name: name, dtype: tensor.dtype.description, shape: tensor.shape,
+            Row(
+                name: name, dtype: tensor.dtype.description, shape: tensor.shape,
                 sha256: checksums ? Self.sha256(tensor) : nil)
         }
         let others = weights.otherEntries.map { Other(key: $0.key, summary: $0.summary) }
@@ -72,8 +73,9 @@ struct Inspect: ParsableCommand {
     private func printJSON(_ weights: LoadedWeights, _ rows: [Row], _ others: [Other]) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        let report = Report(file: file, format: weights.format.rawValue, stateDictKey: weights.stateDictKey,
-                            count: rows.count, tensors: rows, other: others)
+        let report = Report(
+            file: file, format: weights.format.rawValue, stateDictKey: weights.stateDictKey,
+            count: rows.count, tensors: rows, other: others)
         print(String(decoding: try encoder.encode(report), as: UTF8.self))
     }
 

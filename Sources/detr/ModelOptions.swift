@@ -9,7 +9,8 @@ struct ModelOptions: ParsableArguments {
     @Option(name: .long, help: "A preset (\(ModelConfig.presetNames.joined(separator: ", "))) or a JSON config file.")
     var config: String
 
-    @Option(name: .long, help: "Weights: an official .pth checkpoint (state dict or training checkpoint) or .safetensors.")
+    @Option(
+        name: .long, help: "Weights: an official .pth checkpoint (state dict or training checkpoint) or .safetensors.")
     var weights: String
 
     @Option(name: .long, help: "cpu or cuda[:N].")

@@ -10,17 +10,18 @@ struct Predict: ParsableCommand {
         commandName: "predict",
         abstract: "Detect objects in images.",
         discussion: """
-        Images are padded and run together in batches of --batch-size, in argument order (directories \
-        are expanded to their .jpg/.jpeg/.png files, sorted), as the official evaluation batches them. \
-        An image that cannot be read is reported and skipped; the exit code is then 1.
-        """)
+            Images are padded and run together in batches of --batch-size, in argument order (directories \
+            are expanded to their .jpg/.jpeg/.png files, sorted), as the official evaluation batches them. \
+            An image that cannot be read is reported and skipped; the exit code is then 1.
+            """)
 
     @OptionGroup var model: ModelOptions
 
     @Option(help: "Drop detections scoring below this (0 keeps all).")
     var threshold: Float = 0.3
 
-    @Option(name: .customLong("top-k"), help: "At most this many detections per image (default: the config's num_select).")
+    @Option(
+        name: .customLong("top-k"), help: "At most this many detections per image (default: the config's num_select).")
     var topK: Int?
 
     @Option(name: .customLong("batch-size"), help: "Images per forward pass.")
@@ -35,8 +36,14 @@ struct Predict: ParsableCommand {
     @Flag(name: .customLong("no-exif"), help: "Do not apply EXIF orientation to JPEGs.")
     var noExif = false
 
-    @Flag(name: .customLong("show-salience"),
-          help: "Salience DETR: also write NAME.salience.png in --save-dir: the foreground-score map of every feature level over the image.")
+    @Flag(
+        name: .customLong("show-salience"),
+        help:
+            """
+            Salience DETR: also write NAME.salience.png in --save-dir: the foreground-score map of every feature \
+            level over the image.
+            """
+    )
     var showSalience = false
 
     @Flag(name: .shortAndLong, help: "No progress output.")
@@ -63,7 +70,9 @@ struct Predict: ParsableCommand {
         do {
             files = try ImageInputs.expand(inputs)
             (detector, names) = try model.loadDetectorAndNames()
-            if let saveDir { try FileManager.default.createDirectory(atPath: saveDir, withIntermediateDirectories: true) }
+            if let saveDir {
+                try FileManager.default.createDirectory(atPath: saveDir, withIntermediateDirectories: true)
+            }
         } catch {
             Terminal.error("\(error)")
             throw ExitCode(1)
@@ -71,7 +80,12 @@ struct Predict: ParsableCommand {
         let config = detector.config
         let recipe = config.recipe
         if showSalience && !recipe.hasSalienceMaps {
-            Terminal.note("detr: note: --show-salience: \(config.architecture.rawValue) has no salience maps; only detections are drawn")
+            Terminal.note(
+                """
+                detr: note: --show-salience: \(config.architecture.rawValue) has no salience maps; only detections \
+                are drawn
+                """
+            )
         }
         let transform = recipe.evalTransform
         var post = recipe.postProcess
@@ -85,7 +99,8 @@ struct Predict: ParsableCommand {
             var images: [(file: String, image: Image)] = []
             for file in chunk {
                 do {
-                    images.append((file, try Image(contentsOf: URL(fileURLWithPath: file), applyExifOrientation: !noExif)))
+                    images.append(
+                        (file, try Image(contentsOf: URL(fileURLWithPath: file), applyExifOrientation: !noExif)))
                 } catch {
                     failures += 1
                     Terminal.error("\(error)")
@@ -102,23 +117,27 @@ struct Predict: ParsableCommand {
             }
             let started = Date()
             let out = withNoGrad { detector(batch) }
-            let dets = post.detections(logits: out.final.logits, boxes: out.final.boxes,
-                                       originalSizes: batch.originalSizes, threshold: threshold, topK: topK)
+            let dets = post.detections(
+                logits: out.final.logits, boxes: out.final.boxes,
+                originalSizes: batch.originalSizes, threshold: threshold, topK: topK)
             for (i, item) in images.enumerated() {
-                let record = PredictionRecord(file: item.file, width: item.image.width, height: item.image.height,
-                                              detections: dets[i], names: names)
+                let record = PredictionRecord(
+                    file: item.file, width: item.image.width, height: item.image.height,
+                    detections: dets[i], names: names)
                 results.append(record)
                 if let saveDir {
                     do {
                         let drawn = record.drawn(on: item.image)
                         try drawn.write(to: Self.picturePath(for: item.file, in: saveDir))
                         if showSalience, let maps = out.salience {
-                            let panel = SalienceRendering.render(maps, index: i, image: item.image,
-                                                                 resizedSize: batch.imageSizes[i],
-                                                                 paddedSize: (batch.images.size(2), batch.images.size(3)),
-                                                                 detections: drawn)
+                            let panel = SalienceRendering.render(
+                                maps, index: i, image: item.image,
+                                resizedSize: batch.imageSizes[i],
+                                paddedSize: (batch.images.size(2), batch.images.size(3)),
+                                detections: drawn)
                             let name = ((item.file as NSString).lastPathComponent as NSString).deletingPathExtension
-                            try panel.write(to: URL(fileURLWithPath: saveDir).appendingPathComponent("\(name).salience.png"))
+                            try panel.write(
+                                to: URL(fileURLWithPath: saveDir).appendingPathComponent("\(name).salience.png"))
                         }
                     } catch {
                         failures += 1
@@ -127,8 +146,10 @@ struct Predict: ParsableCommand {
                 }
                 progress.advance(detail: (item.file as NSString).lastPathComponent)
                 if verbose && !quiet {
-                    Terminal.note(String(format: "%@: %d detections (batch of %d in %.0f ms)", item.file, dets[i].count,
-                                         images.count, Date().timeIntervalSince(started) * 1000))
+                    Terminal.note(
+                        String(
+                            format: "%@: %d detections (batch of %d in %.0f ms)", item.file, dets[i].count,
+                            images.count, Date().timeIntervalSince(started) * 1000))
                 }
             }
         }
@@ -143,7 +164,9 @@ struct Predict: ParsableCommand {
                 Terminal.error("\(error)")
                 throw ExitCode(1)
             }
-            if !quiet && Terminal.stderrIsTTY { Terminal.note("wrote \(results.count) images' detections to \(output)") }
+            if !quiet && Terminal.stderrIsTTY {
+                Terminal.note("wrote \(results.count) images' detections to \(output)")
+            }
         } else {
             print(json)
         }

@@ -18,8 +18,9 @@ struct PredictionRecord {
         var canvas = image
         // Lowest scores first so the best detections end up on top.
         for d in detections.reversed() {
-            canvas.drawDetection(box: d.box, label: String(format: "%@ %.2f", name(d.label), d.score),
-                                 color: Image.classColor(d.label))
+            canvas.drawDetection(
+                box: d.box, label: String(format: "%@ %.2f", name(d.label), d.score),
+                color: Image.classColor(d.label))
         }
         return canvas
     }
@@ -41,9 +42,13 @@ struct PredictionRecord {
     }
 
     var entry: ImageEntry {
-        ImageEntry(file: file, width: width, height: height, detections: detections.map { d in
-            DetectionEntry(label: d.label, name: name(d.label), score: FiniteOrNull(d.score), box: d.box.map(FiniteOrNull.init))
-        })
+        ImageEntry(
+            file: file, width: width, height: height,
+            detections: detections.map { d in
+                DetectionEntry(
+                    label: d.label, name: name(d.label), score: FiniteOrNull(d.score), box: d.box.map(FiniteOrNull.init)
+                )
+            })
     }
 
     /// `{"images":[...]}` with one image object per line (keys sorted: detections, file, height,
@@ -66,7 +71,9 @@ enum ImageInputs {
             if FileManager.default.fileExists(atPath: input, isDirectory: &isDir), isDir.boolValue {
                 let names = try FileManager.default.contentsOfDirectory(atPath: input)
                     .filter { extensions.contains(($0 as NSString).pathExtension.lowercased()) }.sorted()
-                if names.isEmpty { throw FileError(file: input, problem: "directory contains no .jpg/.jpeg/.png images") }
+                if names.isEmpty {
+                    throw FileError(file: input, problem: "directory contains no .jpg/.jpeg/.png images")
+                }
                 out += names.map { (input as NSString).appendingPathComponent($0) }
             } else {
                 out.append(input)  // missing files are reported per image, and the others still run

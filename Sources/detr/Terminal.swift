@@ -43,8 +43,9 @@ final class ProgressBar {
         let rate = elapsed > 0 ? Double(done) / elapsed : 0
         let eta = rate > 0 ? Double(total - done) / rate : 0
         let bar = String(repeating: "█", count: filled) + String(repeating: "·", count: width - filled)
-        let text = String(format: "\r%@ %@ %d/%d  %.1f/s  ETA %@  %@", label, bar, done, total, rate,
-                          Self.clock(eta), String(detail.suffix(detailWidth)))
+        let text = String(
+            format: "\r%@ %@ %d/%d  %.1f/s  ETA %@  %@", label, bar, done, total, rate,
+            Self.clock(eta), String(detail.suffix(detailWidth)))
         FileHandle.standardError.write(Data((text + "\u{1B}[K").utf8))
     }
 
@@ -55,7 +56,8 @@ final class ProgressBar {
 
     static func clock(_ seconds: Double) -> String {
         let s = Int(seconds.rounded())
-        return s >= 3600 ? String(format: "%d:%02d:%02d", s / 3600, s / 60 % 60, s % 60)
-                         : String(format: "%d:%02d", s / 60, s % 60)
+        return s >= 3600
+            ? String(format: "%d:%02d:%02d", s / 3600, s / 60 % 60, s % 60)
+            : String(format: "%d:%02d", s / 60, s % 60)
     }
 }

@@ -10,18 +10,25 @@ struct Train: ParsableCommand {
         commandName: "train",
         abstract: "Train a detector on a COCO-format dataset (official recipe, checkpoints, resume).",
         discussion: """
-        Category ids are used directly as classifier columns: num_classes in the config must exceed the \
-        largest category id. OUTPUT gets checkpoint.safetensors (written atomically after every epoch), \
-        log.jsonl (one JSON object per step and per evaluation) and config.json.
-        """)
+            Category ids are used directly as classifier columns: num_classes in the config must exceed the \
+            largest category id. OUTPUT gets checkpoint.safetensors (written atomically after every epoch), \
+            log.jsonl (one JSON object per step and per evaluation) and config.json.
+            """)
 
     @Option(help: "A preset or a JSON config file.") var config: String
     @Option(name: .customLong("train-images"), help: "Directory of the training images.") var trainImages: String
     @Option(name: .customLong("train-annotations"), help: "COCO-format annotation file of the training images.")
     var trainAnnotations: String
     @Option(name: .customLong("val-images"), help: "Directory of the validation images.") var valImages: String?
-    @Option(name: .customLong("val-annotations"), help: "Annotation file of the validation images.") var valAnnotations: String?
-    @Option(help: "Initial weights (.pth or .safetensors); tensors whose shape differs are re-initialised. Without it the model trains from scratch and no backbone stage is frozen.")
+    @Option(name: .customLong("val-annotations"), help: "Annotation file of the validation images.")
+    var valAnnotations: String?
+    @Option(
+        help:
+            """
+            Initial weights (.pth or .safetensors); tensors whose shape differs are re-initialised. Without it the \
+            model trains from scratch and no backbone stage is frozen.
+            """
+    )
     var weights: String?
     @Option(help: "Output directory.") var output: String
     @Option(help: "Epochs (default: the official recipe's).") var epochs: Int?
@@ -32,13 +39,15 @@ struct Train: ParsableCommand {
     @Option(help: "Random seed (data order, augmentation, initialisation).") var seed: UInt64 = 42
     @Option(name: .customLong("lr-drop"), help: "Epoch at which the learning rate drops ×0.1 (default: recipe's).")
     var lrDrop: Int?
-    @Option(name: .customLong("clip-max-norm"), help: "Gradient clipping by global norm, 0 = off (default: recipe's 0.1).")
+    @Option(
+        name: .customLong("clip-max-norm"), help: "Gradient clipping by global norm, 0 = off (default: recipe's 0.1).")
     var clipMaxNorm: Double?
     @Option(name: .customLong("warmup"), help: "Linear warmup iterations (default: recipe's).")
     var warmup: Int?
     @Flag(help: "Continue from OUTPUT/checkpoint.safetensors.") var resume = false
     @Flag(name: .shortAndLong, help: "No progress line.") var quiet = false
-    @Flag(name: .shortAndLong, help: "One line per step (all loss terms) instead of the progress line.") var verbose = false
+    @Flag(name: .shortAndLong, help: "One line per step (all loss terms) instead of the progress line.")
+    var verbose = false
     @Option(help: "cpu or cuda[:N].") var device: Device = .cpu
 
     func validate() throws {
@@ -59,10 +68,11 @@ struct Train: ParsableCommand {
     }
 
     func train() throws {
-        var settings = TrainingRun.Settings(config: try ModelConfig.load(presetOrPath: config),
-                                            trainImages: URL(fileURLWithPath: trainImages),
-                                            trainAnnotations: URL(fileURLWithPath: trainAnnotations),
-                                            output: URL(fileURLWithPath: output))
+        var settings = TrainingRun.Settings(
+            config: try ModelConfig.load(presetOrPath: config),
+            trainImages: URL(fileURLWithPath: trainImages),
+            trainAnnotations: URL(fileURLWithPath: trainAnnotations),
+            output: URL(fileURLWithPath: output))
         if let valImages, let valAnnotations {
             settings.validation = (URL(fileURLWithPath: valImages), URL(fileURLWithPath: valAnnotations))
         }
@@ -83,12 +93,18 @@ struct Train: ParsableCommand {
         if !quiet {
             let keys = run.reinitialisedKeys
             if !keys.isEmpty {
-                Terminal.note("initial weights: \(keys.count) tensors re-initialised (\(keys.prefix(3).joined(separator: ", "))...)")
+                Terminal.note(
+                    """
+                    initial weights: \(keys.count) tensors re-initialised \
+                    (\(keys.prefix(3).joined(separator: ", "))...)
+                    """
+                )
             }
             if let (epoch, step) = run.resumedAt { Terminal.note("resuming after epoch \(epoch) (step \(step))") }
-            Terminal.note("training \(settings.config.architecture.rawValue) on \(run.data.count) images "
-                + "(\(run.data.report.imagesWithoutAnnotations) without annotations skipped), "
-                + "\(run.loader.batchCount) steps per epoch, epochs \(run.trainer.epoch + 1)...\(epochs)")
+            Terminal.note(
+                "training \(settings.config.architecture.rawValue) on \(run.data.count) images "
+                    + "(\(run.data.report.imagesWithoutAnnotations) without annotations skipped), "
+                    + "\(run.loader.batchCount) steps per epoch, epochs \(run.trainer.epoch + 1)...\(epochs)")
         }
         var progress: ProgressBar?
         try run.run { event in
@@ -96,18 +112,22 @@ struct Train: ParsableCommand {
             case .step(let r):
                 if verbose && !quiet {
                     let terms = r.terms.map { String(format: "%@ %.4f", $0.name, $0.value) }.joined(separator: "  ")
-                    Terminal.note(String(format: "epoch %d step %d  loss %.4f  lr %.2e  %@", r.epoch + 1, r.step, r.loss,
-                                         r.lr, terms))
+                    Terminal.note(
+                        String(
+                            format: "epoch %d step %d  loss %.4f  lr %.2e  %@", r.epoch + 1, r.step, r.loss,
+                            r.lr, terms))
                     return
                 }
                 if progress == nil {
-                    progress = ProgressBar(total: r.iterations, label: "epoch \(r.epoch + 1)/\(epochs)",
-                                           enabled: !quiet && Terminal.stderrIsTTY, detailWidth: 90)
+                    progress = ProgressBar(
+                        total: r.iterations, label: "epoch \(r.epoch + 1)/\(epochs)",
+                        enabled: !quiet && Terminal.stderrIsTTY, detailWidth: 90)
                 }
                 let main = r.terms.filter { Self.progressTerms.contains($0.name) }
                     .map { String(format: "%@ %.3f", $0.name.replacingOccurrences(of: "loss_", with: ""), $0.value) }
-                progress?.advance(detail: String(format: "loss %.4f  ", r.loss) + main.joined(separator: " ")
-                                      + String(format: "  lr %.1e", r.lr))
+                progress?.advance(
+                    detail: String(format: "loss %.4f  ", r.loss) + main.joined(separator: " ")
+                        + String(format: "  lr %.1e", r.lr))
             case .epochFinished(let epoch, let seconds, let skipped):
                 progress?.finish()
                 progress = nil

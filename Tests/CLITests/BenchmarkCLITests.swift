@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// `detr benchmark` in inference and training-step mode, at toy scale (timings themselves are
 /// not checked: they belong to Benchmarks/, never to tests).
@@ -26,8 +26,11 @@ import TestSupport
         try Data(Self.configs[which].utf8).write(to: config)
         defer { try? FileManager.default.removeItem(at: config) }
         for train in [false, true] {
-            let r = try DetrProcess.run(["benchmark", "--config", config.path, "--size", "64x64", "--batch-size", "2",
-                                         "--iterations", "2", "--warmup", "1", "--json"] + (train ? ["--train"] : []))
+            let r = try DetrProcess.run(
+                [
+                    "benchmark", "--config", config.path, "--size", "64x64", "--batch-size", "2",
+                    "--iterations", "2", "--warmup", "1", "--json",
+                ] + (train ? ["--train"] : []))
             #expect(r.status == 0, "\(r.stderr)")
             let obj = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
             #expect(obj["mode"] as? String == (train ? "train" : "inference"))
@@ -44,11 +47,15 @@ import TestSupport
         try Data(Self.configs[1].utf8).write(to: config)
         defer { try? FileManager.default.removeItem(at: config) }
         for train in [false, true] {
-            let r = try DetrProcess.run(["benchmark", "--config", config.path, "--size", "64x64", "--iterations", "1",
-                                         "--warmup", "0", "--json", "--profile", "5"] + (train ? ["--train"] : []))
+            let r = try DetrProcess.run(
+                [
+                    "benchmark", "--config", config.path, "--size", "64x64", "--iterations", "1",
+                    "--warmup", "0", "--json", "--profile", "5",
+                ] + (train ? ["--train"] : []))
             #expect(r.status == 0, "\(r.stderr)")
             let lines = r.stdout.split(separator: "\n")
-            let profile = try #require(try JSONSerialization.jsonObject(with: Data((lines.last ?? "").utf8)) as? [String: Any])
+            let profile = try #require(
+                try JSONSerialization.jsonObject(with: Data((lines.last ?? "").utf8)) as? [String: Any])
             let ops = try #require(profile["profile"] as? [[String: Any]])
             #expect(ops.count == 5 && ops.allSatisfy { ($0["self_ms"] as? Double).map { $0 >= 0 } == true })
             #expect(ops.contains { ($0["name"] as? String)?.hasPrefix("aten::") == true })

@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 import Torch
 
 /// `detr inspect` run as a subprocess: its JSON listing equals the recorded `tiny.weights.json`.
@@ -26,7 +26,8 @@ import Torch
         let r = try DetrProcess.run(["inspect", dir.appendingPathComponent("tiny.pth").path, "--json", "--checksums"])
         #expect(r.status == 0, "stderr: \(r.stderr)")
         let listing = try JSONDecoder().decode(Listing.self, from: Data(r.stdout.utf8))
-        let expected = try JSONDecoder().decode(Listing.self, from: Data(contentsOf: dir.appendingPathComponent("tiny.weights.json")))
+        let expected = try JSONDecoder().decode(
+            Listing.self, from: Data(contentsOf: dir.appendingPathComponent("tiny.weights.json")))
         #expect(listing.tensors.count == expected.tensors.count)
         #expect(listing.tensors.map(\.name) == expected.tensors.map(\.name))
         #expect(listing.tensors.map(\.dtype) == expected.tensors.map(\.dtype))

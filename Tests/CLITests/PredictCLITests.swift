@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 import Torch
 import Vision
 
@@ -29,7 +29,8 @@ import Vision
         let images = try #require(root["images"] as? [[String: Any]])
         return images.map { img in
             (img["detections"] as? [[String: Any]] ?? []).map {
-                Det(label: $0["label"] as! Int, score: Float($0["score"] as! Double),
+                Det(
+                    label: $0["label"] as! Int, score: Float($0["score"] as! Double),
                     box: ($0["box"] as! [Double]).map(Float.init))
             }
         }
@@ -47,15 +48,19 @@ import Vision
         defer { try? FileManager.default.removeItem(at: tmp) }
         let files = try Self.fixtureImages(ref, in: tmp)
         let out = tmp.appendingPathComponent("out.json")
-        let r = try DetrProcess.run(["predict", "--config", fx.appendingPathComponent("tiny.config.json").path,
-                                     "--weights", fx.appendingPathComponent("tiny.pth").path, "--threshold", "0",
-                                     "--top-k", "\(topK)", "--batch-size", "\(count)", "--output", out.path,
-                                     "--save-dir", tmp.appendingPathComponent("pictures").path] + files)
+        let r = try DetrProcess.run(
+            [
+                "predict", "--config", fx.appendingPathComponent("tiny.config.json").path,
+                "--weights", fx.appendingPathComponent("tiny.pth").path, "--threshold", "0",
+                "--top-k", "\(topK)", "--batch-size", "\(count)", "--output", out.path,
+                "--save-dir", tmp.appendingPathComponent("pictures").path,
+            ] + files)
         #expect(r.status == 0, "stderr: \(r.stderr)")
         let dets = try Self.parse(try Data(contentsOf: out))
         #expect(dets.count == count)
         for i in 0..<min(count, dets.count) {
-            let labels = try #require(ref["post.\(i).labels"]).ints, scores = try #require(ref["post.\(i).scores"]).floats
+            let labels = try #require(ref["post.\(i).labels"]).ints,
+                scores = try #require(ref["post.\(i).scores"]).floats
             let boxes = try #require(ref["post.\(i).boxes"]).floats
             #expect(dets[i].count == labels.count)
             var unmatched = Array(0..<labels.count)
@@ -63,7 +68,9 @@ import Vision
                 if let j = unmatched.firstIndex(where: { j in
                     labels[j] == d.label && abs(scores[j] - d.score) <= 1e-3
                         && (0..<4).allSatisfy { abs(boxes[4 * j + $0] - d.box[$0]) <= 0.5 }
-                }) { unmatched.remove(at: j) }
+                }) {
+                    unmatched.remove(at: j)
+                }
             }
             #expect(unmatched.isEmpty, "image \(i): \(unmatched.count) reference detections unmatched")
             let picture = try Image(contentsOf: tmp.appendingPathComponent("pictures/image\(i).png"))

@@ -18,16 +18,21 @@ import Testing
 
     @Test func numbersRoundLikePythonFloat() throws {
         // Correct rounding on both the fast path and the long-number fallback.
-        let texts = ["0", "-0", "1", "17.0", "0.1", "0.30000000000000004", "123456.789", "1e-7", "2.5E+3",
-                     "9007199254740993", "0.8999999999999999", "1.7976931348623157e308", "4.9e-324",
-                     "3.141592653589793238462643383279", "0.000001234567890123456789", "-12.75"]
+        let texts = [
+            "0", "-0", "1", "17.0", "0.1", "0.30000000000000004", "123456.789", "1e-7", "2.5E+3",
+            "9007199254740993", "0.8999999999999999", "1.7976931348623157e308", "4.9e-324",
+            "3.141592653589793238462643383279", "0.000001234567890123456789", "-12.75",
+        ]
         for text in texts {
             #expect(try Self.score(text) == Double(text)!, "\(text)")
         }
         var generator = SystemRandomNumberGenerator()
         for _ in 0..<500 {
             let value = Double.random(in: -1e6...1e6, using: &generator)
-            for text in ["\(value)", String(format: "%.3f", value), String(format: "%.17g", value), String(format: "%.6e", value)] {
+            for text in [
+                "\(value)", String(format: "%.3f", value), String(format: "%.17g", value),
+                String(format: "%.6e", value),
+            ] {
                 #expect(try Self.score(text) == Double(text)!, "\(text)")
             }
         }
@@ -43,7 +48,8 @@ import Testing
 
     @Test func stringsAndStructure() throws {
         let name = #""caf\u00e9 \ud83d\ude97 \"q\" \\ \/ \n""#
-        let text = #"{"info":{"a":[1,2,{"b":null}],"c":[true,false,-1e3,""]},"images":[],"annotations":[],"#
+        let text =
+            #"{"info":{"a":[1,2,{"b":null}],"c":[true,false,-1e3,""]},"images":[],"annotations":[],"#
             + #""categories":[{"id":1,"name":"# + name + #","supercategory":null}]}"#
         let dataset = try COCODataset(jsonData: Data(("\u{FEFF}" + text).utf8), name: "gt.json")
         #expect(dataset.categories.first?.name == "café 🚗 \"q\" \\ / \n")
@@ -57,10 +63,13 @@ import Testing
 
     @Test func writtenResultsReadBackIdentically() throws {
         let detections = [
-            COCODetection(imageId: 1, categoryId: 3, box: COCOBox(x: 0.1, y: 2, width: 3.25, height: 1e-5), score: 0.8999999999999999),
+            COCODetection(
+                imageId: 1, categoryId: 3, box: COCOBox(x: 0.1, y: 2, width: 3.25, height: 1e-5),
+                score: 0.8999999999999999),
             COCODetection(imageId: 42, categoryId: 90, box: COCOBox(x0: 1, y0: 2, x1: 11, y1: 22), score: 1),
         ]
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("coco-results-\(UUID().uuidString).json")
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "coco-results-\(UUID().uuidString).json")
         defer { try? FileManager.default.removeItem(at: url) }
         try COCOResults(detections: detections).write(to: url)
         let back = try COCOResults(contentsOf: url)
@@ -68,8 +77,11 @@ import Testing
         let json = try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as! [[String: Any]]
         #expect(Set(json[0].keys) == ["image_id", "category_id", "bbox", "score"])
         #expect(throws: COCOError.self) {
-            try COCOResults(detections: [COCODetection(imageId: 1, categoryId: 1, box: COCOBox(x: 0, y: 0, width: 1, height: 1),
-                                                       score: .nan)]).jsonData()
+            try COCOResults(detections: [
+                COCODetection(
+                    imageId: 1, categoryId: 1, box: COCOBox(x: 0, y: 0, width: 1, height: 1),
+                    score: .nan)
+            ]).jsonData()
         }
     }
 }

@@ -1,7 +1,7 @@
 import COCO
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// Replays `Tests/Fixtures/coco/property_cases.json`: 240 random evaluation cases with
 /// pycocotools' answers, made by `generate_property_cases.py` (see there for what they cover).
@@ -37,8 +37,9 @@ import TestSupport
             parameters.imageIds = params.imgIds
             parameters.categoryIds = params.catIds
 
-            let evaluation = try COCOEvaluator.evaluate(dataset: dataset, detections: results.detections,
-                                                        parameters: parameters)
+            let evaluation = try COCOEvaluator.evaluate(
+                dataset: dataset, detections: results.detections,
+                parameters: parameters)
             let s = evaluation.shape
             #expect([s.T, s.R, s.K, s.A, s.M] == expected.shape, "\(name): shape")
             func check(_ ours: [Double], _ reference: [Double], _ what: String) {

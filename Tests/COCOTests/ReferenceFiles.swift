@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// Readers for the reference files of the COCO tests.
 enum ReferenceFiles {
@@ -65,7 +65,9 @@ enum ReferenceFiles {
             let offsets = (info["data_offsets"] as! [NSNumber]).map(\.intValue)
             let bytes = data.subdata(in: 8 + headerLength + offsets[0]..<8 + headerLength + offsets[1])
             let values = bytes.withUnsafeBytes { raw in
-                (0..<raw.count / 8).map { Double(bitPattern: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 8, as: UInt64.self))) }
+                (0..<raw.count / 8).map {
+                    Double(bitPattern: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 8, as: UInt64.self)))
+                }
             }
             tensors[name] = (shape, values)
         }

@@ -1,7 +1,7 @@
-import Testing
-import Torch
 import Datasets
 import Detection
+import Testing
+import Torch
 import Vision
 
 /// Flip, resize and crop move boxes exactly as DETR's `datasets/transforms.py` does
@@ -9,13 +9,19 @@ import Vision
 @Suite struct BoxTransformTests {
     let sample = TrainingSample(
         imageId: 1, image: DataFixtures.ramp(width: 10, height: 6),
-        boxes: [PixelBox(x0: 1, y0: 1, x1: 4, y1: 4), PixelBox(x0: 8, y0: 0, x1: 10, y1: 2), PixelBox(x0: 0, y0: 5, x1: 10, y1: 6)],
+        boxes: [
+            PixelBox(x0: 1, y0: 1, x1: 4, y1: 4), PixelBox(x0: 8, y0: 0, x1: 10, y1: 2),
+            PixelBox(x0: 0, y0: 5, x1: 10, y1: 6),
+        ],
         labels: [1, 2, 3])
 
     @Test func horizontalFlipMirrorsBoxesAndPixels() {
         let f = sample.flippedHorizontally()
-        #expect(f.boxes == [PixelBox(x0: 6, y0: 1, x1: 9, y1: 4), PixelBox(x0: 0, y0: 0, x1: 2, y1: 2),
-                            PixelBox(x0: 0, y0: 5, x1: 10, y1: 6)])
+        #expect(
+            f.boxes == [
+                PixelBox(x0: 6, y0: 1, x1: 9, y1: 4), PixelBox(x0: 0, y0: 0, x1: 2, y1: 2),
+                PixelBox(x0: 0, y0: 5, x1: 10, y1: 6),
+            ])
         #expect(f.labels == [1, 2, 3])
         // Pixel (x, y) comes from (9 - x, y): the ramp's red channel is the source x.
         #expect(f.image.pixels[0] == 9 && f.image.pixels[3 * (2 * 10 + 7)] == 2)
@@ -45,13 +51,15 @@ import Vision
     }
 
     @Test func targetIsNormalisedCxCyWh() {
-        let s = TrainingSample(imageId: 3, image: Image(width: 20, height: 10),
-                               boxes: [PixelBox(x0: 2, y0: 4, x1: 6, y1: 10)], labels: [7])
+        let s = TrainingSample(
+            imageId: 3, image: Image(width: 20, height: 10),
+            boxes: [PixelBox(x0: 2, y0: 4, x1: 6, y1: 10)], labels: [7])
         let t = s.detectionTarget()
         #expect(t.labels.dtype == .int64 && t.labels.ints == [7])
         #expect(t.boxes.shape == [1, 4])
         #expect(t.boxes.floats == [0.2, 0.7, 0.2, 0.6])
-        let empty = TrainingSample(imageId: 4, image: Image(width: 5, height: 5), boxes: [], labels: []).detectionTarget()
+        let empty = TrainingSample(imageId: 4, image: Image(width: 5, height: 5), boxes: [], labels: [])
+            .detectionTarget()
         #expect(empty.boxes.shape == [0, 4] && empty.labels.shape == [0])
     }
 
@@ -86,10 +94,14 @@ import Vision
         }
         let salience = config(.salienceDetr).recipe.trainAugmentation
         #expect(salience.resizeRule == .shortestSide && salience.minBoxSide == 1)
-        #expect(salience.scales == DetectionAugmentation.scaled(minSize: 160, maxSize: 267).scales && salience.maxSize == 267)
+        #expect(
+            salience.scales == DetectionAugmentation.scaled(minSize: 160, maxSize: 267).scales
+                && salience.maxSize == 267)
         let conditional = config(.conditionalDetr).recipe.trainAugmentation
         #expect(conditional.resizeRule == .detr && conditional.minBoxSide == 0 && conditional.maxSize == 267)
-        #expect(ModelConfig(architecture: .salienceDetr).recipe.trainAugmentation.scales == DetectionAugmentation.officialScales)
+        #expect(
+            ModelConfig(architecture: .salienceDetr).recipe.trainAugmentation.scales
+                == DetectionAugmentation.officialScales)
     }
 
     @Test func plainBranchEqualsFlipThenResize() {
@@ -102,22 +114,26 @@ import Vision
     }
 
     @Test func cropBranchKeepsBoxesInsideAndReachesTheScale() {
-        let aug = DetectionAugmentation(scales: [30], maxSize: 1000, plainResizeProbability: 0,
-                                        cropResizeScales: [20], cropMinSize: 8, cropMaxSize: 16)
+        let aug = DetectionAugmentation(
+            scales: [30], maxSize: 1000, plainResizeProbability: 0,
+            cropResizeScales: [20], cropMinSize: 8, cropMaxSize: 16)
         for seed in 0..<50 as Range<UInt64> {
             var rng = SeededRandom(seed: seed)
             let out = aug.apply(sample, random: &rng)
             #expect(min(out.image.width, out.image.height) == 30)
             for b in out.boxes {
-                #expect(!b.isEmpty && b.x0 >= 0 && b.y0 >= 0 && b.x1 <= Float(out.image.width) && b.y1 <= Float(out.image.height))
+                #expect(
+                    !b.isEmpty && b.x0 >= 0 && b.y0 >= 0 && b.x1 <= Float(out.image.width)
+                        && b.y1 <= Float(out.image.height))
             }
             #expect(Set(out.labels).isSubset(of: [1, 2, 3]))
         }
     }
 
     @Test func minBoxSideDropsSmallBoxes() {
-        let s = TrainingSample(imageId: 1, image: Image(width: 10, height: 10),
-                               boxes: [PixelBox(x0: 0, y0: 0, x1: 0.5, y1: 5), PixelBox(x0: 0, y0: 0, x1: 5, y1: 5)], labels: [1, 2])
+        let s = TrainingSample(
+            imageId: 1, image: Image(width: 10, height: 10),
+            boxes: [PixelBox(x0: 0, y0: 0, x1: 0.5, y1: 5), PixelBox(x0: 0, y0: 0, x1: 5, y1: 5)], labels: [1, 2])
         let aug = DetectionAugmentation(flipProbability: 0, scales: [10], plainResizeProbability: 1, minBoxSide: 1)
         var rng = SeededRandom(seed: 0)
         #expect(aug.apply(s, random: &rng).labels == [2])

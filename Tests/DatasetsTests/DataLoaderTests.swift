@@ -1,8 +1,8 @@
-import Foundation
-import Testing
-import TestSupport
-import Torch
 import Datasets
+import Foundation
+import TestSupport
+import Testing
+import Torch
 import Vision
 
 /// The loader: deterministic whatever the worker count, epoch-dependent order, the skip policy,
@@ -10,10 +10,13 @@ import Vision
 @Suite struct DataLoaderTests {
     static let augmentation = DetectionAugmentation.scaled(minSize: 32, maxSize: 56)
 
-    static func loader(workers: Int, seed: UInt64 = 9, source: any DetectionSampleSource = DataFixtures.memorySamples(9),
-                       divisor: Int = 1, policy: UnreadableImagePolicy = .fail) throws -> DataLoader {
-        try DataLoader(source: source, transform: .train(augmentation), batchSize: 2, seed: seed, sizeDivisor: divisor,
-                       workers: workers, prefetch: 2, unreadableImages: policy)
+    static func loader(
+        workers: Int, seed: UInt64 = 9, source: any DetectionSampleSource = DataFixtures.memorySamples(9),
+        divisor: Int = 1, policy: UnreadableImagePolicy = .fail
+    ) throws -> DataLoader {
+        try DataLoader(
+            source: source, transform: .train(augmentation), batchSize: 2, seed: seed, sizeDivisor: divisor,
+            workers: workers, prefetch: 2, unreadableImages: policy)
     }
 
     static func collect(_ loader: DataLoader, epoch: Int) throws -> [TrainingBatch] {
@@ -70,8 +73,9 @@ import Vision
         let samples = DataFixtures.memorySamples(3).samples
         for divisor in [1, 32] {
             let batch = TrainingBatch.collate(samples, sizeDivisor: divisor)
-            let ref = ImageBatch.collate(samples.map { EvalTransform.normalize($0.image) },
-                                         originalSizes: samples.map(\.originalSize), sizeDivisor: divisor)
+            let ref = ImageBatch.collate(
+                samples.map { EvalTransform.normalize($0.image) },
+                originalSizes: samples.map(\.originalSize), sizeDivisor: divisor)
             #expect(batch.images.images.shape == ref.images.shape)
             #expect(TestSupport.maxAbsDiff(batch.images.images, ref.images) == 0)
             #expect(batch.images.mask.bools == ref.mask.bools)
@@ -101,8 +105,9 @@ import Vision
 
     @Test func evalLoaderIsDeterministicAndUnshuffled() throws {
         let source = DataFixtures.memorySamples(4)
-        let loader = try DataLoader(source: source, transform: .eval(.salienceDetr(minSize: 32, maxSize: 56)), batchSize: 2,
-                                    shuffle: false, sizeDivisor: 32, workers: 1)
+        let loader = try DataLoader(
+            source: source, transform: .eval(.salienceDetr(minSize: 32, maxSize: 56)), batchSize: 2,
+            shuffle: false, sizeDivisor: 32, workers: 1)
         let a = try Self.collect(loader, epoch: 0), b = try Self.collect(loader, epoch: 5)
         Self.expectSame(a, b)
         #expect(a.allSatisfy { $0.images.images.size(2) % 32 == 0 && $0.images.images.size(3) % 32 == 0 })

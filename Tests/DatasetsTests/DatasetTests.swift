@@ -1,28 +1,33 @@
 import COCO
+import Datasets
 import Foundation
 import Testing
-import Datasets
 import Vision
 
 /// Indexing of COCO-format training data: crowd / degenerate / empty filtering, class-count
 /// validation and the errors a user can cause.
 @Suite struct DatasetTests {
-    static let images = [(id: 1, width: 40, height: 30), (id: 2, width: 40, height: 30), (id: 3, width: 30, height: 40),
-                         (id: 4, width: 40, height: 30), (id: 5, width: 40, height: 30)]
+    static let images = [
+        (id: 1, width: 40, height: 30), (id: 2, width: 40, height: 30), (id: 3, width: 30, height: 40),
+        (id: 4, width: 40, height: 30), (id: 5, width: 40, height: 30),
+    ]
     static let annotations: [(image: Int, category: Int, bbox: [Double], crowd: Int)] = [
         (1, 1, [2, 3, 10, 5], 0),
-        (1, 2, [0, 0, 20, 20], 1),        // crowd
-        (2, 3, [5, 5, 0, 8], 0),          // zero width
-        (3, 3, [20, 30, 20, 20], 0),      // runs past the image: clamped to (20, 30, 30, 40)
-        (3, 1, [35, 10, 5, 5], 0),        // entirely right of the image: empty after clamping
-        (5, 2, [1, 1, 5, 5], 1),          // image 5 has only a crowd box; image 4 has none
+        (1, 2, [0, 0, 20, 20], 1),  // crowd
+        (2, 3, [5, 5, 0, 8], 0),  // zero width
+        (3, 3, [20, 30, 20, 20], 0),  // runs past the image: clamped to (20, 30, 30, 40)
+        (3, 1, [35, 10, 5, 5], 0),  // entirely right of the image: empty after clamping
+        (5, 2, [1, 1, 5, 5], 1),  // image 5 has only a crowd box; image 4 has none
     ]
 
     static func make(skipEmpty: Bool = true) throws -> (COCODetectionDataset, URL) {
         let dir = try DataFixtures.temporaryDirectory()
         let json = DataFixtures.cocoJSON(images: images, annotations: annotations)
         let url = try DataFixtures.writeDataset(in: dir, json: json, images: images)
-        return (try COCODetectionDataset(imagesDirectory: dir, annotationFile: url, skipImagesWithoutAnnotations: skipEmpty), dir)
+        return (
+            try COCODetectionDataset(
+                imagesDirectory: dir, annotationFile: url, skipImagesWithoutAnnotations: skipEmpty), dir
+        )
     }
 
     @Test func filtersCrowdDegenerateAndEmptyImages() throws {
@@ -85,7 +90,8 @@ import Vision
         #expect(throws: COCOError.self) { try COCODetectionDataset(imagesDirectory: dir, annotationFile: truncated) }
 
         let dangling = dir.appendingPathComponent("dangling.json")
-        try Data(DataFixtures.cocoJSON(images: [(1, 10, 10)], annotations: [(9, 1, [0, 0, 2, 2], 0)]).utf8).write(to: dangling)
+        try Data(DataFixtures.cocoJSON(images: [(1, 10, 10)], annotations: [(9, 1, [0, 0, 2, 2], 0)]).utf8).write(
+            to: dangling)
         do {
             _ = try COCODetectionDataset(imagesDirectory: dir, annotationFile: dangling)
             Issue.record("dangling image_id accepted")
@@ -104,7 +110,10 @@ import Vision
 
         let empty = dir.appendingPathComponent("empty.json")
         try Data(DataFixtures.cocoJSON(images: [(1, 10, 10)], annotations: []).utf8).write(to: empty)
-        #expect(throws: TrainingDataError(.empty, file: empty.relativePath, "has no image with a usable (non-crowd, non-empty) box")) {
+        #expect(
+            throws: TrainingDataError(
+                .empty, file: empty.relativePath, "has no image with a usable (non-crowd, non-empty) box")
+        ) {
             try COCODetectionDataset(imagesDirectory: dir, annotationFile: empty)
         }
     }

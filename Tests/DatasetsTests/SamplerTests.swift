@@ -1,5 +1,5 @@
-import Testing
 import Datasets
+import Testing
 
 /// Aspect-ratio grouping and the per-epoch seeded shuffle.
 @Suite struct SamplerTests {

@@ -1,7 +1,7 @@
 import COCO
+import Datasets
 import Foundation
 import Testing
-import Datasets
 import Vision
 
 /// `detr synth`'s generator: deterministic pictures and a COCO dataset that loads back.
@@ -19,8 +19,11 @@ import Vision
             for o in p.objects {
                 shapes.insert(o.shape)
                 let short = Double(min(p.image.width, p.image.height))
-                #expect(max(o.width, o.height) >= 0.15 * short * 0.77 && o.area > 0 && o.area <= o.width * o.height + 1e-9)
-                #expect(o.x >= 0 && o.y >= 0 && o.x + o.width <= Double(p.image.width) && o.y + o.height <= Double(p.image.height))
+                #expect(
+                    max(o.width, o.height) >= 0.15 * short * 0.77 && o.area > 0 && o.area <= o.width * o.height + 1e-9)
+                #expect(
+                    o.x >= 0 && o.y >= 0 && o.x + o.width <= Double(p.image.width)
+                        && o.y + o.height <= Double(p.image.height))
             }
         }
         #expect(shapes.count == 3)
@@ -37,9 +40,11 @@ import Vision
         for (split, n, objects) in [("train", 6, summary.trainObjects), ("val", 1, summary.valObjects)] {
             let coco = try COCODataset(contentsOf: dir.appendingPathComponent("annotations/\(split).json"))
             #expect(coco.images.count == n && coco.annotations.count == objects && coco.report.isClean)
-            #expect(coco.categories.map(\.name) == ["circle", "rectangle", "triangle"] && coco.categoryIds == [1, 2, 3])
+            #expect(
+                coco.categories.map(\.name) == ["circle", "rectangle", "triangle"] && coco.categoryIds == [1, 2, 3])
             for image in coco.images {
-                let decoded = try Image(contentsOf: dir.appendingPathComponent(split).appendingPathComponent(image.fileName!))
+                let decoded = try Image(
+                    contentsOf: dir.appendingPathComponent(split).appendingPathComponent(image.fileName!))
                 #expect(decoded.width == image.width && decoded.height == image.height)
             }
             for a in coco.annotations {
@@ -49,8 +54,9 @@ import Vision
                 #expect(a.box.y + a.box.height <= Double(image.height!) + 1e-9)
                 #expect(!a.isCrowd && a.area <= a.box.area * 1.001 + 0.5)  // boxes are rounded to 1/100 px
             }
-            let data = try COCODetectionDataset(imagesDirectory: dir.appendingPathComponent(split),
-                                                annotationFile: dir.appendingPathComponent("annotations/\(split).json"))
+            let data = try COCODetectionDataset(
+                imagesDirectory: dir.appendingPathComponent(split),
+                annotationFile: dir.appendingPathComponent("annotations/\(split).json"))
             #expect(data.count == n && data.report.degenerateBoxes == 0)
             try data.validate(numClasses: 4)
         }
@@ -59,7 +65,9 @@ import Vision
         defer { try? FileManager.default.removeItem(at: again) }
         _ = try g.write(to: again, images: 7)
         for path in ["annotations/train.json", "annotations/val.json", "train/000002.png", "val/000001.png"] {
-            #expect(try Data(contentsOf: dir.appendingPathComponent(path)) == Data(contentsOf: again.appendingPathComponent(path)))
+            #expect(
+                try Data(contentsOf: dir.appendingPathComponent(path))
+                    == Data(contentsOf: again.appendingPathComponent(path)))
         }
     }
 }

@@ -1,8 +1,8 @@
 import Detection
 import Foundation
 import NN
-import Testing
 import TestSupport
+import Testing
 import Torch
 
 /// One unforced chain from `pre.batch` and the targets through the model and SetCriterion to
@@ -19,17 +19,20 @@ import Torch
         let train = try #require(info["train"] as? [String: Any])
         let images = try TestSupport.imageCount(eval)
         let targets = try (0..<images).map {
-            DetectionTarget(labels: try #require(ref["target.\($0).labels"]), boxes: try #require(ref["target.\($0).boxes"]))
+            DetectionTarget(
+                labels: try #require(ref["target.\($0).labels"]), boxes: try #require(ref["target.\($0).boxes"]))
         }
 
         let out = model.forward(images: eval["pre.batch"]!, mask: eval["pre.mask"]!, training: true).output
         TestSupport.expectClose(out.final.logits, ref["train.out.pred_logits"]!, atol: 1e-4, rtol: 1e-4, "train logits")
         TestSupport.expectClose(out.final.boxes, ref["train.out.pred_boxes"]!, atol: 1e-4, rtol: 1e-4, "train boxes")
 
-        let criterion = SetCriterion(matcher: HungarianMatcher(costClass: config.matcher.costClass,
-                                                               costBbox: config.matcher.costBbox,
-                                                               costGiou: config.matcher.costGiou),
-                                     numClasses: config.numClasses, focalAlpha: config.focalAlpha)
+        let criterion = SetCriterion(
+            matcher: HungarianMatcher(
+                costClass: config.matcher.costClass,
+                costBbox: config.matcher.costBbox,
+                costGiou: config.matcher.costGiou),
+            numClasses: config.numClasses, focalAlpha: config.focalAlpha)
         let (terms, matches) = try criterion(out, targets: targets)
         let groups = ["final"] + (config.auxLoss ? (0..<(config.numDecoderLayers - 1)).map { "aux\($0)" } : [])
         #expect(matches.count == groups.count)
@@ -50,9 +53,10 @@ import Torch
         let recorded = try #require(train["losses"] as? [String: Any])
         #expect(Set(terms.map(\.name)) == Set(recorded.keys))
         #expect(checked == recorded.count)
-        let total = try #require(terms.weightedSum { name in
-            config.lossWeights.first { name == $0.key || name.hasPrefix($0.key + "_") }?.value
-        })
+        let total = try #require(
+            terms.weightedSum { name in
+                config.lossWeights.first { name == $0.key || name.hasPrefix($0.key + "_") }?.value
+            })
         #expect(abs(total.item() - ref["loss.total"]!.item()) <= 1e-5 * Swift.max(1, abs(ref["loss.total"]!.item())))
 
         model.zeroGrad(setToNone: true)

@@ -1,8 +1,8 @@
 import Detection
 import Foundation
 import NN
-import Testing
 import TestSupport
+import Testing
 import Torch
 import Vision
 
@@ -24,19 +24,22 @@ import Vision
         let images = Tensor.randn([2, 3, 64, 80], generator: g)
         var mask = [Bool](repeating: false, count: 2 * 64 * 80)
         for y in 0..<64 { for x in 60..<80 { mask[(64 + y) * 80 + x] = true } }  // image 1 is 64x60
-        return ImageBatch(images: images, mask: Tensor(mask, shape: [2, 64, 80]), imageSizes: [(64, 80), (64, 60)],
-                          originalSizes: [(64, 80), (64, 60)])
+        return ImageBatch(
+            images: images, mask: Tensor(mask, shape: [2, 64, 80]), imageSizes: [(64, 80), (64, 60)],
+            originalSizes: [(64, 80), (64, 60)])
     }
 
     /// The grouped model and, for each group, a single-group model holding that group's queries.
     static func models() throws -> (grouped: ConditionalDETR, single: [ConditionalDETR]) {
-        let grouped = ConditionalDETR(ParameterStore(generator: Generator(seed: 4)).root, config: config(groups: groups))
+        let grouped = ConditionalDETR(
+            ParameterStore(generator: Generator(seed: 4)).root, config: config(groups: groups))
         let q = grouped.config.numQueries
         let state = grouped.stateDict()
         let single = try (0..<groups).map { g -> ConditionalDETR in
             let m = ConditionalDETR(ParameterStore().root, config: config(groups: 1))
             var s = state
-            s["query_embed.weight"] = state["query_embed.weight"]!.slice(dim: 0, start: g * q, end: (g + 1) * q).contiguous()
+            s["query_embed.weight"] = state["query_embed.weight"]!.slice(dim: 0, start: g * q, end: (g + 1) * q)
+                .contiguous()
             try m.load(stateDict: s)
             return m
         }
@@ -54,10 +57,12 @@ import Vision
         for (g, m) in single.enumerated() {
             let ref = withNoGrad { m(b, options: .training()) }
             for (layer, (a, r)) in zip(out.auxiliary + [out.final], ref.auxiliary + [ref.final]).enumerated() {
-                TestSupport.expectClose(a.logits.slice(dim: 1, start: g * q, end: (g + 1) * q), r.logits, atol: 1e-5, rtol: 1e-5,
-                                        "group \(g) layer \(layer) logits")
-                TestSupport.expectClose(a.boxes.slice(dim: 1, start: g * q, end: (g + 1) * q), r.boxes, atol: 1e-6, rtol: 1e-5,
-                                        "group \(g) layer \(layer) boxes")
+                TestSupport.expectClose(
+                    a.logits.slice(dim: 1, start: g * q, end: (g + 1) * q), r.logits, atol: 1e-5, rtol: 1e-5,
+                    "group \(g) layer \(layer) logits")
+                TestSupport.expectClose(
+                    a.boxes.slice(dim: 1, start: g * q, end: (g + 1) * q), r.boxes, atol: 1e-6, rtol: 1e-5,
+                    "group \(g) layer \(layer) boxes")
             }
         }
         // Inference uses the first group only.
@@ -69,9 +74,12 @@ import Vision
     }
 
     static func targets() -> [DetectionTarget] {
-        [DetectionTarget(labels: Tensor([1, 4, 2]),
-                         boxes: Tensor([0.3, 0.3, 0.2, 0.2, 0.6, 0.7, 0.3, 0.4, 0.5, 0.5, 0.9, 0.8] as [Float], shape: [3, 4])),
-         DetectionTarget(labels: Tensor([3]), boxes: Tensor([0.2, 0.6, 0.1, 0.3] as [Float], shape: [1, 4]))]
+        [
+            DetectionTarget(
+                labels: Tensor([1, 4, 2]),
+                boxes: Tensor([0.3, 0.3, 0.2, 0.2, 0.6, 0.7, 0.3, 0.4, 0.5, 0.5, 0.9, 0.8] as [Float], shape: [3, 4])),
+            DetectionTarget(labels: Tensor([3]), boxes: Tensor([0.2, 0.6, 0.1, 0.3] as [Float], shape: [1, 4])),
+        ]
     }
 
     @Test func matcherMatchesEachGroupSeparately() throws {
@@ -83,8 +91,9 @@ import Vision
         let grouped = try matcher(logits: logits, boxes: boxes, targets: Self.targets(), groups: groups)
         var expected = [MatchIndices](repeating: MatchIndices(predictions: [], targets: []), count: 2)
         for k in 0..<groups {
-            let part = try matcher(logits: logits.slice(dim: 1, start: k * q, end: (k + 1) * q),
-                                   boxes: boxes.slice(dim: 1, start: k * q, end: (k + 1) * q), targets: Self.targets())
+            let part = try matcher(
+                logits: logits.slice(dim: 1, start: k * q, end: (k + 1) * q),
+                boxes: boxes.slice(dim: 1, start: k * q, end: (k + 1) * q), targets: Self.targets())
             for i in 0..<2 {
                 expected[i].predictions += part[i].predictions.map { $0 + k * q }
                 expected[i].targets += part[i].targets
@@ -99,10 +108,14 @@ import Vision
         let b = Self.batch()
         let out = withNoGrad { grouped(b, options: .training()) }
         let matcher = HungarianMatcher()
-        let groupedTerms = try SetCriterion(matcher: matcher, numClasses: 5, groups: Self.groups)(out, targets: Self.targets()).terms
+        let groupedTerms = try SetCriterion(matcher: matcher, numClasses: 5, groups: Self.groups)(
+            out, targets: Self.targets()
+        ).terms
         var sums: [String: Double] = [:]
         for m in single {
-            let t = try SetCriterion(matcher: matcher, numClasses: 5)(withNoGrad { m(b, options: .training()) }, targets: Self.targets()).terms
+            let t = try SetCriterion(matcher: matcher, numClasses: 5)(
+                withNoGrad { m(b, options: .training()) }, targets: Self.targets()
+            ).terms
             for (name, v) in t { sums[name, default: 0] += v.item() }
         }
         var checked = 0
@@ -123,7 +136,8 @@ import Vision
         #expect(throws: ConfigError.self) { try c.validate() }
         // An 11-group checkpoint loaded into a single-group config names the fix.
         let grouped = ConditionalDETR(ParameterStore().root, config: Self.config(groups: 11))
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("group-\(UUID().uuidString).safetensors")
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "group-\(UUID().uuidString).safetensors")
         defer { try? FileManager.default.removeItem(at: url) }
         try Safetensors.write(grouped.stateDict(), to: url)
         let model = ConditionalDETR(ParameterStore().root, config: Self.config(groups: 1))

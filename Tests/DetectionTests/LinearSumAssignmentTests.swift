@@ -1,7 +1,7 @@
 import Detection
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 @Suite struct LinearSumAssignmentTests {
     struct Case: Decodable { var rows: Int; var cols: Int; var cost: [Double]; var row: [Int]; var col: [Int] }
@@ -9,7 +9,8 @@ import TestSupport
 
     /// Same indices as scipy, including integer matrices full of ties.
     @Test func matchesScipy() throws {
-        let file = try JSONDecoder().decode(File.self, from: Data(contentsOf: TestSupport.localFixture("matching/cases.json")))
+        let file = try JSONDecoder().decode(
+            File.self, from: Data(contentsOf: TestSupport.localFixture("matching/cases.json")))
         #expect(file.cases.count >= 30)
         for (n, c) in file.cases.enumerated() {
             let r = try LinearSumAssignment.solve(cost: c.cost, rows: c.rows, columns: c.cols)
@@ -22,7 +23,13 @@ import TestSupport
         var state: UInt64 = 99
         func rnd() -> Double { state = state &* 6364136223846793005 &+ 1; return Double(state >> 40) / Double(1 << 24) }
         func perms(_ n: Int) -> [[Int]] {
-            n == 0 ? [[]] : perms(n - 1).flatMap { p in (0...p.count).map { var q = p; q.insert(n - 1, at: $0); return q } }
+            n == 0
+                ? [[]]
+                : perms(n - 1).flatMap { p in
+                    (0...p.count).map {
+                        var q = p; q.insert(n - 1, at: $0); return q
+                    }
+                }
         }
         for _ in 0..<50 {
             let n = 5

@@ -1,7 +1,7 @@
 import Detection
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 @Suite struct ModelConfigTests {
     /// Every key of a fixture config is read: the loaded config has the file's values, and encoding
@@ -48,9 +48,13 @@ import TestSupport
     static func leaves(_ value: Any, _ path: String = "") -> [String: String] {
         switch value {
         case let object as [String: Any]:
-            return object.reduce(into: [:]) { $0.merge(leaves($1.value, path.isEmpty ? $1.key : "\(path).\($1.key)")) { a, _ in a } }
+            return object.reduce(into: [:]) {
+                $0.merge(leaves($1.value, path.isEmpty ? $1.key : "\(path).\($1.key)")) { a, _ in a }
+            }
         case let array as [Any]:
-            return array.enumerated().reduce(into: [:]) { $0.merge(leaves($1.element, "\(path).\($1.offset)")) { a, _ in a } }
+            return array.enumerated().reduce(into: [:]) {
+                $0.merge(leaves($1.element, "\(path).\($1.offset)")) { a, _ in a }
+            }
         case let number as NSNumber:
             return [path: "\(number.doubleValue)"]
         default:
@@ -82,7 +86,8 @@ import TestSupport
         #expect(throws: ConfigError(source: "", problem: "unknown key 'embed_dim' for conditional_detr")) {
             try decode(#"{"architecture": "conditional_detr", "embed_dim": 64}"#)
         }
-        #expect(throws: ConfigError(source: "", problem: "unknown key 'backbone.dilation' for salience_detr backbone")) {
+        #expect(throws: ConfigError(source: "", problem: "unknown key 'backbone.dilation' for salience_detr backbone"))
+        {
             try decode(#"{"architecture": "salience_detr", "backbone": {"dilation": true}}"#)
         }
         #expect(throws: ConfigError.self) { try decode(#"{"architecture": "salience_detr", "num_queries": "many"}"#) }

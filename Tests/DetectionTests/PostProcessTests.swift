@@ -1,7 +1,7 @@
 import Detection
 import Foundation
-import Testing
 import TestSupport
+import Testing
 import Torch
 
 @Suite struct PostProcessTests {
@@ -13,8 +13,9 @@ import Torch
         let config = try ModelConfig.load(contentsOf: TestSupport.fixtures("\(dir)/tiny.config.json"))
         let orig = TestSupport.sizes(try #require(t["post.target_sizes"]))
         let pp = PostProcess(numSelect: config.numSelect)
-        let dets = pp.detections(logits: try #require(t["out.pred_logits"]), boxes: try #require(t["out.pred_boxes"]),
-                                 originalSizes: orig)
+        let dets = pp.detections(
+            logits: try #require(t["out.pred_logits"]), boxes: try #require(t["out.pred_boxes"]),
+            originalSizes: orig)
         #expect(dets.count == (try TestSupport.imageCount(t)))
         for i in 0..<dets.count {
             let refScores = try #require(t["post.\(i).scores"]).floats

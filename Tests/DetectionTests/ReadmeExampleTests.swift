@@ -1,8 +1,8 @@
 import Detection
 import Foundation
 import NN
-import Testing
 import TestSupport
+import Testing
 import Torch
 import Vision
 
@@ -15,9 +15,9 @@ func readmeExample() throws {
     let image = try Image(contentsOf: URL(fileURLWithPath: "cat.jpg"), applyExifOrientation: true)
     let batch = config.recipe.evalTransform.batch([image])
     let output = withNoGrad { model(batch) }
-    let detections = config.recipe.postProcess
-        .detections(logits: output.final.logits, boxes: output.final.boxes,
-                    originalSizes: batch.originalSizes, threshold: 0.5)[0]
+    let post = config.recipe.postProcess
+    let detections = post.detections(
+        logits: output.final.logits, boxes: output.final.boxes, originalSizes: batch.originalSizes, threshold: 0.5)[0]
     for d in detections { print(COCOClassNames.names[d.label], d.score, d.box) }
     // README-EXAMPLE-END
 }
@@ -29,7 +29,8 @@ func readmeExample() throws {
     let body = source[begin.upperBound..<end.lowerBound].split(separator: "\n", omittingEmptySubsequences: false)
         .map { $0.hasPrefix("    ") ? String($0.dropFirst(4)) : String($0) }.joined(separator: "\n")
     let readme = try String(contentsOf: TestSupport.repoRoot.appendingPathComponent("README.md"), encoding: .utf8)
-    #expect(readme.contains(body), "README.md's library example differs from Tests/DetectionTests/ReadmeExampleTests.swift")
+    #expect(
+        readme.contains(body), "README.md's library example differs from Tests/DetectionTests/ReadmeExampleTests.swift")
     // Running it without the weights file must fail cleanly (an error naming the file), not crash.
     do {
         try readmeExample()

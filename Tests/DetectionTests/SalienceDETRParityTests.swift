@@ -1,8 +1,8 @@
 import Detection
 import Foundation
 import NN
-import Testing
 import TestSupport
+import Testing
 import Torch
 import Vision
 
@@ -68,8 +68,9 @@ import Vision
         #expect(out.encoder != nil)
 
         let original = TestSupport.sizes(try #require(ref["post.target_sizes"]))
-        let dets = PostProcess(numSelect: config.numSelect).detections(logits: out.final.logits, boxes: out.final.boxes,
-                                                                       originalSizes: original)
+        let dets = PostProcess(numSelect: config.numSelect).detections(
+            logits: out.final.logits, boxes: out.final.boxes,
+            originalSizes: original)
         try F.expectDetectionsMatch(dets, ref, "post (from pre.batch)")
     }
 
@@ -79,13 +80,18 @@ import Vision
         let pad = padding.bools, n = padding.size(1)
         for (j, inds) in s.foregroundInds.enumerated() {
             let expected = try #require(ref["enc.foreground_inds.\(j)"])
-            try #require(inds.shape == expected.shape, "enc.foreground_inds.\(j) shape \(inds.shape) vs \(expected.shape)")
+            try #require(
+                inds.shape == expected.shape, "enc.foreground_inds.\(j) shape \(inds.shape) vs \(expected.shape)")
             let (ours, theirs, width) = (inds.ints, expected.ints, inds.size(1))
             for b in 0..<inds.size(0) {
-                let row = Array(ours[(b * width)..<((b + 1) * width)]), refRow = Array(theirs[(b * width)..<((b + 1) * width)])
+                let row = Array(ours[(b * width)..<((b + 1) * width)]),
+                    refRow = Array(theirs[(b * width)..<((b + 1) * width)])
                 let m = Swift.min(s.focusTokenNums[b], width)
-                #expect(Array(row.prefix(m)) == Array(refRow.prefix(m)), "enc.foreground_inds.\(j) image \(b): written-back prefix")
-                let tail = row.dropFirst(m).filter { !pad[b * n + $0] }, refTail = refRow.dropFirst(m).filter { !pad[b * n + $0] }
+                #expect(
+                    Array(row.prefix(m)) == Array(refRow.prefix(m)),
+                    "enc.foreground_inds.\(j) image \(b): written-back prefix")
+                let tail = row.dropFirst(m).filter { !pad[b * n + $0] },
+                    refTail = refRow.dropFirst(m).filter { !pad[b * n + $0] }
                 #expect(tail == refTail, "enc.foreground_inds.\(j) image \(b): non-padded tail")
                 if row != refRow, F.reporting {
                     print("salience parity enc.foreground_inds.\(j) image \(b): differs only in tied padded tokens")
@@ -104,10 +110,12 @@ import Vision
         let (ours, theirs) = (q.topkIndexPreNMS.ints, expected.ints)
         for b in 0..<expected.size(0) {
             let row = ours[(b * k)..<((b + 1) * k)], refRow = theirs[(b * k)..<((b + 1) * k)]
-            #expect(Set(row.filter { !pad[b * n + $0] }) == Set(refRow.filter { !pad[b * n + $0] }),
-                    "enc.topk_index_pre_nms image \(b): non-padded set")
-            #expect(row.filter { pad[b * n + $0] }.count == refRow.filter { pad[b * n + $0] }.count,
-                    "enc.topk_index_pre_nms image \(b): padded count")
+            #expect(
+                Set(row.filter { !pad[b * n + $0] }) == Set(refRow.filter { !pad[b * n + $0] }),
+                "enc.topk_index_pre_nms image \(b): non-padded set")
+            #expect(
+                row.filter { pad[b * n + $0] }.count == refRow.filter { pad[b * n + $0] }.count,
+                "enc.topk_index_pre_nms image \(b): padded count")
         }
         #expect(q.topkIndex.ints == (try #require(ref["enc.topk_index"])).ints, "enc.topk_index")
         #expect(q.topkIndex.shape == (try #require(ref["enc.topk_index"])).shape)
@@ -116,8 +124,11 @@ import Vision
     /// Unforced chain: raw uint8 images -> EvalTransform -> model -> PostProcess.
     @Test func rawImagesToDetections() throws {
         let (model, ref) = try F.load()
-        let images = try (0..<TestSupport.imageCount(ref)).map { try Image(tensor: try #require(ref["in.image.\($0)"])) }
-        let batch = EvalTransform.salienceDetr(minSize: model.config.minSize, maxSize: model.config.maxSize).batch(images)
+        let images = try (0..<TestSupport.imageCount(ref)).map {
+            try Image(tensor: try #require(ref["in.image.\($0)"]))
+        }
+        let batch = EvalTransform.salienceDetr(minSize: model.config.minSize, maxSize: model.config.maxSize).batch(
+            images)
         let out = withNoGrad { model(batch) }
         let dets = PostProcess(numSelect: model.config.numSelect).detections(
             logits: out.final.logits, boxes: out.final.boxes, originalSizes: batch.originalSizes)

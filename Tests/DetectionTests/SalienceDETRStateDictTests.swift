@@ -1,8 +1,8 @@
 import Detection
 import Foundation
 import NN
-import Testing
 import TestSupport
+import Testing
 import Torch
 
 /// DESIGN.md §1 for Salience DETR: official keys, shapes and order; strict checkpoint loading with
@@ -53,8 +53,10 @@ import Torch
         #expect(names.contains("transformer.encoder_class_head.weight"))
         #expect(!names.contains("transformer.encoder.enhance_mcsp.weight"))
         // Every key of the checkpoint but `_classes_` is in the state dict, with equal values.
-        for (k, v) in weights where k != "_classes_" && !k.hasPrefix("transformer.encoder_class_head")
-            && !k.hasPrefix("transformer.encoder.enhance_mcsp") {
+        for (k, v) in weights
+        where k != "_classes_" && !k.hasPrefix("transformer.encoder_class_head")
+            && !k.hasPrefix("transformer.encoder.enhance_mcsp")
+        {
             guard let mine = sd[k] else {
                 Issue.record("\(k) missing from stateDict()")
                 continue

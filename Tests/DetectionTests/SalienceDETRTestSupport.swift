@@ -1,8 +1,8 @@
 import Detection
 import Foundation
 import NN
-import Testing
 import TestSupport
+import Testing
 import Torch
 
 /// Shared helpers of the Salience DETR tests.
@@ -13,7 +13,8 @@ enum SalienceFixture {
     }
 
     static func config(sourceLocation: SourceLocation = #_sourceLocation) throws -> ModelConfig {
-        try ModelConfig.load(contentsOf: directory(sourceLocation: sourceLocation).appendingPathComponent("tiny.config.json"))
+        try ModelConfig.load(
+            contentsOf: directory(sourceLocation: sourceLocation).appendingPathComponent("tiny.config.json"))
     }
 
     /// The tiny model with the fixture weights and the eval reference tensors.
@@ -27,8 +28,10 @@ enum SalienceFixture {
 
     /// The training reference tensors (`tiny_train.safetensors`).
     static func train(sourceLocation: SourceLocation = #_sourceLocation) throws -> StateDict {
-        try Safetensors.read(contentsOf: directory(sourceLocation: sourceLocation)
-            .appendingPathComponent("tiny_train.safetensors")).tensors
+        try Safetensors.read(
+            contentsOf: directory(sourceLocation: sourceLocation)
+                .appendingPathComponent("tiny_train.safetensors")
+        ).tensors
     }
 
     /// `tiny.json`: the generator's record of the config, derived numbers, seeds and loss names.
@@ -39,8 +42,9 @@ enum SalienceFixture {
     /// The training targets `target.<i>.*` of `ref`, one per image of the eval batch.
     static func targets(_ ref: StateDict, images: Int) throws -> [DetectionTarget] {
         try (0..<images).map {
-            DetectionTarget(labels: try #require(ref["target.\($0).labels"]),
-                            boxes: try #require(ref["target.\($0).boxes_cxcywh_norm"]))
+            DetectionTarget(
+                labels: try #require(ref["target.\($0).labels"]),
+                boxes: try #require(ref["target.\($0).boxes_cxcywh_norm"]))
         }
     }
 
@@ -50,7 +54,9 @@ enum SalienceFixture {
     /// Checks max|a-b| <= 1e-4 · max(1, max|ref|) (fixtures README §D); +inf must sit at the same
     /// places in both. Returns the normalised error.
     @discardableResult
-    static func close(_ a: Tensor, _ ref: Tensor?, _ what: String, sourceLocation: SourceLocation = #_sourceLocation) -> Double {
+    static func close(
+        _ a: Tensor, _ ref: Tensor?, _ what: String, sourceLocation: SourceLocation = #_sourceLocation
+    ) -> Double {
         guard let ref else {
             Issue.record("fixture lacks \(what)", sourceLocation: sourceLocation)
             return .infinity
@@ -76,8 +82,10 @@ enum SalienceFixture {
 
     /// Compares detections with `post.<i>.*` as a multiset (label equal, score within 1e-6, box
     /// within 1e-2 px; README quirk 12).
-    static func expectDetectionsMatch(_ dets: [[DetectedObject]], _ t: StateDict, _ what: String,
-                                      sourceLocation: SourceLocation = #_sourceLocation) throws {
+    static func expectDetectionsMatch(
+        _ dets: [[DetectedObject]], _ t: StateDict, _ what: String,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) throws {
         #expect(dets.count == (try TestSupport.imageCount(t)), "\(what): image count", sourceLocation: sourceLocation)
         for i in 0..<dets.count {
             let refScores = try #require(t["post.\(i).scores"]).floats
@@ -99,9 +107,12 @@ enum SalienceFixture {
                 worstScore = Swift.max(worstScore, abs(refScores[j] - d.score))
                 worstBox = Swift.max(worstBox, (0..<4).map { abs(refBoxes[4 * j + $0] - d.box[$0]) }.max()!)
             }
-            #expect(unmatched.isEmpty, "\(what) image \(i): \(unmatched.count) reference detections unmatched",
-                    sourceLocation: sourceLocation)
-            if reporting { print("salience parity \(what) image \(i): max |Δscore| = \(worstScore), max |Δbox| = \(worstBox) px") }
+            #expect(
+                unmatched.isEmpty, "\(what) image \(i): \(unmatched.count) reference detections unmatched",
+                sourceLocation: sourceLocation)
+            if reporting {
+                print("salience parity \(what) image \(i): max |Δscore| = \(worstScore), max |Δbox| = \(worstBox) px")
+            }
         }
     }
 }

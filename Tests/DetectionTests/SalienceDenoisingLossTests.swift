@@ -1,8 +1,8 @@
 import Detection
 import Foundation
 import NN
-import Testing
 import TestSupport
+import Testing
 import Torch
 
 /// Contrastive denoising layout, noise and the criterion's edge cases (no fixtures needed).
@@ -43,14 +43,15 @@ import Torch
         let box = Tensor([0.5, 0.5, 0.2, 0.4] as [Float], shape: [1, 4])
         let groups = 50
         let boxes = box.repeat([2 * groups, 1]), labels = Tensor([3]).repeat([2 * groups])
-        let noise = SeededDenoisingNoise(generator: Generator(seed: 7), numClasses: 5, labelNoiseProb: 0.5,
-                                         boxNoiseScale: 1.0)
+        let noise = SeededDenoisingNoise(
+            generator: Generator(seed: 7), numClasses: 5, labelNoiseProb: 0.5,
+            boxNoiseScale: 1.0)
         let (noisedLabels, queries) = noise.apply(labels: labels, boxes: boxes, groups: groups)
         // Compare in xyxy; negatives that flipped a side (width or height clamped to eps by
         // inverse_sigmoid) cannot be decoded and are skipped.
         let decoded = queries.sigmoid()
         let sizes = decoded.floats
-        let shift = (BoxOps.cxcywhToXyxy(decoded) - BoxOps.cxcywhToXyxy(boxes)).abs()    // [K, 4]
+        let shift = (BoxOps.cxcywhToXyxy(decoded) - BoxOps.cxcywhToXyxy(boxes)).abs()  // [K, 4]
         let ratio = (shift / Tensor([0.1, 0.2, 0.1, 0.2] as [Float])).floats
         var checkedNegatives = 0
         for e in 0..<(2 * groups) {
@@ -65,7 +66,8 @@ import Torch
         #expect(checkedNegatives > 5)
         let changed = noisedLabels.ints.filter { $0 != 3 }.count
         #expect(changed > 0 && changed < 50, "about a fifth of 100 labels change, got \(changed)")
-        let quiet = SeededDenoisingNoise(generator: Generator(seed: 7), numClasses: 5, labelNoiseProb: 0, boxNoiseScale: 0)
+        let quiet = SeededDenoisingNoise(
+            generator: Generator(seed: 7), numClasses: 5, labelNoiseProb: 0, boxNoiseScale: 0)
         let same = quiet.apply(labels: labels, boxes: boxes, groups: groups)
         #expect(same.labels.ints == labels.ints)
         #expect(TestSupport.maxAbsDiff(same.boxQueries.sigmoid(), boxes) < 1e-6)
@@ -78,8 +80,9 @@ import Torch
         let model = SalienceDETR(ParameterStore(generator: Generator(seed: 2)).root, config: config)
         let images = Tensor.randn([2, 3, 64, 64], generator: Generator(seed: 3))
         let mask = Tensor.zeros([2, 64, 64], dtype: .bool)
-        let one = DetectionTarget(labels: Tensor([1, 4]),
-                                  boxes: Tensor([0.3, 0.3, 0.2, 0.2, 0.6, 0.7, 0.3, 0.4] as [Float], shape: [2, 4]))
+        let one = DetectionTarget(
+            labels: Tensor([1, 4]),
+            boxes: Tensor([0.3, 0.3, 0.2, 0.2, 0.6, 0.7, 0.3, 0.4] as [Float], shape: [2, 4]))
         let none = DetectionTarget(labels: Tensor([Int]()), boxes: Tensor.zeros([0, 4]))
         let criterion = SalienceCriterion(config: config)
         for targets in [[one, none], [none, none]] {
@@ -101,11 +104,14 @@ import Torch
         var config = Self.tinyConfig()
         config.numQueries = 30
         let model = SalienceDETR(ParameterStore(generator: Generator(seed: 2)).root, config: config)
-        let target = DetectionTarget(labels: Tensor([2]), boxes: Tensor([0.5, 0.5, 0.5, 0.5] as [Float], shape: [1, 4]))
+        let target = DetectionTarget(
+            labels: Tensor([2]), boxes: Tensor([0.5, 0.5, 0.5, 0.5] as [Float], shape: [1, 4]))
         let dn = model.denoisingQueries(for: [target], noise: model.denoisingNoise(generator: Generator(seed: 1)))
         #expect(dn.groups == 6 && dn.groupSize == 2 && dn.attnMask.shape == [42, 42])
-        let out = model.forward(images: Tensor.randn([1, 3, 32, 32], generator: Generator(seed: 3)),
-                                mask: Tensor.zeros([1, 32, 32], dtype: .bool), training: true, denoising: dn).output
+        let out = model.forward(
+            images: Tensor.randn([1, 3, 32, 32], generator: Generator(seed: 3)),
+            mask: Tensor.zeros([1, 32, 32], dtype: .bool), training: true, denoising: dn
+        ).output
         #expect(out.final.logits.size(1) == 22)  // 16 + 4 + 1 + 1 tokens
         #expect(out.denoising?.final.boxes.shape == [1, 12, 4])
         let (terms, _) = try SalienceCriterion(config: config)(out, targets: [target])

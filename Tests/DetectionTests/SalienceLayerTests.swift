@@ -1,8 +1,8 @@
 import Detection
 import Foundation
 import NN
-import Testing
 import TestSupport
+import Testing
 import Torch
 
 /// Unit checks of the Salience DETR building blocks.
@@ -21,23 +21,25 @@ import Torch
         let diag = box(0, 0) + box(1, 1)
         #expect(BoxOps.batchedNMS(boxes: diag, scores: [0.5, 0.5], groups: [0, 0], iouThreshold: 0.3) == [0, 1])
         // Tensor form.
-        let t = BoxOps.batchedNMS(boxes: Tensor(boxes, shape: [6, 4]), scores: Tensor(scores), groups: Tensor(groups),
-                                  iouThreshold: 0.3)
+        let t = BoxOps.batchedNMS(
+            boxes: Tensor(boxes, shape: [6, 4]), scores: Tensor(scores), groups: Tensor(groups),
+            iouThreshold: 0.3)
         #expect(t.ints == [5, 1, 3, 4])
     }
 
     @Test func deformableCoreSamplesPixelCentres() {
         // One image, one head of 2 channels, levels 2x3 and 1x1, one query, 2 points per level.
-        let level0: [Float] = (0..<12).map(Float.init)          // [6 tokens, 2 channels]
+        let level0: [Float] = (0..<12).map(Float.init)  // [6 tokens, 2 channels]
         let level1: [Float] = [100, 200]
         let value = Tensor(level0 + level1, shape: [1, 7, 1, 2])
         // Level 0: centre of pixel (x 2, y 1) and a point outside; level 1: its centre and a
         // point half a pixel right of it (bilinear with the zero border: half the value).
         let locations: [Float] = [2.5 / 3, 1.5 / 2, -1, -1, 0.5, 0.5, 1.0, 0.5]
         let weights: [Float] = [0.4, 0.1, 0.3, 0.2]
-        let out = msDeformAttnCore(value: value, spatialShapes: [(2, 3), (1, 1)],
-                                   samplingLocations: Tensor(locations, shape: [1, 1, 1, 2, 2, 2]),
-                                   attentionWeights: Tensor(weights, shape: [1, 1, 1, 2, 2]))
+        let out = msDeformAttnCore(
+            value: value, spatialShapes: [(2, 3), (1, 1)],
+            samplingLocations: Tensor(locations, shape: [1, 1, 1, 2, 2, 2]),
+            attentionWeights: Tensor(weights, shape: [1, 1, 1, 2, 2]))
         // pixel (y 1, x 2) is token 5: channels (10, 11)
         let expected: [Float] = [0.4 * 10 + 0.3 * 100 + 0.2 * 50, 0.4 * 11 + 0.3 * 200 + 0.2 * 100]
         #expect(out.shape == [1, 1, 2])
@@ -56,9 +58,13 @@ import Torch
             }
         }
         let m = Holder(ParameterStore().root)
-        #expect(m.stateDict().keys == ["inner.other.weight", "inner.other.bias", "inner.tied.weight", "inner.tied.bias",
-                                       "head.weight", "head.bias"])
-        #expect(m.namedParameters().map(\.key) == ["inner.other.weight", "inner.other.bias", "head.weight", "head.bias"])
+        #expect(
+            m.stateDict().keys == [
+                "inner.other.weight", "inner.other.bias", "inner.tied.weight", "inner.tied.bias",
+                "head.weight", "head.bias",
+            ])
+        #expect(
+            m.namedParameters().map(\.key) == ["inner.other.weight", "inner.other.bias", "head.weight", "head.bias"])
         #expect(m.parameterCount == 6 + 9)
         var sd = m.stateDict()
         sd["inner.tied.weight"] = Tensor.ones([3, 2])
@@ -67,6 +73,6 @@ import Torch
         #expect(m.head.weight.floats == Array(repeating: 2, count: 6))  // later key in order wins
         sd["inner.tied.weight"] = nil
         sd["inner.tied.bias"] = nil
-        try m.load(stateDict: sd)                                          // the alias is optional
+        try m.load(stateDict: sd)  // the alias is optional
     }
 }

@@ -1,8 +1,8 @@
 import Detection
 import Foundation
 import NN
-import Testing
 import TestSupport
+import Testing
 import Torch
 import Vision
 
@@ -56,8 +56,9 @@ struct RecordedDenoisingNoise: DenoisingNoise {
         let targets = try F.targets(ref, images: images)
 
         // Denoising queries: the fixture's five generator outputs, rebuilt from its draws.
-        let noise = RecordedDenoisingNoise(labels: ref["dn.noised_labels"]!, boxQuery: ref["dn.noised_box_query"]!,
-                                           targetCounts: targets.map(\.count))
+        let noise = RecordedDenoisingNoise(
+            labels: ref["dn.noised_labels"]!, boxQuery: ref["dn.noised_box_query"]!,
+            targetCounts: targets.map(\.count))
         let dn = model.denoisingQueries(for: targets, noise: noise)
         #expect(dn.groups == ref["dn.denoising_groups"]!.itemInt())
         #expect(dn.groupSize == ref["dn.max_gt_num_per_image"]!.itemInt())
@@ -65,7 +66,8 @@ struct RecordedDenoisingNoise: DenoisingNoise {
         #expect(TestSupport.maxAbsDiff(dn.boxQuery, ref["dn.noised_box_query"]!) == 0, "dn.noised_box_query")
         F.close(dn.labelQuery, ref["dn.noised_label_query"], "dn.noised_label_query")
 
-        let out = model.forward(images: eval["pre.batch"]!, mask: eval["pre.mask"]!, training: true, denoising: dn).output
+        let out = model.forward(images: eval["pre.batch"]!, mask: eval["pre.mask"]!, training: true, denoising: dn)
+            .output
 
         // BatchNorm2d of the transformer neck: batch statistics, running stats updated once.
         let state = model.stateDict()
@@ -98,16 +100,21 @@ struct RecordedDenoisingNoise: DenoisingNoise {
         #expect(terms.map(\.name) == (try Self.officialNames()))
         var worst: [String: Double] = [:]
         for (name, value) in terms {
-            let (a, b) = (value.item(), try #require(ref["loss_unweighted.\(name)"], "no loss_unweighted.\(name)").item())
+            let (a, b) = (
+                value.item(), try #require(ref["loss_unweighted.\(name)"], "no loss_unweighted.\(name)").item()
+            )
             let err = abs(a - b)
             #expect(err <= 1e-5 * Swift.max(1, abs(b)), "\(name): \(a) vs \(b)")
-            let group = name.hasPrefix("loss_salience") ? "salience"
+            let group =
+                name.hasPrefix("loss_salience")
+                ? "salience"
                 : name.contains("_dn") ? "dn" : name.hasSuffix("_enc") ? "enc" : "matching"
             worst[group] = Swift.max(worst[group] ?? 0, err)
         }
         let total = try #require(terms.weightedSum { Self.weight($0, config.lossWeights) })
         let refTotal = ref["loss.total"]!.item()
-        #expect(abs(total.item() - refTotal) <= 1e-5 * Swift.max(1, abs(refTotal)), "total \(total.item()) vs \(refTotal)")
+        #expect(
+            abs(total.item() - refTotal) <= 1e-5 * Swift.max(1, abs(refTotal)), "total \(total.item()) vs \(refTotal)")
         for (name, value) in terms {
             let weighted = value.item() * Self.weight(name, config.lossWeights)!
             let r = ref["loss.\(name)"]!.item()
@@ -132,7 +139,8 @@ struct RecordedDenoisingNoise: DenoisingNoise {
         if F.reporting {
             print("salience train losses: max |a-b| per group \(worst.sorted { $0.key < $1.key })")
             print("salience train total: \(total.item()) vs \(refTotal)")
-            print("salience train grads: worst max|a-b|/max|ref| = \(gradWorst); BN stats worst normalised = \(bnWorst)")
+            print(
+                "salience train grads: worst max|a-b|/max|ref| = \(gradWorst); BN stats worst normalised = \(bnWorst)")
         }
     }
 
@@ -151,8 +159,9 @@ struct RecordedDenoisingNoise: DenoisingNoise {
         // The labels themselves, drawn again from the same seed.
         let repeated = Tensor.cat(targets.map(\.labels)).repeat([2 * dn.groups])
         let boxes = Tensor.cat(targets.map(\.boxes)).repeat([2 * dn.groups, 1])
-        let again = model.denoisingNoise(generator: Generator(seed: seed)).apply(labels: repeated, boxes: boxes,
-                                                                                 groups: dn.groups)
+        let again = model.denoisingNoise(generator: Generator(seed: seed)).apply(
+            labels: repeated, boxes: boxes,
+            groups: dn.groups)
         #expect(again.labels.ints == ref["dn.noised_labels"]!.ints)
     }
 
@@ -162,10 +171,12 @@ struct RecordedDenoisingNoise: DenoisingNoise {
         let (model, eval) = try F.load()
         let ref = try F.train()
         let targets = try F.targets(ref, images: TestSupport.imageCount(eval))
-        let batch = ImageBatch(images: try #require(eval["pre.batch"]), mask: try #require(eval["pre.mask"]),
-                               imageSizes: TestSupport.sizes(try #require(eval["pre.image_sizes"])),
-                               originalSizes: TestSupport.sizes(try #require(eval["pre.orig_sizes"])))
-        let out = model(batch, targets: targets, options: .training(generator: Generator(seed: try Self.trainForwardSeed())))
+        let batch = ImageBatch(
+            images: try #require(eval["pre.batch"]), mask: try #require(eval["pre.mask"]),
+            imageSizes: TestSupport.sizes(try #require(eval["pre.image_sizes"])),
+            originalSizes: TestSupport.sizes(try #require(eval["pre.orig_sizes"])))
+        let out = model(
+            batch, targets: targets, options: .training(generator: Generator(seed: try Self.trainForwardSeed())))
         let (terms, _) = try SalienceCriterion(config: model.config)(out, targets: targets)
         #expect(terms.map(\.name) == (try Self.officialNames()))
         for (name, value) in terms {

@@ -1,8 +1,8 @@
 import Detection
 import Foundation
 import NN
-import Testing
 import TestSupport
+import Testing
 import Torch
 
 /// DESIGN.md §1: models built from their config alone register exactly the official keys.

@@ -1,6 +1,6 @@
 import NN
-import Testing
 import TestSupport
+import Testing
 import Torch
 
 /// Compares autograd gradients of a scalar function with central finite differences (float64).
@@ -10,9 +10,11 @@ import Torch
 /// - Parameter maxElements: elements checked per tensor (evenly spaced when the tensor is larger).
 /// - Returns: the largest |analytic - numeric| seen.
 @discardableResult
-func gradientCheck(_ tensors: [(String, Tensor)], eps: Double = 1e-6, atol: Double = 1e-7, rtol: Double = 1e-6,
-                   maxElements: Int = 40, sourceLocation: SourceLocation = #_sourceLocation,
-                   _ loss: () -> Tensor) -> Double {
+func gradientCheck(
+    _ tensors: [(String, Tensor)], eps: Double = 1e-6, atol: Double = 1e-7, rtol: Double = 1e-6,
+    maxElements: Int = 40, sourceLocation: SourceLocation = #_sourceLocation,
+    _ loss: () -> Tensor
+) -> Double {
     for (_, t) in tensors {
         precondition(t.dtype == .float64 && t.requiresGrad, "gradientCheck needs float64 leaves requiring grad")
         t.grad = nil
@@ -40,7 +42,8 @@ func gradientCheck(_ tensors: [(String, Tensor)], eps: Double = 1e-6, atol: Doub
             let diff = abs(numeric - analytic[i])
             worst = max(worst, diff)
             if diff > atol + rtol * abs(numeric) {
-                Issue.record("\(name)[\(i)]: analytic \(analytic[i]) vs numeric \(numeric)", sourceLocation: sourceLocation)
+                Issue.record(
+                    "\(name)[\(i)]: analytic \(analytic[i]) vs numeric \(numeric)", sourceLocation: sourceLocation)
             }
         }
     }

@@ -1,6 +1,6 @@
 import NN
-import Testing
 import TestSupport
+import Testing
 import Torch
 
 /// Float64 finite-difference checks of the gradients of our layers (inputs and parameters).
@@ -20,8 +20,9 @@ import Torch
     }
 
     @Test func conv2d() {
-        let m = Conv2d(float64Store().root, inChannels: 4, outChannels: 4, kernelSize: 3, stride: 2, padding: 1,
-                       dilation: 1, groups: 2)
+        let m = Conv2d(
+            float64Store().root, inChannels: 4, outChannels: 4, kernelSize: 3, stride: 2, padding: 1,
+            dilation: 1, groups: 2)
         let x = leaf([1, 4, 5, 5], g), w = Tensor.randn([1, 4, 3, 3], generator: g, dtype: .float64)
         gradientCheck([("x", x)] + named(m)) { weighted(m(x), w) }
     }

@@ -1,7 +1,7 @@
 import Foundation
 import NN
-import Testing
 import TestSupport
+import Testing
 import Torch
 
 /// The inference-only fast paths (folded batch norm, oneDNN linear, fused attention) against the
@@ -46,7 +46,9 @@ import Torch
         #expect(folded.isContiguous(.channelsLast))
         TestSupport.expectClose(folded, unfused(), atol: 1e-5, rtol: 1e-5, "folded")
         // A checkpoint load (in-place copy) must rebuild the folded weights.
-        withNoGrad { _ = bn.runningVar.copy_(bn.runningVar * 4); _ = conv.weight.mul_(-1) }
+        withNoGrad {
+            _ = bn.runningVar.copy_(bn.runningVar * 4); _ = conv.weight.mul_(-1)
+        }
         let reloaded = withNoGrad { unit(x, relu: true) }
         #expect(maxDifference(reloaded, folded) > 1e-3)
         TestSupport.expectClose(reloaded, unfused(), atol: 1e-5, rtol: 1e-5, "after weight change")
@@ -56,14 +58,16 @@ import Torch
         let g = Generator(seed: 7)
         let m = Linear(store.root / "fc", inFeatures: 40, outFeatures: 24)
         let x = Tensor.randn([3, 50, 40], generator: g)
-        let reference = m(x.clone().requiringGrad()).detach()     // at::linear (gradient needed)
+        let reference = m(x.clone().requiringGrad()).detach()  // at::linear (gradient needed)
         let fast = withNoGrad { m(x) }
         TestSupport.expectClose(fast, reference, atol: 1e-5, rtol: 1e-5, "linear")
-        TestSupport.expectClose(withNoGrad { m(x, relu: true) }, reference.relu(), atol: 1e-5, rtol: 1e-5, "linear+relu")
+        TestSupport.expectClose(
+            withNoGrad { m(x, relu: true) }, reference.relu(), atol: 1e-5, rtol: 1e-5, "linear+relu")
         // A non-contiguous input (a transposed view) gives the same values.
         let xt = Tensor.randn([40, 7], generator: g).transpose(0, 1)
-        TestSupport.expectClose(withNoGrad { m(xt) }, m(xt.contiguous().requiringGrad()).detach(), atol: 1e-5,
-                                rtol: 1e-5, "transposed input")
+        TestSupport.expectClose(
+            withNoGrad { m(xt) }, m(xt.contiguous().requiringGrad()).detach(), atol: 1e-5,
+            rtol: 1e-5, "transposed input")
     }
 
     @Test func fusedAttentionMatchesTheExplicitSoftmax() {
@@ -75,20 +79,26 @@ import Torch
         let padding = Tensor.rand([batch, src], generator: g) .> Float(0.7)
         let attnMask = Tensor.randn([len, src], generator: g)
         for (kpm, am) in [(nil, nil), (padding, nil), (nil, attnMask), (padding, attnMask)] as [(Tensor?, Tensor?)] {
-            let mask = Attention.additiveMask(keyPaddingMask: kpm, attnMask: am, batch: batch, heads: heads,
-                                              targetLength: len, sourceLength: src, dtype: .float32)
+            let mask = Attention.additiveMask(
+                keyPaddingMask: kpm, attnMask: am, batch: batch, heads: heads,
+                targetLength: len, sourceLength: src, dtype: .float32)
             let explicit = Attention.scaledDotProduct(q: q, k: k, v: v, mask: mask, scale: 0.25).output
             let fused = Attention.attend(q: q, k: k, v: v, mask: mask, batch: batch, scale: 0.25)
-            TestSupport.expectClose(fused, explicit, atol: 1e-5, rtol: 1e-5,
-                                    "masks: padding \(kpm != nil), attention \(am != nil)")
+            TestSupport.expectClose(
+                fused, explicit, atol: 1e-5, rtol: 1e-5,
+                "masks: padding \(kpm != nil), attention \(am != nil)")
         }
         // Dropout in training: exactly the explicit computation with the same random stream.
-        let mask = Attention.additiveMask(keyPaddingMask: padding, attnMask: nil, batch: batch, heads: heads,
-                                          targetLength: len, sourceLength: src, dtype: .float32)
-        let withDropout = Attention.attend(q: q, k: k, v: v, mask: mask, batch: batch, scale: 0.5, dropout: 0.3,
-                                           training: true, generator: Generator(seed: 2))
-        let explicit = Attention.scaledDotProduct(q: q, k: k, v: v, mask: mask, scale: 0.5, dropout: 0.3,
-                                                  training: true, generator: Generator(seed: 2)).output
+        let mask = Attention.additiveMask(
+            keyPaddingMask: padding, attnMask: nil, batch: batch, heads: heads,
+            targetLength: len, sourceLength: src, dtype: .float32)
+        let withDropout = Attention.attend(
+            q: q, k: k, v: v, mask: mask, batch: batch, scale: 0.5, dropout: 0.3,
+            training: true, generator: Generator(seed: 2))
+        let explicit = Attention.scaledDotProduct(
+            q: q, k: k, v: v, mask: mask, scale: 0.5, dropout: 0.3,
+            training: true, generator: Generator(seed: 2)
+        ).output
         #expect(maxDifference(withDropout, explicit) == 0)
         // ...and the dropout did act.
         let noDropout = Attention.scaledDotProduct(q: q, k: k, v: v, mask: mask, scale: 0.5).output
@@ -101,8 +111,9 @@ import Torch
         let x = Tensor.randn([7, 2, 16], generator: g)
         let kpm = Tensor.rand([2, 7], generator: g) .> Float(0.6)
         let full = m(query: x, key: x, value: x, keyPaddingMask: kpm).output
-        TestSupport.expectClose(m.attend(query: x, key: x, value: x, keyPaddingMask: kpm), full, atol: 1e-5, rtol: 1e-5,
-                                "attend")
+        TestSupport.expectClose(
+            m.attend(query: x, key: x, value: x, keyPaddingMask: kpm), full, atol: 1e-5, rtol: 1e-5,
+            "attend")
     }
 
     @Test func operatorProfilerCountsOperatorsAndRefusesNesting() throws {

@@ -1,6 +1,6 @@
 import NN
-import Testing
 import TestSupport
+import Testing
 import Torch
 
 /// Layers against PyTorch 1.13 (outputs and gradients of inputs and parameters).
@@ -19,8 +19,9 @@ import Torch
     }
 
     @Test func conv2dDilatedRectangularNoBias() throws {
-        let m = Conv2d(store.root, inChannels: 3, outChannels: 5, kernelSize: (3, 2), stride: (1, 2), padding: (2, 1),
-                       dilation: (2, 2), bias: false)
+        let m = Conv2d(
+            store.root, inChannels: 3, outChannels: 5, kernelSize: (3, 2), stride: (1, 2), padding: (2, 1),
+            dilation: (2, 2), bias: false)
         #expect(m.stateDict().keys == ["weight"])
         try checkCase("conv_dilated", m) { ["y": m($0["x"]!)] }
     }
@@ -42,8 +43,11 @@ import Torch
 
     @Test func mlp() throws {
         let m = MLP(store.root, inputDim: 6, hiddenDim: 10, outputDim: 4, numLayers: 3)
-        #expect(m.stateDict().keys == ["layers.0.weight", "layers.0.bias", "layers.1.weight", "layers.1.bias",
-                                       "layers.2.weight", "layers.2.bias"])
+        #expect(
+            m.stateDict().keys == [
+                "layers.0.weight", "layers.0.bias", "layers.1.weight", "layers.1.bias",
+                "layers.2.weight", "layers.2.bias",
+            ])
         try checkCase("mlp", m) { ["y": m($0["x"]!)] }
     }
 
@@ -73,8 +77,9 @@ import Torch
             TestSupport.expectClose(m.stateDict()[k]!, t, atol: 1e-6, "state \(k) after two training passes")
         }
         #expect(m.numBatchesTracked!.itemInt() == 2)
-        TestSupport.expectClose(m(ref("\(name).in.x3"), training: false), ref("\(name).out.y3"), atol: 1e-5,
-                                "eval output")
+        TestSupport.expectClose(
+            m(ref("\(name).in.x3"), training: false), ref("\(name).out.y3"), atol: 1e-5,
+            "eval output")
         #expect(m.numBatchesTracked!.itemInt() == 2)
     }
 
@@ -90,13 +95,18 @@ import Torch
     }
 
     @Test func sequentialNumbersItsLayers() {
-        let seq = Sequential(store.root / "downsample", [
-            { Conv2d($0, inChannels: 3, outChannels: 4, kernelSize: 3, bias: false) },
-            { BatchNorm2d($0, numFeatures: 4) },
-            { _ in Activation.relu },
-        ])
-        #expect(seq.stateDict().keys == ["0.weight", "1.weight", "1.bias", "1.running_mean", "1.running_var",
-                                         "1.num_batches_tracked"])
+        let seq = Sequential(
+            store.root / "downsample",
+            [
+                { Conv2d($0, inChannels: 3, outChannels: 4, kernelSize: 3, bias: false) },
+                { BatchNorm2d($0, numFeatures: 4) },
+                { _ in Activation.relu },
+            ])
+        #expect(
+            seq.stateDict().keys == [
+                "0.weight", "1.weight", "1.bias", "1.running_mean", "1.running_var",
+                "1.num_batches_tracked",
+            ])
         #expect(seq.layer(0, as: Conv2d.self).outChannels == 4)
         let y = seq(Tensor.randn([2, 3, 6, 6]), training: false)
         #expect(y.shape == [2, 4, 4, 4])

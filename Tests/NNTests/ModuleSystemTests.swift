@@ -1,6 +1,6 @@
 import NN
-import Testing
 import TestSupport
+import Testing
 import Torch
 
 /// An `nn.TransformerEncoderLayer` (post-norm, ReLU, dropout 0) from our modules.
@@ -43,11 +43,13 @@ struct Composite: Module {
     init(_ p: ModulePath) {
         path = p
         layers = ModuleList(p / "layers", count: 2) { q, _ in EncoderLayer(q, dim: 8, heads: 2, feedforward: 16) }
-        downsample = Sequential(p / "downsample", [
-            { Conv2d($0, inChannels: 3, outChannels: 4, kernelSize: 3, bias: false) },
-            { BatchNorm2d($0, numFeatures: 4) },
-            { _ in Activation.relu },
-        ])
+        downsample = Sequential(
+            p / "downsample",
+            [
+                { Conv2d($0, inChannels: 3, outChannels: 4, kernelSize: 3, bias: false) },
+                { BatchNorm2d($0, numFeatures: 4) },
+                { _ in Activation.relu },
+            ])
         head = MLP(p / "head", inputDim: 8, hiddenDim: 16, outputDim: 4, numLayers: 2)
         frozen = FrozenBatchNorm2d(p / "frozen", numFeatures: 4)
         alpha = p.parameter("alpha", shape: [3], initializer: .zeros)
@@ -96,8 +98,10 @@ struct Composite: Module {
             #expect(error.unexpectedKeys == ["extra.weight"])
             #expect(error.shapeMismatches == [.init(key: "layers.1.norm1.weight", checkpoint: [7], model: [8])])
             let text = error.description
-            for part in ["bad.pth", "missing keys (2)", "unexpected keys (1)", "shape mismatches (1)",
-                         "layers.1.norm1.weight: checkpoint [7], model [8]"] {
+            for part in [
+                "bad.pth", "missing keys (2)", "unexpected keys (1)", "shape mismatches (1)",
+                "layers.1.norm1.weight: checkpoint [7], model [8]",
+            ] {
                 #expect(text.contains(part), "description lacks '\(part)':\n\(text)")
             }
         }
@@ -109,8 +113,9 @@ struct Composite: Module {
         let report = try model.load(stateDict: sd, strict: false)
         #expect(report.missingKeys == ["layers.0.linear1.bias", "layers.1.norm1.weight", "head.layers.1.weight"])
         #expect(report.unexpectedKeys == ["extra.weight"])
-        TestSupport.expectClose(model.layers[0].linear2.weight, ref("composite.param.layers.0.linear2.weight"),
-                                atol: 0, "loaded in non-strict mode")
+        TestSupport.expectClose(
+            model.layers[0].linear2.weight, ref("composite.param.layers.0.linear2.weight"),
+            atol: 0, "loaded in non-strict mode")
     }
 
     @Test func float16CheckpointIsUpcast() throws {
@@ -130,8 +135,8 @@ struct Composite: Module {
         _ = (bn, frozen)
         let root = Root(path: store.root)
         var sd = root.stateDict()
-        sd["bn.num_batches_tracked"] = nil                        // older checkpoints lack it
-        sd["frozen.num_batches_tracked"] = Tensor(scalar: Int64(5)) // saved from a trainable BatchNorm2d
+        sd["bn.num_batches_tracked"] = nil  // older checkpoints lack it
+        sd["frozen.num_batches_tracked"] = Tensor(scalar: Int64(5))  // saved from a trainable BatchNorm2d
         let report = try root.load(stateDict: sd, strict: true)
         #expect(report.missingKeys.isEmpty && report.unexpectedKeys.isEmpty)
     }

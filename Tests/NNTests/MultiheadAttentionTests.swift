@@ -1,6 +1,6 @@
 import NN
-import Testing
 import TestSupport
+import Testing
 import Torch
 
 /// `MultiheadAttention` against `nn.MultiheadAttention` (PyTorch 1.13, dropout 0).
@@ -14,8 +14,11 @@ import Torch
     @Test func parameterLayout() {
         #expect(mha().stateDict().keys == ["in_proj_weight", "in_proj_bias", "out_proj.weight", "out_proj.bias"])
         let separate = MultiheadAttention(ParameterStore().root, embedDim: 8, numHeads: 2, kdim: 6, vdim: 7)
-        #expect(separate.stateDict().keys == ["q_proj_weight", "k_proj_weight", "v_proj_weight", "in_proj_bias",
-                                              "out_proj.weight", "out_proj.bias"])
+        #expect(
+            separate.stateDict().keys == [
+                "q_proj_weight", "k_proj_weight", "v_proj_weight", "in_proj_bias",
+                "out_proj.weight", "out_proj.bias",
+            ])
         #expect(separate.kProjWeight?.shape == [8, 6] && separate.vProjWeight?.shape == [8, 7])
     }
 
@@ -33,8 +36,9 @@ import Torch
         let m = mha()
         try checkCase("mha_bool_masks", m) { i in
             let kv = i["key"]!
-            let (y, w) = m(query: i["query"]!, key: kv, value: kv, keyPaddingMask: i["key_padding_mask"],
-                           attnMask: i["attn_mask"])
+            let (y, w) = m(
+                query: i["query"]!, key: kv, value: kv, keyPaddingMask: i["key_padding_mask"],
+                attnMask: i["attn_mask"])
             return ["y": y, "weights": w]
         }
     }
@@ -42,8 +46,9 @@ import Torch
     @Test func floatAttentionMaskPerHead() throws {
         let m = mha()
         try checkCase("mha_float_mask", m) { i in
-            let (y, w) = m(query: i["query"]!, key: i["key"]!, value: i["value"]!,
-                           keyPaddingMask: i["key_padding_mask"], attnMask: i["attn_mask"])
+            let (y, w) = m(
+                query: i["query"]!, key: i["key"]!, value: i["value"]!,
+                keyPaddingMask: i["key_padding_mask"], attnMask: i["attn_mask"])
             return ["y": y, "weights": w]
         }
     }
@@ -51,8 +56,9 @@ import Torch
     @Test func separateKeyAndValueDimensions() throws {
         let m = mha(kdim: 6, vdim: 7)
         try checkCase("mha_kdim_vdim", m) { i in
-            let (y, w) = m(query: i["query"]!, key: i["key"]!, value: i["value"]!,
-                           keyPaddingMask: i["key_padding_mask"])
+            let (y, w) = m(
+                query: i["query"]!, key: i["key"]!, value: i["value"]!,
+                keyPaddingMask: i["key_padding_mask"])
             return ["y": y, "weights": w]
         }
     }
@@ -68,7 +74,8 @@ import Torch
     }
 
     @Test func dropoutOnlyWhenTraining() {
-        let m = MultiheadAttention(store.root / "d", embedDim: 8, numHeads: 2, dropout: 0.5, generator: Generator(seed: 4))
+        let m = MultiheadAttention(
+            store.root / "d", embedDim: 8, numHeads: 2, dropout: 0.5, generator: Generator(seed: 4))
         let x = Tensor.randn([4, 2, 8])
         let (_, evalWeights) = m(query: x, key: x, value: x, training: false)
         let (_, trainWeights) = m(query: x, key: x, value: x, training: true)

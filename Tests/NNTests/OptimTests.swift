@@ -1,7 +1,7 @@
 import Foundation
 import NN
-import Testing
 import TestSupport
+import Testing
 import Torch
 
 /// The tiny problem of generate.py: loss = mean((tanh(X w1ᵀ + b1) w3ᵀ - Y)²).
@@ -21,9 +21,12 @@ struct TinyProblem {
 
     /// The two parameter groups of generate.py.
     func optimizer() -> AdamW {
-        AdamW(groups: [ParameterGroup(parameters: [("w1", w1), ("b1", b1)], lr: 1e-2, weightDecay: 1e-2),
-                       ParameterGroup(parameters: [("w3", w3)], lr: 5e-3, weightDecay: 0)],
-              betas: (0.9, 0.99), eps: 1e-6)
+        AdamW(
+            groups: [
+                ParameterGroup(parameters: [("w1", w1), ("b1", b1)], lr: 1e-2, weightDecay: 1e-2),
+                ParameterGroup(parameters: [("w3", w3)], lr: 5e-3, weightDecay: 0),
+            ],
+            betas: (0.9, 0.99), eps: 1e-6)
     }
 
     func train(_ opt: AdamW, steps: Int, check: ((Int) -> Void)? = nil) {

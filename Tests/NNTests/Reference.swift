@@ -1,7 +1,7 @@
 import Foundation
 import NN
-import Testing
 import TestSupport
+import Testing
 import Torch
 
 /// Reference values written by `Tests/Fixtures/nn/generate.py` (PyTorch 1.13).
@@ -27,9 +27,11 @@ func refGroup(_ prefix: String) -> StateDict { reference.stripping(prefix: prefi
 /// back-propagates sum(out * gw) and compares the input and parameter gradients.
 /// - Returns: the largest absolute difference seen.
 @discardableResult
-func checkCase(_ name: String, _ module: some Module, atol: Double = 1e-5, rtol: Double = 1e-5,
-               sourceLocation: SourceLocation = #_sourceLocation,
-               _ forward: ([String: Tensor]) -> [String: Tensor]) throws -> Double {
+func checkCase(
+    _ name: String, _ module: some Module, atol: Double = 1e-5, rtol: Double = 1e-5,
+    sourceLocation: SourceLocation = #_sourceLocation,
+    _ forward: ([String: Tensor]) -> [String: Tensor]
+) throws -> Double {
     try module.load(stateDict: refGroup("\(name).param"))
     var inputs: [String: Tensor] = [:]
     for (k, t) in refGroup("\(name).in") {

@@ -30,9 +30,10 @@ public enum DetrProcess {
         p.standardError = try FileHandle(forWritingTo: err)
         try p.run()
         p.waitUntilExit()
-        return Result(status: p.terminationStatus,
-                      stdout: (try? String(contentsOf: out, encoding: .utf8)) ?? "",
-                      stderr: (try? String(contentsOf: err, encoding: .utf8)) ?? "")
+        return Result(
+            status: p.terminationStatus,
+            stdout: (try? String(contentsOf: out, encoding: .utf8)) ?? "",
+            stderr: (try? String(contentsOf: err, encoding: .utf8)) ?? "")
     }
 
     /// Starts `detr args...` without waiting (output discarded); the caller waits or kills it.

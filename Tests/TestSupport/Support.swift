@@ -42,8 +42,10 @@ public enum TestSupport {
     /// The shared fixture directory, or `path` inside it. Records `missingFixturesMessage` and
     /// throws when the directory is absent (tests that call it carry the `.needsFixtures` trait,
     /// so this happens only under CI).
-    public static func fixtures(_ path: String? = nil, sourceLocation: SourceLocation = #_sourceLocation) throws -> URL {
-        let dir = try #require(sharedFixtures, Comment(rawValue: missingFixturesMessage), sourceLocation: sourceLocation)
+    public static func fixtures(_ path: String? = nil, sourceLocation: SourceLocation = #_sourceLocation) throws -> URL
+    {
+        let dir = try #require(
+            sharedFixtures, Comment(rawValue: missingFixturesMessage), sourceLocation: sourceLocation)
         return path.map { dir.appendingPathComponent($0) } ?? dir
     }
 
@@ -53,15 +55,20 @@ public enum TestSupport {
     }
 
     /// The tensors of a safetensors file of the shared fixtures (`salience_detr/tiny_eval.safetensors`).
-    public static func fixtureTensors(_ path: String, sourceLocation: SourceLocation = #_sourceLocation) throws -> StateDict {
+    public static func fixtureTensors(
+        _ path: String, sourceLocation: SourceLocation = #_sourceLocation
+    ) throws -> StateDict {
         try Safetensors.read(contentsOf: fixtures(path, sourceLocation: sourceLocation)).tensors
     }
 
     /// A JSON object file of the shared fixtures (`salience_detr/tiny.json`, `*/tiny.config.json`).
-    public static func fixtureJSON(_ path: String, sourceLocation: SourceLocation = #_sourceLocation) throws -> [String: Any] {
+    public static func fixtureJSON(
+        _ path: String, sourceLocation: SourceLocation = #_sourceLocation
+    ) throws -> [String: Any] {
         let data = try Data(contentsOf: fixtures(path, sourceLocation: sourceLocation))
-        return try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any],
-                            "\(path) is not a JSON object", sourceLocation: sourceLocation)
+        return try #require(
+            try JSONSerialization.jsonObject(with: data) as? [String: Any],
+            "\(path) is not a JSON object", sourceLocation: sourceLocation)
     }
 
     /// The number of images of an eval fixture: the leading dimension of its `pre.batch`.
@@ -81,7 +88,9 @@ public enum TestSupport {
     }
 
     /// (key, shape) pairs of an official key list in ../shared/specs/keys (scalars have shape []).
-    public static func officialKeys(_ file: String, sourceLocation: SourceLocation = #_sourceLocation) throws -> [(String, [Int])] {
+    public static func officialKeys(
+        _ file: String, sourceLocation: SourceLocation = #_sourceLocation
+    ) throws -> [(String, [Int])] {
         let url = try specs(sourceLocation: sourceLocation).appendingPathComponent("keys/\(file)")
         let text = try String(contentsOf: url, encoding: .utf8)
         return text.split(separator: "\n").filter { !$0.hasPrefix("#") }.map { line in
@@ -105,8 +114,10 @@ public enum TestSupport {
 
     /// Checks `max|a-b| <= atol + rtol * max|ref|` and records a readable failure otherwise.
     @discardableResult
-    public static func expectClose(_ a: Tensor, _ ref: Tensor, atol: Double = 1e-6, rtol: Double = 1e-5,
-                                   _ what: String = "", sourceLocation: SourceLocation = #_sourceLocation) -> Bool {
+    public static func expectClose(
+        _ a: Tensor, _ ref: Tensor, atol: Double = 1e-6, rtol: Double = 1e-5,
+        _ what: String = "", sourceLocation: SourceLocation = #_sourceLocation
+    ) -> Bool {
         guard a.shape == ref.shape else {
             Issue.record("\(what): shape \(a.shape) != reference \(ref.shape)", sourceLocation: sourceLocation)
             return false
@@ -115,7 +126,8 @@ public enum TestSupport {
         let scale = ref.count == 0 ? 0 : ref.to(.float64).abs().max().item()
         let ok = diff <= atol + rtol * scale
         if !ok {
-            Issue.record("\(what): max|a-b| = \(diff) exceeds \(atol) + \(rtol) * \(scale)", sourceLocation: sourceLocation)
+            Issue.record(
+                "\(what): max|a-b| = \(diff) exceeds \(atol) + \(rtol) * \(scale)", sourceLocation: sourceLocation)
         }
         return ok
     }
@@ -125,8 +137,9 @@ extension Trait where Self == ConditionTrait {
     /// For tests that read the shared fixtures: outside CI they are skipped when the fixtures are
     /// missing; under CI they run and fail in `TestSupport.fixtures()` with the same reason.
     public static var needsFixtures: Self {
-        .enabled(if: TestSupport.sharedFixtures != nil || TestSupport.isCI,
-                 Comment(rawValue: TestSupport.missingFixturesMessage))
+        .enabled(
+            if: TestSupport.sharedFixtures != nil || TestSupport.isCI,
+            Comment(rawValue: TestSupport.missingFixturesMessage))
     }
 
     /// For tests that read ../shared/specs: skipped outside CI when it is missing, failed under CI.

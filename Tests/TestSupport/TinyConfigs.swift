@@ -21,8 +21,10 @@ extension TestSupport {
     }
 
     /// A tiny Conditional DETR (width 32, 4 heads, one encoder layer, basic-block ResNet).
-    public static func tinyConditionalConfig(numClasses: Int, numQueries: Int, decoderLayers: Int,
-                                             dropout: Double) -> ModelConfig {
+    public static func tinyConditionalConfig(
+        numClasses: Int, numQueries: Int, decoderLayers: Int,
+        dropout: Double
+    ) -> ModelConfig {
         var c = ModelConfig(architecture: .conditionalDetr)
         c.numClasses = numClasses
         c.numQueries = numQueries

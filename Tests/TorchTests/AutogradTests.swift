@@ -1,5 +1,5 @@
-import Testing
 import TestSupport
+import Testing
 import Torch
 
 /// Autograd API semantics and gradients of every autograd-facing op against PyTorch's.
@@ -34,7 +34,7 @@ import Torch
         #expect(y.requiresGrad && !y.isLeaf)
         y.sum().backward()
         #expect(x.grad?.floats == [2, -4, 6])
-        (x * 3).sum().backward()                                   // accumulates
+        (x * 3).sum().backward()  // accumulates
         #expect(x.grad?.floats == [5, -1, 9])
         x.grad = nil
         #expect(x.grad == nil)
@@ -45,10 +45,10 @@ import Torch
 
     @Test func backwardWithGradientAndRetainedGraph() {
         let x = Tensor([1, 2] as [Float]).requiringGrad()
-        let y = x * x * x                                           // non-scalar: needs a gradient
+        let y = x * x * x  // non-scalar: needs a gradient
         y.backward(gradient: Tensor([1, 0.5] as [Float]), retainGraph: true)
         #expect(x.grad?.floats == [3, 6])
-        y.backward(gradient: Tensor([1, 1] as [Float]))             // graph kept by the first call
+        y.backward(gradient: Tensor([1, 1] as [Float]))  // graph kept by the first call
         #expect(x.grad?.floats == [6, 18])
     }
 
@@ -61,7 +61,7 @@ import Torch
             #expect(!(x * 2).requiresGrad)
             withGrad { #expect((x * 2).requiresGrad) }
             #expect(!(x * 2).requiresGrad)
-            x.sub_(Tensor([1, 1] as [Float]))                       // optimizer-style in-place update of a leaf
+            x.sub_(Tensor([1, 1] as [Float]))  // optimizer-style in-place update of a leaf
         }
         #expect((x * 2).requiresGrad)
         #expect(x.floats == [0, 1] && x.isLeaf)
@@ -75,8 +75,8 @@ import Torch
         let w = Tensor([0.5, -1, 2] as [Double]).requiringGrad()
         let y = (x * x * w).sum()
         let g = gradients(of: [y], withRespectTo: [x, w])
-        #expect(g[0].toArray(Double.self) == [1, -4, 12])          // 2 x w
-        #expect(g[1].toArray(Double.self) == [1, 4, 9])            // x^2
+        #expect(g[0].toArray(Double.self) == [1, -4, 12])  // 2 x w
+        #expect(g[1].toArray(Double.self) == [1, 4, 9])  // x^2
         #expect(x.grad == nil, "autograd.grad does not accumulate into .grad")
 
         // Non-scalar outputs with explicit output gradients.

@@ -1,5 +1,5 @@
-import Testing
 import TestSupport
+import Testing
 import Torch
 
 /// Swift arrays in and out of every dtype, casts, dtype metadata and devices.
@@ -34,7 +34,7 @@ import Torch
     }
 
     @Test func intAndConvenienceAccessors() {
-        let t = Tensor([3, -1, 4])                      // Swift Int -> int64
+        let t = Tensor([3, -1, 4])  // Swift Int -> int64
         #expect(t.dtype == .int64 && t.ints == [3, -1, 4] && t.floats == [3, -1, 4])
         #expect(Tensor([1, 0, 2]).bools == [true, false, true])
         #expect(Tensor(scalar: Int64(7)).itemInt() == 7)
@@ -103,9 +103,11 @@ import Torch
         try check(b.sigmoid(), "half.bf16_sigmoid", atol: 1e-2, rtol: 1e-2)
         try check(b.softmax(dim: -1), "half.bf16_softmax", atol: 1e-2, rtol: 1e-2)
         try check(b.matmul(b.transpose(0, 1)), "half.bf16_mm", atol: 2e-2, rtol: 1e-2)
-        try check(Functional.layerNorm(b, normalizedShape: [4], weight: nil, bias: nil), "half.bf16_layer_norm",
-                  atol: 2e-2, rtol: 1e-2)
-        try check(Functional.conv2d(b.view(1, 1, 3, 4), weight: Ref.get("half.k").to(.bfloat16), padding: (1, 1)),
-                  "half.bf16_conv", atol: 2e-2, rtol: 1e-2)
+        try check(
+            Functional.layerNorm(b, normalizedShape: [4], weight: nil, bias: nil), "half.bf16_layer_norm",
+            atol: 2e-2, rtol: 1e-2)
+        try check(
+            Functional.conv2d(b.view(1, 1, 3, 4), weight: Ref.get("half.k").to(.bfloat16), padding: (1, 1)),
+            "half.bf16_conv", atol: 2e-2, rtol: 1e-2)
     }
 }

@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 import Torch
 
 /// libtorch failures surface as `TorchError.libtorch` with libtorch's own message inside
@@ -35,8 +35,8 @@ import Torch
         let message = libtorchMessage {
             let bad = Tensor.ones([2, 3]).matmul(Tensor.ones([4, 4]))
             failed = bad
-            _ = (bad + 1).sum()                                     // fails quietly on the undefined tensor
-            _ = Tensor.ones([2]).view(3)                            // a later, different failure
+            _ = (bad + 1).sum()  // fails quietly on the undefined tensor
+            _ = Tensor.ones([2]).view(3)  // a later, different failure
         }
         #expect(message?.contains("mat1 and mat2 shapes cannot be multiplied") == true)
         #expect(failed?.isDefined == false && failed?.description == "Tensor(undefined)")
@@ -62,7 +62,11 @@ import Torch
 
         // A Swift error thrown in the body propagates unchanged and closes the scope.
         struct Custom: Error, Equatable {}
-        #expect(throws: Custom.self) { try Torch.catching { _ = Tensor.ones([2]) + Tensor.ones([3]); throw Custom() } }
+        #expect(throws: Custom.self) {
+            try Torch.catching {
+                _ = Tensor.ones([2]) + Tensor.ones([3]); throw Custom()
+            }
+        }
         #expect(libtorchMessage { _ = Tensor.ones([1]) } == nil)
     }
 
@@ -70,10 +74,12 @@ import Torch
         #expect(libtorchMessage { _ = Tensor.ones([3]).topk(5) }?.contains("selected index k out of range") == true)
         #expect(libtorchMessage { _ = Tensor.ones([2, 2]).item() }?.contains("cannot be converted to Scalar") == true)
         #expect(libtorchMessage { _ = Tensor.ones([3]).split(0) } != nil)
-        #expect(libtorchMessage { Tensor.ones([3]).requiringGrad().backward() }?
-            .contains("grad can be implicitly created only for scalar outputs") == true)
-        #expect(libtorchMessage { Tensor.ones([3], dtype: .int64).requiresGrad = true }?
-            .contains("floating point") == true)
+        #expect(
+            libtorchMessage { Tensor.ones([3]).requiringGrad().backward() }?
+                .contains("grad can be implicitly created only for scalar outputs") == true)
+        #expect(
+            libtorchMessage { Tensor.ones([3], dtype: .int64).requiresGrad = true }?
+                .contains("floating point") == true)
     }
 
     @Test func userInputErrorsThrowTypedErrors() throws {

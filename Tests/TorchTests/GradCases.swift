@@ -50,12 +50,14 @@ extension GradCase {
             Functional.groupNorm($0["x"], groups: 2, weight: $0["w"], bias: $0["b"])
         },
         GradCase("batch_norm_train", ["x", "w", "b"]) {
-            Functional.batchNorm($0["x"], weight: $0["w"], bias: $0["b"], runningMean: nil, runningVar: nil,
-                                 training: true)
+            Functional.batchNorm(
+                $0["x"], weight: $0["w"], bias: $0["b"], runningMean: nil, runningVar: nil,
+                training: true)
         },
         GradCase("batch_norm_eval", ["x", "w", "b"]) {
-            Functional.batchNorm($0["x"], weight: $0["w"], bias: $0["b"], runningMean: $0["rm"], runningVar: $0["rv"],
-                                 training: false)
+            Functional.batchNorm(
+                $0["x"], weight: $0["w"], bias: $0["b"], runningMean: $0["rm"], runningVar: $0["rv"],
+                training: false)
         },
         GradCase("softmax", ["x"]) { $0["x"].softmax(dim: -1) },
         GradCase("log_softmax", ["x"]) { $0["x"].logSoftmax(dim: 1) },
@@ -69,7 +71,9 @@ extension GradCase {
         GradCase("interp_bilinear_ac", ["x"]) {
             Functional.interpolate($0["x"], size: (5, 7), mode: .bilinear, alignCorners: true)
         },
-        GradCase("interp_bilinear_aa", ["x"]) { Functional.interpolate($0["x"], size: (3, 4), mode: .bilinearAntialias) },
+        GradCase("interp_bilinear_aa", ["x"]) {
+            Functional.interpolate($0["x"], size: (3, 4), mode: .bilinearAntialias)
+        },
         GradCase("interp_nearest", ["x"]) { Functional.interpolate($0["x"], size: (5, 7), mode: .nearest) },
         GradCase("bce_logits", ["x"]) { Functional.binaryCrossEntropyWithLogits($0["x"], $0["t"]) },
         GradCase("bce_logits_weight", ["x"]) {

@@ -1,5 +1,5 @@
-import Testing
 import TestSupport
+import Testing
 import Torch
 
 /// Float64 central finite differences (eps 1e-6) against autograd for every autograd-facing op:

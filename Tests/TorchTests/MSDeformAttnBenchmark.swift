@@ -24,7 +24,8 @@ struct MSDeformAttnBenchmark {
         } else {
             reference = Tensor.rand([1, queries, 1, 1, 1, 2], generator: g)
         }
-        let pixel = Tensor(levels.flatMap { [1 / Float($0.1), 1 / Float($0.0)] }, shape: [1, 1, 1, levels.count, 1, 2])
+        let pixel = Tensor(
+            levels.flatMap { [1 / Float($0.1), 1 / Float($0.0)] }, shape: [1, 1, 1, levels.count, 1, 2])
         return reference + Tensor.randn([1, queries, 8, levels.count, 4, 2], generator: g) * 2 * pixel
     }
 
@@ -47,14 +48,22 @@ struct MSDeformAttnBenchmark {
     /// do: the encoder's reference is the query's own pixel centre, the decoder's a random box
     /// centre); `uniform`: anywhere on the maps (cache-unfriendly worst case).
     @Test func header() {
-        print("MSDA_BENCH threads=\(Torch.numThreads) B=1 H=8 D=32 L=4 P=4 S=\(Self.encoderQueries), best of 5 (Q=S) or 20 (Q=900)")
+        print(
+            """
+            MSDA_BENCH threads=\(Torch.numThreads) B=1 H=8 D=32 L=4 P=4 S=\(Self.encoderQueries), best of 5 (Q=S) or \
+            20 (Q=900)
+            """
+        )
     }
 
-    @Test(arguments: [("encoder", encoderQueries, true), ("decoder", 900, true),
-                      ("encoder", encoderQueries, false), ("decoder", 900, false)])
+    @Test(arguments: [
+        ("encoder", encoderQueries, true), ("decoder", 900, true),
+        ("encoder", encoderQueries, false), ("decoder", 900, false),
+    ])
     func fusedVersusGridSample(_ stage: String, _ queries: Int, _ local: Bool) {
-        var x = MSDAInputs(batch: 1, queries: queries, heads: 8, dim: 32, levels: Self.levels, points: 4,
-                           margin: 0.05, seed: 11)
+        var x = MSDAInputs(
+            batch: 1, queries: queries, heads: 8, dim: 32, levels: Self.levels, points: 4,
+            margin: 0.05, seed: 11)
         if local { x.locations = Self.localLocations(queries: queries, encoder: stage == "encoder") }
         let name = "\(stage) \(local ? "local" : "uniform")"
         let upstream = Tensor.randn([1, queries, 256], generator: Generator(seed: 12))

@@ -1,20 +1,22 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 import Torch
 
 /// Random multi-scale deformable attention inputs (levels concatenated in `value`).
 struct MSDAInputs {
-    var value: Tensor          // [B, S, H, D]
+    var value: Tensor  // [B, S, H, D]
     var spatialShapes: Tensor  // [L, 2] int64
     var levelStartIndex: Tensor  // [L] int64
-    var locations: Tensor      // [B, Q, H, L, P, 2]
-    var weights: Tensor        // [B, Q, H, L, P]
+    var locations: Tensor  // [B, Q, H, L, P, 2]
+    var weights: Tensor  // [B, Q, H, L, P]
 
     /// Locations are uniform in [-margin, 1 + margin] (outside the maps included); weights are
     /// softmaxed over L·P as in the layer.
-    init(batch: Int, queries: Int, heads: Int, dim: Int, levels: [(Int, Int)], points: Int,
-         margin: Double = 0.2, dtype: DType = .float32, seed: UInt64) {
+    init(
+        batch: Int, queries: Int, heads: Int, dim: Int, levels: [(Int, Int)], points: Int,
+        margin: Double = 0.2, dtype: DType = .float32, seed: UInt64
+    ) {
         let g = Generator(seed: seed)
         let rows = levels.map { $0.0 * $0.1 }
         var starts: [Int] = [], acc = 0
@@ -22,21 +24,24 @@ struct MSDAInputs {
         value = Tensor.randn([batch, acc, heads, dim], generator: g, dtype: dtype)
         spatialShapes = Tensor(levels.flatMap { [$0.0, $0.1] }, shape: [levels.count, 2])
         levelStartIndex = Tensor(starts)
-        locations = Tensor.rand([batch, queries, heads, levels.count, points, 2], generator: g, dtype: dtype)
+        locations =
+            Tensor.rand([batch, queries, heads, levels.count, points, 2], generator: g, dtype: dtype)
             * (1 + 2 * margin) - margin
         weights = Tensor.randn([batch, queries, heads, levels.count * points], generator: g, dtype: dtype)
             .softmax(dim: -1).view([batch, queries, heads, levels.count, points])
     }
 
     func fused(_ v: Tensor? = nil, _ loc: Tensor? = nil, _ w: Tensor? = nil) -> Tensor {
-        Functional.msDeformAttn(value: v ?? value, spatialShapes: spatialShapes, levelStartIndex: levelStartIndex,
-                                samplingLocations: loc ?? locations, attentionWeights: w ?? weights)
+        Functional.msDeformAttn(
+            value: v ?? value, spatialShapes: spatialShapes, levelStartIndex: levelStartIndex,
+            samplingLocations: loc ?? locations, attentionWeights: w ?? weights)
     }
 
     func gridSample(_ v: Tensor? = nil, _ loc: Tensor? = nil, _ w: Tensor? = nil) -> Tensor {
-        Functional.msDeformAttnGridSample(value: v ?? value, spatialShapes: spatialShapes,
-                                          levelStartIndex: levelStartIndex, samplingLocations: loc ?? locations,
-                                          attentionWeights: w ?? weights)
+        Functional.msDeformAttnGridSample(
+            value: v ?? value, spatialShapes: spatialShapes,
+            levelStartIndex: levelStartIndex, samplingLocations: loc ?? locations,
+            attentionWeights: w ?? weights)
     }
 }
 
@@ -54,14 +59,16 @@ private func report(_ what: String, _ a: Tensor, _ b: Tensor) {
     /// dim 5 runs the generic kernel, 16 and 32 the ones specialised for that channel count.
     @Test(arguments: [(DType.float32, 5), (.float32, 16), (.float32, 32), (.float64, 5), (.float64, 32)])
     func forwardMatchesGridSample(_ dtype: DType, _ dim: Int) {
-        let x = MSDAInputs(batch: 2, queries: 13, heads: 3, dim: dim, levels: Self.levels, points: 3,
-                           dtype: dtype, seed: 1)
+        let x = MSDAInputs(
+            batch: 2, queries: 13, heads: 3, dim: dim, levels: Self.levels, points: 3,
+            dtype: dtype, seed: 1)
         let fused = x.fused(), reference = x.gridSample()
         #expect(fused.shape == [2, 13, 3 * dim])
         #expect(fused.dtype == dtype)
         report("forward \(dtype) D=\(dim)", fused, reference)
-        TestSupport.expectClose(fused, reference, atol: dtype == .float32 ? 1e-5 : 1e-12, rtol: 0,
-                                "forward \(dtype) D=\(dim)")
+        TestSupport.expectClose(
+            fused, reference, atol: dtype == .float32 ? 1e-5 : 1e-12, rtol: 0,
+            "forward \(dtype) D=\(dim)")
     }
 
     @Test func farOutsideLocationsGiveZero() {
@@ -120,8 +127,9 @@ private func report(_ what: String, _ a: Tensor, _ b: Tensor) {
 
     /// Central differences (eps 1e-6) of sum(out * u) in float64 against the fused backward.
     @Test func fusedBackwardMatchesFiniteDifferences() {
-        let x = MSDAInputs(batch: 1, queries: 2, heads: 2, dim: 2, levels: [(2, 3), (3, 1)], points: 2,
-                           dtype: .float64, seed: 7)
+        let x = MSDAInputs(
+            batch: 1, queries: 2, heads: 2, dim: 2, levels: [(2, 3), (3, 1)], points: 2,
+            dtype: .float64, seed: 7)
         let u = Tensor.randn([1, 2, 4], generator: Generator(seed: 8), dtype: .float64)
         let inputs = [x.value, x.locations, x.weights]
         func loss(_ t: [Tensor]) -> Tensor { (x.fused(t[0], t[1], t[2]) * u).sum() }
@@ -161,16 +169,24 @@ private func report(_ what: String, _ a: Tensor, _ b: Tensor) {
             ("rows", { x.fused(x.value.slice(dim: 1, start: 1)) }),
             ("weights", { x.fused(nil, nil, x.weights.slice(dim: 4, start: 1)) }),
             ("dtype", { x.fused(x.value.to(.float64)) }),
-            ("levels", {
-                Functional.msDeformAttn(value: x.value, spatialShapes: Tensor([3, 4], shape: [1, 2]),
-                                        levelStartIndex: Tensor([0]), samplingLocations: x.locations,
-                                        attentionWeights: x.weights)
-            }),
-            ("start index", {
-                Functional.msDeformAttn(value: x.value, spatialShapes: x.spatialShapes,
-                                        levelStartIndex: Tensor([0, 13]), samplingLocations: x.locations,
-                                        attentionWeights: x.weights)
-            }),
+            (
+                "levels",
+                {
+                    Functional.msDeformAttn(
+                        value: x.value, spatialShapes: Tensor([3, 4], shape: [1, 2]),
+                        levelStartIndex: Tensor([0]), samplingLocations: x.locations,
+                        attentionWeights: x.weights)
+                }
+            ),
+            (
+                "start index",
+                {
+                    Functional.msDeformAttn(
+                        value: x.value, spatialShapes: x.spatialShapes,
+                        levelStartIndex: Tensor([0, 13]), samplingLocations: x.locations,
+                        attentionWeights: x.weights)
+                }
+            ),
             ("reference rank", { x.gridSample(nil, x.locations.flatten(startDim: 4)) }),
             ("reference rows", { x.gridSample(x.value.slice(dim: 1, start: 1)) }),
         ]

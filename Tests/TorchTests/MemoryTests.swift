@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 import Torch
 
 /// Resident set size of this process in bytes (Linux /proc).

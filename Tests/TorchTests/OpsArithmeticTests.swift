@@ -1,5 +1,5 @@
-import Testing
 import TestSupport
+import Testing
 import Torch
 
 /// Elementwise arithmetic, comparisons, broadcasting and type promotion against PyTorch.
@@ -17,11 +17,11 @@ import Torch
         let b = Tensor([true, false])
         try check(i64 + 2.5, "promo.i64_plus_float")
         try check(i32 * 2, "promo.i32_times_int")
-        try check(u8 + 10, "promo.u8_plus_int")                   // wraps like uint8 arithmetic
+        try check(u8 + 10, "promo.u8_plus_int")  // wraps like uint8 arithmetic
         try check(f16 * 2.5, "promo.f16_times_float")
         try check(bf16 + 0.25, "promo.bf16_plus_float")
         try check(b + 1, "promo.bool_plus_int")
-        try check(i64 / 2, "promo.i64_div_int")                   // true division
+        try check(i64 / 2, "promo.i64_div_int")  // true division
         try check(f32 + Tensor(scalar: 1.25), "promo.f32_plus_f64_0d")
         try check(f32 + Tensor([1.25] as [Double]), "promo.f32_plus_f64_1d")
         try check(i32 + i64, "promo.i32_plus_i64")
@@ -48,7 +48,7 @@ import Torch
         try check(a - b, "arith.sub")
         try check(a * b, "arith.mul")
         try check(a / d, "arith.div")
-        try check(a + c, "arith.broadcast")                        // [3,4] + [2,1,4] -> [2,3,4]
+        try check(a + c, "arith.broadcast")  // [3,4] + [2,1,4] -> [2,3,4]
         try check(pos.pow(b), "arith.pow")
         try check(pos.pow(2.5), "arith.pow_float")
         try check(a.pow(2), "arith.pow_int")
@@ -100,7 +100,7 @@ import Torch
             ("reciprocal", { $0.reciprocal() }), ("log1p", { $0.log1p() }), ("log2", { $0.log2() }),
         ]
         for (name, f) in onPos { try check(f(pos), "arith.\(name)") }
-        try check(Ref.get("arith.round.x").round(), "arith.round", atol: 0, rtol: 0)   // half to even
+        try check(Ref.get("arith.round.x").round(), "arith.round", atol: 0, rtol: 0)  // half to even
         try check(a.clamp(min: -0.5, max: 0.5), "arith.clamp")
         try check(a.clamp(min: 0), "arith.clamp_min")
         try check(a.clamp(max: 0.2), "arith.clamp_max")
@@ -123,7 +123,7 @@ import Torch
         let y = Tensor.zeros([2, 2])
         y.fill_(3).add_(1).div_(2)
         #expect(y.floats == [2, 2, 2, 2])
-        y.copy_(Tensor([1, 2] as [Double]))                       // broadcast and cast
+        y.copy_(Tensor([1, 2] as [Double]))  // broadcast and cast
         #expect(y.floats == [1, 2, 1, 2])
         y.clamp_(min: 1.5)
         #expect(y.floats == [1.5, 2, 1.5, 2])

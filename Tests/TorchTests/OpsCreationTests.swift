@@ -1,5 +1,5 @@
-import Testing
 import TestSupport
+import Testing
 import Torch
 
 /// Creation functions and seeded random numbers against `torch` (references from generate.py).
@@ -31,19 +31,24 @@ import Torch
     @Test func seededRandomMatchesPyTorch() throws {
         try check(Tensor.randn([3, 5], generator: Generator(seed: 42)), "creation.randn_seed42", atol: 1e-6)
         try check(Tensor.randn([4, 8], generator: Generator(seed: 42)), "creation.randn_seed42_big", atol: 1e-6)
-        try check(Tensor.randn([20], generator: Generator(seed: 42), dtype: .float64), "creation.randn_f64_seed42",
-                  atol: 1e-12)
+        try check(
+            Tensor.randn([20], generator: Generator(seed: 42), dtype: .float64), "creation.randn_f64_seed42",
+            atol: 1e-12)
         try check(Tensor.rand([4, 3], generator: Generator(seed: 7)), "creation.rand_seed7", atol: 1e-7)
         try check(Tensor.randint(0, 10, [6], generator: Generator(seed: 3)), "creation.randint_seed3")
-        try check(Tensor.randint(-5, 5, [2, 4], generator: Generator(seed: 3), dtype: .int32),
-                  "creation.randint_i32_seed3")
+        try check(
+            Tensor.randint(-5, 5, [2, 4], generator: Generator(seed: 3), dtype: .int32),
+            "creation.randint_i32_seed3")
         try check(Tensor.randperm(8, generator: Generator(seed: 5)), "creation.randperm_seed5")
-        try check(Tensor.empty([5]).normal_(mean: 2, std: 0.5, generator: Generator(seed: 11)),
-                  "creation.normal_seed11", atol: 1e-6)
-        try check(Tensor.empty([5]).uniform_(-1, 1, generator: Generator(seed: 11)), "creation.uniform_seed11",
-                  atol: 1e-7)
-        try check(Ref.get("creation.bernoulli.p").bernoulli(generator: Generator(seed: 9)),
-                  "creation.bernoulli_seed9")
+        try check(
+            Tensor.empty([5]).normal_(mean: 2, std: 0.5, generator: Generator(seed: 11)),
+            "creation.normal_seed11", atol: 1e-6)
+        try check(
+            Tensor.empty([5]).uniform_(-1, 1, generator: Generator(seed: 11)), "creation.uniform_seed11",
+            atol: 1e-7)
+        try check(
+            Ref.get("creation.bernoulli.p").bernoulli(generator: Generator(seed: 9)),
+            "creation.bernoulli_seed9")
         let g = Generator(seed: 1)
         _ = Tensor.randn([6], generator: g)
         try check(Tensor.randn([6], generator: g), "creation.randn_seed1_second", atol: 1e-6)
@@ -64,14 +69,18 @@ import Torch
 
     @Test func generatorStateRestoreReproducesStream() throws {
         let g = Generator(seed: 2024)
-        _ = Tensor.randn([7], generator: g)          // odd count: leaves a cached normal sample
+        _ = Tensor.randn([7], generator: g)  // odd count: leaves a cached normal sample
         let saved = g.state
         #expect(saved.dtype == .uint8 && saved.count > 0)
-        let first = [Tensor.randn([5], generator: g), Tensor.rand([9], generator: g),
-                     Tensor.randint(0, 100, [4], generator: g)]
+        let first = [
+            Tensor.randn([5], generator: g), Tensor.rand([9], generator: g),
+            Tensor.randint(0, 100, [4], generator: g),
+        ]
         try g.setState(saved)
-        let again = [Tensor.randn([5], generator: g), Tensor.rand([9], generator: g),
-                     Tensor.randint(0, 100, [4], generator: g)]
+        let again = [
+            Tensor.randn([5], generator: g), Tensor.rand([9], generator: g),
+            Tensor.randint(0, 100, [4], generator: g),
+        ]
         for (x, y) in zip(first, again) { expectSame(x, y, "after setState") }
 
         // The state moves to another generator, and survives a bytes round trip (checkpoints).
@@ -105,7 +114,7 @@ import Torch
         let first = Functional.dropout(x, p: 0.3, training: true, generator: g)
         let second = Functional.dropout(x, p: 0.3, training: true, generator: g)
         let agreement = ((first .!= Float(0)) .== (second .!= Float(0))).to(.float32).mean().item()
-        #expect(abs(agreement - (0.7 * 0.7 + 0.3 * 0.3)) < 0.005)       // independent masks
+        #expect(abs(agreement - (0.7 * 0.7 + 0.3 * 0.3)) < 0.005)  // independent masks
         // Neighbouring elements are independent too (no stripes in the hash stream).
         let pairs = (kept.slice(dim: 0, end: 199_999) * kept.slice(dim: 0, start: 1)).mean().item()
         #expect(abs(pairs - 0.49) < 0.005)

@@ -1,11 +1,11 @@
-import Testing
 import TestSupport
+import Testing
 import Torch
 
 /// Slicing, gather/scatter, masking and advanced indexing against PyTorch.
 @Suite struct OpsIndexingTests {
     @Test func slicingAndSelection() throws {
-        let x = try Ref.get("index.x")                                // [4, 5, 3]
+        let x = try Ref.get("index.x")  // [4, 5, 3]
         try check(x.slice(dim: 1, start: 1, end: 5, step: 2), "index.slice_d1_step2")
         try check(x[-3 ..< -1], "index.slice_neg")
         try check(x.slice(dim: 2, step: 2), "index.slice_d2_step2")
@@ -49,7 +49,7 @@ import Torch
         let x = try Ref.get("index.x")
         try check(x[Tensor([0, 2, 3])], "index.rows")
         let i0 = try Ref.get("index.pair.i0"), i2 = try Ref.get("index.pair.i2")
-        try check(x.index([.tensor(i0), .all, .tensor(i2)]), "index.pair")    // x[i0, :, i2] -> [3, 5]
+        try check(x.index([.tensor(i0), .all, .tensor(i2)]), "index.pair")  // x[i0, :, i2] -> [3, 5]
         try check(x.index([.all, .tensor(Tensor([1, 4, 0, 0], shape: [2, 2]))]), "index.col")
         try check(x[x .> 0.5], "index.mask_full")
         try check(x[Ref.get("index.mask2d.m")], "index.mask2d")

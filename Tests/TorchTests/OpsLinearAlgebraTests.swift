@@ -1,5 +1,5 @@
-import Testing
 import TestSupport
+import Testing
 import Torch
 
 /// matmul, bmm, linear, baddbmm, cdist and einsum against PyTorch.
@@ -10,9 +10,9 @@ import Torch
         try check(m.matmul(n), "linalg.mm")
         try check(m • n, "linalg.mm")
         try check(b3.bmm(b4), "linalg.bmm")
-        try check(b3.matmul(n), "linalg.matmul_bcast")                  // [2,3,4] @ [4,5]
+        try check(b3.matmul(n), "linalg.matmul_bcast")  // [2,3,4] @ [4,5]
         try check(m.matmul(v), "linalg.matvec")
-        try check(Ref.get("linalg.q4").matmul(Ref.get("linalg.k3")), "linalg.matmul_4d")   // -> [2,5,3,2]
+        try check(Ref.get("linalg.q4").matmul(Ref.get("linalg.k3")), "linalg.matmul_4d")  // -> [2,5,3,2]
         try check(Ref.get("linalg.c0").baddbmm(b3, b4, beta: 0.5, alpha: 2), "linalg.baddbmm")
     }
 

@@ -1,5 +1,5 @@
-import Testing
 import TestSupport
+import Testing
 import Torch
 
 /// Loss functions against `torch.nn.functional` (all reductions).
@@ -12,8 +12,9 @@ import Torch
         try check(Functional.binaryCrossEntropyWithLogits(logits, soft, reduction: .none), "loss.bce_logits_none")
         try check(Functional.binaryCrossEntropyWithLogits(logits, soft, weight: w), "loss.bce_logits_weight")
         // Large logits: the log-sum-exp form stays finite where log(sigmoid) would not.
-        try check(Functional.binaryCrossEntropyWithLogits(logits * 40, hard, reduction: .none),
-                  "loss.bce_logits_big")
+        try check(
+            Functional.binaryCrossEntropyWithLogits(logits * 40, hard, reduction: .none),
+            "loss.bce_logits_big")
         try check(Functional.binaryCrossEntropy(logits.sigmoid(), soft), "loss.bce_mean")
     }
 
@@ -29,10 +30,10 @@ import Torch
 
     @Test func crossEntropy() throws {
         let logits = try Ref.get("loss.logits"), cls = try Ref.get("loss.ce.cls"), w = try Ref.get("loss.w")
-        try check(Functional.crossEntropy(logits, cls), "loss.ce_mean")              // -100 is ignored
+        try check(Functional.crossEntropy(logits, cls), "loss.ce_mean")  // -100 is ignored
         try check(Functional.crossEntropy(logits, cls, weight: w), "loss.ce_weight")
         try check(Functional.crossEntropy(logits, cls, reduction: .none), "loss.ce_none")
         try check(Functional.crossEntropy(Ref.get("loss.ce4d.logits"), Ref.get("loss.ce4d.cls")), "loss.ce4d")
-        try check(Functional.crossEntropy(logits[0], cls[0]), "loss.ce_unbatched")          // [C] and a 0-dim class
+        try check(Functional.crossEntropy(logits[0], cls[0]), "loss.ce_unbatched")  // [C] and a 0-dim class
     }
 }

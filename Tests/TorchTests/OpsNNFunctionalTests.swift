@@ -1,11 +1,11 @@
-import Testing
 import TestSupport
+import Testing
 import Torch
 
 /// Activations, convolution, pooling, resampling and normalisation against `torch.nn.functional`.
 @Suite struct OpsNNFunctionalTests {
     @Test func activations() throws {
-        let x = try Ref.get("nn.act.x")                               // [3, 7]
+        let x = try Ref.get("nn.act.x")  // [3, 7]
         try check(x.relu(), "nn.relu")
         try check(x.gelu(), "nn.gelu")
         try check(x.gelu(approximate: true), "nn.gelu_tanh")
@@ -16,19 +16,22 @@ import Torch
         try check(x.hardsigmoid(), "nn.hardsigmoid")
         try check(x.softmax(dim: 1), "nn.softmax_d1")
         try check(x.softmax(dim: 0), "nn.softmax_d0")
-        try check((x * 50).softmax(dim: -1), "nn.softmax_big")          // no overflow
+        try check((x * 50).softmax(dim: -1), "nn.softmax_big")  // no overflow
         try check(x.logSoftmax(dim: 1), "nn.log_softmax_d1")
         try check((x * 50).logSoftmax(dim: -1), "nn.log_softmax_big")
     }
 
     @Test func conv2d() throws {
-        let x = try Ref.get("nn.conv.x")                              // [2, 4, 7, 6]
-        func conv(_ name: String, hasBias: Bool = true, stride: (Int, Int) = (1, 1), padding: (Int, Int) = (0, 0),
-                  dilation: (Int, Int) = (1, 1), groups: Int = 1) throws {
+        let x = try Ref.get("nn.conv.x")  // [2, 4, 7, 6]
+        func conv(
+            _ name: String, hasBias: Bool = true, stride: (Int, Int) = (1, 1), padding: (Int, Int) = (0, 0),
+            dilation: (Int, Int) = (1, 1), groups: Int = 1
+        ) throws {
             let w = try Ref.get("nn.conv.\(name).w")
             let b = hasBias ? try Ref.get("nn.conv.\(name).b") : nil
-            let y = Functional.conv2d(x, weight: w, bias: b, stride: stride, padding: padding, dilation: dilation,
-                                      groups: groups)
+            let y = Functional.conv2d(
+                x, weight: w, bias: b, stride: stride, padding: padding, dilation: dilation,
+                groups: groups)
             try check(y, "nn.conv.\(name)", atol: 2e-5)
         }
         try conv("basic")
@@ -41,7 +44,7 @@ import Torch
     }
 
     @Test func pooling() throws {
-        let x = try Ref.get("nn.pool.x")                              // [2, 3, 7, 8]
+        let x = try Ref.get("nn.pool.x")  // [2, 3, 7, 8]
         try check(Functional.maxPool2d(x, kernel: (3, 3), stride: (2, 2), padding: (1, 1)), "nn.pool.max_k3s2p1")
         try check(Functional.maxPool2d(x, kernel: (2, 2)), "nn.pool.max_k2")
         try check(Functional.maxPool2d(x, kernel: (3, 3), stride: (2, 2), ceilMode: true), "nn.pool.max_ceil")
@@ -53,7 +56,7 @@ import Torch
     }
 
     @Test func interpolate() throws {
-        let x = try Ref.get("nn.interp.x")                            // [1, 2, 5, 7]
+        let x = try Ref.get("nn.interp.x")  // [1, 2, 5, 7]
         func interp(_ name: String, _ size: (Int, Int), _ mode: InterpolationMode, _ ac: Bool = false) throws {
             try check(Functional.interpolate(x, size: size, mode: mode, alignCorners: ac), "nn.interp.\(name)")
         }
@@ -71,7 +74,7 @@ import Torch
     }
 
     @Test func gridSample() throws {
-        let x = try Ref.get("nn.grid.x"), grid = try Ref.get("nn.grid.grid")   // [2,3,5,6], [2,4,7,2]
+        let x = try Ref.get("nn.grid.x"), grid = try Ref.get("nn.grid.grid")  // [2,3,5,6], [2,4,7,2]
         try check(Functional.gridSample(x, grid: grid), "nn.grid.bilinear_zeros")
         try check(Functional.gridSample(x, grid: grid, alignCorners: true), "nn.grid.bilinear_zeros_ac")
         try check(Functional.gridSample(x, grid: grid, nearest: true), "nn.grid.nearest_zeros")
@@ -82,8 +85,9 @@ import Torch
     @Test func layerAndGroupNorm() throws {
         let x = try Ref.get("nn.ln.x"), w = try Ref.get("nn.ln.w"), b = try Ref.get("nn.ln.b")
         try check(Functional.layerNorm(x, normalizedShape: [8], weight: w, bias: b), "nn.ln.affine")
-        try check(Functional.layerNorm(x, normalizedShape: [3, 8], weight: nil, bias: nil, eps: 1e-6),
-                  "nn.ln.plain_2d")
+        try check(
+            Functional.layerNorm(x, normalizedShape: [3, 8], weight: nil, bias: nil, eps: 1e-6),
+            "nn.ln.plain_2d")
         let gx = try Ref.get("nn.gn.x"), gw = try Ref.get("nn.gn.w"), gb = try Ref.get("nn.gn.b")
         try check(Functional.groupNorm(gx, groups: 3, weight: gw, bias: gb), "nn.gn.g3")
         try check(Functional.groupNorm(gx, groups: 1, weight: gw, bias: gb), "nn.gn.g1")
@@ -95,28 +99,34 @@ import Torch
     @Test func batchNorm() throws {
         let x = try Ref.get("nn.bn.x"), w = try Ref.get("nn.bn.w"), b = try Ref.get("nn.bn.b")
         var rm = try Ref.get("nn.bn.rm0"), rv = try Ref.get("nn.bn.rv0")
-        try check(Functional.batchNorm(x, weight: w, bias: b, runningMean: rm, runningVar: rv, training: true),
-                  "nn.bn.train")
+        try check(
+            Functional.batchNorm(x, weight: w, bias: b, runningMean: rm, runningVar: rv, training: true),
+            "nn.bn.train")
         try check(rm, "nn.bn.train.rm")
         try check(rv, "nn.bn.train.rv")
         rm = try Ref.get("nn.bn.rm0")
         rv = try Ref.get("nn.bn.rv0")
-        try check(Functional.batchNorm(x, weight: w, bias: b, runningMean: rm, runningVar: rv, training: true,
-                                       momentum: 0.3, eps: 1e-3), "nn.bn.train_m03")
+        try check(
+            Functional.batchNorm(
+                x, weight: w, bias: b, runningMean: rm, runningVar: rv, training: true,
+                momentum: 0.3, eps: 1e-3), "nn.bn.train_m03")
         try check(rm, "nn.bn.train_m03.rm")
         try check(rv, "nn.bn.train_m03.rv")
         rm = try Ref.get("nn.bn.rm0")
         rv = try Ref.get("nn.bn.rv0")
-        try check(Functional.batchNorm(x, weight: w, bias: b, runningMean: rm, runningVar: rv, training: false),
-                  "nn.bn.eval")
-        try check(rm, "nn.bn.rm0", atol: 0, rtol: 0)                   // eval leaves the stats alone
-        try check(Functional.batchNorm(x, weight: w, bias: b, runningMean: nil, runningVar: nil, training: true),
-                  "nn.bn.train_nostats")
+        try check(
+            Functional.batchNorm(x, weight: w, bias: b, runningMean: rm, runningVar: rv, training: false),
+            "nn.bn.eval")
+        try check(rm, "nn.bn.rm0", atol: 0, rtol: 0)  // eval leaves the stats alone
+        try check(
+            Functional.batchNorm(x, weight: w, bias: b, runningMean: nil, runningVar: nil, training: true),
+            "nn.bn.train_nostats")
     }
 
     @Test func embeddingPadAndFriends() throws {
-        try check(Functional.embedding(Ref.get("nn.embedding.idx"), weight: Ref.get("nn.embedding.w")),
-                  "nn.embedding")
+        try check(
+            Functional.embedding(Ref.get("nn.embedding.idx"), weight: Ref.get("nn.embedding.w")),
+            "nn.embedding")
         try check(Functional.oneHot(Tensor([0, 4, 2, 2]), numClasses: 5), "nn.one_hot")
         try check(Functional.pad(Ref.get("nn.pad.x"), [1, 2, 0, 1], value: 0.5), "nn.pad")
         try check(Functional.pixelShuffle(Ref.get("nn.pixel_shuffle.x"), factor: 2), "nn.pixel_shuffle")

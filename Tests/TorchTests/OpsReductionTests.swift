@@ -1,11 +1,11 @@
-import Testing
 import TestSupport
+import Testing
 import Torch
 
 /// Reductions, arg-reductions, scans, top-k and sorting against PyTorch.
 @Suite struct OpsReductionTests {
     @Test func sumsMeansExtremes() throws {
-        let x = try Ref.get("reduce.x")                               // [3, 4, 5]
+        let x = try Ref.get("reduce.x")  // [3, 4, 5]
         try check(x.sum(), "reduce.sum_all")
         try check(x.sum(dim: 1), "reduce.sum_d1")
         try check(x.sum(dims: [0, 2], keepDim: true), "reduce.sum_d02_keep")
@@ -28,7 +28,7 @@ import Torch
         try check(x.argmax(dim: 1, keepDim: true), "reduce.argmax_d1_keep")
         try check(x.argmin(dim: 2), "reduce.argmin_d2")
         let ints = try Ref.get("reduce.ints")
-        try check(ints.sum(dim: 0), "reduce.sum_int")                 // int64 stays int64
+        try check(ints.sum(dim: 0), "reduce.sum_int")  // int64 stays int64
         try check(Ref.get("reduce.nan.x").nansum(dims: [1]), "reduce.nansum_d1")
     }
 
@@ -59,7 +59,7 @@ import Torch
         try check(x.logsumexp(), "reduce.logsumexp_all")
         try check(x.logsumexp(dims: [0, 1, 2]), "reduce.logsumexp_all")
         let m = x .> 0
-        try check(m.any(dims: [2, -2]), "reduce.any_d12")             // -2 is dim 1, whatever the order
+        try check(m.any(dims: [2, -2]), "reduce.any_d12")  // -2 is dim 1, whatever the order
         try check(m.any(dims: [1, 2]), "reduce.any_d12")
         try check(m.all(dims: [0, 2], keepDim: true), "reduce.all_d02_keep")
         #expect(m.any(keepDim: true).shape == [1, 1, 1] && m.all(keepDim: true).shape == [1, 1, 1])

@@ -1,5 +1,5 @@
-import Testing
 import TestSupport
+import Testing
 import Torch
 
 /// Views, reshaping, joining and splitting against PyTorch.
@@ -22,13 +22,13 @@ import Torch
     }
 
     @Test func reshapeAndPermute() throws {
-        let a = try Ref.get("shape.a")                                 // [2, 3, 4]
+        let a = try Ref.get("shape.a")  // [2, 3, 4]
         try check(a.view(6, 4), "shape.view")
         try check(a.view(-1, 2), "shape.view_infer")
         let t = a.transpose(0, 2)
         #expect(!t.isContiguous && t.strides == [1, 4, 12])
         try check(t, "shape.transpose")
-        try check(t.reshape(4, 6), "shape.reshape_t")                  // copies: not viewable
+        try check(t.reshape(4, 6), "shape.reshape_t")  // copies: not viewable
         try check(a.permute(2, 0, 1), "shape.permute")
         try check(a.flatten(startDim: 1), "shape.flatten1")
         try check(a.flatten(), "shape.flatten_all")
@@ -50,9 +50,9 @@ import Torch
     }
 
     @Test func expandRepeat() throws {
-        let a = try Ref.get("shape.a"), col = try Ref.get("shape.col")   // col [3, 1]
+        let a = try Ref.get("shape.a"), col = try Ref.get("shape.col")  // col [3, 1]
         let e = col.expand([2, 3, 4])
-        #expect(e.strides == [0, 1, 0])                                   // a broadcast view, no copy
+        #expect(e.strides == [0, 1, 0])  // a broadcast view, no copy
         try check(e, "shape.expand")
         try check(col.expand(as: a), "shape.expand")
         try check(a.repeat([2, 1, 2]), "shape.repeat")

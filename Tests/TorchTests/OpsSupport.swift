@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 import Torch
 
 /// A reference tensor missing from `Tests/Fixtures/ops/ops.safetensors`.
@@ -44,16 +44,20 @@ func reportDiff(_ name: String, _ a: Tensor, _ ref: Tensor) {
 /// Compares `value` with reference `name`: same dtype and shape, and
 /// `max|value - ref| <= atol + rtol * max|ref|` (exact equality for integer and bool dtypes).
 @discardableResult
-func check(_ value: Tensor, _ name: String, atol: Double = 1e-5, rtol: Double = 1e-5,
-           sourceLocation: SourceLocation = #_sourceLocation) throws -> Bool {
+func check(
+    _ value: Tensor, _ name: String, atol: Double = 1e-5, rtol: Double = 1e-5,
+    sourceLocation: SourceLocation = #_sourceLocation
+) throws -> Bool {
     let ref = try Ref.get(name)
     return compare(value, ref, name, atol: atol, rtol: rtol, sourceLocation: sourceLocation)
 }
 
 /// `check` against an already loaded reference tensor.
 @discardableResult
-func compare(_ value: Tensor, _ ref: Tensor, _ name: String, atol: Double = 1e-5, rtol: Double = 1e-5,
-             sourceLocation: SourceLocation = #_sourceLocation) -> Bool {
+func compare(
+    _ value: Tensor, _ ref: Tensor, _ name: String, atol: Double = 1e-5, rtol: Double = 1e-5,
+    sourceLocation: SourceLocation = #_sourceLocation
+) -> Bool {
     guard value.dtype == ref.dtype else {
         Issue.record("\(name): dtype \(value.dtype) != reference \(ref.dtype)", sourceLocation: sourceLocation)
         return false

@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 import Torch
 
 /// The pickle reader on Python's own pickles (protocols 0-5, `pickles.json` from generate.py)
@@ -36,7 +36,8 @@ import Torch
         case .bytes(let b): return "b:" + b.map { String(format: "%02x", $0) }.joined()
         case .list(let v): return "[" + v.map(canonical).joined(separator: ", ") + "]"
         case .tuple(let v): return "(" + v.map(canonical).joined(separator: ", ") + ")"
-        case .set(let v, let frozen): return (frozen ? "frozenset{" : "set{") + v.map(canonical).joined(separator: ", ") + "}"
+        case .set(let v, let frozen):
+            return (frozen ? "frozenset{" : "set{") + v.map(canonical).joined(separator: ", ") + "}"
         case .dict(let d):
             let body = d.entries.map { "\(canonical($0.key)): \(canonical($0.value))" }.joined(separator: ", ")
             return (d.isOrdered ? "OrderedDict{" : "{") + body + "}"
@@ -47,8 +48,8 @@ import Torch
     /// Decimal text of a two's-complement little-endian integer.
     static func decimal(_ bytes: [UInt8]) -> String {
         let negative = (bytes.last ?? 0) & 0x80 != 0
-        var magnitude = bytes   // little-endian
-        if negative {   // two's complement negation
+        var magnitude = bytes  // little-endian
+        if negative {  // two's complement negation
             var carry = 1
             for i in magnitude.indices {
                 let v = Int(~magnitude[i]) + carry
@@ -81,7 +82,9 @@ import Torch
     @Test func keepsUnknownClassesAsObjects() throws {
         for c in try Self.cases() where c.name == "namespace" {
             let value = try Pickle.load(Self.bytes(hex: c.hex))
-            guard case .object(let o) = value else { Issue.record("protocol \(c.protocol): \(value.summary)"); continue }
+            guard case .object(let o) = value else {
+                Issue.record("protocol \(c.protocol): \(value.summary)"); continue
+            }
             #expect(o.className == "argparse.Namespace", "protocol \(c.protocol)")
             #expect(value["lr"]?.double == 0.5, "protocol \(c.protocol)")
             #expect(value["name"]?.string == "x", "protocol \(c.protocol)")
@@ -137,10 +140,14 @@ import Torch
         #expect(Self.problem([0x4E, 0x4E, 0x52]) == "REDUCE arguments are a None, not a tuple at byte 4")
         #expect(Self.problem([0x80, 0x09]) == "unsupported pickle protocol 9 at byte 2")
         // A persistent id ('storage', 1, 'k', 'cpu', 1) whose storage type is not a class.
-        let pid = [0x28] + Self.unicode("storage") + [0x4B, 1] + Self.unicode("k") + Self.unicode("cpu") + [0x4B, 1, 0x74, 0x51]
+        let pid =
+            [0x28] + Self.unicode("storage") + [0x4B, 1] + Self.unicode("k") + Self.unicode("cpu") + [
+                0x4B, 1, 0x74, 0x51,
+            ]
         #expect(Self.problem(pid) == "storage type is a int at byte 34")
         // Persistent ids in a standalone pickle name storages nobody supplies.
-        let storagePid = [0x28] + Self.unicode("storage") + Self.global("torch", "FloatStorage") + Self.unicode("k")
+        let storagePid =
+            [0x28] + Self.unicode("storage") + Self.global("torch", "FloatStorage") + Self.unicode("k")
             + Self.unicode("cpu") + [0x4B, 1, 0x74, 0x51]
         #expect(Self.problem(storagePid) == "loaded torch.FloatStorage")
     }

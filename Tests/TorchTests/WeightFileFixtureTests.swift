@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 import Torch
 
 /// The committed `.pth` files of `Tests/Fixtures/weights` (written by its generate.py with
@@ -80,7 +80,9 @@ enum WeightFixtures {
 }
 
 @Suite struct WeightFileFixtureTests {
-    @Test(arguments: ["tensors_zip.pth", "tensors_legacy.pth", "tensors_zip64.pth", "checkpoint_zip.pth", "checkpoint_legacy.pth"])
+    @Test(arguments: [
+        "tensors_zip.pth", "tensors_legacy.pth", "tensors_zip64.pth", "checkpoint_zip.pth", "checkpoint_legacy.pth",
+    ])
     func loadsGeneratedFile(_ name: String) throws {
         let expected = try #require(try WeightFixtures.expected()[name])
         let loaded = try WeightFile.load(WeightFixtures.url(name))
@@ -162,7 +164,9 @@ enum WeightFixtures {
             for i in record.start..<(record.start + record.count) {
                 var bytes = original
                 bytes[i] ^= 0x10
-                let error = try #require(throws: FileError.self) { try WeightFile.load(data: Data(bytes), name: "x.pth") }
+                let error = try #require(throws: FileError.self) {
+                    try WeightFile.load(data: Data(bytes), name: "x.pth")
+                }
                 #expect(error.problem.hasPrefix("CRC-32 mismatch in record \(record.name) "), "\(error)")
                 checked += 1
             }
@@ -178,7 +182,9 @@ enum WeightFixtures {
             try WeightFile.load(data: Data("hello, world".utf8), name: "t")
         }
         let zip = try Data(contentsOf: WeightFixtures.url("tensors_zip.pth"))
-        let error = try #require(throws: FileError.self) { try WeightFile.load(data: zip.prefix(zip.count / 2), name: "z") }
+        let error = try #require(throws: FileError.self) {
+            try WeightFile.load(data: zip.prefix(zip.count / 2), name: "z")
+        }
         #expect(error.problem.hasPrefix("truncated zip archive"), "\(error)")
         // A pickle that is not torch's legacy format.
         let plain = try #require(throws: FileError.self) {

@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 import Torch
 
 /// Damaged copies of weight files (truncated, byte-flipped, random) must end in a thrown
@@ -47,8 +47,10 @@ import Torch
     }
 
     /// `truncations` truncated and `flips` byte-flipped copies of `original`.
-    static func fuzz(_ original: [UInt8], strict: Bool, truncations: Int, flips: Int,
-                     rng: inout SplitMix64, _ what: String) throws -> Tally {
+    static func fuzz(
+        _ original: [UInt8], strict: Bool, truncations: Int, flips: Int,
+        rng: inout SplitMix64, _ what: String
+    ) throws -> Tally {
         let reference = try WeightFile.load(data: Data(original), name: "fuzz").tensors
         var tally = Tally()
         for _ in 0..<truncations {
@@ -80,8 +82,9 @@ import Torch
         var tallies: [String: Tally] = [:]
         tallies["zip"] = try Self.fuzz(zip, strict: true, truncations: 200, flips: 400, rng: &rng, "zip")
         tallies["legacy"] = try Self.fuzz(legacy, strict: false, truncations: 200, flips: 400, rng: &rng, "legacy")
-        tallies["safetensors"] = try Self.fuzz(try Self.smallSafetensors(), strict: false, truncations: 150, flips: 250,
-                                               rng: &rng, "safetensors")
+        tallies["safetensors"] = try Self.fuzz(
+            try Self.smallSafetensors(), strict: false, truncations: 150, flips: 250,
+            rng: &rng, "safetensors")
 
         // Flips inside zip data records specifically: always a CRC error.
         let reference = try WeightFile.load(data: Data(zip)).tensors
@@ -90,7 +93,8 @@ import Torch
         for _ in 0..<100 {
             let record = records[Int.random(in: 0..<records.count, using: &rng)]
             var bytes = zip
-            bytes[record.start + Int.random(in: 0..<record.count, using: &rng)] ^= UInt8.random(in: 1...255, using: &rng)
+            bytes[record.start + Int.random(in: 0..<record.count, using: &rng)] ^= UInt8.random(
+                in: 1...255, using: &rng)
             Self.check(bytes, reference: reference, strict: true, "zip record \(record.name)", &crc)
         }
         #expect(crc.errors == 100)
@@ -98,14 +102,18 @@ import Torch
 
         // data.pkl mutated behind a valid CRC-32: the pickle reader and the view checks must hold.
         let pickleRecord = try #require(WeightFixtures.records(zip).first { $0.name.hasSuffix("/data.pkl") })
-        let opcodes: [UInt8] = [0x28, 0x29, 0x4B, 0x4D, 0x4A, 0x51, 0x52, 0x62, 0x68, 0x6A, 0x71, 0x72, 0x74,
-                                0x75, 0x7D, 0x85, 0x86, 0x88, 0x89, 0x8A, 0x2E, 0x58, 0x63, 0x81]
+        let opcodes: [UInt8] = [
+            0x28, 0x29, 0x4B, 0x4D, 0x4A, 0x51, 0x52, 0x62, 0x68, 0x6A, 0x71, 0x72, 0x74,
+            0x75, 0x7D, 0x85, 0x86, 0x88, 0x89, 0x8A, 0x2E, 0x58, 0x63, 0x81,
+        ]
         var pickled = Tally()
         for i in 0..<300 {
             var bytes = zip
             for _ in 0...Int.random(in: 0..<3, using: &rng) {
                 let at = pickleRecord.start + Int.random(in: 0..<pickleRecord.count, using: &rng)
-                bytes[at] = i % 2 == 0 ? opcodes[Int.random(in: 0..<opcodes.count, using: &rng)] : UInt8.random(in: 0...255, using: &rng)
+                bytes[at] =
+                    i % 2 == 0
+                    ? opcodes[Int.random(in: 0..<opcodes.count, using: &rng)] : UInt8.random(in: 0...255, using: &rng)
             }
             WeightFixtures.fixCRC(&bytes, pickleRecord)
             Self.check(bytes, reference: reference, strict: false, "data.pkl mutation \(i)", &pickled)

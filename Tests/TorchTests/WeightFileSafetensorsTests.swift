@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 import Torch
 
 /// safetensors through `WeightFile`: a round trip of every dtype and malformed headers.
@@ -26,7 +26,8 @@ import Torch
     @Test func roundTripsEveryDType() throws {
         let sd = Self.allDTypes()
         #expect(Set(sd.map(\.value.dtype)) == Set(DType.allCases))
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("roundtrip-\(UUID().uuidString).safetensors")
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "roundtrip-\(UUID().uuidString).safetensors")
         defer { try? FileManager.default.removeItem(at: url) }
         try Safetensors.write(sd, metadata: ["format": "pt", "note": "round trip"], to: url)
         let loaded = try WeightFile.load(url)
@@ -52,19 +53,23 @@ import Torch
         return out
     }
 
-    @Test(arguments: [
-        (#"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}"#, 8, UInt64(1000), "header length 1000 exceeds the file"),
-        (#"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}"#, 8, nil, "malformed safetensors JSON header"),
-        (#"{"a":{"dtype":"C64","shape":[2],"data_offsets":[0,8]}}"#, 8, nil, "unsupported dtype C64"),
-        (#"{"a":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}}"#, 8, nil, "has 8 data bytes but shape [3]"),
-        (#"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,16]}}"#, 8, nil, "data offsets outside the file"),
-        (#"{"a":{"dtype":"F32","shape":[-2],"data_offsets":[0,8]}}"#, 8, nil, "invalid shape"),
-        (#"{"a":{"dtype":"F32","shape":[1e30],"data_offsets":[0,8]}}"#, 8, nil, "invalid shape"),
-        (#"{"a":{"dtype":"F32","shape":[2],"data_offsets":[8,0]}}"#, 8, nil, "data bytes"),
-        (#"{"a":{"dtype":"F32","shape":[4611686018427387904,4],"data_offsets":[0,8]}}"#, 8, nil, "invalid shape"),
-        (#"{"a":[1,2]}"#, 0, nil, "invalid header entry"),
-        (#"{"__metadata__":{"k":1}}"#, 0, nil, "__metadata__ value for 'k' is not a string"),
-    ] as [(String, Int, UInt64?, String)])
+    @Test(
+        arguments: [
+            (
+                #"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}"#, 8, UInt64(1000),
+                "header length 1000 exceeds the file"
+            ),
+            (#"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}"#, 8, nil, "malformed safetensors JSON header"),
+            (#"{"a":{"dtype":"C64","shape":[2],"data_offsets":[0,8]}}"#, 8, nil, "unsupported dtype C64"),
+            (#"{"a":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}}"#, 8, nil, "has 8 data bytes but shape [3]"),
+            (#"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,16]}}"#, 8, nil, "data offsets outside the file"),
+            (#"{"a":{"dtype":"F32","shape":[-2],"data_offsets":[0,8]}}"#, 8, nil, "invalid shape"),
+            (#"{"a":{"dtype":"F32","shape":[1e30],"data_offsets":[0,8]}}"#, 8, nil, "invalid shape"),
+            (#"{"a":{"dtype":"F32","shape":[2],"data_offsets":[8,0]}}"#, 8, nil, "data bytes"),
+            (#"{"a":{"dtype":"F32","shape":[4611686018427387904,4],"data_offsets":[0,8]}}"#, 8, nil, "invalid shape"),
+            (#"{"a":[1,2]}"#, 0, nil, "invalid header entry"),
+            (#"{"__metadata__":{"k":1}}"#, 0, nil, "__metadata__ value for 'k' is not a string"),
+        ] as [(String, Int, UInt64?, String)])
     func refusesMalformedHeader(_ header: String, _ dataBytes: Int, _ length: UInt64?, _ problem: String) throws {
         let data = Self.file(header: header, data: [UInt8](repeating: 0, count: dataBytes), length: length)
         let error = try #require(throws: FileError.self) { try WeightFile.load(data: data, name: "m.safetensors") }

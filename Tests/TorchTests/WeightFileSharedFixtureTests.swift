@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 import Torch
 
 /// The tiny checkpoints of `../shared/fixtures` load with every tensor's name, dtype, shape
@@ -17,14 +17,16 @@ import Torch
         var tensors: [Entry]
     }
 
-    @Test(arguments: [
-        ("salience_detr", nil, [String]()),
-        ("conditional_detr", "model", ["args", "epoch"]),
-    ] as [(String, String?, [String])])
+    @Test(
+        arguments: [
+            ("salience_detr", nil, [String]()),
+            ("conditional_detr", "model", ["args", "epoch"]),
+        ] as [(String, String?, [String])])
     func sharedCheckpointMatchesRecordedWeights(_ model: String, _ stateDictKey: String?, _ others: [String]) throws {
         let dir = try TestSupport.fixtures(model)
-        let expected = try JSONDecoder().decode(WeightsJSON.self,
-                                                from: Data(contentsOf: dir.appendingPathComponent("tiny.weights.json")))
+        let expected = try JSONDecoder().decode(
+            WeightsJSON.self,
+            from: Data(contentsOf: dir.appendingPathComponent("tiny.weights.json")))
         let loaded = try WeightFile.load(dir.appendingPathComponent("tiny.pth"))
         #expect(loaded.format == .pytorchZip)
         #expect(loaded.stateDictKey == stateDictKey)

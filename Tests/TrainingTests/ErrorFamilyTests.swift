@@ -1,10 +1,10 @@
 import COCO
-import Foundation
+import Datasets
 import Detection
 import Diagnostics
+import Foundation
 import Testing
 import Torch
-import Datasets
 import Training
 import Vision
 
@@ -20,10 +20,11 @@ import Vision
             ConfigError(source: "c.json", problem: "unknown key 'x'"),
             ConfigError(source: "", problem: "missing key 'architecture'"),
         ]
-        #expect(errors.map(\.description) == [
-            "w.pth: not a zip", "a.png: corrupt PNG", "gt.json: missing field 'images'", "no usable image",
-            "c.json: unknown key 'x'", "missing key 'architecture'",
-        ])
+        #expect(
+            errors.map(\.description) == [
+                "w.pth: not a zip", "a.png: corrupt PNG", "gt.json: missing field 'images'", "no usable image",
+                "c.json: unknown key 'x'", "missing key 'architecture'",
+            ])
         #expect(errors.map(\.subject) == ["w.pth", "a.png", "gt.json", nil, "c.json", nil])
     }
 

@@ -1,10 +1,10 @@
+import Datasets
 import Detection
 import Foundation
 import NN
-import Testing
 import TestSupport
+import Testing
 import Torch
-import Datasets
 import Training
 import Vision
 
@@ -20,11 +20,13 @@ import Vision
             _ = images[1].slice(dim: 1, start: 48).zero_()
             _ = mask[1].slice(dim: 0, start: 48).fill_(true)
         }
-        let batch = ImageBatch(images: images, mask: mask, imageSizes: [(64, 64), (48, 64)],
-                               originalSizes: [(64, 64), (48, 64)])
+        let batch = ImageBatch(
+            images: images, mask: mask, imageSizes: [(64, 64), (48, 64)],
+            originalSizes: [(64, 64), (48, 64)])
         let targets = [
-            DetectionTarget(labels: Tensor([1, 3]),
-                            boxes: Tensor([0.3, 0.3, 0.3, 0.3, 0.6, 0.7, 0.4, 0.5] as [Float], shape: [2, 4])),
+            DetectionTarget(
+                labels: Tensor([1, 3]),
+                boxes: Tensor([0.3, 0.3, 0.3, 0.3, 0.6, 0.7, 0.4, 0.5] as [Float], shape: [2, 4])),
             DetectionTarget(labels: Tensor([2]), boxes: Tensor([0.5, 0.5, 0.6, 0.6] as [Float], shape: [1, 4])),
         ]
         return TrainingBatch(index: 0, images: batch, targets: targets, imageIds: [0, 1])
@@ -33,8 +35,12 @@ import Vision
     @Test func criterionComesWithOfficialWeights() throws {
         let c = Self.tinyConfig().recipe.criterion()
         #expect(c.weight(of: "class_error") == nil)
-        #expect(c.weight(of: "loss_class") == 1 && c.weight(of: "loss_bbox_dn_1") == 5 && c.weight(of: "loss_giou_enc") == 2)
-        #expect(c.weight(of: "loss_class_dn") == 1 && c.weight(of: "loss_bbox_0") == 5 && c.weight(of: "loss_salience") == 2)
+        #expect(
+            c.weight(of: "loss_class") == 1 && c.weight(of: "loss_bbox_dn_1") == 5 && c.weight(of: "loss_giou_enc") == 2
+        )
+        #expect(
+            c.weight(of: "loss_class_dn") == 1 && c.weight(of: "loss_bbox_0") == 5 && c.weight(of: "loss_salience") == 2
+        )
     }
 
     /// Fine-tuning freezes the stem and the stages of `freeze_indices`; from scratch
@@ -50,9 +56,13 @@ import Vision
             _ = recipe.optimizer(for: model, options: options)
             return model.trainableParameters().map(\.key).filter { $0.hasPrefix("backbone.") }
         }
-        let all = try DetectorFactory.make(config: config).namedParameters().map(\.key).filter { $0.hasPrefix("backbone.") }
+        let all = try DetectorFactory.make(config: config).namedParameters().map(\.key).filter {
+            $0.hasPrefix("backbone.")
+        }
         let fineTuned = try trainableBackbone(freeze: true)
-        #expect(!fineTuned.isEmpty && fineTuned.allSatisfy { !$0.hasPrefix("backbone.conv1") && !$0.hasPrefix("backbone.layer1.") })
+        #expect(
+            !fineTuned.isEmpty
+                && fineTuned.allSatisfy { !$0.hasPrefix("backbone.conv1") && !$0.hasPrefix("backbone.layer1.") })
         #expect(fineTuned.count < all.count)
         #expect(try trainableBackbone(freeze: false) == all)
     }

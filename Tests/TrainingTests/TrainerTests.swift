@@ -1,10 +1,10 @@
+import Datasets
 import Detection
 import Foundation
 import NN
-import Testing
 import TestSupport
+import Testing
 import Torch
-import Datasets
 import Training
 import Vision
 
@@ -17,10 +17,13 @@ import Vision
         let g = Generator(seed: 5)
         return (0..<4).map { n in
             let images = Tensor.randn([2, 3, 64, 64], generator: g)
-            let batch = ImageBatch(images: images, mask: Tensor.zeros([2, 64, 64], dtype: .bool),
-                                   imageSizes: [(64, 64), (64, 64)], originalSizes: [(64, 64), (64, 64)])
+            let batch = ImageBatch(
+                images: images, mask: Tensor.zeros([2, 64, 64], dtype: .bool),
+                imageSizes: [(64, 64), (64, 64)], originalSizes: [(64, 64), (64, 64)])
             let targets = (0..<2).map { _ in
-                DetectionTarget(labels: Tensor([1, 3]), boxes: Tensor([0.3, 0.3, 0.2, 0.2, 0.6, 0.7, 0.3, 0.4] as [Float], shape: [2, 4]))
+                DetectionTarget(
+                    labels: Tensor([1, 3]),
+                    boxes: Tensor([0.3, 0.3, 0.2, 0.2, 0.6, 0.7, 0.3, 0.4] as [Float], shape: [2, 4]))
             }
             return TrainingBatch(index: n, images: batch, targets: targets, imageIds: [2 * n, 2 * n + 1])
         }

@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 import Torch
 import Vision
 
@@ -12,8 +12,10 @@ import Vision
         let t = try TestSupport.fixtureTensors("\(dir)/tiny_eval.safetensors")
         let config = try TestSupport.fixtureJSON("\(dir)/tiny.config.json")
         let minSize = try #require(config["min_size"] as? Int), maxSize = try #require(config["max_size"] as? Int)
-        let transform: EvalTransform = dir == "salience_detr" ? .salienceDetr(minSize: minSize, maxSize: maxSize)
-                                                              : .conditionalDetr(minSize: minSize, maxSize: maxSize)
+        let transform: EvalTransform =
+            dir == "salience_detr"
+            ? .salienceDetr(minSize: minSize, maxSize: maxSize)
+            : .conditionalDetr(minSize: minSize, maxSize: maxSize)
         let images = try (0..<TestSupport.imageCount(t)).map { try Image(tensor: try #require(t["in.image.\($0)"])) }
         for (i, img) in images.enumerated() {
             let resized = transform.resize(img)

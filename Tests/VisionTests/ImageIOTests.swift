@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 import Torch
 import Vision
 
@@ -10,8 +10,10 @@ import Vision
 
     static func url(_ name: String) -> URL { TestSupport.localFixture("vision/\(name)") }
 
-    @Test(arguments: ["rgb.jpg", "rgb.png", "gray.jpg", "gray.png", "cmyk.jpg", "rgba.png", "palette.png",
-                      "orient3.jpg", "orient6.jpg", "orient8.jpg"])
+    @Test(arguments: [
+        "rgb.jpg", "rgb.png", "gray.jpg", "gray.png", "cmyk.jpg", "rgba.png", "palette.png",
+        "orient3.jpg", "orient6.jpg", "orient8.jpg",
+    ])
     func decodesLikePIL(name: String) throws {
         let image = try Image(contentsOf: Self.url(name))
         let ref = try #require(Self.expected[name])

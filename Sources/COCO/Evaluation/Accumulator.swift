@@ -43,8 +43,10 @@ struct Accumulator {
 
     /// Fills the entries of category slot `k` for the maxDets slots `slots`
     /// (`maxDetections[m]` for m in `slots`); settings without counted ground truth stay -1.
-    mutating func accumulate(k: Int, slots: [Int], maxDetections: [Int], outcome: UnsafeMutablePointer<UInt8>,
-                             nonIgnored: UnsafeMutablePointer<Int32>, into out: Outputs) {
+    mutating func accumulate(
+        k: Int, slots: [Int], maxDetections: [Int], outcome: UnsafeMutablePointer<UInt8>,
+        nonIgnored: UnsafeMutablePointer<Int32>, into out: Outputs
+    ) {
         let I = input.imageCount
         let largest = slots.map { maxDetections[$0] }.max() ?? 0
         entries.removeAll(keepingCapacity: true)
@@ -70,8 +72,10 @@ struct Accumulator {
     }
 
     /// One precision/recall curve over `sorted`.
-    private mutating func curve(k: Int, a: Int, t: Int, m: Int, npig: Int,
-                                outcome: UnsafeMutablePointer<UInt8>, into out: Outputs) {
+    private mutating func curve(
+        k: Int, a: Int, t: Int, m: Int, npig: Int,
+        outcome: UnsafeMutablePointer<UInt8>, into out: Outputs
+    ) {
         let row = outcome + (a * layout.T + t) * input.dtBox.count
         let nd = sorted.count
         let eps = Double.ulpOfOne  // np.spacing(1)
@@ -101,7 +105,9 @@ struct Accumulator {
         while r < recallThresholds.count {
             // The first position whose recall reaches the threshold holds the needed-th true
             // positive (position 0 when none is needed); past the end, pycocotools stops.
-            guard nd > 0, let needed = Self.minimumCount(reaching: recallThresholds[r], of: npig), needed <= tp else { break }
+            guard nd > 0, let needed = Self.minimumCount(reaching: recallThresholds[r], of: npig), needed <= tp else {
+                break
+            }
             let p = needed == 0 ? 0 : truePositivePosition[needed - 1]
             let best = tp == 0 ? 0 : truePositivePrecision[max(needed - 1, 0)]
             let index = layout.precisionIndex(t: t, r: r, k: k, a: a, m: m)

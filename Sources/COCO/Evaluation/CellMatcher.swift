@@ -52,7 +52,8 @@ struct CellMatcher {
             var counted: Int32 = 0
             order.removeAll(keepingCapacity: true)
             for g in 0..<G {
-                let ignore = input.gtCrowd[gtRange.lowerBound + g] || !range.contains(input.gtArea[gtRange.lowerBound + g])
+                let ignore =
+                    input.gtCrowd[gtRange.lowerBound + g] || !range.contains(input.gtArea[gtRange.lowerBound + g])
                 gtIgnore[g] = ignore
                 if !ignore { order.append(g); counted += 1 }
             }

@@ -25,8 +25,10 @@ struct EvaluationInput: Sendable {
     var dtBox: [COCOBox] = []
     var dtScore: [Double] = []
 
-    init(dataset: COCODataset, detections: [COCODetection], imageIds: [Int], categoryIds: [Int],
-         useCategories: Bool, maxDetections: Int) {
+    init(
+        dataset: COCODataset, detections: [COCODetection], imageIds: [Int], categoryIds: [Int],
+        useCategories: Bool, maxDetections: Int
+    ) {
         imageCount = imageIds.count
         categoryCount = useCategories ? categoryIds.count : 1
         let cells = categoryCount * imageCount
@@ -40,8 +42,9 @@ struct EvaluationInput: Sendable {
             guard let slot = imageSlot[image], let rank = categoryRank[category] else { return nil }
             return ((useCategories ? rank : 0) * imageIds.count + slot, rank)
         }
-        let gtOrder = Self.bucket(dataset.annotations.map { place(image: $0.imageId, category: $0.categoryId) },
-                                  cells: cells, ranks: categoryIds.count, byRank: !useCategories)
+        let gtOrder = Self.bucket(
+            dataset.annotations.map { place(image: $0.imageId, category: $0.categoryId) },
+            cells: cells, ranks: categoryIds.count, byRank: !useCategories)
         gtStart = gtOrder.start
         gtBox.reserveCapacity(gtOrder.order.count)
         for index in gtOrder.order {
@@ -52,8 +55,9 @@ struct EvaluationInput: Sendable {
             gtId.append(annotation.id)
         }
 
-        let dtOrder = Self.bucket(detections.map { place(image: $0.imageId, category: $0.categoryId) },
-                                  cells: cells, ranks: categoryIds.count, byRank: !useCategories)
+        let dtOrder = Self.bucket(
+            detections.map { place(image: $0.imageId, category: $0.categoryId) },
+            cells: cells, ranks: categoryIds.count, byRank: !useCategories)
         dtStart = [Int](repeating: 0, count: cells + 1)
         dtBox.reserveCapacity(dtOrder.order.count)
         dtScore.reserveCapacity(dtOrder.order.count)
@@ -76,8 +80,10 @@ struct EvaluationInput: Sendable {
 
     /// Stable counting sort of entry indices by cell (and, first, by category rank).
     /// - Returns: `order` (entry indices, cell by cell) and `start` ([cells + 1] offsets).
-    private static func bucket(_ places: [(cell: Int, rank: Int)?], cells: Int, ranks: Int,
-                               byRank: Bool) -> (order: [Int], start: [Int]) {
+    private static func bucket(
+        _ places: [(cell: Int, rank: Int)?], cells: Int, ranks: Int,
+        byRank: Bool
+    ) -> (order: [Int], start: [Int]) {
         var input = Array(places.indices.filter { places[$0] != nil })
         if byRank {
             input = countingSort(input, buckets: ranks) { places[$0]!.rank }.order

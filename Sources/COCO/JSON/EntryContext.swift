@@ -20,8 +20,9 @@ struct EntryContext {
             if error.isTypeMismatch {
                 throw COCOError(.invalidValue, file: file, "\(label): field '\(field)': \(error.message) (\(position))")
             }
-            throw COCOError(.malformedJSON, file: file,
-                            "malformed JSON at \(position): \(error.message) (in \(label), field '\(field)')")
+            throw COCOError(
+                .malformedJSON, file: file,
+                "malformed JSON at \(position): \(error.message) (in \(label), field '\(field)')")
         }
     }
 
@@ -64,8 +65,10 @@ extension JSONCursor {
     }
 
     /// Parses a whole document, mapping syntax errors outside entries to `COCOError`.
-    static func parse<T>(_ bytes: UnsafeBufferPointer<UInt8>, file: String,
-                         _ body: (inout JSONCursor) throws -> T) throws -> T {
+    static func parse<T>(
+        _ bytes: UnsafeBufferPointer<UInt8>, file: String,
+        _ body: (inout JSONCursor) throws -> T
+    ) throws -> T {
         var cursor = JSONCursor(bytes)
         do {
             let value = try body(&cursor)
@@ -73,9 +76,11 @@ extension JSONCursor {
             return value
         } catch let error as JSONSyntaxError {
             let position = "line \(error.line), column \(error.column)"
-            throw COCOError(error.isTypeMismatch ? .invalidValue : .malformedJSON, file: file,
-                            error.isTypeMismatch ? "\(error.message) (\(position))"
-                                : "malformed JSON at \(position): \(error.message)")
+            throw COCOError(
+                error.isTypeMismatch ? .invalidValue : .malformedJSON, file: file,
+                error.isTypeMismatch
+                    ? "\(error.message) (\(position))"
+                    : "malformed JSON at \(position): \(error.message)")
         }
     }
 }

@@ -189,7 +189,8 @@ struct JSONCursor {
         skipWhitespace()
         let n = text.utf8CodeUnitCount
         guard position + n <= bytes.count,
-              memcmp(bytes.baseAddress! + position, text.utf8Start, n) == 0 else {
+            memcmp(bytes.baseAddress! + position, text.utf8Start, n) == 0
+        else {
             throw failure("invalid literal, expected '\(text)'")
         }
         position += n

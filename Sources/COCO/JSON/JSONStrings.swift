@@ -41,7 +41,8 @@ enum JSONStrings {
             case UInt8(ascii: "u"):
                 var scalar = try hex4()
                 if (0xD800..<0xDC00).contains(scalar), i + 6 <= raw.count,
-                   raw[i] == UInt8(ascii: "\\"), raw[i + 1] == UInt8(ascii: "u") {
+                    raw[i] == UInt8(ascii: "\\"), raw[i + 1] == UInt8(ascii: "u")
+                {
                     let save = i
                     i += 2
                     let low = try hex4()
@@ -54,7 +55,8 @@ enum JSONStrings {
                 let character = Unicode.Scalar(scalar) ?? "\u{FFFD}"  // lone surrogates
                 out.append(contentsOf: Array(String(character).utf8))
             default:
-                throw JSONSyntaxError(message: "invalid escape '\\\(Character(Unicode.Scalar(code)))'", line: 0, column: 0)
+                throw JSONSyntaxError(
+                    message: "invalid escape '\\\(Character(Unicode.Scalar(code)))'", line: 0, column: 0)
             }
         }
         return String(decoding: out, as: UTF8.self)

@@ -16,11 +16,14 @@ public struct ResNet: Module {
     ///   - layers: blocks per stage ([3,4,6,3] = R50).
     ///   - dilateLastStage: DC5 — layer4 keeps stride 16 and dilates its 3x3 convolutions.
     ///   - stages: how many stages to build (later ones are not registered).
-    public init(_ p: ModulePath, block: ResNetBlock, layers: [Int], dilateLastStage: Bool = false, stages count: Int = 4) {
+    public init(
+        _ p: ModulePath, block: ResNetBlock, layers: [Int], dilateLastStage: Bool = false, stages count: Int = 4
+    ) {
         precondition(layers.count == 4 && (1...4).contains(count), "ResNet: 4 stage sizes expected")
         path = p
         stem = ConvFrozenBatchNorm(
-            conv: Conv2d(p / "conv1", inChannels: 3, outChannels: 64, kernelSize: 7, stride: 2, padding: 3, bias: false),
+            conv: Conv2d(
+                p / "conv1", inChannels: 3, outChannels: 64, kernelSize: 7, stride: 2, padding: 3, bias: false),
             bn: FrozenBatchNorm2d(p / "bn1", numFeatures: 64))
         let expansion = block == .bottleneck ? Bottleneck.expansion : BasicBlock.expansion
         var inChannels = 64, dilation = 1, stride = 4
@@ -44,9 +47,13 @@ public struct ResNet: Module {
                 let st = first ? blockStride : 1
                 switch block {
                 case .bottleneck:
-                    blocks.append(Bottleneck(q, inChannels: inChannels, planes: planes, stride: st, dilation: d, downsample: needsDown))
+                    blocks.append(
+                        Bottleneck(
+                            q, inChannels: inChannels, planes: planes, stride: st, dilation: d, downsample: needsDown))
                 case .basic:
-                    blocks.append(BasicBlock(q, inChannels: inChannels, planes: planes, stride: st, dilation: d, downsample: needsDown))
+                    blocks.append(
+                        BasicBlock(
+                            q, inChannels: inChannels, planes: planes, stride: st, dilation: d, downsample: needsDown))
                 }
                 inChannels = planes * expansion
             }
@@ -67,8 +74,10 @@ public struct ResNet: Module {
         let store = path.store
         withNoGrad {
             for (key, w) in namedParameters() where key.hasSuffix("weight") && w.rank == 4 {
-                _ = w.copy_(ParameterInit.kaimingNormalReLU(fanOut: true).make(shape: w.shape, dtype: w.dtype,
-                                                                              generator: store.generator))
+                _ = w.copy_(
+                    ParameterInit.kaimingNormalReLU(fanOut: true).make(
+                        shape: w.shape, dtype: w.dtype,
+                        generator: store.generator))
             }
         }
     }

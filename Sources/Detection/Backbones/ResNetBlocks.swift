@@ -14,7 +14,8 @@ struct Downsample: Module {
     init(_ p: ModulePath, inChannels: Int, outChannels: Int, stride: Int) {
         path = p
         unit = ConvFrozenBatchNorm(
-            conv: Conv2d(p / "0", inChannels: inChannels, outChannels: outChannels, kernelSize: 1, stride: stride, bias: false),
+            conv: Conv2d(
+                p / "0", inChannels: inChannels, outChannels: outChannels, kernelSize: 1, stride: stride, bias: false),
             bn: FrozenBatchNorm2d(p / "1", numFeatures: outChannels))
     }
 
@@ -39,13 +40,15 @@ struct Bottleneck: ResNetBlockModule {
             conv: Conv2d(p / "conv1", inChannels: inChannels, outChannels: planes, kernelSize: 1, bias: false),
             bn: FrozenBatchNorm2d(p / "bn1", numFeatures: planes))
         unit2 = ConvFrozenBatchNorm(
-            conv: Conv2d(p / "conv2", inChannels: planes, outChannels: planes, kernelSize: 3, stride: stride,
-                         padding: dilation, dilation: dilation, bias: false),
+            conv: Conv2d(
+                p / "conv2", inChannels: planes, outChannels: planes, kernelSize: 3, stride: stride,
+                padding: dilation, dilation: dilation, bias: false),
             bn: FrozenBatchNorm2d(p / "bn2", numFeatures: planes))
         unit3 = ConvFrozenBatchNorm(
             conv: Conv2d(p / "conv3", inChannels: planes, outChannels: out, kernelSize: 1, bias: false),
             bn: FrozenBatchNorm2d(p / "bn3", numFeatures: out))
-        self.downsample = downsample ? Downsample(p / "downsample", inChannels: inChannels, outChannels: out, stride: stride) : nil
+        self.downsample =
+            downsample ? Downsample(p / "downsample", inChannels: inChannels, outChannels: out, stride: stride) : nil
     }
 
     func callAsFunction(_ x: Tensor) -> Tensor {
@@ -64,14 +67,17 @@ struct BasicBlock: ResNetBlockModule {
     init(_ p: ModulePath, inChannels: Int, planes: Int, stride: Int, dilation: Int, downsample: Bool) {
         path = p
         unit1 = ConvFrozenBatchNorm(
-            conv: Conv2d(p / "conv1", inChannels: inChannels, outChannels: planes, kernelSize: 3, stride: stride,
-                         padding: dilation, dilation: dilation, bias: false),
+            conv: Conv2d(
+                p / "conv1", inChannels: inChannels, outChannels: planes, kernelSize: 3, stride: stride,
+                padding: dilation, dilation: dilation, bias: false),
             bn: FrozenBatchNorm2d(p / "bn1", numFeatures: planes))
         unit2 = ConvFrozenBatchNorm(
-            conv: Conv2d(p / "conv2", inChannels: planes, outChannels: planes, kernelSize: 3, padding: dilation,
-                         dilation: dilation, bias: false),
+            conv: Conv2d(
+                p / "conv2", inChannels: planes, outChannels: planes, kernelSize: 3, padding: dilation,
+                dilation: dilation, bias: false),
             bn: FrozenBatchNorm2d(p / "bn2", numFeatures: planes))
-        self.downsample = downsample ? Downsample(p / "downsample", inChannels: inChannels, outChannels: planes, stride: stride) : nil
+        self.downsample =
+            downsample ? Downsample(p / "downsample", inChannels: inChannels, outChannels: planes, stride: stride) : nil
     }
 
     func callAsFunction(_ x: Tensor) -> Tensor {

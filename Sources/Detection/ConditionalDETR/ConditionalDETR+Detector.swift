@@ -3,7 +3,9 @@ import Vision
 extension ConditionalDETR: Detector {
     /// Targets are not used by the forward (Conditional DETR has no denoising queries).
     public func forward(_ batch: ImageBatch, targets: [DetectionTarget]?, options: ForwardOptions) -> DetectorOutput {
-        forward(images: batch.images, mask: batch.mask, training: options.training, generator: options.generator,
-                timer: options.timer).output
+        forward(
+            images: batch.images, mask: batch.mask, training: options.training, generator: options.generator,
+            timer: options.timer
+        ).output
     }
 }

@@ -26,11 +26,13 @@ public struct ConditionalDETRRecipe: DetectorRecipe {
     /// `SetCriterion` with the focal classification loss (`loss_ce`), L1 and GIoU box losses, on
     /// the last decoder layer and each auxiliary one; Group DETR groups matched separately.
     public func criterion() -> any TrainingCriterion {
-        let set = SetCriterion(matcher: HungarianMatcher(costClass: config.matcher.costClass,
-                                                         costBbox: config.matcher.costBbox,
-                                                         costGiou: config.matcher.costGiou,
-                                                         alpha: config.focalAlpha, gamma: config.focalGamma),
-                               numClasses: config.numClasses, focalAlpha: config.focalAlpha, groups: config.groupDetr)
+        let set = SetCriterion(
+            matcher: HungarianMatcher(
+                costClass: config.matcher.costClass,
+                costBbox: config.matcher.costBbox,
+                costGiou: config.matcher.costGiou,
+                alpha: config.focalAlpha, gamma: config.focalGamma),
+            numClasses: config.numClasses, focalAlpha: config.focalAlpha, groups: config.groupDetr)
         return WeightedCriterion(weights: config.lossWeights) { try set($0, targets: $1).terms }
     }
 
@@ -38,8 +40,9 @@ public struct ConditionalDETRRecipe: DetectorRecipe {
     /// 1e-5), weight decay 1e-4, gradient clipping at 0.1. No warmup.
     public func trainingOptions(epochs: Int?, iterationsPerEpoch: Int) -> TrainingOptions {
         let e = epochs ?? 50
-        return TrainingOptions(epochs: e, batchSize: 2, lr: 1e-4, lrBackbone: 1e-5, weightDecay: 1e-4, clipMaxNorm: 0.1,
-                               schedule: TrainingSchedule(milestones: [Swift.max(1, e * 4 / 5)]), seed: 42)
+        return TrainingOptions(
+            epochs: e, batchSize: 2, lr: 1e-4, lrBackbone: 1e-5, weightDecay: 1e-4, clipMaxNorm: 0.1,
+            schedule: TrainingSchedule(milestones: [Swift.max(1, e * 4 / 5)]), seed: 42)
     }
 
     /// Backbone trainable only in layer2-4 (when `freezeBackbone`), at `lrBackbone`; every group
@@ -47,12 +50,14 @@ public struct ConditionalDETRRecipe: DetectorRecipe {
     public func optimizer(for model: any Detector, options o: TrainingOptions) -> AdamW {
         if o.freezeBackbone {
             model.freeze { key in
-                key.hasPrefix("backbone.") && !(key.contains("layer2") || key.contains("layer3") || key.contains("layer4"))
+                key.hasPrefix("backbone.")
+                    && !(key.contains("layer2") || key.contains("layer3") || key.contains("layer4"))
             }
         }
-        return AdamW(groups: ParameterGroup.partition(
-            model.trainableParameters(), rules: [({ $0.contains("backbone") }, o.lrBackbone, o.weightDecay)],
-            defaultLR: o.lr, defaultWeightDecay: o.weightDecay))
+        return AdamW(
+            groups: ParameterGroup.partition(
+                model.trainableParameters(), rules: [({ $0.contains("backbone") }, o.lrBackbone, o.weightDecay)],
+                defaultLR: o.lr, defaultWeightDecay: o.weightDecay))
     }
 
     public var hasSalienceMaps: Bool { false }

@@ -30,8 +30,9 @@ public struct ConditionalDETR: Module {
         queryEmbed = Embedding(p / "query_embed", numEmbeddings: config.numQueries * config.groupDetr, embeddingDim: d)
         let c5Channels = 512 * (config.backbone.block == .bottleneck ? 4 : 1)
         inputProj = Conv2d(p / "input_proj", inChannels: c5Channels, outChannels: d, kernelSize: 1)
-        backbone = ResNet(p / "backbone" / "0" / "body", block: config.backbone.block, layers: config.backbone.layers,
-                          dilateLastStage: config.backbone.dilation)
+        backbone = ResNet(
+            p / "backbone" / "0" / "body", block: config.backbone.block, layers: config.backbone.layers,
+            dilateLastStage: config.backbone.dilation)
         positionEmbedding = PositionEmbeddingSine(numPosFeats: d / 2, temperature: config.positionEmbedding.temperature)
         initializeLikeOfficial()
     }
@@ -44,7 +45,8 @@ public struct ConditionalDETR: Module {
         withNoGrad {
             for (key, t) in transformer.namedParameters() {
                 if t.rank > 1 {
-                    _ = t.copy_(ParameterInit.xavierUniform().make(shape: t.shape, dtype: t.dtype, generator: store.generator))
+                    _ = t.copy_(
+                        ParameterInit.xavierUniform().make(shape: t.shape, dtype: t.dtype, generator: store.generator))
                 } else if key.hasSuffix("attn.out_proj.bias") {
                     _ = t.zero_()
                 }
@@ -82,36 +84,44 @@ public struct ConditionalDETR: Module {
     ///   - timer: per-stage wall time ("backbone", "neck", "encoder", "decoder")
     /// - Returns: predictions of the last decoder layer, auxiliary ones of earlier layers
     ///   ([B, Q·groupDetr, ·] in training, [B, Q, ·] otherwise), and the intermediate tensors
-    public func forward(images: Tensor, mask: Tensor, training: Bool, generator: Generator? = nil,
-                        timer: StageTimer? = nil)
-        -> (output: DetectorOutput, trace: Trace) {
+    public func forward(
+        images: Tensor, mask: Tensor, training: Bool, generator: Generator? = nil,
+        timer: StageTimer? = nil
+    )
+        -> (output: DetectorOutput, trace: Trace)
+    {
         let c5 = timer.measure("backbone") { backbone(images, returning: [3])[0] }
         let (h, w) = (c5.size(2), c5.size(3))
         let featMask = Functional.interpolate(mask.unsqueeze(0).to(.float32), size: (h, w), mode: .nearest)
-            .squeeze(dim: 0).to(.bool)                                   // [B, h, w]
-        let pos = positionEmbedding(mask: featMask)                       // [B, d, h, w]
+            .squeeze(dim: 0).to(.bool)  // [B, h, w]
+        let pos = positionEmbedding(mask: featMask)  // [B, d, h, w]
         let src = timer.measure("neck") { inputProj(c5) }
-        let srcSeq = src.flatten(startDim: 2).permute(2, 0, 1)            // [HW, B, d]
+        let srcSeq = src.flatten(startDim: 2).permute(2, 0, 1)  // [HW, B, d]
         let posSeq = pos.flatten(startDim: 2).permute(2, 0, 1)
-        let maskSeq = featMask.flatten(startDim: 1)                       // [B, HW]
+        let maskSeq = featMask.flatten(startDim: 1)  // [B, HW]
         let memory = timer.measure("encoder") {
             transformer.encode(srcSeq, pos: posSeq, mask: maskSeq, training: training, generator: generator)
         }
         // Group DETR: every group in training, the first one at inference.
         let groups = training ? config.groupDetr : 1
-        let queries = groups == config.groupDetr ? queryEmbed.weight : queryEmbed.weight.slice(dim: 0, end: config.numQueries)
+        let queries =
+            groups == config.groupDetr ? queryEmbed.weight : queryEmbed.weight.slice(dim: 0, end: config.numQueries)
         let (hs, reference) = timer.measure("decoder") {
-            transformer.decode(memory: memory, pos: posSeq, mask: maskSeq, queryEmbed: queries, groups: groups,
-                               training: training, generator: generator)
+            transformer.decode(
+                memory: memory, pos: posSeq, mask: maskSeq, queryEmbed: queries, groups: groups,
+                training: training, generator: generator)
         }
-        let refLogit = reference.inverseSigmoid()                          // [B, Q, 2]
-        let logits = classEmbed(hs)                                       // [L, B, Q, C]
-        let t = bboxEmbed(hs)                                             // [L, B, Q, 4]
+        let refLogit = reference.inverseSigmoid()  // [B, Q, 2]
+        let logits = classEmbed(hs)  // [L, B, Q, C]
+        let t = bboxEmbed(hs)  // [L, B, Q, 4]
         let shifted = Tensor.cat([t.slice(dim: -1, end: 2) + refLogit, t.slice(dim: -1, start: 2)], dim: -1)
         let boxes = shifted.sigmoid()
         let layers = hs.size(0)
         let preds = (0..<layers).map { Predictions(logits: logits[$0], boxes: boxes[$0]) }
         let output = DetectorOutput(final: preds[layers - 1], auxiliary: config.auxLoss ? Array(preds.dropLast()) : [])
-        return (output, Trace(c5: c5, mask: featMask, pos: pos, projected: src, memory: memory, hs: hs, reference: reference))
+        return (
+            output,
+            Trace(c5: c5, mask: featMask, pos: pos, projected: src, memory: memory, hs: hs, reference: reference)
+        )
     }
 }

@@ -48,16 +48,20 @@ struct ConditionalDecoderLayer: Module {
     ///   - groups: Group DETR groups of consecutive queries; self-attention stays within a group
     ///     (the groups are stacked along the batch axis, as the official code does)
     /// - Returns: [Q, B, d]
-    func callAsFunction(_ tgt: Tensor, memory: Tensor, memoryMask: Tensor, pos: Tensor, queryPos: Tensor,
-                        querySineEmbed: Tensor, groups: Int = 1, training: Bool, generator: Generator?) -> Tensor {
+    func callAsFunction(
+        _ tgt: Tensor, memory: Tensor, memoryMask: Tensor, pos: Tensor, queryPos: Tensor,
+        querySineEmbed: Tensor, groups: Int = 1, training: Bool, generator: Generator?
+    ) -> Tensor {
         func drop(_ x: Tensor) -> Tensor { Functional.dropout(x, p: dropout, training: training, generator: generator) }
         // Self-attention: [Q, B, d] -> [Q/G, G·B, d] (group-major along the batch axis) and back.
         func toGroups(_ x: Tensor) -> Tensor { groups == 1 ? x : Tensor.cat(x.chunk(groups, dim: 0), dim: 1) }
         func fromGroups(_ x: Tensor) -> Tensor { groups == 1 ? x : Tensor.cat(x.chunk(groups, dim: 1), dim: 0) }
         let q = saQcontentProj(tgt) + saQposProj(queryPos)
         let k = saKcontentProj(tgt) + saKposProj(queryPos)
-        let sa = fromGroups(selfAttn(query: toGroups(q), key: toGroups(k), value: toGroups(saVProj(tgt)), keyPaddingMask: nil,
-                                     training: training, generator: generator))
+        let sa = fromGroups(
+            selfAttn(
+                query: toGroups(q), key: toGroups(k), value: toGroups(saVProj(tgt)), keyPaddingMask: nil,
+                training: training, generator: generator))
         var x = norm1(tgt + drop(sa))
 
         // Conditional cross-attention: per head, [content ‖ spatial] for queries and keys.
@@ -73,8 +77,9 @@ struct ConditionalDecoderLayer: Module {
         let query = Tensor.cat([qc.view(nq, b, heads, d / heads), sine], dim: 3).view(nq, b, 2 * d)
         let key = Tensor.cat([kc.view(hw, b, heads, d / heads), kPos.view(hw, b, heads, d / heads)], dim: 3)
             .view(hw, b, 2 * d)
-        let ca = crossAttn(query: query, key: key, value: caVProj(memory), keyPaddingMask: memoryMask,
-                           training: training, generator: generator)
+        let ca = crossAttn(
+            query: query, key: key, value: caVProj(memory), keyPaddingMask: memoryMask,
+            training: training, generator: generator)
         x = norm2(x + drop(ca))
         x = norm3(x + drop(linear2(drop(linear1(x, relu: true)))))
         return x

@@ -25,8 +25,9 @@ struct ConditionalEncoderLayer: Module {
     func callAsFunction(_ src: Tensor, pos: Tensor, mask: Tensor, training: Bool, generator: Generator?) -> Tensor {
         func drop(_ x: Tensor) -> Tensor { Functional.dropout(x, p: dropout, training: training, generator: generator) }
         let qk = src + pos
-        let attn = selfAttn.attend(query: qk, key: qk, value: src, keyPaddingMask: mask, training: training,
-                                   generator: generator)
+        let attn = selfAttn.attend(
+            query: qk, key: qk, value: src, keyPaddingMask: mask, training: training,
+            generator: generator)
         var x = norm1(src + drop(attn))
         x = norm2(x + drop(linear2(drop(linear1(x, relu: true)))))
         return x

@@ -19,8 +19,9 @@ struct ConditionalTransformer: Module {
             ConditionalEncoderLayer(q, dim: d, heads: c.numHeads, feedforward: c.dimFeedforward, dropout: c.dropout)
         }
         decoderLayers = ModuleList(p / "decoder" / "layers", count: c.numDecoderLayers) { q, i in
-            ConditionalDecoderLayer(q, dim: d, heads: c.numHeads, feedforward: c.dimFeedforward, dropout: c.dropout,
-                                    isFirst: i == 0)
+            ConditionalDecoderLayer(
+                q, dim: d, heads: c.numHeads, feedforward: c.dimFeedforward, dropout: c.dropout,
+                isFirst: i == 0)
         }
         decoderNorm = LayerNorm(p / "decoder" / "norm", d)
         queryScale = MLP(p / "decoder" / "query_scale", inputDim: d, hiddenDim: d, outputDim: d, numLayers: 2)
@@ -41,18 +42,21 @@ struct ConditionalTransformer: Module {
     /// - Parameters: memory, pos [HW, B, d]; mask [B, HW]; queryEmbed [Q, d]; groups: Group DETR
     ///   groups the Q queries form (self-attention stays within a group)
     /// - Returns: hs [L, B, Q, d], reference [B, Q, 2] (sigmoid, x/y)
-    func decode(memory: Tensor, pos: Tensor, mask: Tensor, queryEmbed: Tensor, groups: Int = 1, training: Bool,
-                generator: Generator?) -> (hs: Tensor, reference: Tensor) {
+    func decode(
+        memory: Tensor, pos: Tensor, mask: Tensor, queryEmbed: Tensor, groups: Int = 1, training: Bool,
+        generator: Generator?
+    ) -> (hs: Tensor, reference: Tensor) {
         let b = memory.size(1)
         let queryPos = queryEmbed.unsqueeze(1).repeat([1, b, 1])  // [Q, B, d]
         var output = queryPos.zerosLike()
-        let reference = refPointHead(queryPos).sigmoid()           // [Q, B, 2]
-        let sineEmbed = sine.embedCoordinates(reference)           // [Q, B, d]
+        let reference = refPointHead(queryPos).sigmoid()  // [Q, B, 2]
+        let sineEmbed = sine.embedCoordinates(reference)  // [Q, B, d]
         var intermediate: [Tensor] = []
         for (i, layer) in decoderLayers.enumerated() {
             let embed = i == 0 ? sineEmbed : sineEmbed * queryScale(output)
-            output = layer(output, memory: memory, memoryMask: mask, pos: pos, queryPos: queryPos,
-                           querySineEmbed: embed, groups: groups, training: training, generator: generator)
+            output = layer(
+                output, memory: memory, memoryMask: mask, pos: pos, queryPos: queryPos,
+                querySineEmbed: embed, groups: groups, training: training, generator: generator)
             intermediate.append(decoderNorm(output))
         }
         return (Tensor.stack(intermediate).transpose(1, 2), reference.transpose(0, 1))

@@ -15,8 +15,9 @@ extension BoxOps {
     /// - Returns: indices of the kept boxes, by decreasing score (ties: lower index first)
     public static func batchedNMS(boxes: [Float], scores: [Float], groups: [Int], iouThreshold: Double) -> [Int] {
         let n = scores.count
-        precondition(boxes.count == 4 * n && groups.count == n,
-                     "batchedNMS: \(n) scores, \(boxes.count / 4) boxes, \(groups.count) groups")
+        precondition(
+            boxes.count == 4 * n && groups.count == n,
+            "batchedNMS: \(n) scores, \(boxes.count / 4) boxes, \(groups.count) groups")
         let order = (0..<n).sorted { scores[$0] > scores[$1] || (scores[$0] == scores[$1] && $0 < $1) }
         var byGroup: [Int: [Int]] = [:]
         for i in order { byGroup[groups[i], default: []].append(i) }
@@ -34,7 +35,9 @@ extension BoxOps {
                         let w = Swift.max(Float(0), Swift.min(ix1, jx1) - Swift.max(ix0, jx0))
                         let h = Swift.max(Float(0), Swift.min(iy1, jy1) - Swift.max(iy0, jy0))
                         let inter = w * h
-                        if Double(inter / (areaI + (jx1 - jx0) * (jy1 - jy0) - inter)) > iouThreshold { suppressed[c] = true }
+                        if Double(inter / (areaI + (jx1 - jx0) * (jy1 - jy0) - inter)) > iouThreshold {
+                            suppressed[c] = true
+                        }
                     }
                 }
             }
@@ -46,8 +49,9 @@ extension BoxOps {
     /// - Parameters: boxes [N, 4] xyxy, scores [N], groups [N] int64
     /// - Returns: int64 [K] kept indices by decreasing score
     public static func batchedNMS(boxes: Tensor, scores: Tensor, groups: Tensor, iouThreshold: Double) -> Tensor {
-        let keep = batchedNMS(boxes: boxes.to(.float32).contiguous().floats, scores: scores.to(.float32).floats,
-                              groups: groups.ints, iouThreshold: iouThreshold)
+        let keep = batchedNMS(
+            boxes: boxes.to(.float32).contiguous().floats, scores: scores.to(.float32).floats,
+            groups: groups.ints, iouThreshold: iouThreshold)
         return Tensor(keep)
     }
 }

@@ -15,21 +15,27 @@ import Torch
 ///   - samplingLocations: [B, Q, H, L, P, 2] normalised (x, y)
 ///   - attentionWeights: [B, Q, H, L, P], softmax-normalised over L·P per head
 /// - Returns: [B, Q, H·Dh]
-public func msDeformAttnCore(value: Tensor, spatialShapes: [(height: Int, width: Int)], samplingLocations: Tensor,
-                             attentionWeights: Tensor) -> Tensor {
+public func msDeformAttnCore(
+    value: Tensor, spatialShapes: [(height: Int, width: Int)], samplingLocations: Tensor,
+    attentionWeights: Tensor
+) -> Tensor {
     let s = value.size(1)
-    precondition(samplingLocations.size(3) == spatialShapes.count,
-                 "msDeformAttnCore: \(samplingLocations.size(3)) sampled levels, \(spatialShapes.count) shapes")
-    precondition(spatialShapes.reduce(0) { $0 + $1.height * $1.width } == s,
-                 "msDeformAttnCore: spatial shapes do not cover the \(s) value tokens")
+    precondition(
+        samplingLocations.size(3) == spatialShapes.count,
+        "msDeformAttnCore: \(samplingLocations.size(3)) sampled levels, \(spatialShapes.count) shapes")
+    precondition(
+        spatialShapes.reduce(0) { $0 + $1.height * $1.width } == s,
+        "msDeformAttnCore: spatial shapes do not cover the \(s) value tokens")
     var starts: [Int] = [], offset = 0
     for shape in spatialShapes {
         starts.append(offset)
         offset += shape.height * shape.width
     }
     let device = value.device
-    let shapes = try! Tensor(spatialShapes.flatMap { [$0.height, $0.width] }, shape: [spatialShapes.count, 2]).to(device)
+    let shapes = try! Tensor(spatialShapes.flatMap { [$0.height, $0.width] }, shape: [spatialShapes.count, 2]).to(
+        device)
     let levelStart = try! Tensor(starts).to(device)
-    return Functional.msDeformAttn(value: value, spatialShapes: shapes, levelStartIndex: levelStart,
-                                   samplingLocations: samplingLocations, attentionWeights: attentionWeights)
+    return Functional.msDeformAttn(
+        value: value, spatialShapes: shapes, levelStartIndex: levelStart,
+        samplingLocations: samplingLocations, attentionWeights: attentionWeights)
 }

@@ -20,7 +20,8 @@ public struct MultiScaleDeformableAttention: Module {
     /// of each head out along its direction (i+1 steps for point i), zero attention weights,
     /// Xavier-uniform projections with zero biases.
     public init(_ p: ModulePath, embedDim: Int, numLevels: Int, numHeads: Int, numPoints: Int) {
-        precondition(embedDim % numHeads == 0, "MultiScaleDeformableAttention \(p): \(embedDim) not divisible by \(numHeads)")
+        precondition(
+            embedDim % numHeads == 0, "MultiScaleDeformableAttention \(p): \(embedDim) not divisible by \(numHeads)")
         path = p
         self.embedDim = embedDim
         self.numHeads = numHeads
@@ -38,8 +39,10 @@ public struct MultiScaleDeformableAttention: Module {
             attentionWeights.weight.zero_()
             attentionWeights.bias!.zero_()
             for l in [valueProj, outputProj] {
-                l.weight.copy_(ParameterInit.xavierUniform().make(shape: l.weight.shape, dtype: store.dtype,
-                                                                  generator: store.generator))
+                l.weight.copy_(
+                    ParameterInit.xavierUniform().make(
+                        shape: l.weight.shape, dtype: store.dtype,
+                        generator: store.generator))
                 l.bias!.zero_()
             }
         }
@@ -67,8 +70,10 @@ public struct MultiScaleDeformableAttention: Module {
     ///   - spatialShapes: (h_l, w_l) per level
     ///   - keyPaddingMask: [B, S] bool, true = padding (its projected values are zeroed)
     /// - Returns: [B, Q, C]
-    public func callAsFunction(query: Tensor, referencePoints: Tensor, value: Tensor,
-                               spatialShapes: [(height: Int, width: Int)], keyPaddingMask: Tensor?) -> Tensor {
+    public func callAsFunction(
+        query: Tensor, referencePoints: Tensor, value: Tensor,
+        spatialShapes: [(height: Int, width: Int)], keyPaddingMask: Tensor?
+    ) -> Tensor {
         let (b, nq) = (query.size(0), query.size(1))
         let nv = value.size(1)
         var v = valueProj(value)
@@ -82,19 +87,23 @@ public struct MultiScaleDeformableAttention: Module {
         switch referencePoints.size(-1) {
         case 2:
             // offsets are in pixels of each level: divide by (w_l, h_l)
-            let normalizer = try! Tensor(spatialShapes.flatMap { [Float($0.width), Float($0.height)] },
-                                         shape: [1, 1, 1, numLevels, 1, 2]).to(query.dtype).to(query.device)
+            let normalizer = try! Tensor(
+                spatialShapes.flatMap { [Float($0.width), Float($0.height)] },
+                shape: [1, 1, 1, numLevels, 1, 2]
+            ).to(query.dtype).to(query.device)
             locations = referencePoints.reshape(b, nq, 1, numLevels, 1, 2) + offsets / normalizer
         case 4:
             let ref = referencePoints.reshape(b, nq, 1, numLevels, 1, 4)
             let xy = ref.slice(dim: -1, end: 2), wh = ref.slice(dim: -1, start: 2)
             locations = xy + offsets / numPoints * wh * 0.5
         default:
-            preconditionFailure("MultiScaleDeformableAttention \(path): reference points must end in 2 or 4, "
-                                + "got \(referencePoints.shape)")
+            preconditionFailure(
+                "MultiScaleDeformableAttention \(path): reference points must end in 2 or 4, "
+                    + "got \(referencePoints.shape)")
         }
-        let out = msDeformAttnCore(value: v, spatialShapes: spatialShapes, samplingLocations: locations,
-                                   attentionWeights: weights)
+        let out = msDeformAttnCore(
+            value: v, spatialShapes: spatialShapes, samplingLocations: locations,
+            attentionWeights: weights)
         return outputProj(out)
     }
 }

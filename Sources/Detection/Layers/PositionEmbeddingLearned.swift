@@ -16,8 +16,10 @@ public struct PositionEmbeddingLearned: Module {
         let store = p.store
         withNoGrad {
             for e in [rowEmbed, colEmbed] {
-                e.weight.copy_(ParameterInit.uniform(low: 0, high: 1).make(shape: e.weight.shape, dtype: store.dtype,
-                                                                          generator: store.generator))
+                e.weight.copy_(
+                    ParameterInit.uniform(low: 0, high: 1).make(
+                        shape: e.weight.shape, dtype: store.dtype,
+                        generator: store.generator))
             }
         }
     }

@@ -26,13 +26,15 @@ public struct HybridSetCriterion: Sendable {
     ///   - p: logits [B, Q, numClasses], boxes [B, Q, 4]
     ///   - indices: per image, the supervised predictions and their targets
     ///   - numBoxes: normaliser (targets in the batch, at least 1; times the groups for denoising)
-    public func losses(_ p: Predictions, targets: [DetectionTarget], indices: [MatchIndices],
-                       numBoxes: Double) -> LossTerms {
+    public func losses(
+        _ p: Predictions, targets: [DetectionTarget], indices: [MatchIndices],
+        numBoxes: Double
+    ) -> LossTerms {
         let (b, q) = (p.logits.size(0), p.logits.size(1))
         let device = p.logits.device
         let (bi, qi) = SetCriterion.gatherMatched(indices, device: device)
         let (labels, targetBoxes) = SetCriterion.matchedTargets(targets, indices)
-        let sourceBoxes = p.boxes.index([.tensor(bi), .tensor(qi)])                        // [M, 4]
+        let sourceBoxes = p.boxes.index([.tensor(bi), .tensor(qi)])  // [M, 4]
         let matched = sourceBoxes.size(0)
         let (sourceXyxy, targetXyxy) = (BoxOps.cxcywhToXyxy(sourceBoxes), BoxOps.cxcywhToXyxy(targetBoxes))
 
@@ -45,8 +47,11 @@ public struct HybridSetCriterion: Sendable {
         let score = Tensor.zeros([b, q], dtype: iou.dtype, device: device).indexPut([.tensor(bi), .tensor(qi)], iou)
 
         var terms = LossTerms()
-        terms.append("loss_class", varifocalLoss(p.logits, onehot: onehot, iou: score, numBoxes: numBoxes,
-                                                 alpha: alpha, gamma: gamma) * Double(q))
+        terms.append(
+            "loss_class",
+            varifocalLoss(
+                p.logits, onehot: onehot, iou: score, numBoxes: numBoxes,
+                alpha: alpha, gamma: gamma) * Double(q))
         terms.append("loss_bbox", Functional.l1Loss(sourceBoxes, targetBoxes, reduction: .sum) / numBoxes)
         let giou = BoxOps.generalizedIoU(sourceXyxy, targetXyxy)
         let diagonal = matched == 0 ? giou.sum(dims: [1]) : giou.diagonalEntries()

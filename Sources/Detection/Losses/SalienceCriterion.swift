@@ -18,12 +18,15 @@ public struct SalienceCriterion: Sendable {
     /// The official configuration: matcher costs from `config.matcher` (log eps 1e-6), focal
     /// α/γ from the config.
     public init(config: ModelConfig) {
-        let matcher = HungarianMatcher(costClass: config.matcher.costClass, costBbox: config.matcher.costBbox,
-                                       costGiou: config.matcher.costGiou, alpha: config.focalAlpha,
-                                       gamma: config.focalGamma, eps: 1e-6)
-        self.init(set: HybridSetCriterion(matcher: matcher, numClasses: config.numClasses, alpha: config.focalAlpha,
-                                          gamma: config.focalGamma),
-                  salience: SalienceLoss(alpha: config.focalAlpha, gamma: config.focalGamma))
+        let matcher = HungarianMatcher(
+            costClass: config.matcher.costClass, costBbox: config.matcher.costBbox,
+            costGiou: config.matcher.costGiou, alpha: config.focalAlpha,
+            gamma: config.focalGamma, eps: 1e-6)
+        self.init(
+            set: HybridSetCriterion(
+                matcher: matcher, numClasses: config.numClasses, alpha: config.focalAlpha,
+                gamma: config.focalGamma),
+            salience: SalienceLoss(alpha: config.focalAlpha, gamma: config.focalGamma))
     }
 
     /// Loss terms and the matchings used.
@@ -34,8 +37,11 @@ public struct SalienceCriterion: Sendable {
     ///   - targets: labels [n_b] and boxes [n_b, 4] cxcywh normalised, per image
     /// - Returns: terms, and the matchings by group: "final", "aux0"…, "enc"
     /// - Throws: `MatchingError` for non-finite predictions
-    public func callAsFunction(_ output: DetectorOutput, targets: [DetectionTarget]) throws
-        -> (terms: LossTerms, matches: [(group: String, indices: [MatchIndices])]) {
+    public func callAsFunction(
+        _ output: DetectorOutput, targets: [DetectionTarget]
+    ) throws
+        -> (terms: LossTerms, matches: [(group: String, indices: [MatchIndices])])
+    {
         let counts = targets.map(\.count)
         // Official num_boxes: the batch's target count (single process), at least 1.
         let numBoxes = Swift.max(Double(counts.reduce(0, +)), 1)
@@ -45,22 +51,26 @@ public struct SalienceCriterion: Sendable {
         func matched(_ p: Predictions, group: String, suffix: String) throws {
             let indices = try set.match(p, targets: targets)
             matches.append((group, indices))
-            terms.append(contentsOf: set.losses(p, targets: targets, indices: indices, numBoxes: numBoxes),
-                         suffix: suffix)
+            terms.append(
+                contentsOf: set.losses(p, targets: targets, indices: indices, numBoxes: numBoxes),
+                suffix: suffix)
         }
         try matched(output.final, group: "final", suffix: "")
         for (i, aux) in output.auxiliary.enumerated() { try matched(aux, group: "aux\(i)", suffix: "_\(i)") }
         if let encoder = output.encoder { try matched(encoder, group: "enc", suffix: "_enc") }
 
         if let dn = output.denoising {
-            let indices = HybridSetCriterion.denoisingIndices(targetCounts: counts, groups: dn.groups,
-                                                              groupSize: dn.groupSize)
+            let indices = HybridSetCriterion.denoisingIndices(
+                targetCounts: counts, groups: dn.groups,
+                groupSize: dn.groupSize)
             let normaliser = numBoxes * Double(dn.groups)
-            terms.append(contentsOf: set.losses(dn.final, targets: targets, indices: indices, numBoxes: normaliser),
-                         suffix: "_dn")
+            terms.append(
+                contentsOf: set.losses(dn.final, targets: targets, indices: indices, numBoxes: normaliser),
+                suffix: "_dn")
             for (i, aux) in dn.auxiliary.enumerated() {
-                terms.append(contentsOf: set.losses(aux, targets: targets, indices: indices, numBoxes: normaliser),
-                             suffix: "_dn_\(i)")
+                terms.append(
+                    contentsOf: set.losses(aux, targets: targets, indices: indices, numBoxes: normaliser),
+                    suffix: "_dn_\(i)")
             }
         }
         if let maps = output.salience {

@@ -28,15 +28,23 @@ public struct SetCriterion: Sendable {
     }
 
     /// Targets reordered by the matching and concatenated over the batch.
-    static func matchedTargets(_ targets: [DetectionTarget], _ indices: [MatchIndices]) -> (labels: Tensor, boxes: Tensor) {
-        let labels = zip(targets, indices).map { t, m in t.labels.indexSelect(dim: 0, index: try! Tensor(m.targets).to(t.labels.device)) }
-        let boxes = zip(targets, indices).map { t, m in t.boxes.indexSelect(dim: 0, index: try! Tensor(m.targets).to(t.boxes.device)) }
+    static func matchedTargets(
+        _ targets: [DetectionTarget], _ indices: [MatchIndices]
+    ) -> (labels: Tensor, boxes: Tensor) {
+        let labels = zip(targets, indices).map { t, m in
+            t.labels.indexSelect(dim: 0, index: try! Tensor(m.targets).to(t.labels.device))
+        }
+        let boxes = zip(targets, indices).map { t, m in
+            t.boxes.indexSelect(dim: 0, index: try! Tensor(m.targets).to(t.boxes.device))
+        }
         return (Tensor.cat(labels), Tensor.cat(boxes))
     }
 
     /// Losses of one prediction set.
-    func losses(_ p: Predictions, targets: [DetectionTarget], indices: [MatchIndices], numBoxes: Double,
-                log: Bool) -> LossTerms {
+    func losses(
+        _ p: Predictions, targets: [DetectionTarget], indices: [MatchIndices], numBoxes: Double,
+        log: Bool
+    ) -> LossTerms {
         var terms = LossTerms()
         let (b, q, c) = (p.logits.size(0), p.logits.size(1), p.logits.size(2))
         let (bi, qi) = Self.gatherMatched(indices, device: p.logits.device)
@@ -45,7 +53,10 @@ public struct SetCriterion: Sendable {
         let classes = Tensor.full([b, q], numClasses, dtype: .int64, device: p.logits.device)
             .indexPut([.tensor(bi), .tensor(qi)], labels)
         let onehot = Tensor.zeros([b, q, c + 1], dtype: p.logits.dtype, device: p.logits.device)
-            .scatter(dim: 2, index: classes.unsqueeze(-1), src: Tensor.ones([b, q, 1], dtype: p.logits.dtype, device: p.logits.device))
+            .scatter(
+                dim: 2, index: classes.unsqueeze(-1),
+                src: Tensor.ones([b, q, 1], dtype: p.logits.dtype, device: p.logits.device)
+            )
             .slice(dim: 2, end: c)
         terms.append("loss_ce", sigmoidFocalLoss(p.logits, onehot, numBoxes: numBoxes, alpha: focalAlpha) * Double(q))
         if log {
@@ -74,12 +85,16 @@ public struct SetCriterion: Sendable {
     /// All loss terms with the official names (`loss_ce`, `loss_bbox`, `loss_giou`, `class_error`,
     /// `cardinality_error`, then `_0`, `_1`, ... for auxiliary outputs) and the matchings used
     /// (final first, then auxiliary layers).
-    public func callAsFunction(_ output: DetectorOutput, targets: [DetectionTarget]) throws
-        -> (terms: LossTerms, matches: [[MatchIndices]]) {
+    public func callAsFunction(
+        _ output: DetectorOutput, targets: [DetectionTarget]
+    ) throws
+        -> (terms: LossTerms, matches: [[MatchIndices]])
+    {
         let numBoxes = Swift.max(Double(targets.reduce(0) { $0 + $1.count } * groups), 1)
         var terms = LossTerms()
         var matches: [[MatchIndices]] = []
-        let finalIdx = try matcher(logits: output.final.logits, boxes: output.final.boxes, targets: targets, groups: groups)
+        let finalIdx = try matcher(
+            logits: output.final.logits, boxes: output.final.boxes, targets: targets, groups: groups)
         matches.append(finalIdx)
         let final = losses(output.final, targets: targets, indices: finalIdx, numBoxes: numBoxes, log: true)
         // Official order: loss_ce, class_error, loss_bbox, loss_giou, cardinality_error.

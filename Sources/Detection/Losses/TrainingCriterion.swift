@@ -20,7 +20,8 @@ public struct WeightedCriterion: TrainingCriterion {
     private let compute: (DetectorOutput, [DetectionTarget]) throws -> LossTerms
 
     /// - Parameter compute: the unweighted terms of one batch
-    public init(weights: [String: Double], _ compute: @escaping (DetectorOutput, [DetectionTarget]) throws -> LossTerms) {
+    public init(weights: [String: Double], _ compute: @escaping (DetectorOutput, [DetectionTarget]) throws -> LossTerms)
+    {
         self.weights = weights
         self.compute = compute
     }

@@ -9,8 +9,10 @@ import Torch
 ///   - onehot: [B, Q, C] 0/1 (int64 or float)
 ///   - iou: [B, Q] IoU of each matched prediction with its target, 0 elsewhere (no gradient)
 /// - Returns: scalar
-public func varifocalLoss(_ logits: Tensor, onehot: Tensor, iou: Tensor, numBoxes: Double, alpha: Double = 0.25,
-                          gamma: Double = 2) -> Tensor {
+public func varifocalLoss(
+    _ logits: Tensor, onehot: Tensor, iou: Tensor, numBoxes: Double, alpha: Double = 0.25,
+    gamma: Double = 2
+) -> Tensor {
     let prob = logits.sigmoid().detach()
     let target = onehot * iou.unsqueeze(-1)
     let weight = (1 - alpha) * prob.pow(gamma) * (1 - onehot) + target
@@ -25,8 +27,10 @@ public func varifocalLoss(_ logits: Tensor, onehot: Tensor, iou: Tensor, numBoxe
 ///   - logits, targets: [B, N, ...] same shape
 ///   - normalizer: scalar tensor or number the summed loss is divided by
 /// - Returns: scalar
-public func softSigmoidFocalLoss(_ logits: Tensor, _ targets: Tensor, normalizer: Tensor, alpha: Double = 0.25,
-                                 gamma: Double = 2) -> Tensor {
+public func softSigmoidFocalLoss(
+    _ logits: Tensor, _ targets: Tensor, normalizer: Tensor, alpha: Double = 0.25,
+    gamma: Double = 2
+) -> Tensor {
     let prob = logits.sigmoid()
     let weight = (1 - alpha) * prob.pow(gamma) * (1 - targets) + targets * alpha * (1 - prob).pow(gamma)
     let loss = Functional.binaryCrossEntropyWithLogits(logits, targets, reduction: .none) * weight

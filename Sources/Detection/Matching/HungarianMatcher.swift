@@ -11,8 +11,10 @@ public struct HungarianMatcher: Sendable {
     /// Added inside the logs (1e-8 in Conditional DETR, 1e-6 in Salience DETR).
     public var eps: Double
 
-    public init(costClass: Double = 2, costBbox: Double = 5, costGiou: Double = 2, alpha: Double = 0.25,
-                gamma: Double = 2, eps: Double = 1e-8) {
+    public init(
+        costClass: Double = 2, costBbox: Double = 5, costGiou: Double = 2, alpha: Double = 0.25,
+        gamma: Double = 2, eps: Double = 1e-8
+    ) {
         self.costClass = costClass
         self.costBbox = costBbox
         self.costGiou = costGiou
@@ -26,8 +28,8 @@ public struct HungarianMatcher: Sendable {
     /// - Returns: [B, Q, T] with T = Σ targets
     public func costMatrix(logits: Tensor, boxes: Tensor, targets: [DetectionTarget]) -> Tensor {
         let (b, q) = (logits.size(0), logits.size(1))
-        let prob = logits.flatten(startDim: 0, endDim: 1).sigmoid()   // [B·Q, C]
-        let outBoxes = boxes.flatten(startDim: 0, endDim: 1)           // [B·Q, 4]
+        let prob = logits.flatten(startDim: 0, endDim: 1).sigmoid()  // [B·Q, C]
+        let outBoxes = boxes.flatten(startDim: 0, endDim: 1)  // [B·Q, 4]
         let ids = Tensor.cat(targets.map(\.labels))
         let tgtBoxes = Tensor.cat(targets.map(\.boxes))
         let neg = (1 - alpha) * prob.pow(gamma) * -((1 - prob + eps).log())
@@ -44,8 +46,11 @@ public struct HungarianMatcher: Sendable {
     ///   targets independently; an image's pairs list group 0's first, then group 1's (prediction
     ///   indices offset by the group start), as the official Group DETR matcher does.
     /// - Throws: `LinearSumAssignment.InvalidCost` (with the image) when a cost is NaN or infinite.
-    public func callAsFunction(logits: Tensor, boxes: Tensor, targets: [DetectionTarget], groups: Int = 1) throws
-        -> [MatchIndices] {
+    public func callAsFunction(
+        logits: Tensor, boxes: Tensor, targets: [DetectionTarget], groups: Int = 1
+    ) throws
+        -> [MatchIndices]
+    {
         let sizes = targets.map(\.count)
         let total = sizes.reduce(0, +)
         guard total > 0 else { return targets.map { _ in MatchIndices(predictions: [], targets: []) } }

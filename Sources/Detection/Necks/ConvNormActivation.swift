@@ -20,11 +20,14 @@ struct ConvNormActivation: Module {
     private let cache = DerivedTensorCache()
 
     /// - Parameter padding: defaults to (kernelSize − 1) / 2 ("same" for odd kernels at stride 1)
-    init(_ p: ModulePath, inChannels: Int, outChannels: Int, kernelSize: Int, stride: Int = 1, padding: Int? = nil,
-         groups: Int = 1, norm: Norm, activation: Activation?) {
+    init(
+        _ p: ModulePath, inChannels: Int, outChannels: Int, kernelSize: Int, stride: Int = 1, padding: Int? = nil,
+        groups: Int = 1, norm: Norm, activation: Activation?
+    ) {
         path = p
-        conv = Conv2d(p / "0", inChannels: inChannels, outChannels: outChannels, kernelSize: kernelSize, stride: stride,
-                      padding: padding ?? (kernelSize - 1) / 2, groups: groups, bias: false)
+        conv = Conv2d(
+            p / "0", inChannels: inChannels, outChannels: outChannels, kernelSize: kernelSize, stride: stride,
+            padding: padding ?? (kernelSize - 1) / 2, groups: groups, bias: false)
         switch norm {
         case .groupNorm(let g):
             groupNorm = GroupNorm(p / "1", numGroups: g, numChannels: outChannels)
@@ -47,10 +50,12 @@ struct ConvNormActivation: Module {
     /// until the weights change. nil where the modules must run as they are.
     func folded(for x: Tensor, training: Bool) -> (weight: Tensor, bias: Tensor)? {
         guard !training, let bn = batchNorm, let mean = bn.runningMean, let variance = bn.runningVar,
-              !gradientNeeded(by: [x, conv.weight, conv.bias, bn.weight, bn.bias]) else { return nil }
+            !gradientNeeded(by: [x, conv.weight, conv.bias, bn.weight, bn.bias])
+        else { return nil }
         let made = cache.value(derivedFrom: foldSources) {
-            let f = BatchNormFolding.fold(weight: conv.weight, convBias: conv.bias, gamma: bn.weight, beta: bn.bias,
-                                          mean: mean, variance: variance, eps: bn.eps)
+            let f = BatchNormFolding.fold(
+                weight: conv.weight, convBias: conv.bias, gamma: bn.weight, beta: bn.bias,
+                mean: mean, variance: variance, eps: bn.eps)
             return [f.weight, f.bias]
         }
         return (made[0], made[1])
@@ -62,8 +67,9 @@ struct ConvNormActivation: Module {
     /// - Returns: [B, out, H', W']
     func callAsFunction(_ x: Tensor, training: Bool) -> Tensor {
         if let (w, b) = folded(for: x, training: training) {
-            let y = Functional.conv2d(x, weight: w, bias: b, stride: conv.stride, padding: conv.padding,
-                                      dilation: conv.dilation, groups: conv.groups)
+            let y = Functional.conv2d(
+                x, weight: w, bias: b, stride: conv.stride, padding: conv.padding,
+                dilation: conv.dilation, groups: conv.groups)
             return activation.map { $0(y) } ?? y
         }
         var y = conv(x)

@@ -14,15 +14,17 @@ struct SqueezeAndExcitation: Module {
     init(_ p: ModulePath, channels: Int, reduction: Int = 16) {
         path = p
         convMask = Conv2d(p / "conv_mask", inChannels: channels, outChannels: 1, kernelSize: 1)
-        reduce = Conv2d(p / "se_module" / 0, inChannels: channels, outChannels: channels / reduction, kernelSize: 1, bias: false)
-        expand = Conv2d(p / "se_module" / 2, inChannels: channels / reduction, outChannels: channels, kernelSize: 1, bias: false)
+        reduce = Conv2d(
+            p / "se_module" / 0, inChannels: channels, outChannels: channels / reduction, kernelSize: 1, bias: false)
+        expand = Conv2d(
+            p / "se_module" / 2, inChannels: channels / reduction, outChannels: channels, kernelSize: 1, bias: false)
     }
 
     /// x [B, C, H, W] -> [B, C, H, W]
     func callAsFunction(_ x: Tensor) -> Tensor {
         let (b, c, h, w) = (x.size(0), x.size(1), x.size(2), x.size(3))
-        let input = x.view(b, c, h * w).unsqueeze(1)                                  // [B, 1, C, HW]
-        let attention = convMask(x).view(b, 1, h * w).softmax(dim: 2).unsqueeze(-1)   // [B, 1, HW, 1]
+        let input = x.view(b, c, h * w).unsqueeze(1)  // [B, 1, C, HW]
+        let attention = convMask(x).view(b, 1, h * w).softmax(dim: 2).unsqueeze(-1)  // [B, 1, HW, 1]
         let context = input.matmul(attention).view(b, c, 1, 1)
         return expand(reduce(context).relu()).sigmoid() * x
     }
@@ -40,10 +42,12 @@ struct RepVggPluXBlock: Module {
 
     init(_ p: ModulePath, channels: Int, groups: Int, activation: Activation) {
         path = p
-        conv1 = ConvNormActivation(p / "conv1", inChannels: channels, outChannels: channels, kernelSize: 3, padding: 1,
-                                   groups: groups, norm: .batchNorm, activation: nil)
-        conv2 = ConvNormActivation(p / "conv2", inChannels: channels, outChannels: channels, kernelSize: 1, padding: 0,
-                                   groups: groups, norm: .batchNorm, activation: nil)
+        conv1 = ConvNormActivation(
+            p / "conv1", inChannels: channels, outChannels: channels, kernelSize: 3, padding: 1,
+            groups: groups, norm: .batchNorm, activation: nil)
+        conv2 = ConvNormActivation(
+            p / "conv2", inChannels: channels, outChannels: channels, kernelSize: 1, padding: 0,
+            groups: groups, norm: .batchNorm, activation: nil)
         seModule = SqueezeAndExcitation(p / "se_module", channels: channels)
         self.activation = activation
     }
@@ -83,10 +87,12 @@ struct CSPRepPluXLayer: Module {
 
     init(_ p: ModulePath, inChannels: Int, outChannels: Int, numBlocks: Int = 3, groups: Int, activation: Activation) {
         path = p
-        conv1 = ConvNormActivation(p / "conv1", inChannels: inChannels, outChannels: outChannels, kernelSize: 1,
-                                   norm: .batchNorm, activation: activation)
-        conv2 = ConvNormActivation(p / "conv2", inChannels: inChannels, outChannels: outChannels, kernelSize: 1,
-                                   norm: .batchNorm, activation: activation)
+        conv1 = ConvNormActivation(
+            p / "conv1", inChannels: inChannels, outChannels: outChannels, kernelSize: 1,
+            norm: .batchNorm, activation: activation)
+        conv2 = ConvNormActivation(
+            p / "conv2", inChannels: inChannels, outChannels: outChannels, kernelSize: 1,
+            norm: .batchNorm, activation: activation)
         bottlenecks = ModuleList(p / "bottlenecks", count: numBlocks) { q, _ in
             RepVggPluXBlock(q, channels: outChannels, groups: groups, activation: activation)
         }

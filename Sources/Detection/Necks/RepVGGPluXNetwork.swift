@@ -30,8 +30,9 @@ struct RepVGGPluXNetwork: Module {
             CSPRepPluXLayer(q, inChannels: 2 * c, outChannels: c, groups: groups, activation: silu)
         }
         downsampleBlocks = ModuleList(p / "downsample_blocks", count: levels - 1) { q, _ in
-            ConvNormActivation(q, inChannels: c, outChannels: c, kernelSize: 3, stride: 2, padding: 1, norm: .batchNorm,
-                               activation: silu)
+            ConvNormActivation(
+                q, inChannels: c, outChannels: c, kernelSize: 3, stride: 2, padding: 1, norm: .batchNorm,
+                activation: silu)
         }
         panBlocks = ModuleList(p / "pan_blocks", count: levels - 1) { q, _ in
             CSPRepPluXLayer(q, inChannels: 2 * c, outChannels: c, groups: groups, activation: silu)
@@ -40,7 +41,9 @@ struct RepVGGPluXNetwork: Module {
         withNoGrad {
             for (key, t) in namedParameters() {
                 if t.rank == 4 {
-                    t.copy_(ParameterInit.kaimingUniform(a: 1).make(shape: t.shape, dtype: store.dtype, generator: store.generator))
+                    t.copy_(
+                        ParameterInit.kaimingUniform(a: 1).make(
+                            shape: t.shape, dtype: store.dtype, generator: store.generator))
                 } else if key.hasSuffix("conv_mask.bias") {
                     t.zero_()
                 }
@@ -53,7 +56,8 @@ struct RepVGGPluXNetwork: Module {
     ///   - training: BatchNorm2d batch statistics (and running-stat updates) when true
     /// - Returns: the fused maps, same shapes
     func callAsFunction(_ maps: [Tensor], training: Bool) -> [Tensor] {
-        precondition(maps.count == layerBlocks.count + 1, "RepVGGPluXNetwork \(path): expected \(layerBlocks.count + 1) maps")
+        precondition(
+            maps.count == layerBlocks.count + 1, "RepVGGPluXNetwork \(path): expected \(layerBlocks.count + 1) maps")
         // Top-down: inner[0] is the running (finest so far) map; inner[1...] the lateral outputs.
         var inner = [maps[maps.count - 1]]
         for i in stride(from: maps.count - 1, to: 0, by: -1) {

@@ -15,8 +15,10 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
     /// Training from scratch should set false: frozen random layers cannot learn.
     public var freezeBackbone: Bool = true
 
-    public init(epochs: Int, batchSize: Int, lr: Double, lrBackbone: Double, weightDecay: Double,
-                clipMaxNorm: Double, schedule: TrainingSchedule, seed: UInt64, freezeBackbone: Bool = true) {
+    public init(
+        epochs: Int, batchSize: Int, lr: Double, lrBackbone: Double, weightDecay: Double,
+        clipMaxNorm: Double, schedule: TrainingSchedule, seed: UInt64, freezeBackbone: Bool = true
+    ) {
         self.epochs = epochs
         self.batchSize = batchSize
         self.lr = lr

@@ -113,9 +113,9 @@ public struct SeededDenoisingNoise: DenoisingNoise {
             // Entry e belongs to block e / T (T = targets in the batch); odd blocks are negatives.
             let perBlock = k / (2 * groups)
             let negative = Tensor.arange(0, k, device: device).floorDivide(perBlock).remainder(2)
-                .to(boxes.dtype).unsqueeze(-1)                                          // [K, 1]
+                .to(boxes.dtype).unsqueeze(-1)  // [K, 1]
             let wh = boxes.slice(dim: 1, start: 2)
-            let diff = Tensor.cat([wh / 2, wh / 2], dim: 1)                              // [K, 4]
+            let diff = Tensor.cat([wh / 2, wh / 2], dim: 1)  // [K, 4]
             let sign = onDevice(Tensor.randint(0, 2, [k, 4], generator: generator, dtype: boxes.dtype)) * 2.0 - 1.0
             let part = (onDevice(Tensor.rand([k, 4], generator: generator, dtype: boxes.dtype)) + negative) * sign
             let xyxy = (BoxOps.cxcywhToXyxy(boxes) + part * diff * boxNoiseScale).clamp(min: 0, max: 1)

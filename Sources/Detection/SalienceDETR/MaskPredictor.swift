@@ -25,8 +25,10 @@ struct MaskPredictor: Module {
         let store = p.store
         withNoGrad {
             for l in [linear1, linear2, linear3, linear4] {
-                l.weight.copy_(ParameterInit.xavierUniform().make(shape: l.weight.shape, dtype: store.dtype,
-                                                                  generator: store.generator))
+                l.weight.copy_(
+                    ParameterInit.xavierUniform().make(
+                        shape: l.weight.shape, dtype: store.dtype,
+                        generator: store.generator))
                 l.bias!.zero_()
             }
         }

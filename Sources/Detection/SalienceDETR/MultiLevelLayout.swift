@@ -36,7 +36,9 @@ public struct MultiLevelLayout: Sendable {
     /// (h, w) tuples for `msDeformAttnCore`.
     public var hw: [(height: Int, width: Int)] { shapes.map { ($0.height, $0.width) } }
     /// `spatial_shapes`: [L, 2] int64 (h, w).
-    public var spatialShapesTensor: Tensor { Tensor(shapes.flatMap { [$0.height, $0.width] }, shape: [levelCount, 2]) }
+    public var spatialShapesTensor: Tensor {
+        Tensor(shapes.flatMap { [$0.height, $0.width] }, shape: [levelCount, 2])
+    }
     /// `level_start_index`: [L] int64.
     public var levelStartIndexTensor: Tensor { Tensor(starts) }
 
@@ -65,11 +67,12 @@ public struct MultiLevelLayout: Sendable {
     /// `valid_ratios`: (valid_w / w, valid_h / h) per image and level, valid extents counted on the
     /// first row and column of each level mask. [B, L, 2] float32
     static func validRatios(_ masks: [Tensor]) -> Tensor {
-        Tensor.stack(masks.map { m in
-            let (h, w) = (m.size(1), m.size(2))
-            let validH = m.select(dim: 2, index: 0).logicalNot().sum(dim: 1).to(.float32) / h
-            let validW = m.select(dim: 1, index: 0).logicalNot().sum(dim: 1).to(.float32) / w
-            return Tensor.stack([validW, validH], dim: -1)
-        }, dim: 1)
+        Tensor.stack(
+            masks.map { m in
+                let (h, w) = (m.size(1), m.size(2))
+                let validH = m.select(dim: 2, index: 0).logicalNot().sum(dim: 1).to(.float32) / h
+                let validW = m.select(dim: 1, index: 0).logicalNot().sum(dim: 1).to(.float32) / w
+                return Tensor.stack([validW, validH], dim: -1)
+            }, dim: 1)
     }
 }

@@ -15,28 +15,31 @@ extension SalienceDETR {
         let m = counts.max() ?? 0
         let groups = DenoisingQueries.groups(denoisingNum: config.denoising.num, maxTargets: m)
         let d = 2 * m * groups, b = targets.count, c = config.hiddenDim
-        let mask = DenoisingQueries.attentionMask(groups: groups, groupSize: 2 * m, queries: config.numQueries,
-                                                  device: device)
+        let mask = DenoisingQueries.attentionMask(
+            groups: groups, groupSize: 2 * m, queries: config.numQueries,
+            device: device)
         var labelQuery = Tensor.zeros([b, d, c], dtype: labelEncoder.weight.dtype, device: device)
         var boxQuery = Tensor.zeros([b, d, 4], dtype: labelEncoder.weight.dtype, device: device)
         let total = counts.reduce(0, +)
         if total > 0 {
-            let labels = Tensor.cat(targets.map(\.labels)).repeat([2 * groups])              // [K]
-            let boxes = Tensor.cat(targets.map(\.boxes)).repeat([2 * groups, 1])             // [K, 4]
+            let labels = Tensor.cat(targets.map(\.labels)).repeat([2 * groups])  // [K]
+            let boxes = Tensor.cat(targets.map(\.boxes)).repeat([2 * groups, 1])  // [K, 4]
             let (noisedLabels, boxQueries) = noise.apply(labels: labels, boxes: boxes, groups: groups)
             let (image, slot) = DenoisingQueries.slots(targetCounts: counts, groups: groups)
             let at: [TensorIndex] = [.tensor(try! Tensor(image).to(device)), .tensor(try! Tensor(slot).to(device))]
             labelQuery = labelQuery.indexPut(at, labelEncoder(noisedLabels))
             boxQuery = boxQuery.indexPut(at, boxQueries.to(boxQuery.dtype))
         }
-        return DenoisingQueries(labelQuery: labelQuery, boxQuery: boxQuery, attnMask: mask, groups: groups,
-                                groupSize: 2 * m)
+        return DenoisingQueries(
+            labelQuery: labelQuery, boxQuery: boxQuery, attnMask: mask, groups: groups,
+            groupSize: 2 * m)
     }
 
     /// The official noise of `config.denoising` drawn from `generator`.
     public func denoisingNoise(generator: Generator?) -> SeededDenoisingNoise {
-        SeededDenoisingNoise(generator: generator, numClasses: config.numClasses,
-                             labelNoiseProb: config.denoising.labelNoiseProb,
-                             boxNoiseScale: config.denoising.boxNoiseScale)
+        SeededDenoisingNoise(
+            generator: generator, numClasses: config.numClasses,
+            labelNoiseProb: config.denoising.labelNoiseProb,
+            boxNoiseScale: config.denoising.boxNoiseScale)
     }
 }

@@ -10,7 +10,9 @@ extension SalienceDETR: Detector {
         if options.training, let targets {
             denoising = denoisingQueries(for: targets, noise: denoisingNoise(generator: options.generator))
         }
-        return forward(images: batch.images, mask: batch.mask, training: options.training,
-                       generator: options.generator, denoising: denoising, timer: options.timer).output
+        return forward(
+            images: batch.images, mask: batch.mask, training: options.training,
+            generator: options.generator, denoising: denoising, timer: options.timer
+        ).output
     }
 }

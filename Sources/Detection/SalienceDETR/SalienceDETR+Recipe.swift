@@ -38,9 +38,10 @@ public struct SalienceDETRRecipe: DetectorRecipe {
     public func trainingOptions(epochs: Int?, iterationsPerEpoch: Int) -> TrainingOptions {
         let e = epochs ?? 12
         let warm = Swift.min(1000, Swift.max(0, iterationsPerEpoch - 1))
-        return TrainingOptions(epochs: e, batchSize: 2, lr: 1e-4, lrBackbone: 1e-5, weightDecay: 1e-4, clipMaxNorm: 0.1,
-                               schedule: TrainingSchedule(milestones: [Swift.max(1, e * 5 / 6)], warmupIterations: warm),
-                               seed: 42)
+        return TrainingOptions(
+            epochs: e, batchSize: 2, lr: 1e-4, lrBackbone: 1e-5, weightDecay: 1e-4, clipMaxNorm: 0.1,
+            schedule: TrainingSchedule(milestones: [Swift.max(1, e * 5 / 6)], warmupIterations: warm),
+            seed: 42)
     }
 
     /// Backbone stages in `freeze_indices` frozen (0 = the stem) when `freezeBackbone`;
@@ -52,7 +53,9 @@ public struct SalienceDETRRecipe: DetectorRecipe {
             let frozen = Set(config.backbone.freezeIndices)
             model.freeze { key in
                 guard key.hasPrefix("backbone.") else { return false }
-                if frozen.contains(0) && (key.hasPrefix("backbone.conv1") || key.hasPrefix("backbone.bn1")) { return true }
+                if frozen.contains(0) && (key.hasPrefix("backbone.conv1") || key.hasPrefix("backbone.bn1")) {
+                    return true
+                }
                 return frozen.contains { key.hasPrefix("backbone.layer\($0 + 1).") }
             }
         } else {
@@ -60,13 +63,16 @@ public struct SalienceDETRRecipe: DetectorRecipe {
         }
         func noDecay(_ k: String) -> Bool { k.contains("norm") || k.contains("bias") }
         func slow(_ k: String) -> Bool { k.contains("sampling_offsets") || k.contains("reference_points") }
-        return AdamW(groups: ParameterGroup.partition(model.trainableParameters(), rules: [
-            ({ $0.hasPrefix("backbone.") && noDecay($0) }, o.lrBackbone, 0),
-            ({ $0.hasPrefix("backbone.") }, o.lrBackbone, o.weightDecay),
-            ({ slow($0) && $0.contains("bias") }, o.lrBackbone, 0),
-            ({ slow($0) }, o.lrBackbone, o.weightDecay),
-            ({ noDecay($0) }, o.lr, 0),
-        ], defaultLR: o.lr, defaultWeightDecay: o.weightDecay))
+        return AdamW(
+            groups: ParameterGroup.partition(
+                model.trainableParameters(),
+                rules: [
+                    ({ $0.hasPrefix("backbone.") && noDecay($0) }, o.lrBackbone, 0),
+                    ({ $0.hasPrefix("backbone.") }, o.lrBackbone, o.weightDecay),
+                    ({ slow($0) && $0.contains("bias") }, o.lrBackbone, 0),
+                    ({ slow($0) }, o.lrBackbone, o.weightDecay),
+                    ({ noDecay($0) }, o.lr, 0),
+                ], defaultLR: o.lr, defaultWeightDecay: o.weightDecay))
     }
 
     public var hasSalienceMaps: Bool { true }

@@ -30,22 +30,27 @@ public struct SalienceDETR: Module {
         precondition(config.architecture == .salienceDetr, "SalienceDETR needs a salience_detr config")
         precondition(config.backbone.type == "resnet", "SalienceDETR: only ResNet backbones are implemented")
         let returned = config.backbone.returnIndices
-        precondition(!returned.isEmpty && returned == returned.sorted() && returned.allSatisfy { (0...3).contains($0) },
-                     "SalienceDETR: return_indices must be increasing stage indices 0...3, got \(returned)")
+        precondition(
+            !returned.isEmpty && returned == returned.sorted() && returned.allSatisfy { (0...3).contains($0) },
+            "SalienceDETR: return_indices must be increasing stage indices 0...3, got \(returned)")
         path = p
         self.config = config
         let d = config.hiddenDim
-        let resnet = ResNet(p / "backbone", block: config.backbone.block, layers: config.backbone.layers,
-                            stages: returned.max()! + 1)
+        let resnet = ResNet(
+            p / "backbone", block: config.backbone.block, layers: config.backbone.layers,
+            stages: returned.max()! + 1)
         backbone = resnet
-        neck = ChannelMapper(p / "neck", inChannels: returned.map { resnet.stageChannels[$0] }, outChannels: d,
-                             numOuts: config.numFeatureLevels)
-        positionEmbedding = PositionEmbeddingSineModule(p / "position_embedding", numPosFeats: d / 2,
-                                                        temperature: config.positionEmbedding.temperature,
-                                                        offset: config.positionEmbedding.offset)
+        neck = ChannelMapper(
+            p / "neck", inChannels: returned.map { resnet.stageChannels[$0] }, outChannels: d,
+            numOuts: config.numFeatureLevels)
+        positionEmbedding = PositionEmbeddingSineModule(
+            p / "position_embedding", numPosFeats: d / 2,
+            temperature: config.positionEmbedding.temperature,
+            offset: config.positionEmbedding.offset)
         transformer = SalienceTransformer(p / "transformer", config: config)
-        labelEncoder = Embedding(p / "denoising_generator" / "label_encoder", numEmbeddings: config.numClasses,
-                                 embeddingDim: d)
+        labelEncoder = Embedding(
+            p / "denoising_generator" / "label_encoder", numEmbeddings: config.numClasses,
+            embeddingDim: d)
         p.ignoreOnLoad("_classes_")
         // freeze_indices: the stem and the listed stages get no gradient.
         let frozen = config.backbone.freezeIndices
@@ -79,35 +84,44 @@ public struct SalienceDETR: Module {
     ///   - timer: per-stage wall time ("backbone", "neck", "encoder", "decoder")
     /// - Returns: the last decoder layer's predictions, the earlier layers' as auxiliary ones, the
     ///   two-stage encoder predictions and the salience maps; and the intermediate tensors
-    public func forward(images: Tensor, mask: Tensor, training: Bool, generator: Generator? = nil,
-                        denoising: DenoisingQueries? = nil, timer: StageTimer? = nil)
-        -> (output: DetectorOutput, trace: Trace) {
+    public func forward(
+        images: Tensor, mask: Tensor, training: Bool, generator: Generator? = nil,
+        denoising: DenoisingQueries? = nil, timer: StageTimer? = nil
+    )
+        -> (output: DetectorOutput, trace: Trace)
+    {
         let features = timer.measure("backbone") { backbone(images, returning: config.backbone.returnIndices) }
         let (levels, masks, positions) = timer.measure("neck") {
             let levels = neck(features)
             let masks = levels.map { level in
-                Functional.interpolate(mask.unsqueeze(0).to(.float32), size: (level.size(2), level.size(3)),
-                                       mode: .nearest).squeeze(dim: 0).to(.bool)
+                Functional.interpolate(
+                    mask.unsqueeze(0).to(.float32), size: (level.size(2), level.size(3)),
+                    mode: .nearest
+                ).squeeze(dim: 0).to(.bool)
             }
             return (levels, masks, masks.map { positionEmbedding(mask: $0) })
         }
-        let t = transformer(features: levels, masks: masks, positions: positions, training: training,
-                            generator: generator, denoising: denoising, timer: timer)
+        let t = transformer(
+            features: levels, masks: masks, positions: positions, training: training,
+            generator: generator, denoising: denoising, timer: timer)
         let layers = t.decoderLogits.size(0)
         let predictions = (0..<layers).map { Predictions(logits: t.decoderLogits[$0], boxes: t.decoderBoxes[$0]) }
         var dn: DenoisingPredictions?
         if let denoising, let logits = t.denoisingLogits, let boxes = t.denoisingBoxes {
             let p = (0..<layers).map { Predictions(logits: logits[$0], boxes: boxes[$0]) }
-            dn = DenoisingPredictions(final: p[layers - 1], auxiliary: Array(p.dropLast()), groups: denoising.groups,
-                                      groupSize: denoising.groupSize)
+            dn = DenoisingPredictions(
+                final: p[layers - 1], auxiliary: Array(p.dropLast()), groups: denoising.groups,
+                groupSize: denoising.groupSize)
         }
         let (height, width) = (Double(images.size(2)), Double(images.size(3)))
-        let salience = SalienceMaps(scores: t.salience.scores,
-                                    strides: levels.map { (height / Double($0.size(2)), width / Double($0.size(3))) },
-                                    imageSizes: Self.imageSizes(mask: mask))
-        let output = DetectorOutput(final: predictions[layers - 1], auxiliary: Array(predictions.dropLast()),
-                                    encoder: Predictions(logits: t.queries.logits, boxes: t.queries.boxes),
-                                    denoising: dn, salience: salience)
+        let salience = SalienceMaps(
+            scores: t.salience.scores,
+            strides: levels.map { (height / Double($0.size(2)), width / Double($0.size(3))) },
+            imageSizes: Self.imageSizes(mask: mask))
+        let output = DetectorOutput(
+            final: predictions[layers - 1], auxiliary: Array(predictions.dropLast()),
+            encoder: Predictions(logits: t.queries.logits, boxes: t.queries.boxes),
+            denoising: dn, salience: salience)
         return (output, Trace(backbone: features, neck: levels, masks: masks, positions: positions, transformer: t))
     }
 

@@ -50,18 +50,21 @@ struct SalienceDecoder: Module {
     ///   - memory: [B, N, C]; keyPaddingMask [B, N] (nil: nothing is padded); validRatios [B, L, 2]
     ///   - attnMask: [Q, Q] bool self-attention mask (denoising), or nil
     /// - Returns: logits [layers, B, Q, numClasses], boxes [layers, B, Q, 4]
-    func callAsFunction(query: Tensor, referencePoints: Tensor, memory: Tensor, layout: MultiLevelLayout,
-                        validRatios: Tensor, keyPaddingMask: Tensor?, attnMask: Tensor?, training: Bool,
-                        generator: Generator?) -> (logits: Tensor, boxes: Tensor) {
-        let scale = Tensor.cat([validRatios, validRatios], dim: -1).unsqueeze(1)   // [B, 1, L, 4]
+    func callAsFunction(
+        query: Tensor, referencePoints: Tensor, memory: Tensor, layout: MultiLevelLayout,
+        validRatios: Tensor, keyPaddingMask: Tensor?, attnMask: Tensor?, training: Bool,
+        generator: Generator?
+    ) -> (logits: Tensor, boxes: Tensor) {
+        let scale = Tensor.cat([validRatios, validRatios], dim: -1).unsqueeze(1)  // [B, 1, L, 4]
         var x = query
         var reference = referencePoints
         var logits: [Tensor] = [], boxes: [Tensor] = []
         for (i, layer) in layers.enumerated() {
-            let referenceInput = reference.detach().unsqueeze(2) * scale               // [B, Q, L, 4]
+            let referenceInput = reference.detach().unsqueeze(2) * scale  // [B, Q, L, 4]
             let queryPos = refPointHead(sine.embedCoordinates(referenceInput.select(dim: 2, index: 0)))
-            x = layer(x, pos: queryPos, referencePoints: referenceInput, memory: memory, layout: layout,
-                      keyPaddingMask: keyPaddingMask, attnMask: attnMask, training: training, generator: generator)
+            x = layer(
+                x, pos: queryPos, referencePoints: referenceInput, memory: memory, layout: layout,
+                keyPaddingMask: keyPaddingMask, attnMask: attnMask, training: training, generator: generator)
             let normed = norm(x)
             logits.append(classHead[i](normed))
             boxes.append((bboxHead[i](normed) + reference.inverseSigmoid(eps: Self.inverseSigmoidEps)).sigmoid())

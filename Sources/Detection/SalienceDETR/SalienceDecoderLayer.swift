@@ -19,8 +19,9 @@ struct SalienceDecoderLayer: Module {
     init(_ p: ModulePath, config c: ModelConfig) {
         path = p
         let d = c.hiddenDim
-        crossAttn = MultiScaleDeformableAttention(p / "cross_attn", embedDim: d, numLevels: c.numFeatureLevels,
-                                                  numHeads: c.numHeads, numPoints: c.numPoints)
+        crossAttn = MultiScaleDeformableAttention(
+            p / "cross_attn", embedDim: d, numLevels: c.numFeatureLevels,
+            numHeads: c.numHeads, numPoints: c.numPoints)
         norm1 = LayerNorm(p / "norm1", d)
         selfAttn = MultiheadAttention(p / "self_attn", embedDim: d, numHeads: c.numHeads, dropout: c.dropout)
         norm2 = LayerNorm(p / "norm2", d)
@@ -37,14 +38,18 @@ struct SalienceDecoderLayer: Module {
     ///   - memory: [B, N, C]; keyPaddingMask [B, N]
     ///   - attnMask: bool [Q, Q], true = blocked (denoising groups), or nil
     /// - Returns: [B, Q, C]
-    func callAsFunction(_ query: Tensor, pos: Tensor, referencePoints: Tensor, memory: Tensor, layout: MultiLevelLayout,
-                        keyPaddingMask: Tensor?, attnMask: Tensor?, training: Bool, generator: Generator?) -> Tensor {
+    func callAsFunction(
+        _ query: Tensor, pos: Tensor, referencePoints: Tensor, memory: Tensor, layout: MultiLevelLayout,
+        keyPaddingMask: Tensor?, attnMask: Tensor?, training: Bool, generator: Generator?
+    ) -> Tensor {
         func drop(_ x: Tensor) -> Tensor { Functional.dropout(x, p: dropout, training: training, generator: generator) }
-        let qk = (query + pos).transpose(0, 1)                           // [Q, B, C]
-        let sa = selfAttn.attend(query: qk, key: qk, value: query.transpose(0, 1), attnMask: attnMask, training: training)
+        let qk = (query + pos).transpose(0, 1)  // [Q, B, C]
+        let sa = selfAttn.attend(
+            query: qk, key: qk, value: query.transpose(0, 1), attnMask: attnMask, training: training)
         var x = norm2(query + drop(sa.transpose(0, 1)))
-        let ca = crossAttn(query: x + pos, referencePoints: referencePoints, value: memory, spatialShapes: layout.hw,
-                           keyPaddingMask: keyPaddingMask)
+        let ca = crossAttn(
+            query: x + pos, referencePoints: referencePoints, value: memory, spatialShapes: layout.hw,
+            keyPaddingMask: keyPaddingMask)
         x = norm1(x + drop(ca))
         return norm3(x + drop(linear2(drop(linear1(x, relu: true)))))
     }

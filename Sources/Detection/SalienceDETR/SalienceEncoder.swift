@@ -17,8 +17,9 @@ struct SalienceEncoder: Module {
         path = p
         embedDim = c.hiddenDim
         layers = ModuleList(p / "layers", count: c.numEncoderLayers) { q, _ in SalienceEncoderLayer(q, config: c) }
-        backgroundEmbedding = PositionEmbeddingLearned(p / "background_embedding", numEmbeddings: c.maxNumEmbedding,
-                                                       numPosFeats: c.hiddenDim / 2)
+        backgroundEmbedding = PositionEmbeddingLearned(
+            p / "background_embedding", numEmbeddings: c.maxNumEmbedding,
+            numPosFeats: c.hiddenDim / 2)
     }
 
     /// Centres of every token of every level, normalised by that image's valid extent of the
@@ -36,9 +37,9 @@ struct SalienceEncoder: Module {
                 .expand([h, w]).reshape(1, h * w)
             let xs = (Tensor.arange(from: 0, to: Double(w), dtype: dtype, device: device) + 0.5).view(1, w)
                 .expand([h, w]).reshape(1, h * w)
-            let ratio = validRatios.select(dim: 1, index: l)                                   // [B, 2]
+            let ratio = validRatios.select(dim: 1, index: l)  // [B, 2]
             func nonZero(_ t: Tensor) -> Tensor { t + (t .== Float(0)).to(t.dtype) }
-            let refY = ys / nonZero(ratio.select(dim: 1, index: 1).unsqueeze(1) * h)             // [B, hw]
+            let refY = ys / nonZero(ratio.select(dim: 1, index: 1).unsqueeze(1) * h)  // [B, hw]
             let refX = xs / nonZero(ratio.select(dim: 1, index: 0).unsqueeze(1) * w)
             perLevel.append(Tensor.stack([refX, refY], dim: -1))
         }
@@ -54,9 +55,11 @@ struct SalienceEncoder: Module {
     ///   - selection: foreground tokens and budgets
     ///   - classHead: the shared encoder class head (`enhance_mcsp`)
     /// - Returns: memory [B, N, C]
-    func callAsFunction(_ features: Tensor, pos: Tensor, keyPaddingMask: Tensor, valuePaddingMask: Tensor?,
-                        layout: MultiLevelLayout, validRatios: Tensor, selection: SalienceSelection, classHead: Linear,
-                        training: Bool, generator: Generator?) -> Tensor {
+    func callAsFunction(
+        _ features: Tensor, pos: Tensor, keyPaddingMask: Tensor, valuePaddingMask: Tensor?,
+        layout: MultiLevelLayout, validRatios: Tensor, selection: SalienceSelection, classHead: Linear,
+        training: Bool, generator: Generator?
+    ) -> Tensor {
         let (b, n, c) = (features.size(0), features.size(1), features.size(2))
         let levels = layout.levelCount
         let references = Self.referencePoints(layout: layout, validRatios: validRatios).view(b, n, levels * 2)
@@ -64,17 +67,18 @@ struct SalienceEncoder: Module {
         // The first layer that runs (a layer with no selected token is skipped).
         let firstRun = selection.foregroundInds.firstIndex { $0.size(1) > 0 } ?? 0
         for (j, layer) in layers.enumerated() {
-            let inds = selection.foregroundInds[j]                         // [B, n_j]
+            let inds = selection.foregroundInds[j]  // [B, n_j]
             let nj = inds.size(1)
             // Nothing selected (only for degenerate, nearly empty inputs): the layer is skipped.
             guard nj > 0 else { continue }
-            let query = output.selectRows(inds)                              // [B, n_j, C]
+            let query = output.selectRows(inds)  // [B, n_j, C]
             let queryPos = pos.selectRows(inds)
             let foreground = selection.foregroundScore.gather(dim: 1, index: inds)
             let refs = references.selectRows(inds).view(b, nj, levels, 2)
-            let refined = layer(query, pos: queryPos, value: features, referencePoints: refs, layout: layout,
-                                keyPaddingMask: valuePaddingMask, scoreTarget: classHead(query), foreground: foreground,
-                                training: training, generator: generator)
+            let refined = layer(
+                query, pos: queryPos, value: features, referencePoints: refs, layout: layout,
+                keyPaddingMask: valuePaddingMask, scoreTarget: classHead(query), foreground: foreground,
+                training: training, generator: generator)
             // Only the first focus_token_nums[i] tokens of image i are written back. Without
             // autograd the write-back is in place, into a copy of the features made once.
             let counts = (0..<b).map { Swift.min(selection.focusTokenNums[$0], nj) }
@@ -82,11 +86,12 @@ struct SalienceEncoder: Module {
                 // Every selected token is written (always so for one image): one scatter.
                 output = output.scatter(dim: 1, index: inds.unsqueeze(-1).expand([-1, -1, c]), src: refined)
             } else if isGradEnabled {
-                output = Tensor.stack((0..<b).map { i in
-                    let m = counts[i]
-                    let rowIndex = inds[i].slice(dim: 0, end: m).unsqueeze(-1).expand([-1, c]).contiguous()
-                    return output[i].scatter(dim: 0, index: rowIndex, src: refined[i].slice(dim: 0, end: m))
-                })
+                output = Tensor.stack(
+                    (0..<b).map { i in
+                        let m = counts[i]
+                        let rowIndex = inds[i].slice(dim: 0, end: m).unsqueeze(-1).expand([-1, c]).contiguous()
+                        return output[i].scatter(dim: 0, index: rowIndex, src: refined[i].slice(dim: 0, end: m))
+                    })
             } else {
                 if j == firstRun { output = features.clone() }
                 for i in 0..<b {
@@ -96,8 +101,10 @@ struct SalienceEncoder: Module {
             }
         }
         // Background embedding: zero at the last layer's tokens and at padding.
-        var background = Tensor.cat(layout.shapes.map { backgroundEmbedding.flattened(height: $0.height, width: $0.width) },
-                                    dim: 0).unsqueeze(0).repeat([b, 1, 1])          // [B, N, C]
+        var background = Tensor.cat(
+            layout.shapes.map { backgroundEmbedding.flattened(height: $0.height, width: $0.width) },
+            dim: 0
+        ).unsqueeze(0).repeat([b, 1, 1])  // [B, N, C]
         if let last = selection.foregroundInds.last, last.size(1) > 0 {
             let index = last.unsqueeze(-1).expand([-1, -1, c]).contiguous()
             let zeros = Tensor.zeros(index.shape, dtype: background.dtype, device: background.device)

@@ -24,8 +24,9 @@ struct SalienceEncoderLayer: Module {
         let d = c.hiddenDim
         preAttention = MultiheadAttention(p / "pre_attention", embedDim: d, numHeads: c.numHeads, dropout: c.dropout)
         preNorm = LayerNorm(p / "pre_norm", d)
-        selfAttn = MultiScaleDeformableAttention(p / "self_attn", embedDim: d, numLevels: c.numFeatureLevels,
-                                                 numHeads: c.numHeads, numPoints: c.numPoints)
+        selfAttn = MultiScaleDeformableAttention(
+            p / "self_attn", embedDim: d, numLevels: c.numFeatureLevels,
+            numHeads: c.numHeads, numPoints: c.numPoints)
         norm1 = LayerNorm(p / "norm1", d)
         linear1 = Linear(p / "linear1", inFeatures: d, outFeatures: c.dimFeedforward)
         linear2 = Linear(p / "linear2", inFeatures: c.dimFeedforward, outFeatures: d)
@@ -44,25 +45,28 @@ struct SalienceEncoderLayer: Module {
     /// - Returns: [B, n, C]
     ///
     /// The official layer requires n ≥ topkSA; here min(topkSA, n) tokens attend (small images).
-    func callAsFunction(_ query: Tensor, pos: Tensor, value: Tensor, referencePoints: Tensor, layout: MultiLevelLayout,
-                        keyPaddingMask: Tensor?, scoreTarget: Tensor, foreground: Tensor, training: Bool,
-                        generator: Generator?) -> Tensor {
+    func callAsFunction(
+        _ query: Tensor, pos: Tensor, value: Tensor, referencePoints: Tensor, layout: MultiLevelLayout,
+        keyPaddingMask: Tensor?, scoreTarget: Tensor, foreground: Tensor, training: Bool,
+        generator: Generator?
+    ) -> Tensor {
         func drop(_ x: Tensor) -> Tensor { Functional.dropout(x, p: dropout, training: training, generator: generator) }
         let c = query.size(2)
         let k = Swift.min(topkSA, query.size(1))
         var x = query
         if k > 0 {
-            let mc = scoreTarget.amax(dims: [-1]) * foreground                    // [B, n]
-            let top = mc.topk(k, dim: 1).indices                                 // [B, k]
+            let mc = scoreTarget.amax(dims: [-1]) * foreground  // [B, n]
+            let top = mc.topk(k, dim: 1).indices  // [B, k]
             let index = top.unsqueeze(-1).expand([-1, -1, c])
-            var t = x.selectRows(top)                                           // [B, k, C]
-            let qk = (t + pos.selectRows(top)).transpose(0, 1)                  // [k, B, C]
+            var t = x.selectRows(top)  // [B, k, C]
+            let qk = (t + pos.selectRows(top)).transpose(0, 1)  // [k, B, C]
             let sa = preAttention.attend(query: qk, key: qk, value: t.transpose(0, 1), training: training)
             t = preNorm(t + drop(sa.transpose(0, 1)))
             x = x.scatter(dim: 1, index: index, src: t)
         }
-        let src = selfAttn(query: x + pos, referencePoints: referencePoints, value: value, spatialShapes: layout.hw,
-                           keyPaddingMask: keyPaddingMask)
+        let src = selfAttn(
+            query: x + pos, referencePoints: referencePoints, value: value, spatialShapes: layout.hw,
+            keyPaddingMask: keyPaddingMask)
         x = norm1(x + drop(src))
         return norm2(x + drop(linear2(drop(linear1(x, relu: true)))))
     }
@@ -74,8 +78,10 @@ enum SalienceInit {
     static func xavier(_ layers: [Linear], store: ParameterStore) {
         withNoGrad {
             for l in layers {
-                l.weight.copy_(ParameterInit.xavierUniform().make(shape: l.weight.shape, dtype: store.dtype,
-                                                                  generator: store.generator))
+                l.weight.copy_(
+                    ParameterInit.xavierUniform().make(
+                        shape: l.weight.shape, dtype: store.dtype,
+                        generator: store.generator))
             }
         }
     }

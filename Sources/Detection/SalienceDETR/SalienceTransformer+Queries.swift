@@ -17,7 +17,7 @@ extension SalienceTransformer {
         let (b, n) = (logits.size(0), logits.size(1))
         let k = Swift.min(4 * numQueries, n)
         let q = Swift.min(numQueries, k)
-        let top = logits.amax(dims: [-1]).topk(k, dim: 1)                                // [B, K]
+        let top = logits.amax(dims: [-1]).topk(k, dim: 1)  // [B, K]
         let scores = top.values.to(.float32).floats, tokens = top.indices.ints
         var selected: [Int] = []
         selected.reserveCapacity(b * q)
@@ -33,8 +33,9 @@ extension SalienceTransformer {
                 pseudo += [x - 1, y - 1, x + 1, y + 1]
                 groups.append(l)
             }
-            let kept = BoxOps.batchedNMS(boxes: pseudo, scores: rowScores, groups: groups,
-                                         iouThreshold: Self.nmsIoUThreshold)
+            let kept = BoxOps.batchedNMS(
+                boxes: pseudo, scores: rowScores, groups: groups,
+                iouThreshold: Self.nmsIoUThreshold)
             var order = kept
             if order.count < q {
                 let keptSet = Set(kept)
@@ -42,7 +43,7 @@ extension SalienceTransformer {
             }
             selected += order.prefix(q).map { row[$0] }
         }
-        let index = try! Tensor(selected, shape: [b, q]).to(logits.device)              // [B, Q]
+        let index = try! Tensor(selected, shape: [b, q]).to(logits.device)  // [B, Q]
         let classes = logits.size(2)
         return QuerySelection(
             topkScoresPreNMS: top.values, topkIndexPreNMS: top.indices, topkIndex: index,

@@ -10,8 +10,11 @@ extension SalienceTransformer {
     /// - Parameters:
     ///   - memory: [B, N, C] projected input features (`gen_encoder_output_proposals` of feat + pos)
     ///   - masks: [B, h_l, w_l] per level; maskFlatten [B, N]
-    func salienceSelection(_ memory: Tensor, masks: [Tensor], maskFlatten: Tensor, layout: MultiLevelLayout)
-        -> SalienceSelection {
+    func salienceSelection(
+        _ memory: Tensor, masks: [Tensor], maskFlatten: Tensor, layout: MultiLevelLayout
+    )
+        -> SalienceSelection
+    {
         let b = memory.size(0)
         let levels = layout.levelCount
         let levelRatio = levelFilterRatio.to(.float32).floats, layerRatio = layerFilterRatio.to(.float32).floats
@@ -26,19 +29,19 @@ extension SalienceTransformer {
         var scores = [Tensor](repeating: Tensor(scalar: Float(0)), count: levels)
         var inputs = scores
         var pickedScores: [Tensor] = [], pickedInds: [Tensor] = []
-        var higher: Tensor? = nil                                                      // [B, 1, h, w]
+        var higher: Tensor? = nil  // [B, 1, h, w]
         for l in stride(from: levels - 1, through: 0, by: -1) {
             let (h, w) = (layout.shapes[l].height, layout.shapes[l].width)
             var x = memory.slice(dim: 1, start: layout.starts[l], end: layout.starts[l] + h * w)
             if let higher {
                 let up = Functional.interpolate(higher, size: (h, w), mode: .bilinear, alignCorners: true)
-                    .view(b, -1, h * w).transpose(1, 2)                                   // [B, hw, 1]
+                    .view(b, -1, h * w).transpose(1, 2)  // [B, hw, 1]
                 x = x + x * up * alpha[l]
             }
             inputs[l] = x
-            let score = encMaskPredictor(x)                                             // [B, hw, 1]
+            let score = encMaskPredictor(x)  // [B, hw, 1]
             let levelMask = maskFlatten.slice(dim: 1, start: layout.starts[l], end: layout.starts[l] + h * w)
-            let masked = Tensor.where(levelMask, score.min(), score.squeeze(dim: -1))   // [B, hw]
+            let masked = Tensor.where(levelMask, score.min(), score.squeeze(dim: -1))  // [B, hw]
             let map = score.transpose(1, 2).reshape(b, 1, h, w)
             scores[l] = map
             higher = map
@@ -53,16 +56,17 @@ extension SalienceTransformer {
             merged = Tensor.zeros([b, 0], dtype: .int64, device: memory.device)
         } else {
             let order = Tensor.cat(pickedScores, dim: 1).sort(dim: 1, descending: true, stable: true).indices
-            merged = Tensor.cat(pickedInds, dim: 1).gather(dim: 1, index: order)     // [B, Σ k_l]
+            merged = Tensor.cat(pickedInds, dim: 1).gather(dim: 1, index: order)  // [B, Σ k_l]
         }
         let numInds = merged.size(1)
         // int(num_inds · ratio) in float32, as `(num_inds * layer_filter_ratio).to(int64)`.
         let counts = layerRatio.map { Swift.min(numInds, Int(Float(numInds) * $0)) }
         let foregroundInds = counts.map { merged.slice(dim: 1, end: $0) }
-        let flat = MultiLevelLayout.flatten(scores).squeeze(dim: -1)                     // [B, N]
+        let flat = MultiLevelLayout.flatten(scores).squeeze(dim: -1)  // [B, N]
         let foregroundScore = Tensor.where(maskFlatten, flat.min(), flat)
-        return SalienceSelection(scores: scores, predictorInputs: inputs, validTokenNums: validTokenNums,
-                                 levelTokenNums: levelTokenNums, focusTokenNums: focusTokenNums, layerIndexCounts: counts,
-                                 foregroundInds: foregroundInds, foregroundScore: foregroundScore)
+        return SalienceSelection(
+            scores: scores, predictorInputs: inputs, validTokenNums: validTokenNums,
+            levelTokenNums: levelTokenNums, focusTokenNums: focusTokenNums, layerIndexCounts: counts,
+            foregroundInds: foregroundInds, foregroundScore: foregroundScore)
     }
 }

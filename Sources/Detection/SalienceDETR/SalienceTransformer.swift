@@ -32,15 +32,20 @@ public struct SalienceTransformer: Module {
 
     init(_ p: ModulePath, config c: ModelConfig) {
         // The official module holds exactly 3 alpha weights: one per level below the top of 4.
-        precondition((2...4).contains(c.numFeatureLevels), "Salience DETR supports 2 to 4 feature levels, got \(c.numFeatureLevels)")
-        precondition(c.levelFilterRatio.count == c.numFeatureLevels, "level_filter_ratio needs \(c.numFeatureLevels) entries")
-        precondition(c.layerFilterRatio.count == c.numEncoderLayers, "layer_filter_ratio needs \(c.numEncoderLayers) entries")
+        precondition(
+            (2...4).contains(c.numFeatureLevels),
+            "Salience DETR supports 2 to 4 feature levels, got \(c.numFeatureLevels)")
+        precondition(
+            c.levelFilterRatio.count == c.numFeatureLevels, "level_filter_ratio needs \(c.numFeatureLevels) entries")
+        precondition(
+            c.layerFilterRatio.count == c.numEncoderLayers, "layer_filter_ratio needs \(c.numEncoderLayers) entries")
         path = p
         let d = c.hiddenDim
         numQueries = c.numQueries
         numClasses = c.numClasses
         dropout = c.dropout
-        levelEmbeds = p.parameter("level_embeds", shape: [c.numFeatureLevels, d], initializer: .normal(mean: 0, std: 1))
+        levelEmbeds = p.parameter(
+            "level_embeds", shape: [c.numFeatureLevels, d], initializer: .normal(mean: 0, std: 1))
         alpha = p.parameter("alpha", shape: [3], initializer: .uniform(low: -0.3, high: 0.3))
         levelFilterRatio = p.buffer("level_filter_ratio", Tensor(c.levelFilterRatio.map(Float.init)))
         layerFilterRatio = p.buffer("layer_filter_ratio", Tensor(c.layerFilterRatio.map(Float.init)))
@@ -99,16 +104,19 @@ public struct SalienceTransformer: Module {
     ///   - denoising: denoising queries put before the matching queries of the decoder (training);
     ///     their outputs come back separately
     ///   - timer: times "encoder" (salience, encoder, transformer neck, query selection) and "decoder"
-    func callAsFunction(features: [Tensor], masks: [Tensor], positions: [Tensor], training: Bool,
-                        generator: Generator?, denoising: DenoisingQueries? = nil, timer: StageTimer? = nil) -> Output {
+    func callAsFunction(
+        features: [Tensor], masks: [Tensor], positions: [Tensor], training: Bool,
+        generator: Generator?, denoising: DenoisingQueries? = nil, timer: StageTimer? = nil
+    ) -> Output {
         let layout = MultiLevelLayout(features)
         let b = features[0].size(0)
-        let featFlat = MultiLevelLayout.flatten(features)                                 // [B, N, C]
-        let maskFlat = MultiLevelLayout.flattenMasks(masks)                                // [B, N]
-        let levelPos = MultiLevelLayout.flatten(positions.enumerated().map { l, pos in
-            pos + levelEmbeds[l].view(1, -1, 1, 1)
-        })
-        let validRatios = MultiLevelLayout.validRatios(masks)                              // [B, L, 2]
+        let featFlat = MultiLevelLayout.flatten(features)  // [B, N, C]
+        let maskFlat = MultiLevelLayout.flattenMasks(masks)  // [B, N]
+        let levelPos = MultiLevelLayout.flatten(
+            positions.enumerated().map { l, pos in
+                pos + levelEmbeds[l].view(1, -1, 1, 1)
+            })
+        let validRatios = MultiLevelLayout.validRatios(masks)  // [B, L, 2]
         // Deformable attention's values need no zeroing when nothing is padded (one host read per forward).
         let valuePaddingMask: Tensor? = maskFlat.any().item() != 0 ? maskFlat : nil
 
@@ -119,9 +127,11 @@ public struct SalienceTransformer: Module {
                 return salienceSelection(backboneMemory, masks: masks, maskFlatten: maskFlat, layout: layout)
             }
             let memoryPreNeck = timer.measure("encoder.layers") {
-                encoder(featFlat, pos: levelPos, keyPaddingMask: maskFlat, valuePaddingMask: valuePaddingMask, layout: layout,
-                        validRatios: validRatios, selection: salience, classHead: encoderClassHead, training: training,
-                        generator: generator)
+                encoder(
+                    featFlat, pos: levelPos, keyPaddingMask: maskFlat, valuePaddingMask: valuePaddingMask,
+                    layout: layout,
+                    validRatios: validRatios, selection: salience, classHead: encoderClassHead, training: training,
+                    generator: generator)
             }
             let memory = timer.measure("encoder.neck") {
                 MultiLevelLayout.flatten(neck(layout.unflatten(memoryPreNeck), training: training))
@@ -130,8 +140,8 @@ public struct SalienceTransformer: Module {
             let (outputMemory, proposals) = timer.measure("encoder.proposals") {
                 encoderOutputProposals(memory, mask: maskFlat, layout: layout)
             }
-            let encLogits = encoderClassHead(outputMemory)                                 // [B, N, K]
-            let encBoxes = (encoderBboxHead(outputMemory) + proposals).sigmoid()           // [B, N, 4]
+            let encLogits = encoderClassHead(outputMemory)  // [B, N, K]
+            let encBoxes = (encoderBboxHead(outputMemory) + proposals).sigmoid()  // [B, N, 4]
             let queries = timer.measure("encoder.select") {
                 selectQueries(logits: encLogits, boxes: encBoxes, layout: layout)
             }
@@ -146,19 +156,21 @@ public struct SalienceTransformer: Module {
         let d = denoising?.count ?? 0
         var (decoderQuery, decoderReference, attnMask): (Tensor, Tensor, Tensor?) = (target, reference, nil)
         if let denoising, d > 0 {
-            decoderQuery = Tensor.cat([denoising.labelQuery, target], dim: 1)               // [B, D + Q, C]
+            decoderQuery = Tensor.cat([denoising.labelQuery, target], dim: 1)  // [B, D + Q, C]
             decoderReference = Tensor.cat([denoising.boxQuery.sigmoid(), reference], dim: 1)
             attnMask = denoising.attnMask.slice(dim: 0, end: d + q).slice(dim: 1, end: d + q)
         }
         let (logits, boxes) = timer.measure("decoder") {
-            decoder(query: decoderQuery, referencePoints: decoderReference, memory: memory, layout: layout,
-                    validRatios: validRatios, keyPaddingMask: valuePaddingMask, attnMask: attnMask, training: training,
-                    generator: generator)
+            decoder(
+                query: decoderQuery, referencePoints: decoderReference, memory: memory, layout: layout,
+                validRatios: validRatios, keyPaddingMask: valuePaddingMask, attnMask: attnMask, training: training,
+                generator: generator)
         }
-        var output = Output(decoderLogits: logits.slice(dim: 2, start: d), decoderBoxes: boxes.slice(dim: 2, start: d),
-                            layout: layout, maskFlatten: maskFlat, validRatios: validRatios, salience: salience,
-                            memoryPreNeck: memoryPreNeck, memory: memory, outputProposals: proposals, queries: queries,
-                            decoderQuery: target, decoderReference: reference)
+        var output = Output(
+            decoderLogits: logits.slice(dim: 2, start: d), decoderBoxes: boxes.slice(dim: 2, start: d),
+            layout: layout, maskFlatten: maskFlat, validRatios: validRatios, salience: salience,
+            memoryPreNeck: memoryPreNeck, memory: memory, outputProposals: proposals, queries: queries,
+            decoderQuery: target, decoderReference: reference)
         if denoising != nil {
             output.denoisingLogits = logits.slice(dim: 2, end: d)
             output.denoisingBoxes = boxes.slice(dim: 2, end: d)

@@ -12,26 +12,32 @@ public enum Attention {
     ///   - attnMask: bool (true = not allowed) or float (added) [L, S] or [B·heads, L, S].
     ///   - dtype: dtype of the attention logits.
     /// - Returns: float [1 or B·heads, L or 1, S] with -inf at masked positions, or nil without masks.
-    public static func additiveMask(keyPaddingMask: Tensor?, attnMask: Tensor?, batch: Int, heads: Int,
-                                    targetLength: Int, sourceLength: Int, dtype: DType) -> Tensor? {
+    public static func additiveMask(
+        keyPaddingMask: Tensor?, attnMask: Tensor?, batch: Int, heads: Int,
+        targetLength: Int, sourceLength: Int, dtype: DType
+    ) -> Tensor? {
         var mask: Tensor?
         if let attnMask {
-            precondition(attnMask.dtype == .bool || attnMask.dtype.isFloatingPoint,
-                         "attn_mask must be bool or floating point, got \(attnMask.dtype)")
+            precondition(
+                attnMask.dtype == .bool || attnMask.dtype.isFloatingPoint,
+                "attn_mask must be bool or floating point, got \(attnMask.dtype)")
             if attnMask.rank == 2 {
-                precondition(attnMask.shape == [targetLength, sourceLength],
-                             "2-D attn_mask is \(attnMask.shape), expected [\(targetLength), \(sourceLength)]")
+                precondition(
+                    attnMask.shape == [targetLength, sourceLength],
+                    "2-D attn_mask is \(attnMask.shape), expected [\(targetLength), \(sourceLength)]")
                 mask = attnMask.unsqueeze(0)
             } else {
-                precondition(attnMask.shape == [batch * heads, targetLength, sourceLength],
-                             "3-D attn_mask is \(attnMask.shape), expected [\(batch * heads), \(targetLength), \(sourceLength)]")
+                precondition(
+                    attnMask.shape == [batch * heads, targetLength, sourceLength],
+                    "3-D attn_mask is \(attnMask.shape), expected [\(batch * heads), \(targetLength), \(sourceLength)]")
                 mask = attnMask
             }
         }
         if let keyPaddingMask {
             precondition(keyPaddingMask.dtype == .bool, "key_padding_mask must be bool, got \(keyPaddingMask.dtype)")
-            precondition(keyPaddingMask.shape == [batch, sourceLength],
-                         "key_padding_mask is \(keyPaddingMask.shape), expected [\(batch), \(sourceLength)]")
+            precondition(
+                keyPaddingMask.shape == [batch, sourceLength],
+                "key_padding_mask is \(keyPaddingMask.shape), expected [\(batch), \(sourceLength)]")
             let kpm = keyPaddingMask.view(batch, 1, 1, sourceLength).expand([-1, heads, -1, -1])
                 .reshape(batch * heads, 1, sourceLength)
             if let m = mask {
@@ -52,9 +58,12 @@ public enum Attention {
     ///   - mask: additive, broadcastable to [N, L, S]
     /// - Returns: output [N, L, dv] and the attention weights [N, L, S] (after dropout, as PyTorch returns them)
     ///   - scale: factor applied to q (nil: division by sqrt(d), as PyTorch 1.13 computes it)
-    public static func scaledDotProduct(q: Tensor, k: Tensor, v: Tensor, mask: Tensor?, scale: Double? = nil,
-                                        dropout: Double = 0, training: Bool = false, generator: Generator? = nil)
-        -> (output: Tensor, weights: Tensor) {
+    public static func scaledDotProduct(
+        q: Tensor, k: Tensor, v: Tensor, mask: Tensor?, scale: Double? = nil,
+        dropout: Double = 0, training: Bool = false, generator: Generator? = nil
+    )
+        -> (output: Tensor, weights: Tensor)
+    {
         let qScaled = scale.map { $0 == 1 ? q : q * $0 } ?? q / Foundation.sqrt(Double(q.size(-1)))
         let kT = k.transpose(-2, -1)
         let logits = mask.map { $0.baddbmm(qScaled, kT) } ?? qScaled.bmm(kT)
@@ -77,11 +86,15 @@ public enum Attention {
     ///   - mask: additive, shaped as `additiveMask` returns it ([1 or B·heads, L or 1, S])
     ///   - scale: factor applied to q kᵀ
     /// - Returns: [B·heads, L, dv]
-    public static func attend(q: Tensor, k: Tensor, v: Tensor, mask: Tensor?, batch: Int, scale: Double,
-                              dropout: Double = 0, training: Bool = false, generator: Generator? = nil) -> Tensor {
+    public static func attend(
+        q: Tensor, k: Tensor, v: Tensor, mask: Tensor?, batch: Int, scale: Double,
+        dropout: Double = 0, training: Bool = false, generator: Generator? = nil
+    ) -> Tensor {
         if training && dropout > 0 {
-            return scaledDotProduct(q: q, k: k, v: v, mask: mask, scale: scale, dropout: dropout, training: true,
-                                    generator: generator).output
+            return scaledDotProduct(
+                q: q, k: k, v: v, mask: mask, scale: scale, dropout: dropout, training: true,
+                generator: generator
+            ).output
         }
         let (bh, len) = (q.size(0), q.size(1))
         let heads = bh / batch

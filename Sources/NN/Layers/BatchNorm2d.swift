@@ -20,8 +20,10 @@ public struct BatchNorm2d: Module, Layer {
     public let eps: Double
     public let momentum: Double?
 
-    public init(_ p: ModulePath, numFeatures: Int, eps: Double = 1e-5, momentum: Double? = 0.1,
-                affine: Bool = true, trackRunningStats: Bool = true) {
+    public init(
+        _ p: ModulePath, numFeatures: Int, eps: Double = 1e-5, momentum: Double? = 0.1,
+        affine: Bool = true, trackRunningStats: Bool = true
+    ) {
         path = p
         weight = affine ? p.parameter("weight", shape: [numFeatures], initializer: .ones) : nil
         bias = affine ? p.parameter("bias", shape: [numFeatures], initializer: .zeros) : nil
@@ -48,7 +50,8 @@ public struct BatchNorm2d: Module, Layer {
         }
         // Without running statistics, batch statistics are used in evaluation too.
         let useBatchStats = training || runningMean == nil
-        return Functional.batchNorm(x, weight: weight, bias: bias, runningMean: runningMean, runningVar: runningVar,
-                                    training: useBatchStats, momentum: factor, eps: eps)
+        return Functional.batchNorm(
+            x, weight: weight, bias: bias, runningMean: runningMean, runningVar: runningVar,
+            training: useBatchStats, momentum: factor, eps: eps)
     }
 }

@@ -7,8 +7,10 @@ public enum BatchNormFolding {
     /// - Parameters: weight [out, in/g, kh, kw], convBias [out] or nil; gamma, beta [out] (nil: 1, 0);
     ///   mean, variance [out]
     /// - Returns: the folded weight (channels-last, the layout oneDNN runs fastest) and bias [out]
-    public static func fold(weight: Tensor, convBias: Tensor?, gamma: Tensor?, beta: Tensor?, mean: Tensor,
-                            variance: Tensor, eps: Double) -> (weight: Tensor, bias: Tensor) {
+    public static func fold(
+        weight: Tensor, convBias: Tensor?, gamma: Tensor?, beta: Tensor?, mean: Tensor,
+        variance: Tensor, eps: Double
+    ) -> (weight: Tensor, bias: Tensor) {
         var scale = (variance + eps).rsqrt()
         if let gamma { scale = gamma * scale }
         var shift = ((convBias.map { $0 - mean }) ?? -mean) * scale

@@ -11,11 +11,14 @@ public struct Conv2d: Module, Layer {
     public let groups: Int
 
     /// Initialised like PyTorch: kaiming_uniform_(a=sqrt(5)) weight, U(±1/sqrt(fanIn)) bias.
-    public init(_ p: ModulePath, inChannels: Int, outChannels: Int, kernelSize: (Int, Int),
-                stride: (Int, Int) = (1, 1), padding: (Int, Int) = (0, 0), dilation: (Int, Int) = (1, 1),
-                groups: Int = 1, bias: Bool = true) {
-        precondition(inChannels % groups == 0 && outChannels % groups == 0,
-                     "Conv2d \(p): channels \(inChannels)->\(outChannels) not divisible by groups \(groups)")
+    public init(
+        _ p: ModulePath, inChannels: Int, outChannels: Int, kernelSize: (Int, Int),
+        stride: (Int, Int) = (1, 1), padding: (Int, Int) = (0, 0), dilation: (Int, Int) = (1, 1),
+        groups: Int = 1, bias: Bool = true
+    ) {
+        precondition(
+            inChannels % groups == 0 && outChannels % groups == 0,
+            "Conv2d \(p): channels \(inChannels)->\(outChannels) not divisible by groups \(groups)")
         path = p
         let shape = [outChannels, inChannels / groups, kernelSize.0, kernelSize.1]
         weight = p.parameter("weight", shape: shape, initializer: .torchDefaultWeight)
@@ -28,11 +31,14 @@ public struct Conv2d: Module, Layer {
     }
 
     /// Square kernel, equal stride/padding/dilation in both directions.
-    public init(_ p: ModulePath, inChannels: Int, outChannels: Int, kernelSize: Int, stride: Int = 1,
-                padding: Int = 0, dilation: Int = 1, groups: Int = 1, bias: Bool = true) {
-        self.init(p, inChannels: inChannels, outChannels: outChannels, kernelSize: (kernelSize, kernelSize),
-                  stride: (stride, stride), padding: (padding, padding), dilation: (dilation, dilation),
-                  groups: groups, bias: bias)
+    public init(
+        _ p: ModulePath, inChannels: Int, outChannels: Int, kernelSize: Int, stride: Int = 1,
+        padding: Int = 0, dilation: Int = 1, groups: Int = 1, bias: Bool = true
+    ) {
+        self.init(
+            p, inChannels: inChannels, outChannels: outChannels, kernelSize: (kernelSize, kernelSize),
+            stride: (stride, stride), padding: (padding, padding), dilation: (dilation, dilation),
+            groups: groups, bias: bias)
     }
 
     public var inChannels: Int { weight.size(1) * groups }
@@ -41,8 +47,9 @@ public struct Conv2d: Module, Layer {
     /// - Parameter x: [B, in, H, W]
     /// - Returns: [B, out, H', W'] with H' = (H + 2·pad - dil·(k-1) - 1) / stride + 1
     public func callAsFunction(_ x: Tensor) -> Tensor {
-        Functional.conv2d(x, weight: weight, bias: bias, stride: stride, padding: padding, dilation: dilation,
-                          groups: groups)
+        Functional.conv2d(
+            x, weight: weight, bias: bias, stride: stride, padding: padding, dilation: dilation,
+            groups: groups)
     }
 
     public func callAsFunction(_ x: Tensor, training: Bool) -> Tensor { self(x) }

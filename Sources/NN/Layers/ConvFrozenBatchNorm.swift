@@ -33,8 +33,9 @@ public struct ConvFrozenBatchNorm {
             y = bn(conv(x))
         } else {
             let (w, b) = folded()
-            y = Functional.conv2d(x, weight: w, bias: b, stride: conv.stride, padding: conv.padding,
-                                  dilation: conv.dilation, groups: conv.groups)
+            y = Functional.conv2d(
+                x, weight: w, bias: b, stride: conv.stride, padding: conv.padding,
+                dilation: conv.dilation, groups: conv.groups)
         }
         return relu ? y.relu_() : y
     }
@@ -43,8 +44,9 @@ public struct ConvFrozenBatchNorm {
     func folded() -> (weight: Tensor, bias: Tensor) {
         let sources = [conv.weight, bn.weight, bn.bias, bn.runningMean, bn.runningVar] + (conv.bias.map { [$0] } ?? [])
         let made = cache.value(derivedFrom: sources) {
-            let f = BatchNormFolding.fold(weight: conv.weight, convBias: conv.bias, gamma: bn.weight, beta: bn.bias,
-                                          mean: bn.runningMean, variance: bn.runningVar, eps: bn.eps)
+            let f = BatchNormFolding.fold(
+                weight: conv.weight, convBias: conv.bias, gamma: bn.weight, beta: bn.bias,
+                mean: bn.runningMean, variance: bn.runningVar, eps: bn.eps)
             return [f.weight, f.bias]
         }
         return (made[0], made[1])

@@ -10,7 +10,8 @@ public struct Linear: Module, Layer {
     public init(_ p: ModulePath, inFeatures: Int, outFeatures: Int, bias: Bool = true) {
         path = p
         weight = p.parameter("weight", shape: [outFeatures, inFeatures], initializer: .torchDefaultWeight)
-        self.bias = bias
+        self.bias =
+            bias
             ? p.parameter("bias", shape: [outFeatures], initializer: .torchDefaultBias(fanIn: inFeatures)) : nil
     }
 
@@ -22,7 +23,9 @@ public struct Linear: Module, Layer {
     public func callAsFunction(_ x: Tensor) -> Tensor { Tensor.linear(x, weight: weight, bias: bias) }
 
     /// ReLU(x Wᵀ + b), fused into the product where no gradient is needed.
-    public func callAsFunction(_ x: Tensor, relu: Bool) -> Tensor { Tensor.linear(x, weight: weight, bias: bias, relu: relu) }
+    public func callAsFunction(_ x: Tensor, relu: Bool) -> Tensor {
+        Tensor.linear(x, weight: weight, bias: bias, relu: relu)
+    }
 
     public func callAsFunction(_ x: Tensor, training: Bool) -> Tensor { self(x) }
 }

@@ -22,9 +22,12 @@ public struct MultiheadAttention: Module {
     public let generator: Generator?
 
     /// Initialised like PyTorch: xavier_uniform_ projections, zero biases.
-    public init(_ p: ModulePath, embedDim: Int, numHeads: Int, dropout: Double = 0, bias: Bool = true,
-                kdim: Int? = nil, vdim: Int? = nil, generator: Generator? = nil) {
-        precondition(embedDim % numHeads == 0, "MultiheadAttention \(p): \(embedDim) not divisible by \(numHeads) heads")
+    public init(
+        _ p: ModulePath, embedDim: Int, numHeads: Int, dropout: Double = 0, bias: Bool = true,
+        kdim: Int? = nil, vdim: Int? = nil, generator: Generator? = nil
+    ) {
+        precondition(
+            embedDim % numHeads == 0, "MultiheadAttention \(p): \(embedDim) not divisible by \(numHeads) heads")
         path = p
         self.embedDim = embedDim
         self.numHeads = numHeads
@@ -32,7 +35,8 @@ public struct MultiheadAttention: Module {
         self.generator = generator
         let kdim = kdim ?? embedDim, vdim = vdim ?? embedDim
         if kdim == embedDim && vdim == embedDim {
-            inProjWeight = p.parameter("in_proj_weight", shape: [3 * embedDim, embedDim], initializer: .xavierUniform())
+            inProjWeight = p.parameter(
+                "in_proj_weight", shape: [3 * embedDim, embedDim], initializer: .xavierUniform())
             (qProjWeight, kProjWeight, vProjWeight) = (nil, nil, nil)
         } else {
             inProjWeight = nil
@@ -58,13 +62,17 @@ public struct MultiheadAttention: Module {
     ///   - training: applies dropout to the attention weights
     ///   - generator: dropout randomness for this call (the module's own when nil)
     /// - Returns: output [L, B, E] and the head-averaged attention weights [B, L, S]
-    public func callAsFunction(query: Tensor, key: Tensor, value: Tensor, keyPaddingMask: Tensor? = nil,
-                               attnMask: Tensor? = nil, training: Bool = false, generator: Generator? = nil)
-        -> (output: Tensor, weights: Tensor) {
+    public func callAsFunction(
+        query: Tensor, key: Tensor, value: Tensor, keyPaddingMask: Tensor? = nil,
+        attnMask: Tensor? = nil, training: Bool = false, generator: Generator? = nil
+    )
+        -> (output: Tensor, weights: Tensor)
+    {
         let (tgtLen, batch, srcLen) = (query.size(0), query.size(1), key.size(0))
         let h = heads(query, key, value, keyPaddingMask: keyPaddingMask, attnMask: attnMask)
-        let (out, weights) = Attention.scaledDotProduct(q: h.q, k: h.k, v: h.v, mask: h.mask, dropout: dropout,
-                                                        training: training, generator: generator ?? self.generator)
+        let (out, weights) = Attention.scaledDotProduct(
+            q: h.q, k: h.k, v: h.v, mask: h.mask, dropout: dropout,
+            training: training, generator: generator ?? self.generator)
         let output = outProj(Attention.mergeHeads(out, batch: batch))  // [L, B, E]
         let averaged = weights.view(batch, numHeads, tgtLen, srcLen).sum(dim: 1) / numHeads
         return (output, averaged)
@@ -73,27 +81,36 @@ public struct MultiheadAttention: Module {
     /// The output of `callAsFunction` without the attention weights, through the fused kernel of
     /// `Attention.attend` (exactly the explicit computation when dropout applies in training).
     /// - Returns: [L, B, E]
-    public func attend(query: Tensor, key: Tensor, value: Tensor, keyPaddingMask: Tensor? = nil,
-                       attnMask: Tensor? = nil, training: Bool = false, generator: Generator? = nil) -> Tensor {
+    public func attend(
+        query: Tensor, key: Tensor, value: Tensor, keyPaddingMask: Tensor? = nil,
+        attnMask: Tensor? = nil, training: Bool = false, generator: Generator? = nil
+    ) -> Tensor {
         let batch = query.size(1)
         let h = heads(query, key, value, keyPaddingMask: keyPaddingMask, attnMask: attnMask)
-        let out = Attention.attend(q: h.q, k: h.k, v: h.v, mask: h.mask, batch: batch,
-                                   scale: 1 / Double(embedDim / numHeads).squareRoot(), dropout: dropout,
-                                   training: training, generator: generator ?? self.generator)
+        let out = Attention.attend(
+            q: h.q, k: h.k, v: h.v, mask: h.mask, batch: batch,
+            scale: 1 / Double(embedDim / numHeads).squareRoot(), dropout: dropout,
+            training: training, generator: generator ?? self.generator)
         return outProj(Attention.mergeHeads(out, batch: batch))
     }
 
     /// The projected, head-split q [B·heads, L, d], k, v [B·heads, S, d] and the additive mask
     /// ([1 or B·heads, L or 1, S], nil without masks) both forwards start from.
-    func heads(_ query: Tensor, _ key: Tensor, _ value: Tensor, keyPaddingMask: Tensor?, attnMask: Tensor?)
-        -> (q: Tensor, k: Tensor, v: Tensor, mask: Tensor?) {
+    func heads(
+        _ query: Tensor, _ key: Tensor, _ value: Tensor, keyPaddingMask: Tensor?, attnMask: Tensor?
+    )
+        -> (q: Tensor, k: Tensor, v: Tensor, mask: Tensor?)
+    {
         precondition(query.size(2) == embedDim, "MultiheadAttention \(path): query dim \(query.size(2)) != \(embedDim)")
         let (q, k, v) = project(query, key, value)
-        let mask = Attention.additiveMask(keyPaddingMask: keyPaddingMask, attnMask: attnMask, batch: query.size(1),
-                                          heads: numHeads, targetLength: query.size(0), sourceLength: key.size(0),
-                                          dtype: q.dtype)
-        return (Attention.splitHeads(q, heads: numHeads), Attention.splitHeads(k, heads: numHeads),
-                Attention.splitHeads(v, heads: numHeads), mask)
+        let mask = Attention.additiveMask(
+            keyPaddingMask: keyPaddingMask, attnMask: attnMask, batch: query.size(1),
+            heads: numHeads, targetLength: query.size(0), sourceLength: key.size(0),
+            dtype: q.dtype)
+        return (
+            Attention.splitHeads(q, heads: numHeads), Attention.splitHeads(k, heads: numHeads),
+            Attention.splitHeads(v, heads: numHeads), mask
+        )
     }
 
     /// The in-projection, following `_in_projection_packed` / `_in_projection`.
@@ -102,9 +119,11 @@ public struct MultiheadAttention: Module {
         let e = embedDim
         let biases = inProjBias?.chunk(3, dim: 0)
         guard let w = inProjWeight else {
-            return (Tensor.linear(query, weight: qProjWeight!, bias: biases?[0]),
-                    Tensor.linear(key, weight: kProjWeight!, bias: biases?[1]),
-                    Tensor.linear(value, weight: vProjWeight!, bias: biases?[2]))
+            return (
+                Tensor.linear(query, weight: qProjWeight!, bias: biases?[0]),
+                Tensor.linear(key, weight: kProjWeight!, bias: biases?[1]),
+                Tensor.linear(value, weight: vProjWeight!, bias: biases?[2])
+            )
         }
         if key === value {
             if query === key {
@@ -117,8 +136,10 @@ public struct MultiheadAttention: Module {
             return (Tensor.linear(query, weight: ws[0], bias: bs?[0]), kv[0], kv[1])
         }
         let ws = w.chunk(3, dim: 0)
-        return (Tensor.linear(query, weight: ws[0], bias: biases?[0]),
-                Tensor.linear(key, weight: ws[1], bias: biases?[1]),
-                Tensor.linear(value, weight: ws[2], bias: biases?[2]))
+        return (
+            Tensor.linear(query, weight: ws[0], bias: biases?[0]),
+            Tensor.linear(key, weight: ws[1], bias: biases?[1]),
+            Tensor.linear(value, weight: ws[2], bias: biases?[2])
+        )
     }
 }

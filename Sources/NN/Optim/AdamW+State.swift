@@ -32,8 +32,11 @@ extension AdamW {
         }
         let h = Hyperparameters(
             type: "AdamW", beta1: beta1, beta2: beta2, eps: eps,
-            groups: groups.map { .init(lr: $0.lr, initialLR: $0.initialLR, weightDecay: $0.weightDecay,
-                                       params: $0.parameters.map(\.key)) })
+            groups: groups.map {
+                .init(
+                    lr: $0.lr, initialLR: $0.initialLR, weightDecay: $0.weightDecay,
+                    params: $0.parameters.map(\.key))
+            })
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         let json = String(decoding: try! encoder.encode(h), as: UTF8.self)  // plain Codable values
@@ -56,17 +59,20 @@ extension AdamW {
         }
         guard h.type == "AdamW" else { throw OptimizerStateError("snapshot is of a \(h.type) optimizer, not AdamW") }
         guard h.beta1 == beta1, h.beta2 == beta2, h.eps == eps else {
-            throw OptimizerStateError("snapshot has betas (\(h.beta1), \(h.beta2)) eps \(h.eps), "
-                + "optimizer has (\(beta1), \(beta2)) eps \(eps)")
+            throw OptimizerStateError(
+                "snapshot has betas (\(h.beta1), \(h.beta2)) eps \(h.eps), "
+                    + "optimizer has (\(beta1), \(beta2)) eps \(eps)")
         }
         guard h.groups.count == groups.count else {
             throw OptimizerStateError("snapshot has \(h.groups.count) parameter groups, optimizer has \(groups.count)")
         }
-        for (i, (saved, current)) in zip(h.groups, groups).enumerated() where saved.params != current.parameters.map(\.key) {
+        for (i, (saved, current)) in zip(h.groups, groups).enumerated()
+        where saved.params != current.parameters.map(\.key) {
             let missing = Set(current.parameters.map(\.key)).subtracting(saved.params).sorted()
             let extra = Set(saved.params).subtracting(current.parameters.map(\.key)).sorted()
-            throw OptimizerStateError("group \(i) parameters differ (not in snapshot: \(missing.prefix(10)); "
-                + "only in snapshot: \(extra.prefix(10)); or a different order)")
+            throw OptimizerStateError(
+                "group \(i) parameters differ (not in snapshot: \(missing.prefix(10)); "
+                    + "only in snapshot: \(extra.prefix(10)); or a different order)")
         }
         var restored: [String: ParameterState] = [:]
         for (key, p) in allParameters {

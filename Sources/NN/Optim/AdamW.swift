@@ -42,10 +42,13 @@ public final class AdamW {
     }
 
     /// One group with PyTorch's defaults (lr 1e-3, weight decay 1e-2).
-    public convenience init(parameters: [(key: String, tensor: Tensor)], lr: Double = 1e-3,
-                            weightDecay: Double = 1e-2, betas: (Double, Double) = (0.9, 0.999), eps: Double = 1e-8) {
-        self.init(groups: [ParameterGroup(parameters: parameters, lr: lr, weightDecay: weightDecay)],
-                  betas: betas, eps: eps)
+    public convenience init(
+        parameters: [(key: String, tensor: Tensor)], lr: Double = 1e-3,
+        weightDecay: Double = 1e-2, betas: (Double, Double) = (0.9, 0.999), eps: Double = 1e-8
+    ) {
+        self.init(
+            groups: [ParameterGroup(parameters: parameters, lr: lr, weightDecay: weightDecay)],
+            betas: betas, eps: eps)
     }
 
     /// Every parameter of every group.

@@ -24,9 +24,11 @@ public struct ParameterGroup {
     /// - Parameters:
     ///   - rules: (predicate, lr, weightDecay) for the special groups, in priority order.
     ///   - defaultLR, defaultWeightDecay: the group of everything else (appended last).
-    public static func partition(_ parameters: [(key: String, tensor: Tensor)],
-                                 rules: [(matches: (String) -> Bool, lr: Double, weightDecay: Double)],
-                                 defaultLR: Double, defaultWeightDecay: Double) -> [ParameterGroup] {
+    public static func partition(
+        _ parameters: [(key: String, tensor: Tensor)],
+        rules: [(matches: (String) -> Bool, lr: Double, weightDecay: Double)],
+        defaultLR: Double, defaultWeightDecay: Double
+    ) -> [ParameterGroup] {
         var groups = rules.map { ParameterGroup(parameters: [], lr: $0.lr, weightDecay: $0.weightDecay) }
         groups.append(ParameterGroup(parameters: [], lr: defaultLR, weightDecay: defaultWeightDecay))
         for p in parameters {

@@ -22,7 +22,8 @@ public struct TrainingSchedule: Sendable, Codable, Equatable {
     public func lr(baseLR: Double, epoch: Int, iteration: Int) -> Double {
         let lr = MultiStepLR(milestones: milestones, gamma: gamma).lr(at: epoch, baseLR: baseLR)
         guard warmupIterations > 0 else { return lr }
-        return lr * LinearWarmup(wrapping: ConstantLR(), warmupSteps: warmupIterations, startFactor: warmupStartFactor)
+        return lr
+            * LinearWarmup(wrapping: ConstantLR(), warmupSteps: warmupIterations, startFactor: warmupStartFactor)
             .factor(at: iteration)
     }
 }

@@ -18,8 +18,10 @@ public struct LoadedWeights: @unchecked Sendable {
     /// The `__metadata__` of a safetensors file; empty for `.pth`.
     public var metadata: [String: String]
 
-    public init(format: WeightFile.Format, tensors: StateDict, stateDictKey: String? = nil,
-                otherEntries: [CheckpointEntry] = [], root: PickleValue? = nil, metadata: [String: String] = [:]) {
+    public init(
+        format: WeightFile.Format, tensors: StateDict, stateDictKey: String? = nil,
+        otherEntries: [CheckpointEntry] = [], root: PickleValue? = nil, metadata: [String: String] = [:]
+    ) {
         self.format = format
         self.tensors = tensors
         self.stateDictKey = stateDictKey
@@ -54,8 +56,9 @@ public struct LoadedWeights: @unchecked Sendable {
                 }
             }
         }
-        self.init(format: format, tensors: tensors, stateDictKey: nested?.key.string,
-                  otherEntries: others, root: root)
+        self.init(
+            format: format, tensors: tensors, stateDictKey: nested?.key.string,
+            otherEntries: others, root: root)
     }
 
     private static func keyName(_ key: PickleValue) -> String? {

@@ -37,8 +37,10 @@ public struct PickleDict: @unchecked Sendable {
     /// Instance attributes restored by BUILD, e.g. the `_metadata` of a module's state dict.
     public var attributes: PickleValue?
 
-    public init(entries: [(key: PickleValue, value: PickleValue)] = [], isOrdered: Bool = false,
-                attributes: PickleValue? = nil) {
+    public init(
+        entries: [(key: PickleValue, value: PickleValue)] = [], isOrdered: Bool = false,
+        attributes: PickleValue? = nil
+    ) {
         self.entries = entries
         self.isOrdered = isOrdered
         self.attributes = attributes
@@ -65,8 +67,10 @@ public struct PickleObject: @unchecked Sendable {
     /// Items set after construction (dict subclasses such as `collections.defaultdict`).
     public var dictItems: [(key: PickleValue, value: PickleValue)]
 
-    public init(className: String, arguments: [PickleValue] = [], state: PickleValue? = nil,
-                listItems: [PickleValue] = [], dictItems: [(key: PickleValue, value: PickleValue)] = []) {
+    public init(
+        className: String, arguments: [PickleValue] = [], state: PickleValue? = nil,
+        listItems: [PickleValue] = [], dictItems: [(key: PickleValue, value: PickleValue)] = []
+    ) {
         self.className = className
         self.arguments = arguments
         self.state = state

@@ -38,7 +38,10 @@ struct PickleValueBuilder {
         case .dtype(let d): return .dtype(d)
         case .global(let m, let n): return .global(module: m, name: n)
         case .storage(let ref):
-            return .object(PickleObject(className: "torch." + KnownGlobal.storageClassName(ref.dtype), arguments: [.string(ref.key), .int(ref.numel)]))
+            return .object(
+                PickleObject(
+                    className: "torch." + KnownGlobal.storageClassName(ref.dtype),
+                    arguments: [.string(ref.key), .int(ref.numel)]))
         default: break
         }
         let id = ObjectIdentifier(node)
@@ -55,15 +58,18 @@ struct PickleValueBuilder {
         case .tuple: result = .tuple(try values(node.items, depth))
         case .set(let frozen): result = .set(try values(node.items, depth), frozen: frozen)
         case .dict(let ordered):
-            result = .dict(PickleDict(entries: try entries(node.pairs, depth), isOrdered: ordered,
-                                      attributes: try node.state.map { try value($0, depth: depth + 1) }))
+            result = .dict(
+                PickleDict(
+                    entries: try entries(node.pairs, depth), isOrdered: ordered,
+                    attributes: try node.state.map { try value($0, depth: depth + 1) }))
         case .object(let className):
-            result = .object(PickleObject(
-                className: className,
-                arguments: try values(node.items, depth),
-                state: try node.state.map { try value($0, depth: depth + 1) },
-                listItems: try values(node.appended, depth),
-                dictItems: try entries(node.pairs, depth)))
+            result = .object(
+                PickleObject(
+                    className: className,
+                    arguments: try values(node.items, depth),
+                    state: try node.state.map { try value($0, depth: depth + 1) },
+                    listItems: try values(node.appended, depth),
+                    dictItems: try entries(node.pairs, depth)))
         case .tensor(let spec):
             do {
                 result = .tensor(try rebuild(spec))
@@ -71,7 +77,7 @@ struct PickleValueBuilder {
                 throw PickleFailure("tensor at \(location): \(failure)")
             }
         default:
-            result = .none   // scalars returned above
+            result = .none  // scalars returned above
         }
         converted[id] = result
         return result
@@ -84,7 +90,9 @@ struct PickleValueBuilder {
         return out
     }
 
-    private mutating func entries(_ pairs: [(PickleNode, PickleNode)], _ depth: Int) throws -> [(key: PickleValue, value: PickleValue)] {
+    private mutating func entries(
+        _ pairs: [(PickleNode, PickleNode)], _ depth: Int
+    ) throws -> [(key: PickleValue, value: PickleValue)] {
         var out: [(key: PickleValue, value: PickleValue)] = []
         out.reserveCapacity(pairs.count)
         for (k, v) in pairs {

@@ -16,7 +16,9 @@ public enum PyTorchFile {
     public static func read(data: Data, name: String = "<memory>") throws -> PickleValue {
         try data.withUnsafeBytes { bytes in
             if ZipArchive.hasSignature(bytes) { return try readZip(bytes, name: name) }
-            if bytes.count >= 2, bytes[0] == 0x80, (2...5).contains(bytes[1]) { return try readLegacy(bytes, name: name) }
+            if bytes.count >= 2, bytes[0] == 0x80, (2...5).contains(bytes[1]) {
+                return try readLegacy(bytes, name: name)
+            }
             throw FileError(file: name, problem: "not a PyTorch file (neither a zip archive nor a pickle)")
         }
     }
@@ -37,13 +39,16 @@ public enum PyTorchFile {
             if let order = contents[folder + "byteorder"] {
                 let text = String(decoding: order, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
                 guard text == "little" else {
-                    throw FileError(file: name, problem: text == "big"
-                        ? "is a big-endian PyTorch file, which is not supported"
-                        : "has an unknown byte order '\(text.prefix(20))'")
+                    throw FileError(
+                        file: name,
+                        problem: text == "big"
+                            ? "is a big-endian PyTorch file, which is not supported"
+                            : "has an unknown byte order '\(text.prefix(20))'")
                 }
             }
             let arena = PickleArena()
-            var unpickler = Unpickler(contents[pickleEntry.name] ?? UnsafeRawBufferPointer(start: nil, count: 0), arena: arena)
+            var unpickler = Unpickler(
+                contents[pickleEntry.name] ?? UnsafeRawBufferPointer(start: nil, count: 0), arena: arena)
             let root = try context(pickleEntry.name) { try unpickler.load() }
             var records: [String: UnsafeRawBufferPointer] = [:]
             for (key, storage) in unpickler.storages {
@@ -52,10 +57,17 @@ public enum PyTorchFile {
                     throw FileError(file: name, problem: "storage record \(recordName) is missing")
                 }
                 guard let elements = storage.recordElements,
-                      case let (needed, overflow) = elements.multipliedReportingOverflow(by: storage.dtype.byteSize),
-                      !overflow, needed <= record.count
+                    case let (needed, overflow) = elements.multipliedReportingOverflow(by: storage.dtype.byteSize),
+                    !overflow, needed <= record.count
                 else {
-                    throw FileError(file: name, problem: "storage record \(recordName) has \(record.count) bytes, fewer than \(storage.numel) \(storage.dtype) elements need")
+                    throw FileError(
+                        file: name,
+                        problem:
+                            """
+                            storage record \(recordName) has \(record.count) bytes, fewer than \(storage.numel) \
+                            \(storage.dtype) elements need
+                            """
+                    )
                 }
                 records[key] = record
             }
@@ -95,7 +107,10 @@ public enum PyTorchFile {
             }
             let version = try nextPickle("protocol version").0
             guard version.int == legacyProtocolVersion else {
-                throw FileError(file: name, problem: "unsupported legacy PyTorch format version \(version.int.map(String.init) ?? version.typeName)")
+                throw FileError(
+                    file: name,
+                    problem:
+                        "unsupported legacy PyTorch format version \(version.int.map(String.init) ?? version.typeName)")
             }
             let info = try nextPickle("system info").0
             for (k, v) in info.pairs where k.string == "little_endian" {
@@ -105,7 +120,9 @@ public enum PyTorchFile {
             }
             let (root, unpickler) = try nextPickle("main")
             let keyList = try nextPickle("storage keys").0
-            guard case .list = keyList.kind else { throw FileError(file: name, problem: "storage key list is a \(keyList.typeName)") }
+            guard case .list = keyList.kind else {
+                throw FileError(file: name, problem: "storage key list is a \(keyList.typeName)")
+            }
             var records: [String: UnsafeRawBufferPointer] = [:]
             var reader = ByteReader(bytes, offset: offset)
             for keyNode in keyList.items {
@@ -117,7 +134,8 @@ public enum PyTorchFile {
                 }
                 let count = try reader.i64()
                 guard count >= 0, count >= Int64(storage.numel),
-                      case let (size, overflow) = Int(count).multipliedReportingOverflow(by: storage.dtype.byteSize), !overflow
+                    case let (size, overflow) = Int(count).multipliedReportingOverflow(by: storage.dtype.byteSize),
+                    !overflow
                 else {
                     throw FileError(file: name, problem: "storage \(key) has an invalid element count \(count)")
                 }

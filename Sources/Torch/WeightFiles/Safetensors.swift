@@ -61,9 +61,9 @@ public enum Safetensors {
         var entries: [(name: String, begin: Int, end: Int, dtype: DType, shape: [Int])] = []
         for (key, value) in header where key != "__metadata__" {
             guard let info = value as? [String: Any],
-                  let dtypeName = info["dtype"] as? String,
-                  let shapeAny = info["shape"] as? [Any],
-                  let offsetsAny = info["data_offsets"] as? [Any], offsetsAny.count == 2
+                let dtypeName = info["dtype"] as? String,
+                let shapeAny = info["shape"] as? [Any],
+                let offsetsAny = info["data_offsets"] as? [Any], offsetsAny.count == 2
             else { throw fail("tensor '\(key)' has an invalid header entry") }
             guard let dtype = dtype(named: dtypeName) else {
                 throw fail("tensor '\(key)' has unsupported dtype \(dtypeName)")
@@ -87,7 +87,12 @@ public enum Safetensors {
                 numel = m
             }
             guard offs[0] <= offs[1], offs[1] - offs[0] == numel * dtype.byteSize else {
-                throw fail("tensor '\(key)' has \(offs[1] - offs[0]) data bytes but shape \(shape) of \(dtype) needs \(numel * dtype.byteSize)")
+                throw fail(
+                    """
+                    tensor '\(key)' has \(offs[1] - offs[0]) data bytes but shape \(shape) of \(dtype) needs \
+                    \(numel * dtype.byteSize)
+                    """
+                )
             }
             entries.append((key, offs[0], offs[1], dtype, shape))
         }
@@ -110,7 +115,9 @@ public enum Safetensors {
         var offset = 0
         for (name, t) in tensors {
             let bytes = t.bytes()
-            header[name] = ["dtype": Self.name(of: t.dtype), "shape": t.shape, "data_offsets": [offset, offset + bytes.count]]
+            header[name] = [
+                "dtype": Self.name(of: t.dtype), "shape": t.shape, "data_offsets": [offset, offset + bytes.count],
+            ]
             offset += bytes.count
             blobs.append(bytes)
         }

@@ -34,7 +34,9 @@ struct TensorSpec {
     /// - Returns: the number of elements of the view.
     /// - Throws: a description of the violation (the caller adds file and tensor context).
     func validate() throws -> Int {
-        guard size.count == stride.count else { throw RebuildFailure("size \(size) and stride \(stride) differ in rank") }
+        guard size.count == stride.count else {
+            throw RebuildFailure("size \(size) and stride \(stride) differ in rank")
+        }
         guard size.count <= Self.maxRank else { throw RebuildFailure("rank \(size.count) exceeds \(Self.maxRank)") }
         guard offset >= 0 else { throw RebuildFailure("negative storage offset \(offset)") }
         guard size.allSatisfy({ $0 >= 0 }) else { throw RebuildFailure("negative size in \(size)") }
@@ -44,7 +46,7 @@ struct TensorSpec {
         }
         let available = try storageElements()
         var count = 1
-        var last = offset   // index of the view's last element
+        var last = offset  // index of the view's last element
         for (n, s) in zip(size, stride) {
             let (c, o1) = count.multipliedReportingOverflow(by: n)
             guard !o1 else { throw RebuildFailure("size \(size) overflows") }
@@ -57,14 +59,24 @@ struct TensorSpec {
         }
         // Zero strides let a view repeat elements; materialising it must not allocate without bound.
         if count > available, count > Self.maxRepeatedViewBytes / dtype.byteSize {
-            throw RebuildFailure("view of size \(size) repeats its storage of \(available) elements beyond \(Self.maxRepeatedViewBytes >> 20) MiB")
+            throw RebuildFailure(
+                """
+                view of size \(size) repeats its storage of \(available) elements beyond \
+                \(Self.maxRepeatedViewBytes >> 20) MiB
+                """
+            )
         }
         if count == 0 {
             guard offset <= available else {
                 throw RebuildFailure("storage offset \(offset) lies outside its storage of \(available) elements")
             }
         } else if last >= available {
-            throw RebuildFailure("view (offset \(offset), size \(size), stride \(stride)) reads element \(last) of a storage of \(available) elements")
+            throw RebuildFailure(
+                """
+                view (offset \(offset), size \(size), stride \(stride)) reads element \(last) of a storage of \
+                \(available) elements
+                """
+            )
         }
         return count
     }
@@ -102,7 +114,8 @@ final class StorageTable {
         _ = try spec.validate()
         let base = try storage(spec.storage, as: spec.dtype)
         // Offsets are relative to the record; a legacy storage view starts inside it.
-        let (offset, overflow) = spec.offset.addingReportingOverflow(spec.dtype == spec.storage.dtype ? spec.storage.offset : 0)
+        let (offset, overflow) = spec.offset.addingReportingOverflow(
+            spec.dtype == spec.storage.dtype ? spec.storage.offset : 0)
         guard !overflow else { throw RebuildFailure("storage offset overflows") }
         do {
             return try Torch.catching {
@@ -119,10 +132,11 @@ final class StorageTable {
         if let cached = storages[cacheKey] { return cached }
         guard let bytes = records[ref.key] else { throw RebuildFailure("storage \(ref.key) is missing") }
         guard let elements = ref.recordElements,
-              case let (needed, overflow) = elements.multipliedReportingOverflow(by: ref.dtype.byteSize),
-              !overflow, needed <= bytes.count
+            case let (needed, overflow) = elements.multipliedReportingOverflow(by: ref.dtype.byteSize),
+            !overflow, needed <= bytes.count
         else {
-            throw RebuildFailure("storage \(ref.key) has \(bytes.count) bytes, fewer than its \(ref.numel) \(ref.dtype) elements need")
+            throw RebuildFailure(
+                "storage \(ref.key) has \(bytes.count) bytes, fewer than its \(ref.numel) \(ref.dtype) elements need")
         }
         let count = bytes.count / dtype.byteSize
         let slice = UnsafeRawBufferPointer(rebasing: bytes[0..<(count * dtype.byteSize)])

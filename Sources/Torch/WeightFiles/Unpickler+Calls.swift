@@ -54,7 +54,7 @@ extension Unpickler {
         case .rebuildFromType:
             // _rebuild_from_type_v2(func, type, args, state): a tensor with Python attributes.
             guard args.count >= 3, args[2].isTuple, case .global(let m, let n) = args[0].kind,
-                  let inner = KnownGlobal.resolve(module: m, name: n)
+                let inner = KnownGlobal.resolve(module: m, name: n)
             else { return opaque(className, args) }
             switch inner {
             case .rebuildTensorV2, .rebuildTensorV3, .rebuildParameter, .rebuildParameterWithState:
@@ -82,7 +82,9 @@ extension Unpickler {
             }
             switch encoding.lowercased() {
             case "latin1", "latin-1", "iso-8859-1":
-                guard text.unicodeScalars.allSatisfy({ $0.value < 256 }) else { throw fail("non-latin-1 text for latin1 bytes") }
+                guard text.unicodeScalars.allSatisfy({ $0.value < 256 }) else {
+                    throw fail("non-latin-1 text for latin1 bytes")
+                }
                 return arena.make(.bytes(text.unicodeScalars.map { UInt8($0.value) }))
             case "utf-8", "utf8":
                 return arena.make(.bytes(Array(text.utf8)))
@@ -166,7 +168,7 @@ extension Unpickler {
         if fields.count >= 6, fields[5].isTuple {
             let view = fields[5].items
             guard view.count == 3, let offset = view[1].int, let size = view[2].int, offset >= 0, size >= 0,
-                  case (let end, false) = offset.addingReportingOverflow(size), end <= numel
+                case (let end, false) = offset.addingReportingOverflow(size), end <= numel
             else { throw fail("storage \(key) has an invalid view") }
             ref.offset = offset
             ref.numel = size

@@ -85,7 +85,9 @@ struct ZipArchive {
     /// Finds the end-of-central-directory record (and its ZIP64 form when present).
     private static func locateCentralDirectory(_ bytes: UnsafeRawBufferPointer) throws -> Directory {
         let endSize = 22
-        guard bytes.count >= endSize else { throw Failure("truncated zip archive (no end-of-central-directory record)") }
+        guard bytes.count >= endSize else {
+            throw Failure("truncated zip archive (no end-of-central-directory record)")
+        }
         // The record sits at the end, followed only by a comment of at most 65535 bytes.
         var found: Int?
         var position = bytes.count - endSize
@@ -121,7 +123,9 @@ struct ZipArchive {
             }
             try record.skip(8 + 2 + 2)
             let disk64 = try record.u32(), directoryDisk64 = try record.u32()
-            guard disk64 == 0, directoryDisk64 == 0 else { throw Failure("multi-volume zip archives are not supported") }
+            guard disk64 == 0, directoryDisk64 == 0 else {
+                throw Failure("multi-volume zip archives are not supported")
+            }
             _ = try record.u64()
             count = try record.u64()
             size = try record.u64()
@@ -135,25 +139,32 @@ struct ZipArchive {
             throw Failure("truncated zip archive (central directory outside the file)")
         }
         // Each central record takes at least 46 bytes: a larger count is a lie.
-        guard count <= size / 46 else { throw Failure("corrupt zip archive (\(count) records do not fit the central directory)") }
+        guard count <= size / 46 else {
+            throw Failure("corrupt zip archive (\(count) records do not fit the central directory)")
+        }
         return Directory(offset: Int(offset), end: Int(offset + size), count: Int(count))
     }
 
     /// Reads one central-directory record and locates its data through the local header.
-    private static func readCentralEntry(_ reader: inout ByteReader, archive: UnsafeRawBufferPointer,
-                                         directoryEnd: Int) throws -> Entry {
+    private static func readCentralEntry(
+        _ reader: inout ByteReader, archive: UnsafeRawBufferPointer,
+        directoryEnd: Int
+    ) throws -> Entry {
         guard reader.remaining >= 46, reader.offset + 46 <= directoryEnd else {
             throw Failure("corrupt zip archive (central directory ends early)")
         }
-        guard try reader.u32() == centralSignature else { throw Failure("corrupt zip archive (bad central directory record)") }
-        try reader.skip(4)                       // versions made by / needed
+        guard try reader.u32() == centralSignature else {
+            throw Failure("corrupt zip archive (bad central directory record)")
+        }
+        try reader.skip(4)  // versions made by / needed
         let flags = try reader.u16(), method = try reader.u16()
-        try reader.skip(4)                       // time, date
+        try reader.skip(4)  // time, date
         let crc = try reader.u32()
         var compressedSize = UInt64(try reader.u32()), size = UInt64(try reader.u32())
-        let nameLength = Int(try reader.u16()), extraLength = Int(try reader.u16()), commentLength = Int(try reader.u16())
+        let nameLength = Int(try reader.u16()), extraLength = Int(try reader.u16()),
+            commentLength = Int(try reader.u16())
         let diskStart = try reader.u16()
-        try reader.skip(6)                       // internal and external attributes
+        try reader.skip(6)  // internal and external attributes
         var localOffset = UInt64(try reader.u32())
         let nameBytes = try reader.view(nameLength)
         let name = String(decoding: nameBytes, as: UTF8.self)
@@ -170,18 +181,27 @@ struct ZipArchive {
             if compressedSize == 0xFFFF_FFFF { compressedSize = try field.u64() }
             if localOffset == 0xFFFF_FFFF { localOffset = try field.u64() }
         }
-        guard diskStart == 0 || diskStart == 0xFFFF else { throw Failure("multi-volume zip archives are not supported") }
+        guard diskStart == 0 || diskStart == 0xFFFF else {
+            throw Failure("multi-volume zip archives are not supported")
+        }
         guard flags & 0x1 == 0 else { throw Failure("record \(name) is encrypted") }
         guard method == 0 else {
-            throw Failure("record \(name) is compressed (method \(method)); only stored (uncompressed) records are supported")
+            throw Failure(
+                "record \(name) is compressed (method \(method)); only stored (uncompressed) records are supported")
         }
-        guard compressedSize == size else { throw Failure("corrupt zip archive (record \(name) has two different sizes)") }
+        guard compressedSize == size else {
+            throw Failure("corrupt zip archive (record \(name) has two different sizes)")
+        }
 
         // The local header repeats the name and has its own extra field (torch pads it to align the data).
-        guard localOffset <= UInt64(archive.count) else { throw Failure("truncated zip archive (record \(name) lies beyond the end)") }
+        guard localOffset <= UInt64(archive.count) else {
+            throw Failure("truncated zip archive (record \(name) lies beyond the end)")
+        }
         var local = ByteReader(archive, offset: Int(localOffset))
         do {
-            guard try local.u32() == localSignature else { throw Failure("corrupt zip archive (bad local header for \(name))") }
+            guard try local.u32() == localSignature else {
+                throw Failure("corrupt zip archive (bad local header for \(name))")
+            }
             try local.skip(22)
             let localNameLength = Int(try local.u16()), localExtraLength = Int(try local.u16())
             guard try local.view(localNameLength).elementsEqual(nameBytes) else {
