@@ -11,7 +11,7 @@ struct JSONKey: CodingKey, ExpressibleByStringLiteral {
 }
 
 /// Reads optional keys from a JSON object, rejecting keys outside an allowed set.
-private struct ObjectReader {
+struct ObjectReader {
     let container: KeyedDecodingContainer<JSONKey>
     let path: String
 
@@ -30,6 +30,19 @@ private struct ObjectReader {
             throw ConfigError(source: "", problem: "'\(path)\(key)' should be of type \(type)")
         } catch DecodingError.dataCorrupted(let ctx) {
             throw ConfigError(source: "", problem: "'\(path)\(key)': \(ctx.debugDescription)")
+        }
+    }
+
+    /// The string `key` of the nested object `object`, if both exist (read before the object's
+    /// allowed keys are known, e.g. a backbone's `type`).
+    func peek(_ object: String, _ key: String) throws -> String? {
+        guard container.contains(JSONKey(object)),
+            let nested = try? container.nestedContainer(keyedBy: JSONKey.self, forKey: JSONKey(object))
+        else { return nil }
+        do {
+            return try nested.decodeIfPresent(String.self, forKey: JSONKey(key))
+        } catch {
+            throw ConfigError(source: "", problem: "'\(path)\(object).\(key)' should be of type String")
         }
     }
 
@@ -92,24 +105,7 @@ extension ModelConfig: Codable {
         try r.read("focal_alpha", &focalAlpha)
         try r.read("focal_gamma", &focalGamma)
         try r.read("loss_weights", &lossWeights)
-        let backboneKeys: Set<String> =
-            salience
-            ? ["type", "block", "layers", "return_indices", "freeze_indices"]
-            : ["type", "block", "layers", "dilation"]
-        if let b = try r.object("backbone", allowed: backboneKeys, context: "\(arch.rawValue) backbone") {
-            try b.read("type", &backbone.type)
-            var block = backbone.block.rawValue
-            try b.read("block", &block)
-            guard let bl = ResNetBlock(rawValue: block) else {
-                throw ConfigError(
-                    source: "", problem: "'backbone.block' must be \"bottleneck\" or \"basic\", not \"\(block)\"")
-            }
-            backbone.block = bl
-            try b.read("layers", &backbone.layers)
-            try b.read("return_indices", &backbone.returnIndices)
-            try b.read("freeze_indices", &backbone.freezeIndices)
-            try b.read("dilation", &backbone.dilation)
-        }
+        try readBackbone(r, salience: salience, context: "\(arch.rawValue) backbone")
         if let p = try r.object(
             "position_embedding", allowed: salience ? ["temperature", "offset"] : ["temperature"],
             context: "\(arch.rawValue) position_embedding")
@@ -149,14 +145,10 @@ extension ModelConfig: Codable {
         try c.encode(dimFeedforward, forKey: "dim_feedforward")
         try c.encode(dropout, forKey: "dropout")
         var b = c.nestedContainer(keyedBy: JSONKey.self, forKey: "backbone")
-        try b.encode(backbone.type, forKey: "type")
-        try b.encode(backbone.block, forKey: "block")
-        try b.encode(backbone.layers, forKey: "layers")
+        try encodeBackbone(&b)
         var p = c.nestedContainer(keyedBy: JSONKey.self, forKey: "position_embedding")
         try p.encode(positionEmbedding.temperature, forKey: "temperature")
         if salience {
-            try b.encode(backbone.returnIndices, forKey: "return_indices")
-            try b.encode(backbone.freezeIndices, forKey: "freeze_indices")
             try p.encode(positionEmbedding.offset, forKey: "offset")
             try c.encode(numFeatureLevels, forKey: "num_feature_levels")
             try c.encode(numPoints, forKey: "num_points")
@@ -172,7 +164,6 @@ extension ModelConfig: Codable {
             try d.encode(denoising.labelNoiseProb, forKey: "label_noise_prob")
             try d.encode(denoising.boxNoiseScale, forKey: "box_noise_scale")
         } else {
-            try b.encode(backbone.dilation, forKey: "dilation")
             try c.encode(auxLoss, forKey: "aux_loss")
             if groupDetr != 1 { try c.encode(groupDetr, forKey: "group_detr") }
         }
@@ -191,17 +182,7 @@ extension ModelConfig: Codable {
     /// Checks values that would otherwise fail deep inside a model.
     public func validate() throws {
         func fail(_ p: String) -> ConfigError { ConfigError(source: "", problem: p) }
-        guard backbone.type == "resnet" else {
-            throw fail(
-                """
-                backbone type '\(backbone.type)' is not supported yet: only 'resnet' is implemented (Swin-L, \
-                ConvNeXt-L and FocalNet-L backbones are planned)
-                """
-            )
-        }
-        guard backbone.layers.count == 4, backbone.layers.allSatisfy({ $0 >= 1 }) else {
-            throw fail("'backbone.layers' must list 4 positive block counts, got \(backbone.layers)")
-        }
+        try validateBackbone()
         guard numClasses >= 1 else { throw fail("'num_classes' must be positive") }
         guard numQueries >= 1 else { throw fail("'num_queries' must be positive") }
         guard groupDetr >= 1 else { throw fail("'group_detr' must be positive") }

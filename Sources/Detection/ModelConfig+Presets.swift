@@ -4,7 +4,8 @@ import Foundation
 extension ModelConfig {
     /// Names of the built-in configurations of the official releases.
     public static let presetNames = [
-        "salience-detr-r50", "salience-detr-r50-5scale",
+        "salience-detr-r50", "salience-detr-r50-5scale", "salience-detr-swin-l", "salience-detr-convnext-l",
+        "salience-detr-focalnet-l",
         "conditional-detr-r50", "conditional-detr-r50-dc5", "conditional-detr-r101", "conditional-detr-r101-dc5",
     ]
 
@@ -17,6 +18,13 @@ extension ModelConfig {
             var c = ModelConfig(architecture: .salienceDetr)
             c.backbone.returnIndices = [0, 1, 2, 3]
             c.maxNumEmbedding = 500
+            return c
+        case "salience-detr-swin-l", "salience-detr-convnext-l", "salience-detr-focalnet-l":
+            // The official -L configs differ from R50 only in the backbone (its settings default
+            // to the -L values); the ChannelMapper's input channels follow from it.
+            var c = ModelConfig(architecture: .salienceDetr)
+            c.backbone.type =
+                name == "salience-detr-swin-l" ? .swin : name == "salience-detr-convnext-l" ? .convnext : .focalnet
             return c
         case "conditional-detr-r50":
             return ModelConfig(architecture: .conditionalDetr)

@@ -12,19 +12,28 @@ public enum ResNetBlock: String, Codable, Sendable {
     case basic
 }
 
-/// Backbone settings (`backbone` in JSON).
+/// Backbone families (`backbone.type`).
+public enum BackboneType: String, Codable, Sendable, CaseIterable {
+    case resnet, swin, convnext, focalnet
+}
+
+/// Backbone settings (`backbone` in JSON). `type` selects the family; each family reads its own
+/// keys (ResNet: `block`, `layers`, `dilation`; the others: `swin`, `convnext`, `focalnet`).
 public struct BackboneConfig: Equatable, Sendable {
-    /// Only `resnet` is implemented; Swin-L / ConvNeXt-L / FocalNet-L are rejected with a message.
-    public var type: String = "resnet"
+    public var type: BackboneType = .resnet
     public var block: ResNetBlock = .bottleneck
     /// Blocks per stage ([3,4,6,3] for R50, [3,4,23,3] for R101).
     public var layers: [Int] = [3, 4, 6, 3]
-    /// Stages returned (Salience DETR): indices into layer1...layer4.
+    /// Stages returned (Salience DETR): stage indices 0...3.
     public var returnIndices: [Int] = [1, 2, 3]
-    /// Stages frozen (Salience DETR): 0 = stem + layer1.
+    /// Stages frozen for training (Salience DETR); a non-empty list also freezes the stem.
     public var freezeIndices: [Int] = [0]
     /// DC5: dilate layer4 instead of striding (Conditional DETR).
     public var dilation: Bool = false
+    /// Settings of `type` swin, convnext and focalnet (the official -L values by default).
+    public var swin = SwinConfig()
+    public var convnext = ConvNeXtConfig()
+    public var focalnet = FocalNetConfig()
 }
 
 /// Sine position embedding settings.

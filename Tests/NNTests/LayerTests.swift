@@ -113,3 +113,30 @@ import Torch
         #expect(y.min().item() >= 0)
     }
 }
+
+@Suite struct StochasticDepthTests {
+    /// Identity in eval and at p = 0; in training every sample is either dropped (all zeros) or
+    /// scaled by 1/(1 − p), and about 1 − p of the samples survive.
+    @Test func dropsWholeSamples() {
+        let x = Tensor.ones([400, 3, 2])
+        let drop = StochasticDepth(p: 0.25)
+        #expect(drop(x, training: false).floats == x.floats)
+        #expect(StochasticDepth(p: 0)(x, training: true).floats == x.floats)
+        let y = drop(x, training: true, generator: Generator(seed: 7))
+        let rows = y.view(400, 6).floats
+        var kept = 0
+        for r in 0..<400 {
+            let v = Array(rows[(6 * r)..<(6 * r + 6)])
+            #expect(v.allSatisfy { $0 == 0 } || v.allSatisfy { abs($0 - 1 / 0.75) < 1e-6 }, "row \(r): \(v)")
+            if v[0] != 0 { kept += 1 }
+        }
+        #expect((260...340).contains(kept), "\(kept) of 400 kept at p = 0.25")
+        let again = drop(x, training: true, generator: Generator(seed: 7))
+        #expect(again.floats == y.floats, "seeded")
+    }
+
+    @Test func linearRatesGrowToTheLast() {
+        #expect(StochasticDepth.linearRates(last: 0.2, blocks: 5) == [0, 0.05, 0.1, 0.15000000000000002, 0.2])
+        #expect(StochasticDepth.linearRates(last: 0.5, blocks: 1) == [0])
+    }
+}

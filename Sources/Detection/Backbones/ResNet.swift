@@ -99,3 +99,21 @@ public struct ResNet: Module {
         return out
     }
 }
+
+extension ResNet: Backbone {
+    /// ResNet has no training-dependent layers (FrozenBatchNorm2d, no dropout).
+    public func callAsFunction(
+        _ x: Tensor, returning indices: [Int], training: Bool, generator: Generator?
+    )
+        -> [Tensor]
+    {
+        self(x, returning: indices)
+    }
+
+    /// The stem (`conv1`, `bn1`) with any stage, and `layer{i+1}` for each listed index.
+    public func isFrozen(_ key: String, freezeIndices: [Int]) -> Bool {
+        guard !freezeIndices.isEmpty else { return false }
+        if key.hasPrefix("conv1.") || key.hasPrefix("bn1.") { return true }
+        return freezeIndices.contains { key.hasPrefix("layer\($0 + 1).") }
+    }
+}

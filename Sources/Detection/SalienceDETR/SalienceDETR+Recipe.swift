@@ -44,22 +44,14 @@ public struct SalienceDETRRecipe: DetectorRecipe {
             seed: 42)
     }
 
-    /// Backbone stages in `freeze_indices` frozen (0 = the stem) when `freezeBackbone`;
-    /// otherwise the whole backbone trains. Groups: backbone at `lrBackbone` (norm and bias
+    /// With `freezeBackbone`, the stem and the stages in `freeze_indices` stay frozen (as the
+    /// official backbones freeze them); otherwise the whole backbone trains. Groups: backbone at `lrBackbone` (norm and bias
     /// without decay); `sampling_offsets` and `reference_points` at `lrBackbone` (bias without
     /// decay); other norm and bias parameters without decay.
     public func optimizer(for model: any Detector, options o: TrainingOptions) -> AdamW {
-        if o.freezeBackbone {
-            let frozen = Set(config.backbone.freezeIndices)
-            model.freeze { key in
-                guard key.hasPrefix("backbone.") else { return false }
-                if frozen.contains(0) && (key.hasPrefix("backbone.conv1") || key.hasPrefix("backbone.bn1")) {
-                    return true
-                }
-                return frozen.contains { key.hasPrefix("backbone.layer\($0 + 1).") }
-            }
-        } else {
-            model.unfreeze { $0.hasPrefix("backbone.") }
+        // The model is built with `freeze_indices` frozen (the official rule of its backbone).
+        if let backbone = (model as? SalienceDETR)?.backbone {
+            if o.freezeBackbone { backbone.freezeStages(config.backbone.freezeIndices) } else { backbone.unfreeze() }
         }
         func noDecay(_ k: String) -> Bool { k.contains("norm") || k.contains("bias") }
         func slow(_ k: String) -> Bool { k.contains("sampling_offsets") || k.contains("reference_points") }

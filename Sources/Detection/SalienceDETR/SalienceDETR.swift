@@ -2,7 +2,7 @@ import NN
 import Torch
 import Vision
 
-/// Salience DETR (CVPR 2024) with a ResNet backbone. Parameter keys equal the
+/// Salience DETR (CVPR 2024) with a ResNet, Swin, ConvNeXt or FocalNet backbone. Parameter keys equal the
 /// official checkpoints' (`backbone.*`, `neck.convs.*`, `position_embedding.dim_t{x,y}`,
 /// `transformer.*`, `denoising_generator.label_encoder.weight`); a checkpoint's `_classes_`
 /// buffer (encoded class names) is accepted and ignored.
@@ -18,7 +18,8 @@ import Vision
 public struct SalienceDETR: Module {
     public let path: ModulePath
     public let config: ModelConfig
-    public let backbone: ResNet
+    /// ResNet, Swin, ConvNeXt or FocalNet (`config.backbone.type`).
+    public let backbone: any Backbone
     let neck: ChannelMapper
     let positionEmbedding: PositionEmbeddingSineModule
     let transformer: SalienceTransformer
@@ -28,7 +29,6 @@ public struct SalienceDETR: Module {
     /// Builds the model with freshly initialised parameters in `p`'s store.
     public init(_ p: ModulePath, config: ModelConfig) {
         precondition(config.architecture == .salienceDetr, "SalienceDETR needs a salience_detr config")
-        precondition(config.backbone.type == "resnet", "SalienceDETR: only ResNet backbones are implemented")
         let returned = config.backbone.returnIndices
         precondition(
             !returned.isEmpty && returned == returned.sorted() && returned.allSatisfy { (0...3).contains($0) },
@@ -36,12 +36,10 @@ public struct SalienceDETR: Module {
         path = p
         self.config = config
         let d = config.hiddenDim
-        let resnet = ResNet(
-            p / "backbone", block: config.backbone.block, layers: config.backbone.layers,
-            stages: returned.max()! + 1)
-        backbone = resnet
+        let backbone = makeBackbone(p / "backbone", config: config.backbone, lastStage: returned.max()!)
+        self.backbone = backbone
         neck = ChannelMapper(
-            p / "neck", inChannels: returned.map { resnet.stageChannels[$0] }, outChannels: d,
+            p / "neck", inChannels: returned.map { backbone.stageChannels[$0] }, outChannels: d,
             numOuts: config.numFeatureLevels)
         positionEmbedding = PositionEmbeddingSineModule(
             p / "position_embedding", numPosFeats: d / 2,
@@ -53,11 +51,7 @@ public struct SalienceDETR: Module {
             embeddingDim: d)
         p.ignoreOnLoad("_classes_")
         // freeze_indices: the stem and the listed stages get no gradient.
-        let frozen = config.backbone.freezeIndices
-        if !frozen.isEmpty {
-            let prefixes = ["conv1.", "bn1."] + frozen.map { "layer\($0 + 1)." }
-            resnet.freeze { key in prefixes.contains { key.hasPrefix($0) } }
-        }
+        backbone.freezeStages(config.backbone.freezeIndices)
     }
 
     /// Intermediate tensors of one forward pass (for parity tests and visualisation).
@@ -90,7 +84,9 @@ public struct SalienceDETR: Module {
     )
         -> (output: DetectorOutput, trace: Trace)
     {
-        let features = timer.measure("backbone") { backbone(images, returning: config.backbone.returnIndices) }
+        let features = timer.measure("backbone") {
+            backbone(images, returning: config.backbone.returnIndices, training: training, generator: generator)
+        }
         let (levels, masks, positions) = timer.measure("neck") {
             let levels = neck(features)
             let masks = levels.map { level in

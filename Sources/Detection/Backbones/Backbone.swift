@@ -1,0 +1,38 @@
+import NN
+import Torch
+
+/// An image backbone of Salience DETR: a batch of images in, the feature maps of selected stages
+/// out. Conformers register exactly the official state-dict keys under their path.
+public protocol Backbone: Module {
+    /// Output channels of stages 0...3.
+    var stageChannels: [Int] { get }
+    /// Stage outputs for `indices` (increasing stage indices in 0...3).
+    /// - Parameters:
+    ///   - x: [B, 3, H, W] normalised, zero-padded (padding is processed like image content, as
+    ///     the official backbones do)
+    ///   - training: stochastic depth and dropout (where the backbone has them)
+    ///   - generator: their randomness (libtorch's global generator when nil)
+    /// - Returns: one [B, C_i, H/s_i, W/s_i] per index (values of the NCHW computation; the
+    ///   memory layout may be channels-last)
+    func callAsFunction(_ x: Tensor, returning indices: [Int], training: Bool, generator: Generator?) -> [Tensor]
+    /// Whether the official code freezes the parameter `key` (relative to the backbone) for
+    /// `freeze_indices`: a non-empty list freezes the stem and the listed stages.
+    func isFrozen(_ key: String, freezeIndices: [Int]) -> Bool
+}
+
+extension Backbone {
+    /// Stops gradients of what the official code freezes for `freezeIndices`.
+    public func freezeStages(_ freezeIndices: [Int]) {
+        freeze { isFrozen($0, freezeIndices: freezeIndices) }
+    }
+}
+
+/// The backbone of `config.type` under `p`, building stages 0...`lastStage`.
+func makeBackbone(_ p: ModulePath, config: BackboneConfig, lastStage: Int) -> any Backbone {
+    switch config.type {
+    case .resnet: ResNet(p, block: config.block, layers: config.layers, stages: lastStage + 1)
+    case .swin: fatalError("Swin")
+    case .convnext: fatalError("ConvNeXt")
+    case .focalnet: fatalError("FocalNet")
+    }
+}
