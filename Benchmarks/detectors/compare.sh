@@ -8,7 +8,8 @@
 #        `pip install accelerate terminaltables` there for the Salience DETR training harness)
 # Environment: VENV (default ~/anchor-venv), ANCHORS (default ../shared/anchors), SIZE (800x1333),
 #              THREADS (2), REPEAT (3), BATCHES ("1 4"), TRAIN (1: also time training steps),
-#              MODELS ("conditional salience").
+#              MODELS ("conditional salience"; also swin-l, convnext-l, focalnet-l: Salience DETR with
+#              that official backbone config, inference only).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 root=$PWD
@@ -40,14 +41,21 @@ print(json.dumps(line, sort_keys=True))' "$tmp"
 }
 
 for m in $models; do
-  preset=$([ "$m" = salience ] && echo salience-detr-r50 || echo conditional-detr-r50)
+  case $m in
+    salience) preset=salience-detr-r50; official=("$anchors/bench_official.py" --which salience) ;;
+    conditional) preset=conditional-detr-r50; official=("$anchors/bench_official.py" --which conditional) ;;
+    swin-l|convnext-l|focalnet-l)
+      preset=salience-detr-$m; official=(Benchmarks/detectors/bench_official_backbones.py --backbone "$m") ;;
+    *) echo "compare.sh: unknown model $m" >&2; exit 1 ;;
+  esac
+  which=$([ "${preset#salience-detr-}" = "$m" ] && echo "salience-$m" || echo "$m")
   for b in $batches; do
-    with_rss "$py" "$anchors/bench_official.py" --which "$m" --height "$h" --width "$w" --batch-size "$b" \
+    ANCHORS=$anchors with_rss "$py" "${official[@]}" --height "$h" --width "$w" --batch-size "$b" \
       --repeat "$repeat" --warmup 1 --threads "$threads" | sed "s/^{/{\"impl\": \"official\", \"mode\": \"inference\", /" | tee -a "$out"
     with_rss "$detr" benchmark --config "$preset" --size "$size" --batch-size "$b" --iterations "$repeat" \
-      --warmup 1 --threads "$threads" --json | sed "s/^{/{\"impl\": \"swift-detr\", \"which\": \"$m\", /" | tee -a "$out"
+      --warmup 1 --threads "$threads" --json | sed "s/^{/{\"impl\": \"swift-detr\", \"which\": \"$which\", /" | tee -a "$out"
   done
-  if [ "${TRAIN:-1}" = 1 ]; then
+  if [ "${TRAIN:-1}" = 1 ] && { [ "$m" = salience ] || [ "$m" = conditional ]; }; then
     with_rss "$py" Benchmarks/detectors/bench_official_train.py --which "$m" --height "$h" --width "$w" \
       --repeat "$repeat" --warmup 1 --threads "$threads" | sed 's/^{/{"impl": "official", /' | tee -a "$out"
     with_rss "$detr" benchmark --config "$preset" --size "$size" --train --iterations "$repeat" --warmup 1 \

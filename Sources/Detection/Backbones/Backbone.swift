@@ -32,7 +32,7 @@ func makeBackbone(_ p: ModulePath, config: BackboneConfig, lastStage: Int) -> an
     switch config.type {
     case .resnet: ResNet(p, block: config.block, layers: config.layers, stages: lastStage + 1)
     case .swin: fatalError("Swin")
-    case .convnext: fatalError("ConvNeXt")
+    case .convnext: ConvNeXt(p, config: config.convnext, lastStage: lastStage)
     case .focalnet: fatalError("FocalNet")
     }
 }
