@@ -24,6 +24,12 @@ extension Tensor {
                 : ct_linear(x.handle, weight.handle, bias?.handle))
     }
 
+    /// GELU (exact erf form) of x @ weight.T + bias, fused into the product where no input needs a
+    /// gradient; values agree with `linear(...).gelu()` to float32 rounding.
+    public static func linearGELU(_ x: Tensor, weight: Tensor, bias: Tensor?) -> Tensor {
+        Tensor(checking: ct_linear_gelu(x.handle, weight.handle, bias?.handle))
+    }
+
     public static func einsum(_ equation: String, _ tensors: [Tensor]) -> Tensor {
         let hs: [ct_tensor?] = tensors.map { $0.handle }
         return withExtendedLifetime(tensors) { Tensor(checking: ct_einsum(equation, hs, Int64(hs.count))) }

@@ -114,10 +114,16 @@ struct Benchmark: ParsableCommand {
             Terminal.error("\(error)")
             throw ExitCode(1)
         }
-        let images = try Tensor.randn([batchSize, 3, h, w], generator: Generator(seed: 1)).to(dev)
-        let mask = try Tensor.zeros([batchSize, h, w], dtype: .bool).to(dev)
+        // Images of HxW padded as the eval transform pads a batch (Salience DETR: to a multiple
+        // of 32, like the official code; 800x1333 runs as 800x1344 with the last columns masked).
+        let divisor = model.config.recipe.evalTransform.sizeDivisor
+        let (ph, pw) = ((h + divisor - 1) / divisor * divisor, (w + divisor - 1) / divisor * divisor)
+        let images = Functional.pad(
+            Tensor.randn([batchSize, 3, h, w], generator: Generator(seed: 1)), [0, pw - w, 0, ph - h])
+        let mask = Tensor.ones([batchSize, ph, pw], dtype: .bool)
+        withNoGrad { _ = mask.slice(dim: 1, end: h).slice(dim: 2, end: w).fill_(false) }
         let sizes = Array(repeating: (height: h, width: w), count: batchSize)
-        let batch = ImageBatch(images: images, mask: mask, imageSizes: sizes, originalSizes: sizes)
+        let batch = try ImageBatch(images: images, mask: mask, imageSizes: sizes, originalSizes: sizes).to(dev)
         let post = model.config.recipe.postProcess
         let timer = StageTimer()
         // One iteration: an optimizer step with --train, else a forward pass and post-processing.

@@ -22,6 +22,26 @@ import Torch
         try check(Tensor.linear(x, weight: w, bias: nil), "linalg.linear_nobias")
     }
 
+    /// The fused GELU (oneDNN inner product at inference, at::linear + gelu under autograd)
+    /// equals the unfused computation to float32 rounding, with and without gradients.
+    @Test func linearGELU() {
+        let g = Generator(seed: 4)
+        let x = Tensor.randn([37, 48], generator: g) * 3, w = Tensor.randn([96, 48], generator: g) * 0.2
+        let b = Tensor.randn([96], generator: g)
+        let reference = Tensor.linear(x, weight: w, bias: b).gelu()
+        let fused = withNoGrad { Tensor.linearGELU(x, weight: w, bias: b) }
+        #expect(TestSupport.maxAbsDiff(fused, reference) < 1e-5 * (reference.abs().max().item() + 1))
+        #expect(
+            TestSupport.maxAbsDiff(
+                withNoGrad { Tensor.linearGELU(x, weight: w, bias: nil) },
+                Tensor.linear(x, weight: w, bias: nil).gelu()) < 1e-4)
+        let wg = w.detach().requiringGrad()
+        let tracked = Tensor.linearGELU(x, weight: wg, bias: b)
+        #expect(TestSupport.maxAbsDiff(tracked.detach(), reference) < 1e-5 * (reference.abs().max().item() + 1))
+        tracked.sum().backward()
+        #expect(wg.grad != nil)
+    }
+
     @Test func distances() throws {
         let p = try Ref.get("linalg.p"), r = try Ref.get("linalg.r")
         try check(p.cdist(r, p: 1), "linalg.cdist_p1")

@@ -244,6 +244,8 @@ ct_tensor ct_bmm(ct_tensor a, ct_tensor b);
    to keep at::linear everywhere. ct_linear_relu also applies ReLU (fused on that path). */
 ct_tensor ct_linear(ct_tensor x, ct_tensor w, ct_tensor b /* nullable */);
 ct_tensor ct_linear_relu(ct_tensor x, ct_tensor w, ct_tensor b /* nullable */);
+/* GELU (exact erf form) of the product, fused on the oneDNN path. */
+ct_tensor ct_linear_gelu(ct_tensor x, ct_tensor w, ct_tensor b /* nullable */);
 ct_tensor ct_baddbmm(ct_tensor self, ct_tensor a, ct_tensor b, double beta, double alpha);
 ct_tensor ct_cdist(ct_tensor a, ct_tensor b, double p);
 ct_tensor ct_einsum(const char *equation, const ct_tensor *ts, int64_t n);

@@ -27,5 +27,8 @@ public struct Linear: Module, Layer {
         Tensor.linear(x, weight: weight, bias: bias, relu: relu)
     }
 
+    /// GELU(x Wᵀ + b) (exact erf form), fused into the product where no gradient is needed.
+    public func callAsFunction(gelu x: Tensor) -> Tensor { Tensor.linearGELU(x, weight: weight, bias: bias) }
+
     public func callAsFunction(_ x: Tensor, training: Bool) -> Tensor { self(x) }
 }
