@@ -31,7 +31,7 @@ extension Backbone {
 func makeBackbone(_ p: ModulePath, config: BackboneConfig, lastStage: Int) -> any Backbone {
     switch config.type {
     case .resnet: ResNet(p, block: config.block, layers: config.layers, stages: lastStage + 1)
-    case .swin: fatalError("Swin")
+    case .swin: SwinTransformer(p, config: config.swin, lastStage: lastStage)
     case .convnext: ConvNeXt(p, config: config.convnext, lastStage: lastStage)
     case .focalnet: fatalError("FocalNet")
     }
