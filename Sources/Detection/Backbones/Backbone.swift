@@ -33,6 +33,7 @@ func makeBackbone(_ p: ModulePath, config: BackboneConfig, lastStage: Int) -> an
     case .resnet: ResNet(p, block: config.block, layers: config.layers, stages: lastStage + 1)
     case .swin: fatalError("Swin")
     case .convnext: fatalError("ConvNeXt")
-    case .focalnet: fatalError("FocalNet")
+    case .focalnet:
+        FocalNet(p, config: config.focalnet, returnIndices: config.returnIndices, lastStage: lastStage)
     }
 }
