@@ -172,6 +172,9 @@ extension ModelConfig {
             try fourPositive(f.depths, "depths")
             try fourPositive(f.focalLevels, "focal_levels")
             try fourPositive(f.focalWindows, "focal_windows")
+            guard f.focalWindows.allSatisfy({ $0 % 2 == 1 }) else {
+                throw fail("'backbone.focal_windows' must be odd (the focal convolutions keep the map size)")
+            }
             guard f.embedDim >= 1 else { throw fail("'backbone.embed_dim' must be positive") }
             guard f.mlpRatio > 0 else { throw fail("'backbone.mlp_ratio' must be positive") }
             try probability(f.dropout, "dropout")

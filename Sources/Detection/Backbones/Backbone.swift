@@ -33,6 +33,7 @@ func makeBackbone(_ p: ModulePath, config: BackboneConfig, lastStage: Int) -> an
     case .resnet: ResNet(p, block: config.block, layers: config.layers, stages: lastStage + 1)
     case .swin: SwinTransformer(p, config: config.swin, lastStage: lastStage)
     case .convnext: ConvNeXt(p, config: config.convnext, lastStage: lastStage)
-    case .focalnet: fatalError("FocalNet")
+    case .focalnet:
+        FocalNet(p, config: config.focalnet, returnIndices: config.returnIndices, lastStage: lastStage)
     }
 }
