@@ -48,10 +48,19 @@ let package = Package(
         .library(name: "Diagnostics", targets: ["Diagnostics"]),
         .library(name: "Datasets", targets: ["Datasets"]),
         .library(name: "Training", targets: ["Training"]),
+        .library(name: "Records", targets: ["Records"]),
+        .library(name: "Serving", targets: ["Serving"]),
         .executable(name: "detr", targets: ["detr"]),
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.81.0"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.0.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
     ],
     targets: [
         // Engine
@@ -77,12 +86,30 @@ let package = Package(
         .target(name: "Datasets", dependencies: ["Diagnostics", "Torch", "Vision", "Detection", "COCO"]),
         // The training loop, runs, checkpoints and logs
         .target(name: "Training", dependencies: ["Torch", "NN", "Vision", "Detection", "COCO", "Datasets"]),
+        // Records the tools write (one detection record, one JSON encoding)
+        .target(name: "Records", dependencies: ["Diagnostics", "Vision", "Detection"]),
+        // The HTTP detection service (`detr serve`)
+        .target(
+            name: "Serving",
+            dependencies: [
+                "Diagnostics", "Torch", "NN", "Vision", "Detection", "Records",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // CLI
         .executableTarget(
             name: "detr",
             dependencies: [
-                "Diagnostics", "Torch", "NN", "Vision", "Detection", "COCO", "Datasets", "Training",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "Diagnostics", "Torch", "NN", "Vision", "Detection", "COCO", "Datasets", "Training", "Records",
+                "Serving", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
             linkerSettings: libtorchRpath
         ),
@@ -98,6 +125,14 @@ let package = Package(
             name: "TrainingTests", dependencies: ["Training", "Datasets", "Diagnostics", "TestSupport"],
             linkerSettings: libtorchRpath),
         .testTarget(name: "CLITests", dependencies: ["Torch", "Vision", "TestSupport"], linkerSettings: libtorchRpath),
+        .testTarget(
+            name: "ServeTests",
+            dependencies: [
+                "Serving", "Records", "Detection", "Vision", "TestSupport",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            linkerSettings: libtorchRpath),
     ],
     cxxLanguageStandard: .cxx20
 )

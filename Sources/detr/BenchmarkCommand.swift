@@ -3,6 +3,7 @@ import Datasets
 import Detection
 import Foundation
 import NN
+import Records
 import Torch
 import Training
 import Vision

@@ -12,7 +12,9 @@ struct Detr: ParsableCommand {
             64 a usage error (bad arguments).
             """,
         version: "0.1.0",
-        subcommands: [Predict.self, Evaluate.self, Train.self, Inspect.self, Benchmark.self, Synth.self, Export.self]
+        subcommands: [
+            Predict.self, Serve.self, Evaluate.self, Train.self, Inspect.self, Benchmark.self, Synth.self, Export.self,
+        ]
     )
 
     static func main() {

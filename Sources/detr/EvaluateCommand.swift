@@ -3,6 +3,7 @@ import COCO
 import Datasets
 import Detection
 import Foundation
+import Records
 import Torch
 
 /// `detr evaluate`: COCO bbox metrics of a results file, identical to pycocotools' COCOeval.

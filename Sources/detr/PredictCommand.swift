@@ -1,6 +1,7 @@
 import ArgumentParser
 import Detection
 import Foundation
+import Records
 import Torch
 import Vision
 

@@ -1,0 +1,262 @@
+import Detection
+import Diagnostics
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import Records
+import ServiceLifecycle
+import Torch
+import UnixSignals
+import Vision
+
+/// The HTTP detection service: a Hummingbird application over a `BatchScheduler`.
+///
+/// Endpoints: POST /v1/detect, GET /v1/model, /healthz, /readyz, /metrics and / (a page).
+/// Every error is answered as `{"error": "..."}` with its status.
+public final class DetectionServer: Sendable {
+    /// What happens as the server runs, for the caller to report.
+    public enum Event: Sendable {
+        /// Accepting connections on this host and port (the bound port when 0 was asked for).
+        case listening(host: String, port: Int)
+        /// The warm-up forward finished (with its error, if any): /readyz answers 200 from now on.
+        case ready(warmUp: Duration, error: String?)
+        /// Stopped accepting; in-flight requests are finishing.
+        case stopping
+    }
+
+    static let detectPath = "/v1/detect"
+    static let healthPath = "/healthz"
+
+    public let engine: DetectionEngine
+    public let configuration: ServerConfiguration
+    public let metrics: ServiceMetrics
+    public let scheduler: BatchScheduler
+    private let logger: Logger
+    private let group = NIOLockedValueBox<ServiceGroup?>(nil)
+
+    /// - Parameters:
+    ///   - logger: where Hummingbird logs; by default nowhere
+    /// - Throws: `ServeError` when the configuration is invalid
+    public init(engine: DetectionEngine, configuration: ServerConfiguration, logger: Logger? = nil) throws {
+        try configuration.validate()
+        self.engine = engine
+        self.configuration = configuration
+        self.metrics = ServiceMetrics(maxBatch: configuration.maxBatch)
+        self.scheduler = BatchScheduler(
+            engine: engine, maxBatch: configuration.maxBatch, maxWait: configuration.maxWait,
+            capacity: configuration.queueCapacity, observer: metrics.observer)
+        self.logger = logger ?? Logger(label: "detr-serve", factory: { _ in SwiftLogNoOpLogHandler() })
+    }
+
+    /// Runs until a signal in `gracefulShutdownSignals` arrives or `shutdown()` is called, then
+    /// stops accepting connections, finishes the requests in flight and returns.
+    public func run(
+        gracefulShutdownSignals: [UnixSignal] = [], onEvent: @escaping @Sendable (Event) -> Void = { _ in }
+    ) async throws {
+        let host = configuration.host
+        scheduler.start { [scheduler] error in
+            _ = scheduler
+            onEvent(.ready(warmUp: .zero, error: error.map { "\($0)" }))
+        }
+        let app = Application(
+            router: makeRouter(),
+            configuration: ApplicationConfiguration(
+                address: .hostname(host, port: configuration.port), serverName: "detr"),
+            onServerRunning: { channel in
+                onEvent(.listening(host: host, port: channel.localAddress?.port ?? 0))
+            },
+            logger: logger)
+        let serviceGroup = ServiceGroup(
+            configuration: ServiceGroupConfiguration(
+                services: [.init(service: app)], gracefulShutdownSignals: gracefulShutdownSignals, logger: logger))
+        group.withLockedValue { $0 = serviceGroup }
+        let shutdownWatcher = Task {
+            try? await gracefulShutdown()
+            onEvent(.stopping)
+        }
+        defer { shutdownWatcher.cancel() }
+        do {
+            try await serviceGroup.run()
+        } catch {
+            await stopScheduler()
+            throw ServeError("cannot serve on \(host):\(configuration.port): \(error)")
+        }
+        await stopScheduler()
+    }
+
+    /// Starts a graceful shutdown of a running server.
+    public func shutdown() async {
+        await group.withLockedValue { $0 }?.triggerGracefulShutdown()
+    }
+
+    private func stopScheduler() async {
+        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+            DispatchQueue.global().async { [scheduler] in
+                scheduler.stop()
+                done.resume()
+            }
+        }
+    }
+
+    // MARK: Routes
+
+    func makeRouter() -> Router<BasicRequestContext> {
+        let router = Router()
+        router.add(middleware: MetricsMiddleware(metrics: metrics))
+        router.add(middleware: JSONErrorMiddleware(bodyLimit: configuration.bodyLimit))
+        if let key = configuration.apiKey {
+            router.add(middleware: BearerAuthentication(key: Array(key.utf8), exemptPaths: [Self.healthPath]))
+        }
+        router.get(RouterPath(Self.healthPath)) { _, _ in Self.json(["status": "ok"]) }
+        router.get("/readyz") { [scheduler] _, _ in
+            guard scheduler.isReady else {
+                throw RequestError(.serviceUnavailable, "the model is warming up")
+            }
+            return Self.json(["status": "ready"])
+        }
+        router.get("/metrics") { [metrics] _, _ in
+            Response(
+                status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(string: metrics.text())))
+        }
+        router.get("/v1/model") { [self] _, _ in
+            let description = modelDescription
+            let data = try JSONOutput.data(description, snakeCaseKeys: true)
+            return Response(
+                status: .ok, headers: [.contentType: "application/json"],
+                body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        }
+        router.get("/") { [configuration] _, _ in
+            let page = WebPage.html.replacingOccurrences(
+                of: "__THRESHOLD__", with: String(format: "%.2f", configuration.threshold))
+            return Response(
+                status: .ok, headers: [.contentType: "text/html; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(string: page)))
+        }
+        router.post(RouterPath(Self.detectPath)) { [self] request, _ in
+            // Reading the connection for a disconnect while the request waits consumes it, so it
+            // is closed after the answer; `Connection: close` tells the client not to reuse it.
+            var response: Response
+            do {
+                response = try await detect(request)
+            } catch {
+                response = JSONErrorMiddleware<BasicRequestContext>.response(
+                    for: error, bodyLimit: configuration.bodyLimit)
+            }
+            response.headers[.connection] = "close"
+            return response
+        }
+        return router
+    }
+
+    var modelDescription: ModelDescription {
+        ModelDescription(
+            architecture: engine.config.architecture.rawValue, configName: engine.configName,
+            config: engine.config, classNames: engine.names, device: engine.device.description,
+            engine: Engine.current,
+            batching: .init(
+                maxBatch: configuration.maxBatch,
+                maxWaitMs: Double(configuration.maxWait.components.seconds) * 1000
+                    + Double(configuration.maxWait.components.attoseconds) * 1e-15,
+                queue: configuration.queueCapacity, grouping: "resized size"))
+    }
+
+    static func json(_ value: [String: String]) -> Response {
+        let data = (try? JSONOutput.data(value)) ?? Data("{}".utf8)
+        return Response(
+            status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
+    // MARK: Detection
+
+    /// POST /v1/detect: reads the image (raw body or multipart field `image`), checks it,
+    /// queues it for a batch and answers its detection record or, with `draw=1`, the PNG.
+    func detect(_ request: Request) async throws -> Response {
+        var parameters: [String: String] = [:]
+        for (key, value) in request.uri.queryParameters { parameters[String(key)] = String(value) }
+        let query = try DetectQuery(parameters, defaultThreshold: configuration.threshold)
+        let limit = configuration.bodyLimit
+        if let declared = request.headers[.contentLength].flatMap(Int.init), declared > limit {
+            throw RequestError(.contentTooLarge, "the request body is larger than the limit of \(limit) bytes")
+        }
+        let contentType = request.headers[.contentType]
+        // The request is cancelled when its client disconnects, so a queued image whose client
+        // is gone is dropped before its forward.
+        return try await request.body.consumeWithCancellationOnInboundClose { body in
+            let buffer = try await body.collect(upTo: limit)
+            let upload = try Self.upload(from: Data(buffer: buffer), contentType: contentType, name: query.name)
+            let (image, prepared) = try await Self.offload { [self] in try decodeAndPrepare(upload) }
+            let detections: [DetectedObject]
+            do {
+                detections = try await scheduler.submit(prepared, options: query.options)
+            } catch BatchScheduler.Rejection.queueFull(let capacity) {
+                throw RequestError(
+                    .serviceUnavailable, "the queue is full (\(capacity) requests waiting); retry later",
+                    headers: [.retryAfter: String(configuration.retryAfterSeconds)])
+            } catch BatchScheduler.Rejection.stopping {
+                throw RequestError(.serviceUnavailable, "the server is shutting down")
+            }
+            let record = PredictionRecord(
+                file: upload.name, width: image.width, height: image.height, detections: detections,
+                names: engine.names)
+            if query.draw {
+                let png = try await Self.offload { try record.drawn(on: image).encoded(.png) }
+                return Response(
+                    status: .ok, headers: [.contentType: "image/png"], body: .init(byteBuffer: ByteBuffer(bytes: png)))
+            }
+            return Response(
+                status: .ok, headers: [.contentType: "application/json"],
+                body: .init(byteBuffer: ByteBuffer(string: try record.json())))
+        }
+    }
+
+    /// The image bytes of a request and the name its record gets.
+    struct Upload: Sendable {
+        var data: Data
+        var name: String
+    }
+
+    static func upload(from body: Data, contentType: String?, name: String?) throws -> Upload {
+        var data = body
+        var filename: String?
+        if let contentType, let boundary = MultipartForm.boundary(contentType: contentType) {
+            guard let field = try MultipartForm.field(named: "image", in: body, boundary: boundary) else {
+                throw RequestError(.badRequest, "the multipart form has no field named image")
+            }
+            data = field.data
+            filename = field.filename
+        }
+        guard !data.isEmpty else {
+            throw RequestError(.badRequest, "the request body is empty: send a JPEG or PNG image")
+        }
+        return Upload(data: data, name: name ?? filename ?? "image")
+    }
+
+    /// Checks the header (format, pixel limit) before decoding, decodes and prepares the image.
+    func decodeAndPrepare(_ upload: Upload) throws -> (Image, PreparedImage) {
+        do {
+            let header = try ImageHeader(data: upload.data, name: "image")
+            guard header.pixelCount <= configuration.pixelLimit else {
+                throw RequestError(
+                    .badRequest,
+                    "image: \(header.width)x\(header.height) is \(header.pixelCount) pixels, more than the limit of "
+                        + "\(configuration.pixelLimit)")
+            }
+            let image = try Image(
+                data: upload.data, name: "image", applyExifOrientation: configuration.applyExifOrientation)
+            return (image, engine.prepare(image))
+        } catch let error as FileError {
+            throw RequestError(.badRequest, error.description)
+        }
+    }
+
+    /// Runs CPU-bound work (decoding, resizing, encoding) off Swift concurrency's cooperative pool.
+    static func offload<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async { continuation.resume(with: Result { try work() }) }
+        }
+    }
+}

@@ -1,0 +1,23 @@
+import Detection
+import Foundation
+import Torch
+
+/// The body of GET /v1/model: what the service runs.
+struct ModelDescription: Encodable {
+    var architecture: String
+    /// The config as given (a preset name or a file path).
+    var configName: String
+    /// The full config, with the keys of a JSON config file.
+    var config: ModelConfig
+    var classNames: [String]
+    var device: String
+    var engine: Engine
+    var batching: Batching
+
+    struct Batching: Encodable {
+        var maxBatch: Int
+        var maxWaitMs: Double
+        var queue: Int
+        var grouping: String
+    }
+}

@@ -1,0 +1,68 @@
+import Diagnostics
+
+/// The settings of a detection service: where it listens, how it batches, its limits and its
+/// access control.
+public struct ServerConfiguration: Sendable {
+    /// The address to bind (a host name or an IPv4/IPv6 address).
+    public var host = "127.0.0.1"
+    /// The port to bind; 0 picks a free one (see `DetectionServer.Event.listening`).
+    public var port = 8080
+    /// At most this many images run in one forward.
+    public var maxBatch = 4
+    /// How long the oldest queued request waits for others to join its batch.
+    public var maxWait: Duration = .milliseconds(10)
+    /// Requests waiting for a forward beyond this many are answered 503.
+    public var queueCapacity = 64
+    /// The score threshold when a request gives none.
+    public var threshold: Float = 0.3
+    /// The bearer token every endpoint but /healthz requires; nil for none.
+    public var apiKey: String?
+    /// Allows binding to an address other than loopback without an API key.
+    public var insecure = false
+    /// The largest request body accepted, in bytes (larger ones are answered 413).
+    public var bodyLimit = 20 * 1024 * 1024
+    /// The largest image accepted, in pixels, checked from its header before it is decoded.
+    public var pixelLimit = 64_000_000
+    /// Rotate and flip JPEGs as their EXIF orientation says (as `detr predict` does by default).
+    public var applyExifOrientation = true
+    /// Seconds a client is told to wait (`Retry-After`) when the queue is full.
+    public var retryAfterSeconds = 1
+
+    public init() {}
+
+    /// Whether `host` names a loopback address only.
+    public var bindsLoopbackOnly: Bool {
+        let h = host.lowercased().trimmingCharacters(in: ["[", "]"])
+        return h == "localhost" || h == "::1" || h.hasPrefix("127.")
+    }
+
+    /// Checks the values and the rule that a non-loopback bind needs an API key or `insecure`.
+    /// - Throws: `ServeError` naming the setting
+    public func validate() throws {
+        guard maxBatch >= 1 else { throw ServeError("--max-batch must be at least 1") }
+        guard maxWait >= .zero else { throw ServeError("--max-wait-ms must not be negative") }
+        guard queueCapacity >= 1 else { throw ServeError("--queue must be at least 1") }
+        guard threshold >= 0 && threshold <= 1 else { throw ServeError("--threshold must be in [0, 1]") }
+        guard (0...65535).contains(port) else { throw ServeError("--port must be in 0...65535") }
+        guard bodyLimit >= 1, pixelLimit >= 1 else { throw ServeError("limits must be positive") }
+        if let apiKey, apiKey.isEmpty { throw ServeError("--api-key must not be empty") }
+        if !bindsLoopbackOnly && apiKey == nil && !insecure {
+            throw ServeError(
+                "binding to \(host) (not loopback) needs --api-key KEY, or --insecure to serve without one")
+        }
+    }
+}
+
+extension String {
+    fileprivate func trimmingCharacters(in set: Set<Character>) -> String {
+        String(drop { set.contains($0) }.reversed().drop { set.contains($0) }.reversed())
+    }
+}
+
+/// A problem that stops the service from starting (a setting, an address).
+public struct ServeError: SubjectError, Equatable, Sendable {
+    public var problem: String
+    public var subject: String? { nil }
+
+    public init(_ problem: String) { self.problem = problem }
+}

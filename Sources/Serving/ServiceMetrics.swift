@@ -1,0 +1,57 @@
+import Prometheus
+
+/// The service's Prometheus metrics: requests by status, detection latency, images per
+/// forward, forward time, queue depth and requests dropped because their client went away.
+public final class ServiceMetrics: Sendable {
+    public let registry = PrometheusCollectorRegistry()
+    let latency: DurationHistogram
+    let forward: DurationHistogram
+    let batchSize: ValueHistogram
+    let queueDepth: Gauge
+    let cancelled: Counter
+
+    /// - Parameter maxBatch: the largest batch; the batch-size histogram has one bucket per size.
+    public init(maxBatch: Int) {
+        let seconds: [Duration] = [
+            .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100),
+            .milliseconds(250), .milliseconds(500), .seconds(1), .milliseconds(2500), .seconds(5), .seconds(10),
+            .seconds(30),
+        ]
+        latency = registry.makeDurationHistogram(
+            name: "detr_detect_duration_seconds", buckets: seconds,
+            help: "Time from receiving a POST /v1/detect to its response, any status.")
+        forward = registry.makeDurationHistogram(
+            name: "detr_forward_duration_seconds", buckets: seconds,
+            help: "Time of one batched forward pass with post-processing.")
+        batchSize = registry.makeValueHistogram(
+            name: "detr_batch_size", buckets: (1...max(1, maxBatch)).map(Double.init),
+            help: "Images per forward pass.")
+        queueDepth = registry.makeGauge(name: "detr_queue_depth", help: "Requests waiting for a forward pass.")
+        cancelled = registry.makeCounter(
+            name: "detr_cancelled_requests_total",
+            help: "Requests dropped before their forward because the client disconnected.")
+    }
+
+    /// Counts one answered request.
+    public func countRequest(status: Int) {
+        registry.makeCounter(
+            name: "detr_http_requests_total", labels: [("status", String(status))],
+            help: "HTTP requests answered, by status code."
+        ).increment()
+    }
+
+    /// The scheduler's reports, recorded here.
+    public var observer: BatchScheduler.Observer {
+        var o = BatchScheduler.Observer()
+        o.queueDepth = { [queueDepth] in queueDepth.set(Double($0)) }
+        o.batchRan = { [batchSize, forward] count, duration in
+            batchSize.record(Double(count))
+            forward.record(duration)
+        }
+        o.cancelled = { [cancelled] in cancelled.increment() }
+        return o
+    }
+
+    /// The text exposition format.
+    public func text() -> String { registry.emitToString() }
+}

@@ -1,0 +1,160 @@
+import ArgumentParser
+import Detection
+import Foundation
+import NN
+import Serving
+import Torch
+import UnixSignals
+
+/// `detr serve`: an HTTP detection service (see `DetectionServer` for the endpoints).
+struct Serve: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Serve detections over HTTP.",
+        discussion: """
+            POST /v1/detect takes a JPEG or PNG (raw body or multipart field "image"; query threshold, top_k, \
+            draw=1 for the annotated PNG) and answers the record `detr predict` writes for it. GET /v1/model, \
+            /healthz, /readyz, /metrics (Prometheus), and / (a page to try it in a browser). Requests that arrive \
+            within --max-wait-ms of each other run as one forward of up to --max-batch images of the same resized \
+            size, each with the result it has alone up to float rounding (--max-batch 1: bitwise). SIGTERM or \
+            SIGINT stops accepting, finishes the \
+            requests in flight and exits 0. Binding to an address other than loopback needs --api-key (then every \
+            endpoint but /healthz needs "Authorization: Bearer KEY") or --insecure.
+            """)
+
+    @Option(name: .long, help: "A preset (\(ModelConfig.presetNames.joined(separator: ", "))) or a JSON config file.")
+    var config: String
+
+    @Option(
+        name: .long, help: "Weights: an official .pth checkpoint (state dict or training checkpoint) or .safetensors.")
+    var weights: String?
+
+    @Flag(
+        name: .customLong("random-weights"),
+        help: "Serve a freshly initialised model without a checkpoint (for load tests of a model's speed).")
+    var randomWeights = false
+
+    @Option(name: .long, help: "cpu or cuda[:N].")
+    var device: Device = .cpu
+
+    @Option(help: "Address to bind.")
+    var host = "127.0.0.1"
+
+    @Option(help: "Port to bind (0: any free port).")
+    var port = 8080
+
+    @Option(name: .customLong("max-batch"), help: "At most this many images per forward.")
+    var maxBatch = 4
+
+    @Option(name: .customLong("max-wait-ms"), help: "How long a request waits for others to join its batch.")
+    var maxWaitMs = 10.0
+
+    @Option(help: "Requests waiting beyond this many are answered 503 with Retry-After.")
+    var queue = 64
+
+    @Option(help: "The score threshold of requests that give none.")
+    var threshold: Float = 0.3
+
+    @Option(
+        name: .customLong("api-key"),
+        help: "A bearer token every endpoint but /healthz requires (default: the DETR_API_KEY environment variable).")
+    var apiKey: String?
+
+    @Flag(help: "Allow binding to an address other than loopback without an API key.")
+    var insecure = false
+
+    @Option(name: .customLong("max-body-mb"), help: "The largest request body, in MiB (larger: 413).")
+    var maxBodyMB = 20
+
+    @Option(name: .customLong("max-megapixels"), help: "The largest image, in millions of pixels (larger: 400).")
+    var maxMegapixels = 64.0
+
+    @Flag(name: .customLong("no-exif"), help: "Do not apply EXIF orientation to JPEGs.")
+    var noExif = false
+
+    @Flag(name: .shortAndLong, help: "Log each HTTP request's errors from the server framework on stderr.")
+    var verbose = false
+
+    var serverConfiguration: ServerConfiguration {
+        var c = ServerConfiguration()
+        c.host = host
+        c.port = port
+        c.maxBatch = maxBatch
+        c.maxWait = .microseconds(Int64((maxWaitMs * 1000).rounded()))
+        c.queueCapacity = queue
+        c.threshold = threshold
+        c.apiKey = apiKey ?? ProcessInfo.processInfo.environment["DETR_API_KEY"].flatMap { $0.isEmpty ? nil : $0 }
+        c.insecure = insecure
+        c.bodyLimit = maxBodyMB * 1024 * 1024
+        c.pixelLimit = Int(maxMegapixels * 1_000_000)
+        c.applyExifOrientation = !noExif
+        return c
+    }
+
+    func validate() throws {
+        guard (weights == nil) == randomWeights else { throw ValidationError("give --weights or --random-weights") }
+        guard maxWaitMs >= 0 && maxWaitMs.isFinite else { throw ValidationError("--max-wait-ms must not be negative") }
+        guard maxBodyMB >= 1 else { throw ValidationError("--max-body-mb must be at least 1") }
+        guard maxMegapixels > 0 else { throw ValidationError("--max-megapixels must be positive") }
+        do { try serverConfiguration.validate() } catch { throw ValidationError("\(error)") }
+    }
+
+    func run() throws {
+        let server: DetectionServer
+        do {
+            let engine: DetectionEngine
+            if let weights {
+                engine = try DetectionEngine.load(config: config, weights: weights, device: device)
+            } else {
+                let cfg = try ModelConfig.load(presetOrPath: config)
+                let detector = try DetectorFactory.make(
+                    config: cfg, store: try ParameterStore(dtype: .float32, device: device))
+                let names = COCOClassNames.names(numClasses: cfg.numClasses)
+                engine = DetectionEngine(detector: detector, names: names, device: device, configName: config)
+            }
+            server = try DetectionServer(engine: engine, configuration: serverConfiguration)
+        } catch {
+            Terminal.error("\(error)")
+            throw ExitCode(1)
+        }
+        // The command is synchronous; the server runs on Swift concurrency's pool meanwhile.
+        let outcome = ServeOutcome()
+        let done = DispatchSemaphore(value: 0)
+        Task {
+            do {
+                try await server.run(gracefulShutdownSignals: [.sigterm, .sigint]) { event in
+                    switch event {
+                    case .listening(let host, let port):
+                        Terminal.note("detr serve: listening on http://\(Self.urlHost(host)):\(port)/")
+                    case .ready(_, let error?):
+                        Terminal.error("warm-up forward failed: \(error)")
+                    case .ready:
+                        Terminal.note("detr serve: model ready")
+                    case .stopping:
+                        Terminal.note("detr serve: stopping (finishing requests in flight)")
+                    }
+                }
+            } catch {
+                outcome.fail("\(error)")
+            }
+            done.signal()
+        }
+        done.wait()
+        if let message = outcome.message {
+            Terminal.error(message)
+            throw ExitCode(1)
+        }
+        Terminal.note("detr serve: stopped")
+    }
+
+    static func urlHost(_ host: String) -> String { host.contains(":") && !host.hasPrefix("[") ? "[\(host)]" : host }
+}
+
+/// The error a server task ended with, read after it has ended.
+private final class ServeOutcome: @unchecked Sendable {
+    private let lock = NSLock()
+    private var text: String?
+
+    func fail(_ message: String) { lock.withLock { text = message } }
+    var message: String? { lock.withLock { text } }
+}
