@@ -47,6 +47,24 @@ public enum DetectorFactory {
         return try config.recipe.makeModel(store: store)
     }
 
+    /// A detector of a preset or JSON config file with its weights loaded strictly, and its class
+    /// names (from the checkpoint when it stores them, else COCO's), as `detr predict` loads one.
+    /// - Throws: config errors, `FileError` for a missing or unreadable weight file,
+    ///   `CheckpointMismatch` for weights of another model
+    public static func load(
+        config: String, weights: String, device: Device = .cpu
+    ) throws
+        -> (detector: any Detector, names: [String])
+    {
+        let cfg = try ModelConfig.load(presetOrPath: config)
+        let model = try make(config: cfg, store: try ParameterStore(dtype: .float32, device: device))
+        guard FileManager.default.fileExists(atPath: weights) else {
+            throw FileError(file: weights, problem: "no such file")
+        }
+        let loaded = try loadWeights(URL(fileURLWithPath: weights), into: model)
+        return (model, COCOClassNames.names(from: loaded, numClasses: cfg.numClasses))
+    }
+
     /// Loads a checkpoint (.pth — plain state dict or training checkpoint — or .safetensors)
     /// strictly into `model`; half-precision tensors are upcast to the model's dtype.
     /// - Throws: `FileError` for unreadable files, `CheckpointMismatch` when the

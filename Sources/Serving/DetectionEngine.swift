@@ -111,15 +111,7 @@ extension DetectionEngine {
     /// (.pth or .safetensors) loaded strictly, class names from the checkpoint when it has them.
     /// - Throws: `FileError`, config and checkpoint errors naming the file
     public static func load(config: String, weights: String, device: Device = .cpu) throws -> DetectionEngine {
-        let cfg = try ModelConfig.load(presetOrPath: config)
-        let store = try ParameterStore(dtype: .float32, device: device)
-        let model = try DetectorFactory.make(config: cfg, store: store)
-        guard FileManager.default.fileExists(atPath: weights) else {
-            throw FileError(file: weights, problem: "no such file")
-        }
-        let loaded = try DetectorFactory.loadWeights(URL(fileURLWithPath: weights), into: model)
-        return DetectionEngine(
-            detector: model, names: COCOClassNames.names(from: loaded, numClasses: cfg.numClasses), device: device,
-            configName: config)
+        let (model, names) = try DetectorFactory.load(config: config, weights: weights, device: device)
+        return DetectionEngine(detector: model, names: names, device: device, configName: config)
     }
 }

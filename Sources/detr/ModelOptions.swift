@@ -21,13 +21,6 @@ struct ModelOptions: ParsableArguments {
 
     /// The detector and its class names (from the checkpoint when it stores them).
     func loadDetectorAndNames() throws -> (detector: any Detector, names: [String]) {
-        let cfg = try ModelConfig.load(presetOrPath: config)
-        let store = try ParameterStore(dtype: .float32, device: device)
-        let model = try DetectorFactory.make(config: cfg, store: store)
-        guard FileManager.default.fileExists(atPath: weights) else {
-            throw FileError(file: weights, problem: "no such file")
-        }
-        let loaded = try DetectorFactory.loadWeights(URL(fileURLWithPath: weights), into: model)
-        return (model, COCOClassNames.names(from: loaded, numClasses: cfg.numClasses))
+        try DetectorFactory.load(config: config, weights: weights, device: device)
     }
 }

@@ -53,7 +53,18 @@ import Testing
         request.httpBody = try Data(contentsOf: Self.sample)
         request.timeoutInterval = 60
         async let reply = URLSession.shared.data(for: request)
-        try await Task.sleep(for: .milliseconds(500))  // the request now waits for its batch
+        // Signal only once the request waits in the queue for its batch (max-wait 1.5 s).
+        let metrics = URL(string: "http://127.0.0.1:\(port)/metrics")!
+        let deadline = Date().addingTimeInterval(30)
+        while Date() < deadline {
+            let (text, _) = try await URLSession.shared.data(from: metrics)
+            if String(decoding: text, as: UTF8.self).split(separator: "\n").contains(where: {
+                $0.hasPrefix("detr_queue_depth ") && !$0.hasSuffix(" 0") && !$0.hasSuffix(" 0.0")
+            }) {
+                break
+            }
+            try await Task.sleep(for: .milliseconds(20))
+        }
         kill(process.processIdentifier, signal)
         let (body, response) = try await reply
         #expect((response as? HTTPURLResponse)?.statusCode == 200)

@@ -99,7 +99,7 @@ import Vision
         let png = try Self.sample()
         async let first = server.post("/v1/detect", png)
         async let second = server.post("/v1/detect", png)
-        try await Task.sleep(for: .milliseconds(500))
+        try await server.waitForQueueDepth(2)
         let third = try await server.post("/v1/detect", png)
         #expect(third.status == 503)
         #expect(third.headers["retry-after"] == "1")
@@ -117,10 +117,13 @@ import Vision
             c.maxBatch = 4
             c.maxWait = .milliseconds(4000)
         }
-        await #expect(throws: (any Error).self) {
-            _ = try await server.request("POST", "/v1/detect", body: try Self.sample(), timeout: .milliseconds(300))
-        }
-        try await Task.sleep(for: .milliseconds(4500))
+        let png = try Self.sample()
+        let pending = Task { try await server.request("POST", "/v1/detect", body: png, timeout: .seconds(60)) }
+        try await server.waitForQueueDepth(1)
+        pending.cancel()  // the client goes away while its request waits
+        let outcome = await pending.result
+        #expect(throws: (any Error).self) { try outcome.get() }
+        try await Task.sleep(for: .milliseconds(4500))  // past the batch's max wait
         let metrics = try await server.get("/metrics").text
         #expect(ServeHarness.metric("detr_cancelled_requests_total", in: metrics) == 1, "\(metrics)")
         #expect(ServeHarness.metric("detr_batch_size_count", in: metrics) ?? 0 == 0, "\(metrics)")

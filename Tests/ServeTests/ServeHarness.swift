@@ -116,6 +116,17 @@ final class ServeHarness: Sendable {
     }
 
     /// The value of a metric line (`name{labels} value`) in the Prometheus text, or nil.
+    /// Waits (up to 30 s) until `detr_queue_depth` reads `depth`: requests sent before are queued.
+    func waitForQueueDepth(_ depth: Int) async throws {
+        let deadline = ContinuousClock.now + .seconds(30)
+        while ContinuousClock.now < deadline {
+            let text = try await get("/metrics").text
+            if Self.metric("detr_queue_depth", in: text) == Double(depth) { return }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        Issue.record("queue depth never reached \(depth)")
+    }
+
     static func metric(_ line: String, in text: String) -> Double? {
         for l in text.split(separator: "\n") where l.hasPrefix(line + " ") {
             return Double(l.dropFirst(line.count + 1))
