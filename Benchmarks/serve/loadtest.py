@@ -45,7 +45,8 @@ def main():
     ap.add_argument("--image", required=True)
     ap.add_argument("--clients", type=int, default=16)
     ap.add_argument("--seconds", type=float, default=60)
-    ap.add_argument("--warmup", type=int, default=4, help="requests before measuring")
+    ap.add_argument("--warmup", type=float, default=15,
+                    help="seconds of the same concurrent load before measuring (fills batches and the allocator)")
     ap.add_argument("--pid", type=int, help="the server's process id, for resident memory")
     ap.add_argument("--label", default="")
     ap.add_argument("--json", help="append the result as one JSON line to this file")
@@ -59,10 +60,22 @@ def main():
         raise SystemExit(f"refusing {host}: the load test only targets loopback")
     body = open(args.image, "rb").read()
 
-    warm = http.client.HTTPConnection(host, port, timeout=600)
-    for _ in range(args.warmup):
-        post(warm, "/v1/detect", body)
-    warm.close()
+    def load(until):
+        conn = http.client.HTTPConnection(host, port, timeout=600)
+        while time.monotonic() < until:
+            try:
+                post(conn, "/v1/detect", body)
+            except Exception:  # noqa: BLE001 - warm-up failures show up again in the measured run
+                conn.close()
+                conn = http.client.HTTPConnection(host, port, timeout=600)
+        conn.close()
+
+    warm_until = time.monotonic() + max(0.0, args.warmup)
+    warmers = [threading.Thread(target=load, args=(warm_until,)) for _ in range(clients)]
+    for t in warmers:
+        t.start()
+    for t in warmers:
+        t.join()
     before = metric_lines(host, port, "detr_batch_size")
     rss_start = rss_kib(args.pid) if args.pid else None
 
