@@ -53,14 +53,15 @@ extension SyntheticShapes {
                 try picture.image.write(to: directory.appendingPathComponent(name).appendingPathComponent(fileName))
                 file.images.append(
                     .init(
-                        id: imageId, fileName: fileName, width: picture.image.width,
-                        height: picture.image.height))
+                        id: imageId, width: picture.image.width, height: picture.image.height,
+                        fileName: fileName))
                 for o in picture.objects {
                     file.annotations.append(
                         .init(
                             id: file.annotations.count + 1, imageId: imageId, categoryId: o.shape.rawValue,
+                            iscrowd: 0,
                             bbox: Self.roundedBox(o, width: picture.image.width, height: picture.image.height),
-                            area: (o.area * 100).rounded() / 100, iscrowd: 0))
+                            area: (o.area * 100).rounded() / 100))
                 }
                 written += 1
                 progress?(written)
@@ -91,19 +92,15 @@ extension SyntheticShapes {
 /// The JSON shape of a COCO annotation file (written with snake_case keys, as in the format).
 private struct COCOFile: Encodable {
     struct ImageEntry: Encodable {
-        var id: Int
+        var id, width, height: Int
         var fileName: String
-        var width: Int
-        var height: Int
     }
 
     struct AnnotationEntry: Encodable {
-        var id: Int
-        var imageId: Int
-        var categoryId: Int
+        var id, imageId, categoryId, iscrowd: Int
+        /// [x, y, width, height] pixels and the box area.
         var bbox: [Double]
         var area: Double
-        var iscrowd: Int
     }
 
     struct CategoryEntry: Encodable {

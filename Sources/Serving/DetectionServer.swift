@@ -154,8 +154,8 @@ public final class DetectionServer: Sendable {
 
     var modelDescription: ModelDescription {
         ModelDescription(
-            architecture: engine.config.architecture.rawValue, configName: engine.configName,
-            config: engine.config, classNames: engine.names, device: engine.device.description,
+            architecture: engine.config.architecture.rawValue, device: engine.device.description,
+            configName: engine.configName, config: engine.config, classNames: engine.names,
             engine: Engine.current,
             batching: .init(
                 maxBatch: configuration.maxBatch,

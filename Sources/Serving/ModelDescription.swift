@@ -4,13 +4,13 @@ import Torch
 
 /// The body of GET /v1/model: what the service runs.
 struct ModelDescription: Encodable {
-    var architecture: String
+    /// The config's architecture and the device the model runs on.
+    var architecture, device: String
     /// The config as given (a preset name or a file path).
     var configName: String
     /// The full config, with the keys of a JSON config file.
     var config: ModelConfig
     var classNames: [String]
-    var device: String
     var engine: Engine
     var batching: Batching
 

@@ -7,11 +7,12 @@ import Torch
 /// conv with bias), `block.2` (LayerNorm, eps 1e-6), `block.3`, `block.5` (Linear).
 struct ConvNeXtBlock: Module {
     let path: ModulePath
+    /// [C, 1, 1] per-channel scale of the branch.
     let layerScale: Tensor
     let depthwise: Conv2d
     let norm: LayerNorm
-    let expand: Linear
-    let project: Linear
+    /// C -> 4C and 4C -> C.
+    let expand, project: Linear
     let drop: StochasticDepth
 
     init(_ p: ModulePath, channels c: Int, layerScale: Double, stochasticDepth: Double) {

@@ -13,10 +13,10 @@ import Torch
 /// the shift mask in shifted blocks.
 struct ShiftedWindowAttention: Module {
     let path: ModulePath
-    let relativePositionBiasTable: Tensor
-    let relativePositionIndex: Tensor
-    let qkv: Linear
-    let proj: Linear
+    /// [(2·Wh − 1)(2·Ww − 1), heads] parameter and its int64 [N·N] index buffer.
+    let relativePositionBiasTable, relativePositionIndex: Tensor
+    /// C -> 3C (queries, keys, values) and C -> C.
+    let qkv, proj: Linear
     let heads: Int
     let window: (height: Int, width: Int)
     /// Half-window cyclic shift (odd blocks of a stage); disabled per axis by the layout.

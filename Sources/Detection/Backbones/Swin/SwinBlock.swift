@@ -6,11 +6,12 @@ import Torch
 /// Keys: `norm1`, `attn.*`, `norm2`, `mlp.0`, `mlp.3` (torchvision's MLP numbering).
 struct SwinBlock: Module {
     let path: ModulePath
-    let norm1: LayerNorm
+    /// Pre-norms of the attention and the MLP branch.
+    let norm1, norm2: LayerNorm
     let attn: ShiftedWindowAttention
-    let norm2: LayerNorm
-    let mlpIn: Linear
-    let mlpOut: Linear
+    /// `mlp.0` (C -> r·C) and `mlp.3` (r·C -> C).
+    let mlpIn, mlpOut: Linear
+    /// Applied to each branch's output in training.
     let stochasticDepth: StochasticDepth
     let dropout: Double
 
