@@ -57,7 +57,7 @@ public enum DatasetEvaluator {
         var done = 0
         let batches = loader.epoch(0)
         while let b = try batches.next() {
-            let batch = try b.images.to(device)
+            let batch = b.images.to(device)
             let out = withNoGrad { model(batch) }
             let dets = post.detections(
                 logits: out.final.logits, boxes: out.final.boxes,

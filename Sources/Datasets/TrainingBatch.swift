@@ -25,11 +25,10 @@ public struct TrainingBatch: @unchecked Sendable {
     public var count: Int { imageIds.count }
 
     /// The batch with images, mask and targets on `device` (itself when already there).
-    /// - Throws: `TorchError` when the device is not available
-    public func to(_ device: Device) throws -> TrainingBatch {
+    public func to(_ device: Device) -> TrainingBatch {
         guard images.images.device != device else { return self }
         return TrainingBatch(
-            index: index, images: try images.to(device), targets: try targets.map { try $0.to(device) },
+            index: index, images: images.to(device), targets: targets.map { $0.to(device) },
             imageIds: imageIds)
     }
 

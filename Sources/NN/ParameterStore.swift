@@ -103,7 +103,7 @@ public final class ParameterStore {
         precondition(indexOfKey[key] == nil, "ParameterStore: '\(key)' is registered twice")
         var t = withNoGrad { value.detach().contiguous() }  // an expanded view would alias elements
         if t.device != device {
-            t = try! t.to(device)  // availability checked in init
+            t = t.to(device)  // availability checked in init
         }
         if case .parameter = kind {
             t.requiresGrad = true

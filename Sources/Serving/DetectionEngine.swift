@@ -81,7 +81,7 @@ public final class DetectionEngine: @unchecked Sendable {
     /// - Throws: `TorchError` when the device cannot take the batch
     public func detect(_ images: [PreparedImage], options: [DetectionOptions]) throws -> [[DetectedObject]] {
         precondition(images.count == options.count && !images.isEmpty, "detect: empty or mismatched batch")
-        let batch = try ImageBatch.collate(
+        let batch = ImageBatch.collate(
             images.map(\.tensor), originalSizes: images.map(\.originalSize),
             sizeDivisor: transform.sizeDivisor
         ).to(device)

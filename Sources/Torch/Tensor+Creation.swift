@@ -126,15 +126,12 @@ extension Tensor {
         Tensor(checking: ct_to_dtype(handle, dtype.rawValue))
     }
 
-    /// Moves to a device; throws when the device is not available in this build.
-    public func to(_ device: Device) throws -> Tensor {
-        if case .cuda = device, !Device.cudaAvailable {
-            throw TorchError.deviceUnavailable(
-                "CUDA is not available: this libtorch build has no CUDA support or no GPU is visible")
-        }
+    /// Moves to a device. Fails like any other operator (a trap with libtorch's message, or a
+    /// thrown `TorchError` inside `Torch.catching`) when the device is not available; tools check
+    /// availability once, where the model is built (`ParameterStore(dtype:device:)` throws).
+    public func to(_ device: Device) -> Tensor {
         let d = device.code
-        guard let h = ct_to_device(handle, d.0, d.1) else { throw TorchError.libtorch(Torch.lastErrorMessage()) }
-        return Tensor(owning: h)
+        return Tensor(checking: ct_to_device(handle, d.0, d.1))
     }
 
     public func contiguous() -> Tensor { Tensor(checking: ct_contiguous(handle)) }

@@ -146,7 +146,7 @@ public final class TrainingRun {
         while trainer.epoch < options.epochs {
             let start = Date()
             let batches = loader.epoch(trainer.epoch)
-            // A failure to load or move a batch ends the epoch's sequence and is thrown below.
+            // A failure to load a batch ends the epoch's sequence and is thrown below.
             var failure: (any Error)?
             let device = settings.device
             let sequence = AnySequence {

@@ -24,12 +24,11 @@ public struct ImageBatch: @unchecked Sendable {
     public var count: Int { imageSizes.count }
 
     /// The batch with images and mask on `device` (itself when they are there already).
-    /// - Throws: `TorchError` when the device is not available
-    public func to(_ device: Device) throws -> ImageBatch {
+    public func to(_ device: Device) -> ImageBatch {
         guard images.device != device || mask.device != device else { return self }
         var moved = self
-        moved.images = try images.to(device)
-        moved.mask = try mask.to(device)
+        moved.images = images.to(device)
+        moved.mask = mask.to(device)
         return moved
     }
 

@@ -124,7 +124,7 @@ struct Benchmark: ParsableCommand {
         let mask = Tensor.ones([batchSize, ph, pw], dtype: .bool)
         withNoGrad { _ = mask.slice(dim: 1, end: h).slice(dim: 2, end: w).fill_(false) }
         let sizes = Array(repeating: (height: h, width: w), count: batchSize)
-        let batch = try ImageBatch(images: images, mask: mask, imageSizes: sizes, originalSizes: sizes).to(dev)
+        let batch = ImageBatch(images: images, mask: mask, imageSizes: sizes, originalSizes: sizes).to(dev)
         let post = model.config.recipe.postProcess
         let timer = StageTimer()
         // One iteration: an optimizer step with --train, else a forward pass and post-processing.
@@ -190,13 +190,13 @@ struct Benchmark: ParsableCommand {
     func trainingStep(model: any Detector, batch: ImageBatch, device: Device) throws -> () throws -> Void {
         let cfg = model.config
         let g = Generator(seed: 2)
-        let targets = try (0..<batchSize).map { _ in
+        let targets = (0..<batchSize).map { _ in
             let centres = Tensor.rand([5, 2], generator: g) * 0.6 + 0.2
             let sides = Tensor.rand([5, 2], generator: g) * 0.2 + 0.05
             let labels = Tensor((0..<5).map { cfg.numClasses > 1 ? 1 + $0 % (cfg.numClasses - 1) : 0 })
             return DetectionTarget(
-                labels: try labels.to(device),
-                boxes: try Tensor.cat([centres, sides], dim: 1).to(device))
+                labels: labels.to(device),
+                boxes: Tensor.cat([centres, sides], dim: 1).to(device))
         }
         // The official recipe as it fine-tunes pretrained weights (early backbone stages frozen).
         let options = cfg.recipe.trainingOptions(epochs: nil, iterationsPerEpoch: 1000)

@@ -111,7 +111,7 @@ struct Predict: ParsableCommand {
             guard !images.isEmpty else { continue }
             let batch: ImageBatch
             do {
-                batch = try transform.batch(images.map(\.image)).to(device)
+                batch = transform.batch(images.map(\.image)).to(device)
             } catch {
                 Terminal.error("\(error)")
                 throw ExitCode(1)

@@ -32,9 +32,9 @@ public func msDeformAttnCore(
         offset += shape.height * shape.width
     }
     let device = value.device
-    let shapes = try! Tensor(spatialShapes.flatMap { [$0.height, $0.width] }, shape: [spatialShapes.count, 2]).to(
+    let shapes = Tensor(spatialShapes.flatMap { [$0.height, $0.width] }, shape: [spatialShapes.count, 2]).to(
         device)
-    let levelStart = try! Tensor(starts).to(device)
+    let levelStart = Tensor(starts).to(device)
     return Functional.msDeformAttn(
         value: value, spatialShapes: shapes, levelStartIndex: levelStart,
         samplingLocations: samplingLocations, attentionWeights: attentionWeights)

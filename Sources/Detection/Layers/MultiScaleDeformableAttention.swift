@@ -87,7 +87,7 @@ public struct MultiScaleDeformableAttention: Module {
         switch referencePoints.size(-1) {
         case 2:
             // offsets are in pixels of each level: divide by (w_l, h_l)
-            let normalizer = try! Tensor(
+            let normalizer = Tensor(
                 spatialShapes.flatMap { [Float($0.width), Float($0.height)] },
                 shape: [1, 1, 1, numLevels, 1, 2]
             ).to(query.dtype).to(query.device)

@@ -35,8 +35,8 @@ public struct PositionEmbeddingLearned: Module {
     ///   row (y) features
     public func flattened(height h: Int, width w: Int) -> Tensor {
         let last = numEmbeddings - 1
-        let xs = try! Tensor((0..<w).map { Swift.min($0, last) }).to(rowEmbed.weight.device)
-        let ys = try! Tensor((0..<h).map { Swift.min($0, last) }).to(rowEmbed.weight.device)
+        let xs = Tensor((0..<w).map { Swift.min($0, last) }).to(rowEmbed.weight.device)
+        let ys = Tensor((0..<h).map { Swift.min($0, last) }).to(rowEmbed.weight.device)
         let x = colEmbed(xs).unsqueeze(0).expand([h, w, -1])  // [h, w, F]
         let y = rowEmbed(ys).unsqueeze(1).expand([h, w, -1])  // [h, w, F]
         return Tensor.cat([x, y], dim: -1).flatten(startDim: 0, endDim: 1)

@@ -15,9 +15,8 @@ public struct DetectionTarget: @unchecked Sendable {
     public var count: Int { labels.size(0) }
 
     /// The target with labels and boxes on `device`.
-    /// - Throws: `TorchError` when the device is not available
-    public func to(_ device: Device) throws -> DetectionTarget {
-        DetectionTarget(labels: try labels.to(device), boxes: try boxes.to(device))
+    public func to(_ device: Device) -> DetectionTarget {
+        DetectionTarget(labels: labels.to(device), boxes: boxes.to(device))
     }
 }
 

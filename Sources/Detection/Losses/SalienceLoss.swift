@@ -33,7 +33,7 @@ public struct SalienceLoss: Sendable {
             "SalienceLoss: \(maps.scores.count) levels but \(limitRanges.count) limit ranges")
         let pixelBoxes = zip(targets, maps.imageSizes).map { t, size in
             let scale = Tensor([Float(size.width), Float(size.height), Float(size.width), Float(size.height)])
-            return BoxOps.cxcywhToXyxy(t.boxes) * (try! scale.to(t.boxes.device))  // [n, 4]
+            return BoxOps.cxcywhToXyxy(t.boxes) * (scale.to(t.boxes.device))  // [n, 4]
         }
         return maps.scores.enumerated().map { l, score in
             let (h, w) = (score.size(-2), score.size(-1))

@@ -24,7 +24,7 @@ public struct SetCriterion: Sendable {
             b += Array(repeating: i, count: m.predictions.count)
             q += m.predictions
         }
-        return (try! Tensor(b).to(device), try! Tensor(q).to(device))
+        return (Tensor(b).to(device), Tensor(q).to(device))
     }
 
     /// Targets reordered by the matching and concatenated over the batch.
@@ -32,10 +32,10 @@ public struct SetCriterion: Sendable {
         _ targets: [DetectionTarget], _ indices: [MatchIndices]
     ) -> (labels: Tensor, boxes: Tensor) {
         let labels = zip(targets, indices).map { t, m in
-            t.labels.indexSelect(dim: 0, index: try! Tensor(m.targets).to(t.labels.device))
+            t.labels.indexSelect(dim: 0, index: Tensor(m.targets).to(t.labels.device))
         }
         let boxes = zip(targets, indices).map { t, m in
-            t.boxes.indexSelect(dim: 0, index: try! Tensor(m.targets).to(t.boxes.device))
+            t.boxes.indexSelect(dim: 0, index: Tensor(m.targets).to(t.boxes.device))
         }
         return (Tensor.cat(labels), Tensor.cat(boxes))
     }

@@ -100,7 +100,7 @@ public struct SeededDenoisingNoise: DenoisingNoise {
         let k = labels.size(0), device = labels.device
         // Draws happen on the CPU (the generator is a CPU generator), so a seed gives the same
         // noise on every device.
-        func onDevice(_ t: Tensor) -> Tensor { device == .cpu ? t : try! t.to(device) }
+        func onDevice(_ t: Tensor) -> Tensor { device == .cpu ? t : t.to(device) }
         var noisedLabels = labels
         let p = labelNoiseProb * 0.5
         if p > 0 {

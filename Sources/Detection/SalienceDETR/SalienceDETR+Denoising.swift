@@ -26,7 +26,7 @@ extension SalienceDETR {
             let boxes = Tensor.cat(targets.map(\.boxes)).repeat([2 * groups, 1])  // [K, 4]
             let (noisedLabels, boxQueries) = noise.apply(labels: labels, boxes: boxes, groups: groups)
             let (image, slot) = DenoisingQueries.slots(targetCounts: counts, groups: groups)
-            let at: [TensorIndex] = [.tensor(try! Tensor(image).to(device)), .tensor(try! Tensor(slot).to(device))]
+            let at: [TensorIndex] = [.tensor(Tensor(image).to(device)), .tensor(Tensor(slot).to(device))]
             labelQuery = labelQuery.indexPut(at, labelEncoder(noisedLabels))
             boxQuery = boxQuery.indexPut(at, boxQueries.to(boxQuery.dtype))
         }

@@ -43,7 +43,7 @@ extension SalienceTransformer {
             }
             selected += order.prefix(q).map { row[$0] }
         }
-        let index = try! Tensor(selected, shape: [b, q]).to(logits.device)  // [B, Q]
+        let index = Tensor(selected, shape: [b, q]).to(logits.device)  // [B, Q]
         let classes = logits.size(2)
         return QuerySelection(
             topkScoresPreNMS: top.values, topkIndexPreNMS: top.indices, topkIndex: index,

@@ -73,9 +73,9 @@ struct SwinWindowLayout {
             (gather, scatter, shiftMask) = (g, s, m)
         } else {
             // The input already lives on `device`, so the device is available.
-            gather = try! g.to(device)
-            scatter = try! s.to(device)
-            shiftMask = try! m?.to(device)
+            gather = g.to(device)
+            scatter = s.to(device)
+            shiftMask = m?.to(device)
         }
     }
 
