@@ -39,7 +39,7 @@ public final class TrainingLog {
             try AtomicFile.write(kept, to: url)
         }
         if !FileManager.default.fileExists(atPath: url.path) {
-            FileManager.default.createFile(atPath: url.path, contents: nil)
+            _ = FileManager.default.createFile(atPath: url.path, contents: nil)
         }
         handle = try FileHandle(forWritingTo: url)
         handle.seekToEndOfFile()

@@ -109,13 +109,7 @@ struct Predict: ParsableCommand {
             }
             progress.advance(by: chunk.count - images.count)
             guard !images.isEmpty else { continue }
-            let batch: ImageBatch
-            do {
-                batch = transform.batch(images.map(\.image)).to(device)
-            } catch {
-                Terminal.error("\(error)")
-                throw ExitCode(1)
-            }
+            let batch = transform.batch(images.map(\.image)).to(device)
             let started = Date()
             let out = withNoGrad { detector(batch) }
             let dets = post.detections(
