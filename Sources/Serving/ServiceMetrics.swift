@@ -18,25 +18,35 @@ public final class ServiceMetrics: Sendable {
             .seconds(30),
         ]
         latency = registry.makeDurationHistogram(
-            name: "detr_detect_duration_seconds", buckets: seconds,
-            help: "Time from receiving a POST /v1/detect to its response, any status.")
+            descriptor: Self.name(
+                "detect_duration", unit: "seconds",
+                help: "Time from receiving a POST /v1/detect to its response, any status."),
+            buckets: seconds)
         forward = registry.makeDurationHistogram(
-            name: "detr_forward_duration_seconds", buckets: seconds,
-            help: "Time of one batched forward pass with post-processing.")
+            descriptor: Self.name(
+                "forward_duration", unit: "seconds", help: "Time of one batched forward pass with post-processing."),
+            buckets: seconds)
         batchSize = registry.makeValueHistogram(
-            name: "detr_batch_size", buckets: (1...max(1, maxBatch)).map(Double.init),
-            help: "Images per forward pass.")
-        queueDepth = registry.makeGauge(name: "detr_queue_depth", help: "Requests waiting for a forward pass.")
+            descriptor: Self.name("batch_size", help: "Images per forward pass."),
+            buckets: (1...max(1, maxBatch)).map(Double.init))
+        queueDepth = registry.makeGauge(
+            descriptor: Self.name("queue_depth", help: "Requests waiting for a forward pass."))
         cancelled = registry.makeCounter(
-            name: "detr_cancelled_requests_total",
-            help: "Requests dropped before their forward because the client disconnected.")
+            descriptor: Self.name(
+                "cancelled_requests", unit: "total",
+                help: "Requests dropped before their forward because the client disconnected."))
+    }
+
+    /// `detr_<name>[_<unit>]` with its help text.
+    static func name(_ name: String, unit: String = "", help: String) -> MetricNameDescriptor {
+        MetricNameDescriptor(namespace: "detr", metricName: name, unitName: unit, helpText: help)
     }
 
     /// Counts one answered request.
     public func countRequest(status: Int) {
         registry.makeCounter(
-            name: "detr_http_requests_total", labels: [("status", String(status))],
-            help: "HTTP requests answered, by status code."
+            descriptor: Self.name("http_requests", unit: "total", help: "HTTP requests answered, by status code."),
+            labels: [("status", String(status))]
         ).increment()
     }
 
