@@ -22,7 +22,7 @@ public final class DetectionServer: Sendable {
         /// Accepting connections on this host and port (the bound port when 0 was asked for).
         case listening(host: String, port: Int)
         /// The warm-up forward finished (with its error, if any): /readyz answers 200 from now on.
-        case ready(warmUp: Duration, error: String?)
+        case ready(error: String?)
         /// Stopped accepting; in-flight requests are finishing.
         case stopping
     }
@@ -57,10 +57,7 @@ public final class DetectionServer: Sendable {
         gracefulShutdownSignals: [UnixSignal] = [], onEvent: @escaping @Sendable (Event) -> Void = { _ in }
     ) async throws {
         let host = configuration.host
-        scheduler.start { [scheduler] error in
-            _ = scheduler
-            onEvent(.ready(warmUp: .zero, error: error.map { "\($0)" }))
-        }
+        scheduler.start { error in onEvent(.ready(error: error.map { "\($0)" })) }
         let app = Application(
             router: makeRouter(),
             configuration: ApplicationConfiguration(

@@ -126,7 +126,7 @@ struct Serve: ParsableCommand {
                     switch event {
                     case .listening(let host, let port):
                         Terminal.note("detr serve: listening on http://\(Self.urlHost(host)):\(port)/")
-                    case .ready(_, let error?):
+                    case .ready(let error?):
                         Terminal.error("warm-up forward failed: \(error)")
                     case .ready:
                         Terminal.note("detr serve: model ready")
