@@ -7,7 +7,7 @@ export PATH := /opt/swift/usr/bin:$(PATH)
 # first in PKG_CONFIG_PATH (README, "Building").
 export PKG_CONFIG_PATH := $(if $(PKG_CONFIG_PATH),$(PKG_CONFIG_PATH):)$(CURDIR)/.libtorch/lib/pkgconfig
 
-.PHONY: bootstrap build release test demo format clean distclean
+.PHONY: bootstrap build release test test-browser demo format clean distclean
 
 bootstrap:
 	@scripts/bootstrap.sh
@@ -22,6 +22,12 @@ test: bootstrap
 	swift build --build-tests
 	swift test --skip-build
 	DETR_MEMORY_TESTS=1 swift test --skip-build --filter "MemoryTests|abandonedEpochsAndLongRunsStayFlat"
+
+# The page of `detr serve` in headless Chromium (opt-in: the bootstrap does not install Chromium;
+# `apt-get install chromium`, or set DETR_CHROMIUM to a Chromium or Chrome binary).
+test-browser: bootstrap
+	swift build --build-tests
+	DETR_BROWSER_TESTS=1 swift test --skip-build --filter WebPageBrowserTests
 
 # swift-format (shipped with the toolchain) with the repository's .swift-format (4 spaces, 120 columns).
 format:

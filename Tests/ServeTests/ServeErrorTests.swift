@@ -138,10 +138,21 @@ import Vision
         for path in ["/readyz", "/v1/model", "/metrics", "/"] {
             let reply = try await server.get(path)
             #expect(reply.status == 401, "\(path)")
-            #expect(reply.headers["www-authenticate"] == "Bearer")
+            // The page challenges with Basic (a browser then asks for the key), the API with Bearer.
+            #expect(
+                reply.headers["www-authenticate"]
+                    == (path == "/" ? "Basic realm=\"detr serve\", charset=\"UTF-8\"" : "Bearer"))
             #expect(try reply.errorMessage().contains("API key"))
             #expect(try await server.get(path, headers: [("Authorization", "Bearer wrong-key!")]).status == 401)
             #expect(try await server.get(path, headers: [("Authorization", "Bearer s3cret-key")]).status == 200)
+            // Basic credentials carry the key as the password (any user name), as a browser sends them.
+            let basic = { (credentials: String) in "Basic " + Data(credentials.utf8).base64EncodedString() }
+            #expect(try await server.get(path, headers: [("Authorization", basic("me:s3cret-key"))]).status == 200)
+            #expect(try await server.get(path, headers: [("Authorization", basic(":s3cret-key"))]).status == 200)
+            #expect(try await server.get(path, headers: [("Authorization", basic("s3cret-key:"))]).status == 401)
+            #expect(try await server.get(path, headers: [("Authorization", basic("s3cret-key"))]).status == 401)
+            #expect(try await server.get(path, headers: [("Authorization", "Basic !!notbase64")]).status == 401)
+            #expect(try await server.get(path, headers: [("Authorization", "Digest s3cret-key")]).status == 401)
         }
         #expect(try await server.post("/v1/detect", png).status == 401)
         #expect(
