@@ -20,14 +20,14 @@ public enum DatasetEvaluator {
     ///   - progress: called after each batch with (images done, total).
     public static func run(
         model: any Detector, imagesDirectory: URL, annotations: URL, batchSize: Int,
-        device: Device = .cpu, workers: Int = 2,
+        device: Device = .cpu, precision: Precision = .fp32, workers: Int = 2,
         progress: ((Int, Int) -> Void)? = nil
     ) throws -> DatasetEvaluation {
         let coco = try COCODataset(contentsOf: annotations)
         let (detections, skipped) = try detect(
             model: model, imagesDirectory: imagesDirectory, coco: coco,
             annotationName: annotations.lastPathComponent, batchSize: batchSize,
-            device: device, workers: workers, progress: progress)
+            device: device, precision: precision, workers: workers, progress: progress)
         let evaluation = try COCOEvaluator.evaluate(dataset: coco, detections: detections)
         return DatasetEvaluation(
             evaluation: evaluation, summary: try COCOSummary(evaluation), detections: detections,
@@ -38,7 +38,7 @@ public enum DatasetEvaluator {
     /// dropped, as pycocotools ignores them), and the images that could not be read.
     public static func detect(
         model: any Detector, imagesDirectory: URL, coco: COCODataset, annotationName: String,
-        batchSize: Int, device: Device = .cpu, workers: Int = 2,
+        batchSize: Int, device: Device = .cpu, precision: Precision = .fp32, workers: Int = 2,
         progress: ((Int, Int) -> Void)? = nil
     ) throws -> (detections: [COCODetection], skipped: [String]) {
         let data = try COCODetectionDataset(
@@ -58,7 +58,7 @@ public enum DatasetEvaluator {
         let batches = loader.epoch(0)
         while let b = try batches.next() {
             let batch = b.images.to(device)
-            let out = withNoGrad { model(batch) }
+            let out = withNoGrad { model(batch, options: ForwardOptions(precision: precision)) }
             let dets = post.detections(
                 logits: out.final.logits, boxes: out.final.boxes,
                 originalSizes: batch.originalSizes)

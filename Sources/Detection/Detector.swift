@@ -20,11 +20,19 @@ public protocol Detector: Module {
 
 extension Detector {
     /// `forward(batch, targets:, options:)` with inference defaults: `model(batch)`.
+    ///
+    /// With `options.precision` bf16 or fp16 the forward runs under autocast on the batch's device
+    /// type and every output tensor is converted to float32 afterwards, so that post-processing,
+    /// matching and losses run in float32 (as the official recipes do under mixed precision).
     public func callAsFunction(
         _ batch: ImageBatch, targets: [DetectionTarget]? = nil,
         options: ForwardOptions = .inference
     ) -> DetectorOutput {
-        forward(batch, targets: targets, options: options)
+        guard options.precision != .fp32 else { return forward(batch, targets: targets, options: options) }
+        let output = withAutocast(options.precision, device: batch.images.device) {
+            forward(batch, targets: targets, options: options)
+        }
+        return output.float32()
     }
 }
 

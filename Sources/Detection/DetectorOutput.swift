@@ -38,6 +38,31 @@ public struct DetectorOutput: @unchecked Sendable {
     }
 }
 
+extension Predictions {
+    /// Logits and boxes as float32 (the outputs of a mixed-precision forward).
+    public func float32() -> Predictions { Predictions(logits: logits.to(.float32), boxes: boxes.to(.float32)) }
+}
+
+extension DetectorOutput {
+    /// Every tensor of the output as float32 (a no-op copy of handles for float32 outputs).
+    public func float32() -> DetectorOutput {
+        var out = self
+        out.final = final.float32()
+        out.auxiliary = auxiliary.map { $0.float32() }
+        out.encoder = encoder?.float32()
+        if var d = denoising {
+            d.final = d.final.float32()
+            d.auxiliary = d.auxiliary.map { $0.float32() }
+            out.denoising = d
+        }
+        if var s = salience {
+            s.scores = s.scores.map { $0.to(.float32) }
+            out.salience = s
+        }
+        return out
+    }
+}
+
 /// The decoder outputs of the contrastive denoising queries, split off the matching queries.
 ///
 /// Slot layout per image: group g occupies queries [g·groupSize, (g+1)·groupSize); its first

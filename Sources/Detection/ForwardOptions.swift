@@ -9,18 +9,24 @@ public struct ForwardOptions: Sendable {
     public var generator: Generator?
     /// Collects per-stage wall time ("backbone", "neck", "encoder", "decoder", ...) when set.
     public var timer: StageTimer?
+    /// Arithmetic precision: with bf16 or fp16 the forward runs under libtorch's autocast on the
+    /// batch's device type, and `callAsFunction` returns float32 outputs.
+    public var precision: Precision
 
-    public init(training: Bool = false, generator: Generator? = nil, timer: StageTimer? = nil) {
+    public init(
+        training: Bool = false, generator: Generator? = nil, timer: StageTimer? = nil, precision: Precision = .fp32
+    ) {
         self.training = training
         self.generator = generator
         self.timer = timer
+        self.precision = precision
     }
 
     /// Inference without timing.
     public static var inference: ForwardOptions { ForwardOptions() }
 
     /// A training forward drawing its randomness from `generator`.
-    public static func training(generator: Generator? = nil) -> ForwardOptions {
-        ForwardOptions(training: true, generator: generator)
+    public static func training(generator: Generator? = nil, precision: Precision = .fp32) -> ForwardOptions {
+        ForwardOptions(training: true, generator: generator, precision: precision)
     }
 }

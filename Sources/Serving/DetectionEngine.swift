@@ -42,11 +42,16 @@ public final class DetectionEngine: @unchecked Sendable {
     public let device: Device
     /// The config as the caller named it (a preset name or a file path).
     public let configName: String
+    /// fp32, or the autocast precision of every forward.
+    public let precision: Precision
     let transform: EvalTransform
     let postProcess: PostProcess
 
-    public init(detector: any Detector, names: [String], device: Device, configName: String) {
+    public init(
+        detector: any Detector, names: [String], device: Device, configName: String, precision: Precision = .fp32
+    ) {
         self.detector = detector
+        self.precision = precision
         self.names = names
         self.device = device
         self.configName = configName
@@ -85,7 +90,7 @@ public final class DetectionEngine: @unchecked Sendable {
             images.map(\.tensor), originalSizes: images.map(\.originalSize),
             sizeDivisor: transform.sizeDivisor
         ).to(device)
-        let out = withNoGrad { detector(batch) }
+        let out = withNoGrad { detector(batch, options: ForwardOptions(precision: precision)) }
         return images.indices.map { i in
             var post = postProcess
             if let k = options[i].topK { post.numSelect = k }
@@ -110,8 +115,11 @@ extension DetectionEngine {
     /// Loads a detector as `detr predict` does: a preset name or JSON config file, a checkpoint
     /// (.pth or .safetensors) loaded strictly, class names from the checkpoint when it has them.
     /// - Throws: `FileError`, config and checkpoint errors naming the file
-    public static func load(config: String, weights: String, device: Device = .cpu) throws -> DetectionEngine {
+    public static func load(
+        config: String, weights: String, device: Device = .cpu, precision: Precision = .fp32
+    ) throws -> DetectionEngine {
         let (model, names) = try DetectorFactory.load(config: config, weights: weights, device: device)
-        return DetectionEngine(detector: model, names: names, device: device, configName: config)
+        return DetectionEngine(
+            detector: model, names: names, device: device, configName: config, precision: precision)
     }
 }

@@ -152,6 +152,7 @@ public final class DetectionServer: Sendable {
     var modelDescription: ModelDescription {
         ModelDescription(
             architecture: engine.config.architecture.rawValue, device: engine.device.description,
+            precision: engine.precision.rawValue,
             configName: engine.configName, config: engine.config, classNames: engine.names,
             engine: Engine.current,
             batching: .init(

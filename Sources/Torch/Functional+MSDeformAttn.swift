@@ -12,6 +12,7 @@ extension Functional {
     /// with corners outside level `l` reading zero — the result of `gridSample` (bilinear, zero
     /// padding, `alignCorners: false`) on `2·loc − 1`, i.e. `multi_scale_deformable_attn_pytorch`.
     ///
+    /// bfloat16/float16 inputs (mixed precision) are upcast: the result is then float32.
     /// CPU float32/float64 tensors run a fused kernel (gradients for `value`, `samplingLocations`
     /// and `attentionWeights`; differentiable once, not twice). Tensors on other devices take
     /// `msDeformAttnGridSample`. Mismatched shapes fail like any libtorch error (trap, or
@@ -27,6 +28,15 @@ extension Functional {
         value: Tensor, spatialShapes: Tensor, levelStartIndex: Tensor,
         samplingLocations: Tensor, attentionWeights: Tensor
     ) -> Tensor {
+        // Under mixed precision the sampling runs in float32 (the fused kernel takes one
+        // float32/float64 dtype), as the official op does under autocast: reduced-precision
+        // inputs (a bfloat16 value projection, say) are upcast and the result is float32.
+        let inputs = [value, samplingLocations, attentionWeights]
+        if inputs.contains(where: { $0.dtype == .bfloat16 || $0.dtype == .float16 }) {
+            return msDeformAttn(
+                value: value.to(.float32), spatialShapes: spatialShapes, levelStartIndex: levelStartIndex,
+                samplingLocations: samplingLocations.to(.float32), attentionWeights: attentionWeights.to(.float32))
+        }
         guard value.device == .cpu && !MSDeformAttnSettings.forceGridSample else {
             return msDeformAttnGridSample(
                 value: value, spatialShapes: spatialShapes, levelStartIndex: levelStartIndex,

@@ -65,6 +65,15 @@ public final class Trainer {
     public let generator: Generator
     public private(set) var epoch = 0
     public private(set) var step = 0
+    /// fp32, or mixed precision: the forward under autocast (the criterion in float32 on its
+    /// float32 outputs); fp16 also scales the loss (`lossScaler`).
+    public var precision: Precision = .fp32 {
+        didSet { lossScaler = precision == .fp16 ? (lossScaler ?? LossScaler()) : nil }
+    }
+    /// Dynamic loss scaling of fp16 training (nil otherwise); part of the checkpoint.
+    public private(set) var lossScaler: LossScaler?
+    /// Steps skipped because fp16 gradients overflowed (their loss is still reported).
+    public private(set) var skippedSteps = 0
     private let trainable: [(key: String, tensor: Tensor)]
 
     public init(
@@ -95,7 +104,8 @@ public final class Trainer {
     where S.Element == TrainingBatch {
         for (i, item) in batches.enumerated() {
             let start = Date()
-            let output = model(item.images, targets: item.targets, options: .training(generator: generator))
+            let output = model(
+                item.images, targets: item.targets, options: .training(generator: generator, precision: precision))
             let terms: LossTerms
             do {
                 terms = try criterion.losses(output, targets: item.targets)
@@ -112,13 +122,22 @@ public final class Trainer {
             let loss = total.item()
             guard loss.isFinite else { throw NonFiniteLoss(epoch: epoch, step: step, term: "total", value: loss) }
             optimizer.zeroGrad(setToNone: true)
-            total.backward()
-            if clipMaxNorm > 0 { _ = clipGradNorm(trainable, maxNorm: clipMaxNorm) }
+            var finite = true
+            if var scaler = lossScaler {
+                (total * scaler.scale).backward()
+                finite = scaler.unscale(trainable.map(\.tensor))
+                scaler.update(finite: finite)
+                lossScaler = scaler
+            } else {
+                total.backward()
+            }
+            if clipMaxNorm > 0 && finite { _ = clipGradNorm(trainable, maxNorm: clipMaxNorm) }
             for g in optimizer.groups.indices {
                 optimizer.groups[g].lr = schedule.lr(
                     baseLR: optimizer.groups[g].initialLR, epoch: epoch, iteration: step)
             }
-            optimizer.step()
+            // An overflowed fp16 step changes nothing but the scale (as GradScaler skips it).
+            if finite { optimizer.step() } else { skippedSteps += 1 }
             step += 1
             report(
                 StepReport(
@@ -134,7 +153,7 @@ public final class Trainer {
         TrainingCheckpoint(
             model: model.stateDict(), optimizer: optimizer.stateDict(),
             generators: ["dropout": generator.state], epoch: epoch, step: step, config: model.config,
-            extra: extra)
+            extra: extra.merging(lossScaler.map { [Self.lossScalerKey: $0.encoded] } ?? [:]) { a, _ in a })
     }
 
     /// Restores a checkpoint written by `checkpoint()`.
@@ -142,7 +161,15 @@ public final class Trainer {
         try model.load(stateDict: c.model, strict: true, source: source)
         if let o = c.optimizer { try optimizer.load(o) }
         if let g = c.generators["dropout"] { try generator.setState(g) }
+        if lossScaler != nil, let state = c.extra[Self.lossScalerKey] {
+            do { lossScaler = try LossScaler(encoded: state) } catch {
+                throw FileError(file: source, problem: "unreadable loss-scaler state: \(error)")
+            }
+        }
         epoch = c.epoch
         step = c.step
     }
+
+    /// The checkpoint metadata entry of the fp16 loss scaler.
+    static let lossScalerKey = "loss_scaler"
 }

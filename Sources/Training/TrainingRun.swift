@@ -27,6 +27,8 @@ public final class TrainingRun {
         /// Data-loading threads.
         public var workers = 2
         public var device: Device = .cpu
+        /// fp32, or mixed precision (bf16; fp16 with dynamic loss scaling) for training and evaluation.
+        public var precision: Precision = .fp32
         /// Continue from `output/checkpoint.safetensors`.
         public var resume = false
         /// Overrides of the recipe's hyper-parameters (nil: the recipe's).
@@ -118,6 +120,7 @@ public final class TrainingRun {
         o.freezeBackbone = settings.initialWeights != nil
         options = o
         let trainer = Trainer(model: model, options: o, generator: Generator(seed: settings.seed &+ 1))
+        trainer.precision = settings.precision
         self.trainer = trainer
         checkpointURL = out.appendingPathComponent("checkpoint.safetensors")
         if settings.resume {
@@ -178,7 +181,7 @@ public final class TrainingRun {
         let result = try DatasetEvaluator.run(
             model: model, imagesDirectory: validation.images,
             annotations: validation.annotations, batchSize: settings.batchSize,
-            device: settings.device, workers: settings.workers)
+            device: settings.device, precision: settings.precision, workers: settings.workers)
         log.write(evaluation: result.summary, epoch: trainer.epoch)
         events(.evaluated(epoch: trainer.epoch, summary: result.summary))
     }

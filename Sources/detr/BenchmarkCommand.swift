@@ -53,6 +53,9 @@ struct Benchmark: ParsableCommand {
     @Option(help: "cpu or cuda[:N].")
     var device: Device = .cpu
 
+    @Option(help: "fp32, or mixed precision bf16/fp16 (libtorch autocast).")
+    var precision: Precision = .fp32
+
     @Flag(help: "Print the results as JSON.")
     var json = false
 
@@ -134,7 +137,8 @@ struct Benchmark: ParsableCommand {
         } else {
             iteration = {
                 withNoGrad {
-                    let out = model(batch, options: ForwardOptions(timer: breakdown ? timer : nil))
+                    let out = model(
+                        batch, options: ForwardOptions(timer: breakdown ? timer : nil, precision: precision))
                     timer.measure("post-process") {
                         _ = post(logits: out.final.logits, boxes: out.final.boxes, originalSizes: sizes).scores.floats
                     }
@@ -201,6 +205,7 @@ struct Benchmark: ParsableCommand {
         // The official recipe as it fine-tunes pretrained weights (early backbone stages frozen).
         let options = cfg.recipe.trainingOptions(epochs: nil, iterationsPerEpoch: 1000)
         let trainer = Trainer(model: model, options: options, generator: Generator(seed: 3))
+        trainer.precision = precision
         let item = TrainingBatch(index: 0, images: batch, targets: targets, imageIds: Array(0..<batchSize))
         return { try trainer.trainEpoch([item], count: 1) { _ in } }
     }
@@ -220,6 +225,7 @@ struct Benchmark: ParsableCommand {
             let record = BenchmarkReport(
                 config: config, mode: train ? "train" : "inference", size: size,
                 deformableAttention: gridSample ? "grid_sample" : "fused", device: device.description,
+                precision: precision.rawValue,
                 batchSize: batchSize, iterations: iterations, threads: Torch.numThreads, parameters: params,
                 meanMs: mean, p50Ms: pct(0.5), p90Ms: pct(0.9), imagesPerS: ips, peakRssMib: peak,
                 stagesMs: breakdown ? Dictionary(uniqueKeysWithValues: stages) : nil, engine: engine)
@@ -235,7 +241,7 @@ struct Benchmark: ParsableCommand {
         print("engine       \(engine.summary)")
         print(
             """
-            input        \(batchSize) x 3 x \(size), \(Torch.numThreads) threads, \(iterations) \
+            input        \(batchSize) x 3 x \(size), \(precision), \(Torch.numThreads) threads, \(iterations) \
             \(train ? "training steps" : "iterations") after \(warmup) warm-up
             """
         )
@@ -261,7 +267,7 @@ struct Benchmark: ParsableCommand {
 
 /// `detr benchmark --json`: one object (snake_case keys, sorted).
 struct BenchmarkReport: Encodable {
-    var config, mode, size, deformableAttention, device: String
+    var config, mode, size, deformableAttention, device, precision: String
     var batchSize, iterations, threads, parameters: Int
     var meanMs, p50Ms, p90Ms, imagesPerS, peakRssMib: Double
     /// Mean milliseconds per stage (`--breakdown`).

@@ -10,3 +10,6 @@ extension Device: ExpressibleByArgument {
 
     public static var allValueStrings: [String] { ["cpu", "cuda", "cuda:N"] }
 }
+
+/// `--precision fp32|bf16|fp16`: float32, or mixed precision with libtorch's autocast.
+extension Precision: ExpressibleByArgument {}

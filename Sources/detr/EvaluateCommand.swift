@@ -73,6 +73,9 @@ struct Evaluate: ParsableCommand {
     @Option(help: "cpu or cuda[:N] (with --config).")
     var device: Device = .cpu
 
+    @Option(help: "fp32, or mixed precision bf16/fp16 (libtorch autocast; with --config).")
+    var precision: Precision = .fp32
+
     func validate() throws {
         if config != nil || weights != nil || images != nil {
             guard config != nil, weights != nil, images != nil else {
@@ -97,7 +100,7 @@ struct Evaluate: ParsableCommand {
         let result = try DatasetEvaluator.detect(
             model: model, imagesDirectory: URL(fileURLWithPath: images!),
             coco: dataset, annotationName: annotations, batchSize: batchSize,
-            device: device
+            device: device, precision: precision
         ) { done, total in
             if progress == nil {
                 progress = ProgressBar(total: total, label: "evaluate", enabled: !quiet && Terminal.stderrIsTTY)

@@ -4,7 +4,7 @@ import Foundation
 import NN
 import Torch
 
-/// Options naming a model: config, weights and device.
+/// Options naming a model: config, weights, device and precision.
 struct ModelOptions: ParsableArguments {
     @Option(name: .long, help: "A preset (\(ModelConfig.presetNames.joined(separator: ", "))) or a JSON config file.")
     var config: String
@@ -15,6 +15,13 @@ struct ModelOptions: ParsableArguments {
 
     @Option(name: .long, help: "cpu or cuda[:N].")
     var device: Device = .cpu
+
+    @Option(
+        help: """
+            fp32, or mixed precision bf16/fp16 (libtorch autocast: matmul, linear and convolution in \
+            bfloat16/float16, the rest and the post-processing in float32).
+            """)
+    var precision: Precision = .fp32
 
     /// The configured detector with its weights loaded (errors name the file and the problem).
     func loadDetector() throws -> any Detector { try loadDetectorAndNames().detector }

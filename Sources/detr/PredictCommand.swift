@@ -111,7 +111,7 @@ struct Predict: ParsableCommand {
             guard !images.isEmpty else { continue }
             let batch = transform.batch(images.map(\.image)).to(device)
             let started = Date()
-            let out = withNoGrad { detector(batch) }
+            let out = withNoGrad { detector(batch, options: ForwardOptions(precision: model.precision)) }
             let dets = post.detections(
                 logits: out.final.logits, boxes: out.final.boxes,
                 originalSizes: batch.originalSizes, threshold: threshold, topK: topK)

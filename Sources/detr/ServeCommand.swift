@@ -37,6 +37,9 @@ struct Serve: ParsableCommand {
     @Option(name: .long, help: "cpu or cuda[:N].")
     var device: Device = .cpu
 
+    @Option(help: "fp32, or mixed precision bf16/fp16 (libtorch autocast).")
+    var precision: Precision = .fp32
+
     @Option(help: "Address to bind.")
     var host = "127.0.0.1"
 
@@ -104,13 +107,15 @@ struct Serve: ParsableCommand {
         do {
             let engine: DetectionEngine
             if let weights {
-                engine = try DetectionEngine.load(config: config, weights: weights, device: device)
+                engine = try DetectionEngine.load(
+                    config: config, weights: weights, device: device, precision: precision)
             } else {
                 let cfg = try ModelConfig.load(presetOrPath: config)
                 let detector = try DetectorFactory.make(
                     config: cfg, store: try ParameterStore(dtype: .float32, device: device))
                 let names = COCOClassNames.names(numClasses: cfg.numClasses)
-                engine = DetectionEngine(detector: detector, names: names, device: device, configName: config)
+                engine = DetectionEngine(
+                    detector: detector, names: names, device: device, configName: config, precision: precision)
             }
             server = try DetectionServer(engine: engine, configuration: serverConfiguration)
         } catch {

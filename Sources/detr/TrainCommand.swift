@@ -49,6 +49,12 @@ struct Train: ParsableCommand {
     @Flag(name: .shortAndLong, help: "One line per step (all loss terms) instead of the progress line.")
     var verbose = false
     @Option(help: "cpu or cuda[:N].") var device: Device = .cpu
+    @Option(
+        help: """
+            fp32, or mixed precision with libtorch autocast: bf16, or fp16 with dynamic loss scaling \
+            (weights and optimizer state stay float32; matching and losses run in float32).
+            """)
+    var precision: Precision = .fp32
 
     func validate() throws {
         guard batchSize >= 1, workers >= 0 else { throw ValidationError("--batch-size must be >= 1, --workers >= 0") }
@@ -81,6 +87,7 @@ struct Train: ParsableCommand {
         settings.seed = seed
         settings.workers = workers
         settings.device = device
+        settings.precision = precision
         settings.resume = resume
         settings.epochs = epochs
         settings.lr = lr

@@ -312,6 +312,17 @@ bool ct_is_grad_enabled(void);
 ct_tensor ct_ms_deform_attn(ct_tensor value, ct_tensor spatial_shapes, ct_tensor level_start_index,
                             ct_tensor sampling_locations, ct_tensor attention_weights);
 
+/* ---- automatic mixed precision (autocast), state of the calling thread ---- */
+/* device_type: 0 CPU, 1 CUDA. Enabling sets the lower-precision dtype (CT_BFLOAT16 or
+   CT_FLOAT16) that autocast-listed ops (matmul, linear, conv, ...) run in; returns -1 (error
+   set) for a dtype libtorch refuses. */
+int32_t ct_autocast_set(int32_t device_type, bool enabled, int32_t dtype);
+bool ct_autocast_enabled(int32_t device_type);
+int32_t ct_autocast_dtype(int32_t device_type);
+/* Nesting of autocast regions; leaving the outermost clears autocast's cache of cast weights. */
+int32_t ct_autocast_enter(void);
+void ct_autocast_exit(void);
+
 #ifdef __cplusplus
 }
 #endif

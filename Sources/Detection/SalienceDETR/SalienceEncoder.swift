@@ -78,7 +78,8 @@ struct SalienceEncoder: Module {
             let refined = layer(
                 query, pos: queryPos, value: features, referencePoints: refs, layout: layout,
                 keyPaddingMask: valuePaddingMask, scoreTarget: classHead(query), foreground: foreground,
-                training: training, generator: generator)
+                training: training, generator: generator
+            ).to(output.dtype)  // under mixed precision, written back in the features' dtype (as a Python setitem casts)
             // Only the first focus_token_nums[i] tokens of image i are written back. Without
             // autograd the write-back is in place, into a copy of the features made once.
             let counts = (0..<b).map { Swift.min(selection.focusTokenNums[$0], nj) }
