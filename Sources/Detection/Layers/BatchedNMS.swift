@@ -47,11 +47,11 @@ extension BoxOps {
 
     /// Tensor form of `batchedNMS(boxes:scores:groups:iouThreshold:)` (computed on the host).
     /// - Parameters: boxes [N, 4] xyxy, scores [N], groups [N] int64
-    /// - Returns: int64 [K] kept indices by decreasing score
+    /// - Returns: int64 [K] kept indices by decreasing score, on the device of `boxes`
     public static func batchedNMS(boxes: Tensor, scores: Tensor, groups: Tensor, iouThreshold: Double) -> Tensor {
         let keep = batchedNMS(
             boxes: boxes.to(.float32).contiguous().floats, scores: scores.to(.float32).floats,
             groups: groups.ints, iouThreshold: iouThreshold)
-        return Tensor(keep)
+        return Tensor(keep).to(boxes.device)
     }
 }

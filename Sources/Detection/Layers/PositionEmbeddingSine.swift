@@ -16,10 +16,10 @@ public struct PositionEmbeddingSine: Sendable {
         self.offset = offset
     }
 
-    /// temperature^(2·floor(i/2)/numPosFeats), i = 0..<numPosFeats, float32. [numPosFeats]
-    public func dimT() -> Tensor {
-        let i = Tensor.arange(from: 0, to: Double(numPosFeats), dtype: .float32)
-        return Tensor(scalar: Float(temperature)).pow(i.floorDivide(2) * 2 / numPosFeats)
+    /// temperature^(2·floor(i/2)/numPosFeats), i = 0..<numPosFeats, float32, on `device`. [numPosFeats]
+    public func dimT(device: Device = .cpu) -> Tensor {
+        let i = Tensor.arange(from: 0, to: Double(numPosFeats), dtype: .float32, device: device)
+        return Tensor(scalar: Float(temperature)).to(device).pow(i.floorDivide(2) * 2 / numPosFeats)
     }
 
     /// - Parameter mask: [B, h, w] bool, true = padding
@@ -30,7 +30,7 @@ public struct PositionEmbeddingSine: Sendable {
         var x = notMask.cumsum(dim: 2).to(.float32)
         y = (y + offset) / (y.slice(dim: 1, start: -1) + Self.eps) * Self.scale
         x = (x + offset) / (x.slice(dim: 2, start: -1) + Self.eps) * Self.scale
-        let d = dimT()
+        let d = dimT(device: mask.device)
         let posX = Self.interleave(x.unsqueeze(-1) / d)
         let posY = Self.interleave(y.unsqueeze(-1) / d)
         return Tensor.cat([posY, posX], dim: 3).permute(0, 3, 1, 2)
@@ -48,7 +48,7 @@ public struct PositionEmbeddingSine: Sendable {
     /// - Parameter coords: [..., k] with k = 2 (x, y) or 4 (x, y, w, h)
     /// - Returns: [..., k·numPosFeats]
     public func embedCoordinates(_ coords: Tensor) -> Tensor {
-        let d = dimT()
+        let d = dimT(device: coords.device)
         let k = coords.size(-1)
         var parts: [Tensor] = []
         for c in 0..<k {

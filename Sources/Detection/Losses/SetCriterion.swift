@@ -72,7 +72,7 @@ public struct SetCriterion: Sendable {
         }
         // Cardinality: predictions whose argmax is not the last column, vs number of targets.
         let card = (p.logits.argmax(dim: -1) .!= (c - 1)).sum(dim: 1).to(.float32)
-        let lengths = Tensor(targets.map { Float($0.count) })
+        let lengths = Tensor(targets.map { Float($0.count) }).to(card.device)
         terms.append("cardinality_error", Functional.l1Loss(card.detach(), lengths).detach())
         let srcBoxes = p.boxes.index([.tensor(bi), .tensor(qi)])
         terms.append("loss_bbox", Functional.l1Loss(srcBoxes, tgtBoxes, reduction: .sum) / numBoxes)
