@@ -6,6 +6,8 @@ export PATH := /opt/swift/usr/bin:$(PATH)
 # To build against another libtorch 2.x, put a directory holding your own swift-detr-libtorch.pc
 # first in PKG_CONFIG_PATH (README, "Building").
 export PKG_CONFIG_PATH := $(if $(PKG_CONFIG_PATH),$(PKG_CONFIG_PATH):)$(CURDIR)/.libtorch/lib/pkgconfig
+# TORCH=cuda: PyPI's CUDA build of torch instead of the CPU wheel (README, "Building").
+export TORCH
 
 .PHONY: bootstrap build release test test-browser demo format clean distclean
 

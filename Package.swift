@@ -34,7 +34,18 @@ func libtorchLibDir() -> String {
     }
     return Context.packageDirectory + "/.libtorch/lib"
 }
-let libtorchRpath: [LinkerSetting] = [.unsafeFlags(["-Xlinker", "-rpath", "-Xlinker", libtorchLibDir()])]
+
+// A bundle for another machine (scripts/gpu-bundle.sh) links the shim as a shared library,
+// libctorch.so, compiled there against that machine's libtorch: with SWIFT_DETR_SHARED_SHIM set,
+// the CTorch module is the shim's C header alone, linked with -lctorch, and nothing links libtorch
+// itself (the bundle script passes the library's folder and the rpath).
+let sharedShim = ProcessInfo.processInfo.environment["SWIFT_DETR_SHARED_SHIM"].map { !$0.isEmpty } ?? false
+let shimTarget: Target =
+    sharedShim
+    ? .systemLibrary(name: "CTorch", path: "Sources/CTorchShared")
+    : .target(name: "CTorch", dependencies: ["CLibTorch"], cxxSettings: [.define("CTORCH_BUILD")])
+let libtorchRpath: [LinkerSetting] =
+    sharedShim ? [] : [.unsafeFlags(["-Xlinker", "-rpath", "-Xlinker", libtorchLibDir()])]
 
 let package = Package(
     name: "swift-detr",
@@ -65,11 +76,7 @@ let package = Package(
     targets: [
         // Engine
         .systemLibrary(name: "CLibTorch", pkgConfig: "swift-detr-libtorch"),
-        .target(
-            name: "CTorch",
-            dependencies: ["CLibTorch"],
-            cxxSettings: [.define("CTORCH_BUILD")]
-        ),
+        shimTarget,
         // Errors: one shape for every module (no dependencies, so COCO stays free of libtorch)
         .target(name: "Diagnostics"),
         .target(name: "Torch", dependencies: ["CTorch", "Diagnostics"]),

@@ -8,6 +8,12 @@
 # its libtorch_cpu.so needs libcudart and libcupti at load time, so the two CUDA runtime wheels it
 # pins (nvidia-cuda-runtime, nvidia-cuda-cupti) are fetched as well and their libraries copied
 # next to it. CUDA kernels (libtorch_cuda.so) are not unpacked on this route.
+#
+# TORCH=cuda: PyPI's CUDA build `torch==VERSION` with every CUDA library it depends on, installed by
+# pip into the cache (${SWIFT_DETR_CACHE}/torch-VERSION-cuda, a few GB) and used from there: the
+# pkg-config file in .libtorch/ points at it, and libtorch_cuda.so finds the nvidia libraries
+# through its own rpath. LIBTORCH_PYTHON=/path/to/python: the torch that interpreter imports (any
+# 2.x; CPU or CUDA), used in place. Either way nothing Python runs at run time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -63,8 +69,40 @@ EOF
 
 mkdir -p "$cache"
 
+# An installed torch used in place (TORCH=cuda installs one into the cache first).
+variant="${TORCH:-cpu}"
+torch_root=""
+if [ -n "${LIBTORCH_PYTHON:-}" ]; then
+  torch_root=$("$LIBTORCH_PYTHON" -c 'import os, torch; print(os.path.dirname(torch.__file__))')
+  version=$("$LIBTORCH_PYTHON" -c 'import torch; print(torch.__version__.split("+")[0])')
+elif [ "$variant" = cuda ]; then
+  site="${SWIFT_DETR_CACHE:-$HOME/.cache/swift-detr}/torch-$version-cuda"
+  if [ ! -f "$site/torch/lib/libtorch_cuda.so" ]; then
+    if ((${#pip_cmd[@]} == 0)); then echo "bootstrap: pip is needed for TORCH=cuda" >&2; exit 1; fi
+    echo "bootstrap: installing PyPI's torch==$version (CUDA) and its CUDA libraries into $site" >&2
+    rm -rf "$site.tmp"
+    "${pip_cmd[@]}" install -q --no-compile --target "$site.tmp" "torch==$version" >&2
+    [ -f "$site.tmp/torch/lib/libtorch_cuda.so" ] || { echo "bootstrap: that torch has no CUDA" >&2; exit 1; }
+    rm -rf "$site" && mv "$site.tmp" "$site"
+  fi
+  torch_root="$site/torch"
+elif [ "$variant" != cpu ]; then
+  echo "bootstrap: TORCH must be cpu or cuda, not '$variant'" >&2
+  exit 1
+fi
+if [ -n "$torch_root" ]; then
+  stamp="in-place $torch_root"
+  if [ -f "$dest/.stamp" ] && [ "$(sed -n 2p "$dest/.stamp")" = "$stamp" ]; then exit 0; fi
+  rm -rf "$dest" && mkdir -p "$dest"
+  write_pc "$dest" "$torch_root"
+  printf '%s\n%s\n' "$version" "$stamp" > "$dest/.stamp"
+  echo "bootstrap: using libtorch $version at $torch_root" >&2
+  exit 0
+fi
+
 # Already unpacked? (the stamp names the version; the pc file is rewritten when the checkout moved)
 if [ -f "$dest/.stamp" ] && [ "$(head -n1 "$dest/.stamp")" = "$version" ] \
+   && ! sed -n 2p "$dest/.stamp" | grep -q '^in-place ' \
    && [ -f "$dest/lib/libtorch_cpu.so" ] && [ -f "$dest/include/torch/script.h" ]; then
   if ! grep -qx "prefix=$dest" "$dest/lib/pkgconfig/$pcname.pc" 2>/dev/null; then
     write_pc "$dest" "$dest"

@@ -21,6 +21,8 @@ inline at::Tensor opt(ct_tensor h) { return h ? h->t : at::Tensor(); }
 at::ScalarType to_scalar_type(int32_t code);
 int32_t from_scalar_type(at::ScalarType st);
 at::Device to_device(int32_t dev, int32_t index);
+// Loads libtorch_cuda.so once when the linked libtorch has one (see runtime.cpp).
+void load_cuda_kernels();
 at::TensorOptions options(int32_t dtype, int32_t dev, int32_t index);
 at::Scalar to_scalar(ct_scalar s);
 c10::optional<at::Generator> gen(ct_generator g);

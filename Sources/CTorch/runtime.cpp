@@ -1,15 +1,32 @@
 // Runtime: errors, threads, seeds, devices, checksums, type mapping.
 #include "internal.h"
 #include <ATen/Version.h>
+// TORCH_VERSION: torch/headeronly/version.h from libtorch 2.9 on, torch/version.h before.
+#if __has_include(<torch/headeronly/version.h>)
 #include <torch/headeronly/version.h>
+#else
+#include <torch/version.h>
+#endif
 #include <cstdlib>
 #include <climits>
 #if defined(__GLIBC__)
 #include <malloc.h>
 #endif
 #include <thread>
+#include <dlfcn.h>
 
 namespace ctorch {
+
+// A CUDA build of libtorch registers its CUDA kernels and hooks when libtorch_cuda.so is loaded.
+// Nothing here calls into it directly, so a linker that drops unreferenced libraries leaves it
+// out: it is loaded on first use of a CUDA query instead, from the same folders as libtorch (the
+// executable's rpath). A CPU-only libtorch has no such file; then CUDA stays unavailable.
+void load_cuda_kernels() {
+  static const bool loaded = [] {
+    return dlopen("libtorch_cuda.so", RTLD_NOW | RTLD_GLOBAL) != nullptr;
+  }();
+  (void)loaded;
+}
 
 static thread_local std::string last_error;
 static thread_local bool has_error = false;
@@ -50,7 +67,10 @@ int32_t from_scalar_type(at::ScalarType st) {
 }
 
 at::Device to_device(int32_t dev, int32_t index) {
-  if (dev == CT_CUDA) return at::Device(at::kCUDA, static_cast<c10::DeviceIndex>(index));
+  if (dev == CT_CUDA) {
+    load_cuda_kernels();
+    return at::Device(at::kCUDA, static_cast<c10::DeviceIndex>(index));
+  }
   return at::Device(at::kCPU);
 }
 
@@ -148,7 +168,10 @@ const char *ct_engine_cpu_capability(void) {
   return capability.c_str();
 }
 const char *ct_engine_compiled_version(void) { return TORCH_VERSION; }
-bool ct_cuda_available(void) { return at::globalContext().hasCUDA(); }
+bool ct_cuda_available(void) {
+  ctorch::load_cuda_kernels();
+  return at::globalContext().hasCUDA();
+}
 int32_t ct_cuda_device_count(void) {
   CT_TRY(0, { return ct_cuda_available() ? static_cast<int32_t>(at::detail::getCUDAHooks().getNumGPUs()) : 0; })
 }
