@@ -60,6 +60,7 @@ let package = Package(
         .library(name: "Datasets", targets: ["Datasets"]),
         .library(name: "Training", targets: ["Training"]),
         .library(name: "Records", targets: ["Records"]),
+        .library(name: "Video", targets: ["Video"]),
         .library(name: "Serving", targets: ["Serving"]),
         .executable(name: "detr", targets: ["detr"]),
     ],
@@ -93,6 +94,17 @@ let package = Package(
         .target(name: "Datasets", dependencies: ["Diagnostics", "Torch", "Vision", "Detection", "COCO"]),
         // The training loop, runs, checkpoints and logs
         .target(name: "Training", dependencies: ["Torch", "NN", "Vision", "Detection", "COCO", "Datasets"]),
+        // Video files through FFmpeg (libavformat, libavcodec, libswscale, libavutil; pkg-config)
+        .systemLibrary(
+            name: "CFFmpeg", pkgConfig: "libavformat",
+            providers: [.apt(["libavformat-dev", "libavcodec-dev", "libswscale-dev", "libavutil-dev"])]),
+        .target(
+            name: "CVideo", dependencies: ["CFFmpeg"],
+            linkerSettings: [
+                .linkedLibrary("avformat"), .linkedLibrary("avcodec"), .linkedLibrary("swscale"),
+                .linkedLibrary("avutil"),
+            ]),
+        .target(name: "Video", dependencies: ["Diagnostics", "Vision", "CVideo"]),
         // Records the tools write (one detection record, one JSON encoding)
         .target(name: "Records", dependencies: ["Diagnostics", "Vision", "Detection"]),
         // The HTTP detection service (`detr serve`)
@@ -115,7 +127,7 @@ let package = Package(
             name: "detr",
             dependencies: [
                 "Diagnostics", "Torch", "NN", "Vision", "Detection", "COCO", "Datasets", "Training", "Records",
-                "Serving", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "Serving", "Video", .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
             linkerSettings: libtorchRpath
@@ -131,7 +143,11 @@ let package = Package(
         .testTarget(
             name: "TrainingTests", dependencies: ["Training", "Datasets", "Diagnostics", "TestSupport"],
             linkerSettings: libtorchRpath),
-        .testTarget(name: "CLITests", dependencies: ["Torch", "Vision", "TestSupport"], linkerSettings: libtorchRpath),
+        .testTarget(
+            name: "CLITests", dependencies: ["Torch", "Vision", "Video", "Datasets", "TestSupport"],
+            linkerSettings: libtorchRpath),
+        .testTarget(
+            name: "VideoTests", dependencies: ["Video", "Vision", "Diagnostics"], linkerSettings: libtorchRpath),
         .testTarget(
             name: "ServeTests",
             dependencies: [

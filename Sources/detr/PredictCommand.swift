@@ -3,17 +3,27 @@ import Detection
 import Foundation
 import Records
 import Torch
+import Video
 import Vision
 
-/// `detr predict`: run a detector on images and write detections (JSON) and pictures.
+/// `detr predict`: run a detector on images and videos and write detections (JSON) and pictures.
 struct Predict: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "predict",
-        abstract: "Detect objects in images.",
+        abstract: "Detect objects in images and videos.",
         discussion: """
             Images are padded and run together in batches of --batch-size, in argument order (directories \
             are expanded to their .jpg/.jpeg/.png files, sorted), as the official evaluation batches them. \
             An image that cannot be read is reported and skipped; the exit code is then 1.
+
+            Videos (\(VideoFile.extensions.sorted().joined(separator: ", "))) are decoded with FFmpeg; their \
+            frames (every --every-th) run in batches of --batch-size like images. With any video among the \
+            inputs, the output is JSON Lines: one object per line for every image and every frame, in input \
+            order; a frame's object has the image fields plus "frame" (its index in the video) and "time" \
+            (seconds). --save-dir gets NAME.annotated.EXT, the frames with their detections, in the input's \
+            container (mp4 for containers that are only read) at the input's frame rate divided by --every. \
+            A video that cannot be read or decoded is reported in one line; its annotated video is then not \
+            written.
             """)
 
     @OptionGroup var model: ModelOptions
@@ -34,7 +44,10 @@ struct Predict: ParsableCommand {
     @Option(name: .customLong("save-dir"), help: "Write each image with its detections drawn into this directory.")
     var saveDir: String?
 
-    @Flag(name: .customLong("no-exif"), help: "Do not apply EXIF orientation to JPEGs.")
+    @Option(help: "Videos: run every N-th frame (frames 0, N, 2N, ...).")
+    var every: Int = 1
+
+    @Flag(name: .customLong("no-exif"), help: "Do not apply EXIF orientation to JPEGs nor rotation metadata to videos.")
     var noExif = false
 
     @Flag(
@@ -53,11 +66,12 @@ struct Predict: ParsableCommand {
     @Flag(name: .shortAndLong, help: "One line per image on stderr: detections kept and batch time.")
     var verbose = false
 
-    @Argument(help: "Image files or directories.")
+    @Argument(help: "Image files, directories of images, or video files.")
     var inputs: [String]
 
     func validate() throws {
         guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1") }
+        guard every >= 1 else { throw ValidationError("--every must be at least 1") }
         guard threshold >= 0 && threshold <= 1 else { throw ValidationError("--threshold must be in [0, 1]") }
         if let topK, topK < 1 { throw ValidationError("--top-k must be at least 1") }
         if showSalience && saveDir == nil { throw ValidationError("--show-salience needs --save-dir") }
@@ -88,15 +102,33 @@ struct Predict: ParsableCommand {
                 """
             )
         }
-        let transform = recipe.evalTransform
         var post = recipe.postProcess
         if let topK { post.numSelect = topK }
-        let device = model.device
-        var results: [PredictionRecord] = []
+        let run = PredictBatch(
+            detector: detector, transform: recipe.evalTransform, post: post, device: model.device,
+            precision: model.precision, threshold: threshold, topK: topK)
+        let plan = PredictInput.plan(files, batchSize: batchSize)
+        let hasVideo = plan.contains(where: \.isVideo)
+        if showSalience && hasVideo {
+            Terminal.note("detr: note: --show-salience: salience maps are drawn for images only, not video frames")
+        }
+        // Progress counts images and kept video frames (as the videos' headers give them).
+        let counts = plan.map { $0.imageCount ?? keptFrameEstimate($0.videoFile ?? "") }
+        var results: [PredictOutput] = []
         var failures = 0
-        let progress = ProgressBar(total: files.count, label: "predict", enabled: !quiet && Terminal.stderrIsTTY)
-        for start in stride(from: 0, to: files.count, by: batchSize) {
-            let chunk = Array(files[start..<Swift.min(start + batchSize, files.count)])
+        let progress = ProgressBar(
+            total: counts.reduce(0, +), label: "predict", enabled: !quiet && Terminal.stderrIsTTY,
+            unit: hasVideo ? " frames/s" : "/s")
+        for (input, count) in zip(plan, counts) {
+            let chunk: [String]
+            switch input {
+            case .images(let files): chunk = files
+            case .video(let file):
+                let (records, ok) = predictVideo(file, run: run, names: names, progress: progress, estimate: count)
+                results += records.map(PredictOutput.frame)
+                if !ok { failures += 1 }
+                continue
+            }
             var images: [(file: String, image: Image)] = []
             for file in chunk {
                 do {
@@ -109,17 +141,13 @@ struct Predict: ParsableCommand {
             }
             progress.advance(by: chunk.count - images.count)
             guard !images.isEmpty else { continue }
-            let batch = transform.batch(images.map(\.image)).to(device)
             let started = Date()
-            let out = withNoGrad { detector(batch, options: ForwardOptions(precision: model.precision)) }
-            let dets = post.detections(
-                logits: out.final.logits, boxes: out.final.boxes,
-                originalSizes: batch.originalSizes, threshold: threshold, topK: topK)
+            let (dets, out, batch) = run(images.map(\.image))
             for (i, item) in images.enumerated() {
                 let record = PredictionRecord(
                     file: item.file, width: item.image.width, height: item.image.height,
                     detections: dets[i], names: names)
-                results.append(record)
+                results.append(.image(record))
                 if let saveDir {
                     do {
                         let drawn = record.drawn(on: item.image)
@@ -150,7 +178,7 @@ struct Predict: ParsableCommand {
         }
         progress.finish()
         let json: String
-        do { json = try PredictionRecord.json(results) } catch {
+        do { json = try PredictOutput.json(results, lines: hasVideo) } catch {
             Terminal.error("cannot encode the detections: \(error)")
             throw ExitCode(1)
         }
@@ -160,10 +188,11 @@ struct Predict: ParsableCommand {
                 throw ExitCode(1)
             }
             if !quiet && Terminal.stderrIsTTY {
-                Terminal.note("wrote \(results.count) images' detections to \(output)")
+                Terminal.note(
+                    "wrote \(results.count) \(hasVideo ? "images' and frames'" : "images'") detections to \(output)")
             }
         } else {
-            print(json)
+            print(json, terminator: hasVideo ? "" : "\n")  // JSON Lines end with a newline
         }
         if failures > 0 { throw ExitCode(1) }
     }

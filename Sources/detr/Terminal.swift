@@ -17,34 +17,38 @@ enum Terminal {
 
 /// A single-line progress bar on stderr, redrawn in place; silent when stderr is not a terminal.
 final class ProgressBar {
-    let total: Int
+    /// Adjustable while running (a video's frame count is an estimate until it has been read).
+    var total: Int
     let label: String
     let enabled: Bool
     /// Characters of `detail` shown (its end).
     let detailWidth: Int
+    /// Written after the rate ("/s", " frames/s").
+    let unit: String
     let start = Date()
     private var done = 0
     var doneCount: Int { done }
 
-    init(total: Int, label: String, enabled: Bool = Terminal.stderrIsTTY, detailWidth: Int = 40) {
+    init(total: Int, label: String, enabled: Bool = Terminal.stderrIsTTY, detailWidth: Int = 40, unit: String = "/s") {
         self.total = total
         self.label = label
         self.enabled = enabled && total > 0
         self.detailWidth = detailWidth
+        self.unit = unit
     }
 
     func advance(by n: Int = 1, detail: String = "") {
         done += n
         guard enabled else { return }
-        let fraction = Double(done) / Double(total)
+        let fraction = total > 0 ? Swift.min(1, Double(done) / Double(total)) : 1
         let width = 28
         let filled = Int(fraction * Double(width))
         let elapsed = Date().timeIntervalSince(start)
         let rate = elapsed > 0 ? Double(done) / elapsed : 0
-        let eta = rate > 0 ? Double(total - done) / rate : 0
+        let eta = rate > 0 ? Double(Swift.max(0, total - done)) / rate : 0
         let bar = String(repeating: "█", count: filled) + String(repeating: "·", count: width - filled)
         let text = String(
-            format: "\r%@ %@ %d/%d  %.1f/s  ETA %@  %@", label, bar, done, total, rate,
+            format: "\r%@ %@ %d/%d  %.1f%@  ETA %@  %@", label, bar, done, total, rate, unit,
             Self.clock(eta), String(detail.suffix(detailWidth)))
         FileHandle.standardError.write(Data((text + "\u{1B}[K").utf8))
     }
