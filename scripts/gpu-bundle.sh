@@ -43,9 +43,14 @@ note "building detr (release, static Swift runtime, shared shim)"
 SWIFT_DETR_SHARED_SHIM=1 swift build -c release --product detr --static-swift-stdlib \
   --scratch-path .build-bundle -Xlinker -L"$stage/lib" -Xlinker -rpath -Xlinker '$ORIGIN/lib'
 strip -o "$stage/detr" .build-bundle/release/detr
-if ldd "$stage/detr" | grep -E "libtorch|libc10|libswift" >/dev/null; then
-  note "detr links libtorch or the Swift runtime directly:"; ldd "$stage/detr" >&2; exit 1
+needed=$(readelf -d "$stage/detr" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p')
+if printf '%s\n' "$needed" | grep -E "libtorch|libc10|libswift|libFoundation" >/dev/null; then
+  note "detr links libtorch or the Swift runtime directly:"; printf '%s\n' "$needed" >&2; exit 1
 fi
+# The image codecs travel too: another distribution names its libjpeg differently (libjpeg.so.8).
+for lib in $(printf '%s\n' "$needed" | grep -E "^lib(jpeg|png)"); do
+  cp -L "$(ldconfig -p | awk -v l="$lib" '$1 == l && /x86-64/ {print $NF; exit}')" "$stage/lib/$lib"
+done
 
 # 3. Parity fixtures: the demo model (Salience DETR) and the official tiny Conditional DETR and
 # Salience DETR of the fixtures, as float16 weights, on the demo samples; reference detections

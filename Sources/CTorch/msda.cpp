@@ -12,6 +12,7 @@
 // The backward is computed by a kernel, so the result is differentiable once (second
 // derivatives through it are not supported).
 #include "internal.h"
+#include "msda_cuda.h"
 #include <ATen/record_function.h>
 #include <torch/csrc/autograd/custom_function.h>
 #include <cmath>
@@ -85,7 +86,7 @@ inline void prefetch_span(const scalar_t *p, int64_t n, int rw = 0) {
 }
 
 void check_inputs(const at::Tensor &value, const at::Tensor &shapes, const at::Tensor &starts,
-                  const at::Tensor &loc, const at::Tensor &attn) {
+                  const at::Tensor &loc, const at::Tensor &attn, bool cuda = false) {
   TORCH_CHECK(value.defined() && shapes.defined() && starts.defined() && loc.defined() && attn.defined(),
               "ms_deform_attn: undefined input tensor");
   TORCH_CHECK(value.dim() == 4, "ms_deform_attn: value must be [B, S, H, D], got ", value.sizes());
@@ -107,8 +108,13 @@ void check_inputs(const at::Tensor &value, const at::Tensor &shapes, const at::T
                   attn.scalar_type() == value.scalar_type(),
               "ms_deform_attn: value, sampling_locations and attention_weights must share one floating dtype, got ",
               value.scalar_type(), ", ", loc.scalar_type(), ", ", attn.scalar_type());
-  TORCH_CHECK(value.device().is_cpu() && loc.device().is_cpu() && attn.device().is_cpu(),
-              "ms_deform_attn: the fused kernel runs on CPU tensors only (use the grid_sample path elsewhere)");
+  if (cuda) {
+    TORCH_CHECK(value.is_cuda() && loc.device() == value.device() && attn.device() == value.device(),
+                "ms_deform_attn_cuda: value, sampling_locations and attention_weights must be on one CUDA device");
+  } else {
+    TORCH_CHECK(value.device().is_cpu() && loc.device().is_cpu() && attn.device().is_cpu(),
+                "ms_deform_attn: the fused kernel runs on CPU tensors only (use the grid_sample path elsewhere)");
+  }
 }
 
 Levels read_levels(const at::Tensor &shapes, const at::Tensor &starts, int64_t S) {
@@ -319,9 +325,67 @@ struct MSDeformAttnFunction : public torch::autograd::Function<MSDeformAttnFunct
   }
 };
 
+// The same operation with the CUDA kernels of msda_cuda.cu (when linked in): level geometry as
+// one [L, 3] int64 tensor (H_l, W_l, start_l) on the device, checked on the host first.
+struct MSDeformAttnCUDAFunction : public torch::autograd::Function<MSDeformAttnCUDAFunction> {
+  static at::Tensor levels_on_device(const at::Tensor &shapes, const at::Tensor &starts, int64_t S,
+                                     const at::Device &device) {
+    Levels lv = read_levels(shapes, starts, S);
+    std::vector<int64_t> packed;
+    for (int64_t l = 0; l < lv.count(); l++) packed.insert(packed.end(), {lv.h[l], lv.w[l], lv.start[l]});
+    return at::tensor(packed, at::kLong).view({lv.count(), 3}).to(device);
+  }
+
+  static at::Tensor forward(torch::autograd::AutogradContext *ctx, const at::Tensor &value,
+                            const at::Tensor &shapes, const at::Tensor &starts, const at::Tensor &loc,
+                            const at::Tensor &attn) {
+    RECORD_FUNCTION("ctorch::ms_deform_attn_cuda", std::vector<c10::IValue>({value, loc, attn}));
+    auto v = value.contiguous(), l = loc.contiguous(), a = attn.contiguous();
+    auto levels = levels_on_device(shapes, starts, v.size(1), v.device());
+    auto out = msda_cuda_kernels().forward(v, levels, l, a);
+    ctx->save_for_backward({v, levels, l, a});
+    return out.view({v.size(0), l.size(1), v.size(2) * v.size(3)});
+  }
+
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext *ctx,
+                                                 torch::autograd::variable_list grads) {
+    RECORD_FUNCTION("ctorch::ms_deform_attn_cuda_backward", std::vector<c10::IValue>({grads[0]}));
+    auto saved = ctx->get_saved_variables();
+    const at::Tensor &v = saved[0], &levels = saved[1], &l = saved[2], &a = saved[3];
+    auto go = grads[0].contiguous().view({v.size(0), l.size(1), v.size(2), v.size(3)});
+    auto g = msda_cuda_kernels().backward(v, levels, l, a, go);
+    return {g[0], at::Tensor(), at::Tensor(), g[1], g[2]};
+  }
+};
+
 }  // namespace
 
+namespace ctorch {
+MSDACudaKernels &msda_cuda_kernels() {
+  static MSDACudaKernels kernels;
+  return kernels;
+}
+}  // namespace ctorch
+
 extern "C" {
+
+bool ct_ms_deform_attn_cuda_available(void) {
+  return msda_cuda_kernels().forward != nullptr && msda_cuda_kernels().backward != nullptr;
+}
+
+ct_tensor ct_ms_deform_attn_cuda(ct_tensor value, ct_tensor spatial_shapes, ct_tensor level_start_index,
+                                 ct_tensor sampling_locations, ct_tensor attention_weights) {
+  CT_TRY(nullptr, {
+    if (!value || !spatial_shapes || !level_start_index || !sampling_locations || !attention_weights)
+      throw std::invalid_argument("ms_deform_attn_cuda: null tensor handle");
+    if (!ct_ms_deform_attn_cuda_available())
+      throw std::runtime_error("ms_deform_attn_cuda: this build of the shim has no CUDA kernel (built without nvcc)");
+    const at::Tensor &v = T(value), &sh = T(spatial_shapes), &st = T(level_start_index);
+    const at::Tensor &loc = T(sampling_locations), &w = T(attention_weights);
+    check_inputs(v, sh, st, loc, w, /*cuda=*/true);
+    return wrap(MSDeformAttnCUDAFunction::apply(v, sh, st, loc, w));
+  })
+}
 
 ct_tensor ct_ms_deform_attn(ct_tensor value, ct_tensor spatial_shapes, ct_tensor level_start_index,
                             ct_tensor sampling_locations, ct_tensor attention_weights) {

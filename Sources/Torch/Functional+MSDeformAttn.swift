@@ -1,4 +1,5 @@
 import CTorch
+import Foundation
 
 // Multi-scale deformable attention (Deformable DETR, Salience DETR): the sampling core,
 // after the projections. Two implementations with one signature: a fused CPU kernel with
@@ -36,6 +37,14 @@ extension Functional {
             return msDeformAttn(
                 value: value.to(.float32), spatialShapes: spatialShapes, levelStartIndex: levelStartIndex,
                 samplingLocations: samplingLocations.to(.float32), attentionWeights: attentionWeights.to(.float32))
+        }
+        if case .cuda = value.device, MSDeformAttnSettings.useCUDAKernel, !MSDeformAttnSettings.forceGridSample,
+            MSDeformAttnSettings.cudaKernelAvailable
+        {
+            return Tensor(
+                checking: ct_ms_deform_attn_cuda(
+                    value.handle, spatialShapes.handle, levelStartIndex.handle,
+                    samplingLocations.handle, attentionWeights.handle))
         }
         guard value.device == .cpu && !MSDeformAttnSettings.forceGridSample else {
             return msDeformAttnGridSample(
@@ -128,4 +137,10 @@ extension Functional {
 public enum MSDeformAttnSettings {
     /// When true, `Functional.msDeformAttn` uses the grid_sample composition even on CPU.
     nonisolated(unsafe) public static var forceGridSample = false
+    /// When true, CUDA tensors take the shim's CUDA kernels (if this build of the shim has them,
+    /// `cudaKernelAvailable`) instead of the grid_sample composition. Off by default until the
+    /// kernels have been checked on a GPU against the composition; `DETR_MSDA_CUDA=1` turns it on.
+    nonisolated(unsafe) public static var useCUDAKernel = ProcessInfo.processInfo.environment["DETR_MSDA_CUDA"] == "1"
+    /// Whether the linked shim was built with the CUDA kernels (nvcc).
+    public static var cudaKernelAvailable: Bool { ct_ms_deform_attn_cuda_available() }
 }

@@ -311,6 +311,12 @@ bool ct_is_grad_enabled(void);
    zero padding, align_corners=False) on 2*loc-1. Non-CPU tensors are an error. */
 ct_tensor ct_ms_deform_attn(ct_tensor value, ct_tensor spatial_shapes, ct_tensor level_start_index,
                             ct_tensor sampling_locations, ct_tensor attention_weights);
+/* The same on CUDA tensors (float32/float64), with the kernels of cuda/msda_cuda.cu; those are in
+   the shim only when it was built with nvcc (the GPU bundle's build-shim.sh): otherwise
+   ct_ms_deform_attn_cuda_available() is false and the call fails with that message. */
+bool ct_ms_deform_attn_cuda_available(void);
+ct_tensor ct_ms_deform_attn_cuda(ct_tensor value, ct_tensor spatial_shapes, ct_tensor level_start_index,
+                                 ct_tensor sampling_locations, ct_tensor attention_weights);
 
 /* ---- automatic mixed precision (autocast), state of the calling thread ---- */
 /* device_type: 0 CPU, 1 CUDA. Enabling sets the lower-precision dtype (CT_BFLOAT16 or
