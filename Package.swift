@@ -34,6 +34,11 @@ func libtorchLibDir() -> String {
     }
     return Context.packageDirectory + "/.libtorch/lib"
 }
+// The NCCL process-group backend needs a CUDA libtorch's headers (CUDA and NCCL included) and its
+// libtorch_cuda: CTORCH_WITH_NCCL=1 compiles it in (the pkg-config file then has to list
+// -ltorch_cuda). Without it, data-parallel training runs on Gloo only.
+let ncclSettings: [CXXSetting] =
+    ProcessInfo.processInfo.environment["CTORCH_WITH_NCCL"] == "1" ? [.define("CTORCH_WITH_NCCL")] : []
 let libtorchRpath: [LinkerSetting] = [.unsafeFlags(["-Xlinker", "-rpath", "-Xlinker", libtorchLibDir()])]
 
 let package = Package(
@@ -68,7 +73,12 @@ let package = Package(
         .target(
             name: "CTorch",
             dependencies: ["CLibTorch"],
-            cxxSettings: [.define("CTORCH_BUILD")]
+            cxxSettings: [
+                .define("CTORCH_BUILD"),
+                // The Gloo names libtorch's ProcessGroupGloo.hpp mentions (the wheel has no Gloo headers;
+                // Sources/CTorch/distributed.cpp says why declaring them is enough).
+                .headerSearchPath("gloo-declarations"),
+            ] + ncclSettings
         ),
         // Errors: one shape for every module (no dependencies, so COCO stays free of libtorch)
         .target(name: "Diagnostics"),
