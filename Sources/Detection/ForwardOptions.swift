@@ -1,3 +1,4 @@
+import NN
 import Torch
 
 /// How a detector runs one forward pass.
@@ -9,18 +10,27 @@ public struct ForwardOptions: Sendable {
     public var generator: Generator?
     /// Collects per-stage wall time ("backbone", "neck", "encoder", "decoder", ...) when set.
     public var timer: StageTimer?
+    /// Data-parallel training: trainable batch norms (Salience DETR's neck) normalise with the
+    /// statistics of all processes' batches (`SyncBatchNorm`). The backbone's are frozen.
+    public var batchStatistics: (any BatchStatisticsReducer)?
 
-    public init(training: Bool = false, generator: Generator? = nil, timer: StageTimer? = nil) {
+    public init(
+        training: Bool = false, generator: Generator? = nil, timer: StageTimer? = nil,
+        batchStatistics: (any BatchStatisticsReducer)? = nil
+    ) {
         self.training = training
         self.generator = generator
         self.timer = timer
+        self.batchStatistics = batchStatistics
     }
 
     /// Inference without timing.
     public static var inference: ForwardOptions { ForwardOptions() }
 
     /// A training forward drawing its randomness from `generator`.
-    public static func training(generator: Generator? = nil) -> ForwardOptions {
-        ForwardOptions(training: true, generator: generator)
+    public static func training(
+        generator: Generator? = nil, batchStatistics: (any BatchStatisticsReducer)? = nil
+    ) -> ForwardOptions {
+        ForwardOptions(training: true, generator: generator, batchStatistics: batchStatistics)
     }
 }
