@@ -128,6 +128,18 @@ import Torch
         let bytesB = try Data(contentsOf: URL(fileURLWithPath: split + "/checkpoint.safetensors"))
         #expect(bytesA == bytesB)
 
+        // The evaluation split between the 2 processes equals one process's over the same batches.
+        let e = try DetrProcess.run([
+            "evaluate", "--config", w.config, "--weights", split + "/checkpoint.safetensors", "--images",
+            w.data + "/val", "--annotations", w.data + "/annotations/val.json", "--batch-size", "2", "--json",
+        ])
+        #expect(e.status == 0, "\(e.stderr)")
+        let alone = try #require(try JSONSerialization.jsonObject(with: Data(e.stdout.utf8)) as? [String: Double])
+        let logged = try #require(rb.last(where: { $0["eval"] as? Bool == true }))
+        for key in ["AP", "AP50", "AP75", "AR100"] {
+            #expect(alone[key] != nil && alone[key] == logged[key] as? Double, "\(key)")
+        }
+
         // A checkpoint of 2 processes does not resume in 1.
         let d = try DetrProcess.run(
             Self.trainArgs(w, output: split) + ["--batch-size", "2", "--epochs", "4", "--resume"])
