@@ -35,6 +35,12 @@ func libtorchLibDir() -> String {
     return Context.packageDirectory + "/.libtorch/lib"
 }
 
+// The NCCL process-group backend needs a CUDA libtorch's headers (CUDA and NCCL included) and its
+// libtorch_cuda: CTORCH_WITH_NCCL=1 compiles it in (the pkg-config file then has to list
+// -ltorch_cuda). Without it, data-parallel training runs on Gloo only.
+let ncclSettings: [CXXSetting] =
+    ProcessInfo.processInfo.environment["CTORCH_WITH_NCCL"] == "1" ? [.define("CTORCH_WITH_NCCL")] : []
+
 // A bundle for another machine (scripts/gpu-bundle.sh) links the shim as a shared library,
 // libctorch.so, compiled there against that machine's libtorch: with SWIFT_DETR_SHARED_SHIM set,
 // the CTorch module is the shim's C header alone, linked with -lctorch, and nothing links libtorch
@@ -43,7 +49,16 @@ let sharedShim = ProcessInfo.processInfo.environment["SWIFT_DETR_SHARED_SHIM"].m
 let shimTarget: Target =
     sharedShim
     ? .systemLibrary(name: "CTorch", path: "Sources/CTorchShared")
-    : .target(name: "CTorch", dependencies: ["CLibTorch"], cxxSettings: [.define("CTORCH_BUILD")])
+    : .target(
+        name: "CTorch",
+        dependencies: ["CLibTorch"],
+        cxxSettings: [
+            .define("CTORCH_BUILD"),
+            // The Gloo names libtorch's ProcessGroupGloo.hpp mentions (the wheel has no Gloo headers;
+            // Sources/CTorch/distributed.cpp says why declaring them is enough).
+            .headerSearchPath("gloo-declarations"),
+        ] + ncclSettings
+    )
 let libtorchRpath: [LinkerSetting] =
     sharedShim ? [] : [.unsafeFlags(["-Xlinker", "-rpath", "-Xlinker", libtorchLibDir()])]
 

@@ -14,6 +14,11 @@
 #endif
 #include <thread>
 #include <dlfcn.h>
+#if defined(__linux__)
+#include <csignal>
+#include <sys/prctl.h>
+#include <unistd.h>
+#endif
 
 namespace ctorch {
 
@@ -150,6 +155,17 @@ int32_t ct_keep_freed_memory(void) {
   if (!std::getenv("MALLOC_ARENA_MAX")) applied += mallopt(M_ARENA_MAX, 1);
 #endif
   return applied;
+}
+
+int32_t ct_exit_with_parent(int32_t parent_pid) {
+#if defined(__linux__)
+  if (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0) return -1;
+  if (getppid() != parent_pid) raise(SIGTERM);  // the parent stopped before the request took effect
+  return 0;
+#else
+  (void)parent_pid;
+  return -1;
+#endif
 }
 
 void ct_set_num_threads(int32_t n) { if (n > 0) at::set_num_threads(n); }

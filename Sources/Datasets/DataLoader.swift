@@ -1,4 +1,5 @@
 import Foundation
+import Vision
 
 /// What the loader does with an image that cannot be read or decoded.
 public enum UnreadableImagePolicy: String, Sendable, Codable {
@@ -41,14 +42,22 @@ public final class DataLoader: Sendable {
     /// progress at any time, so memory stays bounded.
     public let prefetch: Int
     public let unreadableImages: UnreadableImagePolicy
+    /// Data-parallel training: this process's share of every batch (nil: all of it).
+    public let shard: DataShard?
 
     /// - Parameters:
+    ///   - batchSize: images per batch of this process; with a `shard`, the sampler forms global
+    ///     batches of `batchSize × shard.count` images and this process gets its part of each.
     ///   - shuffle: shuffle every epoch (training); false keeps dataset order within each group.
     ///   - aspectRatioBoundaries: see `AspectRatioBatchSampler` (default: two groups, w/h < 1 and ≥ 1).
+    ///   - shard: with it, every global batch yields a batch, a placeholder where this process's
+    ///     part is empty or unreadable (`TrainingBatch.isPlaceholder`), so all processes take
+    ///     the same number of steps.
     public init(
         source: any DetectionSampleSource, transform: SampleTransform, batchSize: Int, shuffle: Bool = true,
         seed: UInt64 = 0, sizeDivisor: Int = 1, workers: Int = 2, prefetch: Int = 4,
-        unreadableImages: UnreadableImagePolicy = .fail, aspectRatioBoundaries: [Double] = [1]
+        unreadableImages: UnreadableImagePolicy = .fail, aspectRatioBoundaries: [Double] = [1],
+        shard: DataShard? = nil
     ) throws {
         guard workers >= 0, prefetch >= 1, sizeDivisor >= 1 else {
             throw TrainingDataError(
@@ -59,22 +68,29 @@ public final class DataLoader: Sendable {
         self.source = source
         self.transform = transform
         self.sampler = try AspectRatioBatchSampler(
-            aspectRatios: (0..<source.count).map(source.aspectRatio(at:)), batchSize: batchSize,
+            aspectRatios: (0..<source.count).map(source.aspectRatio(at:)), batchSize: batchSize * (shard?.count ?? 1),
             boundaries: aspectRatioBoundaries, shuffle: shuffle, seed: seed)
         self.seed = seed
         self.sizeDivisor = sizeDivisor
         self.workers = workers
         self.prefetch = prefetch
         self.unreadableImages = unreadableImages
+        self.shard = shard
     }
 
-    /// Batches per epoch.
+    /// Batches per epoch (global batches with a shard: the steps every process takes).
     public var batchCount: Int { sampler.batchCount }
 
     /// An iterator over the batches of `epoch`, beginning at batch `start` (to resume mid-epoch).
     /// Workers start immediately and stop when the iterator is exhausted or released.
-    public func epoch(_ epoch: Int, startingAt start: Int = 0) -> EpochIterator {
-        EpochIterator(loader: self, epoch: epoch, plan: sampler.batches(epoch: epoch), start: start)
+    /// - Parameter roundRobin: only batches number `rank`, `rank + count`, ... (evaluation split
+    ///   between processes: each batch is the one a single process would run)
+    public func epoch(_ epoch: Int, startingAt start: Int = 0, roundRobin: DataShard? = nil) -> EpochIterator {
+        var plan = sampler.batches(epoch: epoch)
+        if let r = roundRobin {
+            plan = plan.enumerated().filter { $0.offset % r.count == r.rank }.map(\.element)
+        }
+        return EpochIterator(loader: self, epoch: epoch, plan: plan, start: start)
     }
 
     /// The random stream of sample `index` in `epoch`.
@@ -90,17 +106,40 @@ public final class DataLoader: Sendable {
 
     /// Makes one batch: the samples that could be read (all of them under `.fail`) and the
     /// errors of those skipped.
+    /// With a shard, `indices` is the global batch: this process's part is made, or a placeholder.
     func makeBatch(_ indices: [Int], number: Int, epoch: Int) throws -> (TrainingBatch?, [TrainingDataError]) {
         var samples: [TrainingSample] = []
         var skipped: [TrainingDataError] = []
-        for i in indices {
+        for i in shard.map({ Array($0.part(of: indices)) }) ?? indices {
             do {
                 samples.append(try sample(at: i, epoch: epoch))
             } catch let e as TrainingDataError where e.kind == .unreadableImage && unreadableImages == .skip {
                 skipped.append(e)
             }
         }
+        if samples.isEmpty && shard != nil {
+            return (placeholder(for: indices, number: number, epoch: epoch), skipped)
+        }
         let batch = samples.isEmpty ? nil : TrainingBatch.collate(samples, index: number, sizeDivisor: sizeDivisor)
         return (batch, skipped)
+    }
+
+    /// A placeholder for an empty part of a global batch: its first readable image (another
+    /// process's), or, when none can be read (no process has an image, so the step is skipped),
+    /// a blank image without boxes.
+    private func placeholder(for indices: [Int], number: Int, epoch: Int) -> TrainingBatch {
+        for i in indices {
+            if let s = try? sample(at: i, epoch: epoch) {
+                var batch = TrainingBatch.collate([s], index: number, sizeDivisor: sizeDivisor)
+                batch.isPlaceholder = true
+                return batch
+            }
+        }
+        let side = Swift.max(sizeDivisor, 32)
+        let blank = TrainingSample(
+            imageId: -1, image: Image(width: side, height: side), boxes: [], labels: [])
+        var batch = TrainingBatch.collate([blank], index: number, sizeDivisor: sizeDivisor)
+        batch.isPlaceholder = true
+        return batch
     }
 }

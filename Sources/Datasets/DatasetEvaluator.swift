@@ -11,6 +11,13 @@ public struct DatasetEvaluation: Sendable {
     public var detections: [COCODetection]
     /// Images that could not be read (skipped, named in the messages).
     public var skipped: [String]
+
+    public init(evaluation: COCOEvaluation, summary: COCOSummary, detections: [COCODetection], skipped: [String]) {
+        self.evaluation = evaluation
+        self.summary = summary
+        self.detections = detections
+        self.skipped = skipped
+    }
 }
 
 /// Runs a detector over every image of an annotation file and evaluates it with `COCOEvaluator`.
@@ -35,10 +42,15 @@ public enum DatasetEvaluator {
     }
 
     /// The detector's COCO detections for every image of `coco` (categories it does not define are
-    /// dropped, as pycocotools ignores them), and the images that could not be read.
+    /// dropped, as pycocotools ignores them), and the images that could not be read. Images run in
+    /// ascending id order, so the detections come in that order.
+    /// - Parameter shard: only this process's batches of a data-parallel evaluation (batch
+    ///   `rank`, `rank + count`, ... of those one process would run; the same batches, so the same
+    ///   detections)
     public static func detect(
         model: any Detector, imagesDirectory: URL, coco: COCODataset, annotationName: String,
         batchSize: Int, device: Device = .cpu, precision: Precision = .fp32, workers: Int = 2,
+        shard: DataShard? = nil,
         progress: ((Int, Int) -> Void)? = nil
     ) throws -> (detections: [COCODetection], skipped: [String]) {
         let data = try COCODetectionDataset(
@@ -55,7 +67,7 @@ public enum DatasetEvaluator {
         let known = Set(coco.categoryIds)
         var detections: [COCODetection] = []
         var done = 0
-        let batches = loader.epoch(0)
+        let batches = loader.epoch(0, roundRobin: shard)
         while let b = try batches.next() {
             let batch = b.images.to(device)
             let out = withNoGrad { model(batch, options: ForwardOptions(precision: precision)) }

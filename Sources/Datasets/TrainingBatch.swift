@@ -14,12 +14,20 @@ public struct TrainingBatch: @unchecked Sendable {
     /// Labels [N_i] int64 and boxes [N_i, 4] cxcywh normalised by the unpadded augmented size.
     public var targets: [DetectionTarget]
     public var imageIds: [Int]
+    /// Data-parallel training: this process's share of the step is empty (the global batch has
+    /// fewer images than processes, or its images could not be read), and the batch holds another
+    /// share's image only so that this process runs the same forward and backward passes as the
+    /// others (their collectives must meet). Its loss, box count and batch statistics count zero.
+    public var isPlaceholder: Bool
 
-    public init(index: Int, images: ImageBatch, targets: [DetectionTarget], imageIds: [Int]) {
+    public init(
+        index: Int, images: ImageBatch, targets: [DetectionTarget], imageIds: [Int], isPlaceholder: Bool = false
+    ) {
         self.index = index
         self.images = images
         self.targets = targets
         self.imageIds = imageIds
+        self.isPlaceholder = isPlaceholder
     }
 
     public var count: Int { imageIds.count }
@@ -29,7 +37,20 @@ public struct TrainingBatch: @unchecked Sendable {
         guard images.images.device != device else { return self }
         return TrainingBatch(
             index: index, images: images.to(device), targets: targets.map { $0.to(device) },
-            imageIds: imageIds)
+            imageIds: imageIds, isPlaceholder: isPlaceholder)
+    }
+
+    /// The batch padded bottom/right to `height` × `width` (at least its own size): zero pixels,
+    /// mask true. Data-parallel processes pad to the whole step's largest size this way, so each
+    /// computes what one process would on the whole global batch.
+    public func padded(height: Int, width: Int) -> TrainingBatch {
+        let (h, w) = (images.images.size(2), images.images.size(3))
+        guard height > h || width > w else { return self }
+        let (dh, dw) = (Swift.max(height - h, 0), Swift.max(width - w, 0))
+        var out = self
+        out.images.images = Functional.pad(images.images, [0, dw, 0, dh])
+        out.images.mask = Functional.pad(images.mask.to(.uint8), [0, dw, 0, dh], value: 1).to(.bool)
+        return out
     }
 
     /// Normalises (/255, ImageNet mean/std, float32 — bit-identical to `EvalTransform.normalize`)

@@ -1,3 +1,4 @@
+import NN
 import Torch
 
 /// How a detector runs one forward pass.
@@ -12,21 +13,30 @@ public struct ForwardOptions: Sendable {
     /// Arithmetic precision: with bf16 or fp16 the forward runs under libtorch's autocast on the
     /// batch's device type, and `callAsFunction` returns float32 outputs.
     public var precision: Precision
+    /// Data-parallel training: trainable batch norms (Salience DETR's neck) normalise with the
+    /// statistics of all processes' batches (`SyncBatchNorm`). The backbone's are frozen.
+    public var batchStatistics: (any BatchStatisticsReducer)?
 
     public init(
-        training: Bool = false, generator: Generator? = nil, timer: StageTimer? = nil, precision: Precision = .fp32
+        training: Bool = false, generator: Generator? = nil, timer: StageTimer? = nil, precision: Precision = .fp32,
+        batchStatistics: (any BatchStatisticsReducer)? = nil
     ) {
         self.training = training
         self.generator = generator
         self.timer = timer
         self.precision = precision
+        self.batchStatistics = batchStatistics
     }
 
     /// Inference without timing.
     public static var inference: ForwardOptions { ForwardOptions() }
 
     /// A training forward drawing its randomness from `generator`.
-    public static func training(generator: Generator? = nil, precision: Precision = .fp32) -> ForwardOptions {
-        ForwardOptions(training: true, generator: generator, precision: precision)
+    public static func training(
+        generator: Generator? = nil, precision: Precision = .fp32,
+        batchStatistics: (any BatchStatisticsReducer)? = nil
+    ) -> ForwardOptions {
+        ForwardOptions(
+            training: true, generator: generator, precision: precision, batchStatistics: batchStatistics)
     }
 }

@@ -54,6 +54,11 @@ public struct TrainingStepError: Error, CustomStringConvertible {
 /// The optimisation loop of the official recipes: forward in training mode, criterion, weighted
 /// sum, backward, gradient clipping by global norm, AdamW with per-group learning rates from the
 /// schedule. Epoch and step counters and the dropout generator are part of its checkpoint.
+///
+/// With `parallel`, each process trains on its share of every global batch (`DataShard`): the
+/// processes agree on the step's target count (the box losses' normaliser) and image count before
+/// the forward pass, average the loss terms (for the log and the finiteness check, so all stop
+/// together) and the gradients after it, then take identical optimizer steps.
 public final class Trainer {
     public let model: any Detector
     public let criterion: any TrainingCriterion
@@ -63,6 +68,13 @@ public final class Trainer {
     public let clipMaxNorm: Double
     /// Source of dropout and denoising randomness.
     public let generator: Generator
+    /// The process group of data-parallel training (nil: one process).
+    public let parallel: DataParallel?
+    /// Data-parallel training: pad every process's batch to the step's largest image (all
+    /// processes' batches), as one process would pad the whole global batch. The step then
+    /// computes what one process computes on the global batch (up to float rounding), at the cost
+    /// of the padding; off, each process pads its own batch, as the official recipes do.
+    public var padToGlobalBatch = false
     public private(set) var epoch = 0
     public private(set) var step = 0
     /// fp32, or mixed precision: the forward under autocast (the criterion in float32 on its
@@ -78,7 +90,7 @@ public final class Trainer {
 
     public init(
         model: any Detector, criterion: any TrainingCriterion, optimizer: AdamW, schedule: TrainingSchedule,
-        clipMaxNorm: Double, generator: Generator
+        clipMaxNorm: Double, generator: Generator, parallel: DataParallel? = nil
     ) {
         self.model = model
         self.criterion = criterion
@@ -86,50 +98,94 @@ public final class Trainer {
         self.schedule = schedule
         self.clipMaxNorm = clipMaxNorm
         self.generator = generator
+        self.parallel = parallel
         trainable = optimizer.allParameters
     }
 
     /// The official recipe of `model`'s architecture (`config.recipe`): its criterion, and its
     /// freezing and AdamW parameter groups applied with `options`.
-    public convenience init(model: any Detector, options: TrainingOptions, generator: Generator) {
+    public convenience init(
+        model: any Detector, options: TrainingOptions, generator: Generator, parallel: DataParallel? = nil
+    ) {
         let recipe = model.config.recipe
         self.init(
             model: model, criterion: recipe.criterion(), optimizer: recipe.optimizer(for: model, options: options),
-            schedule: options.schedule, clipMaxNorm: options.clipMaxNorm, generator: generator)
+            schedule: options.schedule, clipMaxNorm: options.clipMaxNorm, generator: generator, parallel: parallel)
     }
 
     /// Runs one epoch over `batches` (`count` of them), reporting each step.
-    /// - Throws: `NonFiniteLoss`, matching errors; the model is then left as after the last good step.
+    /// - Throws: `NonFiniteLoss`, matching errors, `ProcessGroupError` (data-parallel); the model
+    ///   is then left as after the last good step.
     public func trainEpoch<S: Sequence>(_ batches: S, count: Int, report: (StepReport) -> Void) throws
     where S.Element == TrainingBatch {
         for (i, item) in batches.enumerated() {
             let start = Date()
+            var batch = item
+            var targetsPerProcess: Double?
+            var images = item.count
+            if let parallel {
+                let own = item.isPlaceholder ? [0, 0] : [Double(item.targets.reduce(0) { $0 + $1.count }), 1]
+                let total = try parallel.sum([own[0], own[1] * Double(item.count)])
+                // No process has an image: skipped everywhere, as one process skips an empty batch.
+                guard total[1] > 0 else { continue }
+                targetsPerProcess = total[0] / Double(parallel.size)
+                images = Int(total[1])
+                if padToGlobalBatch {
+                    let size = try parallel.max([
+                        Double(item.images.images.size(2)), Double(item.images.images.size(3)),
+                    ])
+                    batch = item.padded(height: Int(size[0]), width: Int(size[1]))
+                }
+            }
+            let statistics = parallel.map {
+                SynchronizedBatchStatistics(group: $0.group, weight: batch.isPlaceholder ? 0 : 1)
+            }
             let output = model(
-                item.images, targets: item.targets, options: .training(generator: generator, precision: precision))
+                batch.images, targets: batch.targets,
+                options: .training(generator: generator, precision: precision, batchStatistics: statistics))
+            if let failure = statistics?.failure { throw failure }
             let terms: LossTerms
             do {
-                terms = try criterion.losses(output, targets: item.targets)
+                terms = try criterion.losses(output, targets: batch.targets, targetsPerProcess: targetsPerProcess)
             } catch {
                 throw TrainingStepError(epoch: epoch, step: step, underlying: error)
             }
-            var values: [(String, Double)] = []
-            for (name, t) in terms {
-                let v = t.item()
-                guard v.isFinite else { throw NonFiniteLoss(epoch: epoch, step: step, term: name, value: v) }
-                values.append((name, v))
+            let weighted = criterion.total(terms).map { batch.isPlaceholder ? $0 * 0 : $0 }
+            var values = terms.map { (name: $0.name, value: $0.value.item()) }
+            var loss = weighted?.item() ?? 0
+            if let parallel {
+                // The official logs average every term over the processes; a placeholder adds zero
+                // (but a non-finite value, which would poison the averaged gradients, stops all).
+                var own = values.map(\.value) + [loss]
+                if batch.isPlaceholder { own = own.map { $0.isFinite ? 0 : $0 } }
+                let averaged = try parallel.sum(own).map { $0 / Double(parallel.size) }
+                for k in values.indices { values[k].value = averaged[k] }
+                loss = averaged[values.count]
             }
-            guard let total = criterion.total(terms) else { continue }
-            let loss = total.item()
+            for (name, v) in values where !v.isFinite {
+                throw NonFiniteLoss(epoch: epoch, step: step, term: name, value: v)
+            }
+            guard let total = weighted else { continue }
             guard loss.isFinite else { throw NonFiniteLoss(epoch: epoch, step: step, term: "total", value: loss) }
             optimizer.zeroGrad(setToNone: true)
+            // fp16: the loss is scaled for the backward pass and the gradients unscaled after it.
+            let scaled = lossScaler.map { total * $0.scale } ?? total
+            if let parallel {
+                do { try Torch.catching { scaled.backward() } } catch {
+                    // A synchronised batch norm's all-reduce of the backward pass failed.
+                    guard parallel.group.hasFailed, case TorchError.libtorch(let message) = error else { throw error }
+                    throw ProcessGroupError(message: message)
+                }
+                try parallel.averageGradients(trainable.map(\.tensor))
+            } else {
+                scaled.backward()
+            }
+            // Every process has the same averaged gradients, so all of them skip an overflowed step.
             var finite = true
             if var scaler = lossScaler {
-                (total * scaler.scale).backward()
                 finite = scaler.unscale(trainable.map(\.tensor))
                 scaler.update(finite: finite)
                 lossScaler = scaler
-            } else {
-                total.backward()
             }
             if clipMaxNorm > 0 && finite { _ = clipGradNorm(trainable, maxNorm: clipMaxNorm) }
             for g in optimizer.groups.indices {
@@ -143,29 +199,32 @@ public final class Trainer {
                 StepReport(
                     epoch: epoch, iteration: i, iterations: count, step: step,
                     lr: optimizer.groups.last?.lr ?? 0, loss: loss, terms: values,
-                    images: item.images.count, seconds: Date().timeIntervalSince(start)))
+                    images: images, seconds: Date().timeIntervalSince(start)))
         }
         epoch += 1
     }
 
+    /// The checkpoint key of this process's generator state: "dropout" in one process and on
+    /// rank 0, "dropout.rank<r>" on the other ranks of data-parallel training.
+    public var generatorKey: String {
+        let rank = parallel?.rank ?? 0
+        return rank == 0 ? "dropout" : "dropout.rank\(rank)"
+    }
+
     /// Everything needed to continue exactly: model, optimizer, counters, generator state.
-    public func checkpoint(extra: [String: String] = [:]) -> TrainingCheckpoint {
+    /// - Parameter generators: further generator states to store (the other ranks')
+    public func checkpoint(extra: [String: String] = [:], generators: [String: Tensor] = [:]) -> TrainingCheckpoint {
         TrainingCheckpoint(
             model: model.stateDict(), optimizer: optimizer.stateDict(),
-            generators: ["dropout": generator.state], epoch: epoch, step: step, config: model.config,
+            generators: generators.merging([generatorKey: generator.state]) { $1 }, epoch: epoch, step: step,
+            config: model.config,
             extra: extra.merging(lossScaler.map { [Self.lossScalerKey: $0.encoded] } ?? [:]) { a, _ in a })
     }
 
-    /// Restores a checkpoint written by `checkpoint()`.
+    /// Restores a checkpoint written by `checkpoint()` (this rank's generator state, when stored).
     public func restore(_ c: TrainingCheckpoint, source: String) throws {
         try model.load(stateDict: c.model, strict: true, source: source)
         if let o = c.optimizer { try optimizer.load(o) }
-        if let g = c.generators["dropout"] { try generator.setState(g) }
-        if lossScaler != nil, let state = c.extra[Self.lossScalerKey] {
-            do { lossScaler = try LossScaler(encoded: state) } catch {
-                throw FileError(file: source, problem: "unreadable loss-scaler state: \(error)")
-            }
-        }
         epoch = c.epoch
         step = c.step
     }

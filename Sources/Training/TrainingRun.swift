@@ -10,6 +10,11 @@ import Torch
 /// record per step and per evaluation). `init` prepares everything (and restores the checkpoint
 /// when resuming); `run` trains the remaining epochs and reports progress through its callback.
 /// The library never prints: a front end renders the events.
+///
+/// Data-parallel (`parallel`): every process builds the same run, trains on its share of every
+/// global batch of `batchSize` × processes images and evaluates its share of the validation
+/// batches; rank 0 alone writes the directory (config, log, checkpoint with every rank's
+/// generator state). Resuming needs the same number of processes.
 public final class TrainingRun {
     /// What to train on, where to write, and the changes to the recipe's hyper-parameters.
     public struct Settings: Sendable {
@@ -39,6 +44,9 @@ public final class TrainingRun {
         public var lrDrop: Int?
         public var clipMaxNorm: Double?
         public var warmupIterations: Int?
+        /// Data-parallel: pad every process's batch to the whole step's largest image
+        /// (`Trainer.padToGlobalBatch`).
+        public var padToGlobalBatch = false
 
         public init(config: ModelConfig, trainImages: URL, trainAnnotations: URL, output: URL) {
             self.config = config
@@ -64,8 +72,11 @@ public final class TrainingRun {
     public let options: TrainingOptions
     public let model: any Detector
     public let trainer: Trainer
-    public let log: TrainingLog
+    /// The JSON-lines log (rank 0 of data-parallel training; nil on the other ranks).
+    public let log: TrainingLog?
     public let checkpointURL: URL
+    /// The process group of data-parallel training (nil: one process).
+    public let parallel: DataParallel?
     /// Keys of the initial weights left at their fresh initialisation (shape mismatch or absent).
     public let reinitialisedKeys: [String]
     /// Where a resumed run continues: epochs and steps already done (nil: a new run).
@@ -76,18 +87,25 @@ public final class TrainingRun {
     /// Prepares the run: writes `config.json`, removes temporary files a killed run left behind,
     /// reads the dataset (validated against `num_classes`), builds the model and trainer and,
     /// with `resume`, restores the checkpoint and trims the log to it.
-    /// - Throws: configuration, dataset, weight-file and checkpoint errors, naming the file
-    public init(_ settings: Settings) throws {
+    /// - Parameter parallel: the process group of data-parallel training; every rank calls this
+    ///   with the same settings (the model then starts from rank 0's state)
+    /// - Throws: configuration, dataset, weight-file and checkpoint errors, naming the file;
+    ///   `ProcessGroupError`
+    public init(_ settings: Settings, parallel: DataParallel? = nil) throws {
         self.settings = settings
+        self.parallel = parallel
+        let isMain = parallel?.isMain ?? true
         let cfg = settings.config
         let out = settings.output
         let fm = FileManager.default
-        try fm.createDirectory(at: out, withIntermediateDirectories: true)
-        try AtomicFile.write(cfg.jsonData(), to: out.appendingPathComponent("config.json"))
-        // Temporary files of a run that was killed while writing (AtomicFile's `.NAME.tmp-*`).
-        for name in (try? fm.contentsOfDirectory(atPath: out.path)) ?? []
-        where name.hasPrefix(".") && name.contains(".tmp-") {
-            try? fm.removeItem(at: out.appendingPathComponent(name))
+        if isMain {
+            try fm.createDirectory(at: out, withIntermediateDirectories: true)
+            try AtomicFile.write(cfg.jsonData(), to: out.appendingPathComponent("config.json"))
+            // Temporary files of a run that was killed while writing (AtomicFile's `.NAME.tmp-*`).
+            for name in (try? fm.contentsOfDirectory(atPath: out.path)) ?? []
+            where name.hasPrefix(".") && name.contains(".tmp-") {
+                try? fm.removeItem(at: out.appendingPathComponent(name))
+            }
         }
         let data = try COCODetectionDataset(
             imagesDirectory: settings.trainImages,
@@ -105,7 +123,8 @@ public final class TrainingRun {
         let loader = try DataLoader(
             source: data, transform: .train(recipe.trainAugmentation), batchSize: settings.batchSize,
             seed: settings.seed, sizeDivisor: recipe.evalTransform.sizeDivisor,
-            workers: settings.workers, unreadableImages: .skip)
+            workers: settings.workers, unreadableImages: .skip,
+            shard: try parallel.map { try DataShard(rank: $0.rank, count: $0.size) })
         self.loader = loader
         var o = recipe.trainingOptions(epochs: settings.epochs, iterationsPerEpoch: loader.batchCount)
         o.batchSize = settings.batchSize
@@ -119,7 +138,12 @@ public final class TrainingRun {
         // scratch those random layers could never learn, so everything trains.
         o.freezeBackbone = settings.initialWeights != nil
         options = o
-        let trainer = Trainer(model: model, options: o, generator: Generator(seed: settings.seed &+ 1))
+        // Rank 0 draws the single process's dropout stream; every other rank its own.
+        let rank = UInt64(parallel?.rank ?? 0)
+        let trainer = Trainer(
+            model: model, options: o, generator: Generator(seed: settings.seed &+ 1 &+ rank &* 0x9E37_79B9_7F4A_7C15),
+            parallel: parallel)
+        trainer.padToGlobalBatch = settings.padToGlobalBatch
         trainer.precision = settings.precision
         self.trainer = trainer
         checkpointURL = out.appendingPathComponent("checkpoint.safetensors")
@@ -127,14 +151,28 @@ public final class TrainingRun {
             guard fm.fileExists(atPath: checkpointURL.path) else {
                 throw FileError(file: checkpointURL.path, problem: "no checkpoint to resume from")
             }
-            try trainer.restore(TrainingCheckpoint.read(from: checkpointURL), source: checkpointURL.path)
+            let checkpoint = try TrainingCheckpoint.read(from: checkpointURL)
+            let saved = checkpoint.extra["world_size"].flatMap(Int.init) ?? 1
+            guard saved == (parallel?.size ?? 1) else {
+                throw FileError(
+                    file: checkpointURL.path,
+                    problem: """
+                        was written by \(saved) process\(saved == 1 ? "" : "es"); resume it with as many \
+                        (got \(parallel?.size ?? 1)): the data order and random streams depend on the number
+                        """)
+            }
+            try trainer.restore(checkpoint, source: checkpointURL.path)
             resumedAt = (trainer.epoch, trainer.step)
         } else {
             resumedAt = nil
         }
-        log = try TrainingLog(
-            url: out.appendingPathComponent("log.jsonl"),
-            resumingAt: resumedAt.map { (step: $0.step, epoch: $0.epoch) })
+        // Every rank starts from rank 0's state (DistributedDataParallel's initial broadcast).
+        try parallel?.broadcastState(of: model)
+        log =
+            isMain
+            ? try TrainingLog(
+                url: out.appendingPathComponent("log.jsonl"),
+                resumingAt: resumedAt.map { (step: $0.step, epoch: $0.epoch) }) : nil
     }
 
     /// Trains until `options.epochs` epochs are done: after each epoch the checkpoint is written
@@ -143,7 +181,13 @@ public final class TrainingRun {
     /// - Throws: `NonFiniteLoss`, `TrainingStepError`, data-loading and file errors; the
     ///   checkpoint on disk is then the last complete epoch's
     public func run(events: (Event) -> Void) throws {
-        if resumedAt != nil && trainer.epoch > 0 && !log.evaluatedEpochs.contains(trainer.epoch) {
+        var unevaluated =
+            resumedAt != nil && trainer.epoch > 0 && !(log?.evaluatedEpochs.contains(trainer.epoch) ?? false)
+        if let parallel {
+            // Rank 0's log decides (the evaluation is a collective step).
+            unevaluated = try parallel.sum([parallel.isMain && unevaluated ? 1 : 0])[0] > 0
+        }
+        if unevaluated {
             try evaluate(events: events)
         }
         while trainer.epoch < options.epochs {
@@ -161,11 +205,11 @@ public final class TrainingRun {
                 }
             }
             try trainer.trainEpoch(sequence, count: loader.batchCount) { report in
-                log.write(step: report)
+                log?.write(step: report)
                 events(.step(report))
             }
             if let failure { throw failure }
-            try trainer.checkpoint(extra: ["class_names": classNamesJSON]).write(to: checkpointURL)
+            try writeCheckpoint()
             events(
                 .epochFinished(
                     epoch: trainer.epoch, seconds: Date().timeIntervalSince(start),
@@ -174,15 +218,42 @@ public final class TrainingRun {
         }
     }
 
+    /// Writes the checkpoint (rank 0; in data-parallel training with every rank's generator state
+    /// and the number of processes).
+    private func writeCheckpoint() throws {
+        var extra = ["class_names": classNamesJSON]
+        var generators: [String: Tensor] = [:]
+        if let parallel {
+            extra["world_size"] = "\(parallel.size)"
+            let states = try parallel.allGather(trainer.generator.state.bytes())
+            for (r, state) in states.enumerated() where r > 0 {
+                generators["dropout.rank\(r)"] = Tensor(state)
+            }
+            guard parallel.isMain else { return }
+        }
+        try trainer.checkpoint(extra: extra, generators: generators).write(to: checkpointURL)
+    }
+
     /// Evaluates the model as it is after `trainer.epoch` epochs (when a validation set is set)
-    /// and logs the result.
+    /// and logs the result (data-parallel: each rank evaluates its share, rank 0 the whole).
     private func evaluate(events: (Event) -> Void) throws {
         guard let validation = settings.validation else { return }
-        let result = try DatasetEvaluator.run(
-            model: model, imagesDirectory: validation.images,
-            annotations: validation.annotations, batchSize: settings.batchSize,
-            device: settings.device, precision: settings.precision, workers: settings.workers)
-        log.write(evaluation: result.summary, epoch: trainer.epoch)
+        let result: DatasetEvaluation
+        if let parallel {
+            guard
+                let r = try parallel.evaluate(
+                    model: model, imagesDirectory: validation.images, annotations: validation.annotations,
+                    batchSize: settings.batchSize, device: settings.device, precision: settings.precision,
+                    workers: settings.workers)
+            else { return }
+            result = r
+        } else {
+            result = try DatasetEvaluator.run(
+                model: model, imagesDirectory: validation.images,
+                annotations: validation.annotations, batchSize: settings.batchSize,
+                device: settings.device, precision: settings.precision, workers: settings.workers)
+        }
+        log?.write(evaluation: result.summary, epoch: trainer.epoch)
         events(.evaluated(epoch: trainer.epoch, summary: result.summary))
     }
 }

@@ -13,6 +13,12 @@ struct Train: ParsableCommand {
             Category ids are used directly as classifier columns: num_classes in the config must exceed the \
             largest category id. OUTPUT gets checkpoint.safetensors (written atomically after every epoch), \
             log.jsonl (one JSON object per step and per evaluation) and config.json.
+
+            Data-parallel training: --nproc N starts N worker processes on this machine; on several machines \
+            start one `detr train` per process with torchrun's environment variables (RANK, WORLD_SIZE, \
+            LOCAL_RANK, MASTER_ADDR, MASTER_PORT; rank 0 hosts the rendezvous store unless \
+            TORCHELASTIC_USE_AGENT_STORE=True), or under torchrun itself. --batch-size is per process; rank 0 \
+            writes OUTPUT (a shared directory when resuming on several machines).
             """)
 
     @Option(help: "A preset or a JSON config file.") var config: String
@@ -55,6 +61,28 @@ struct Train: ParsableCommand {
             (weights and optimizer state stay float32; matching and losses run in float32).
             """)
     var precision: Precision = .fp32
+    @Option(
+        help: """
+            Data-parallel worker processes on this machine (like torchrun --nproc-per-node); each trains on \
+            --batch-size images of every step.
+            """)
+    var nproc: Int?
+    @Option(
+        name: .customLong("dist-backend"),
+        help: "Process-group backend of data-parallel training: gloo (CPU) or nccl (CUDA). Default: by --device.")
+    var distBackend: ProcessGroup.Backend?
+    @Option(
+        name: .customLong("dist-timeout"),
+        help: "Seconds a data-parallel worker waits for the others (rendezvous, each step) before it fails.")
+    var distTimeout: Double = 600
+    @Flag(
+        name: .customLong("pad-global-batch"),
+        help: """
+            Data-parallel: pad every worker's images to the largest of the whole step, so N workers compute what \
+            one process computes with N times the batch (costs padding; off: each pads its own, as the official \
+            recipes do).
+            """)
+    var padGlobalBatch = false
 
     func validate() throws {
         guard batchSize >= 1, workers >= 0 else { throw ValidationError("--batch-size must be >= 1, --workers >= 0") }
@@ -64,16 +92,68 @@ struct Train: ParsableCommand {
         guard (valImages == nil) == (valAnnotations == nil) else {
             throw ValidationError("give both --val-images and --val-annotations, or neither")
         }
+        if let nproc, nproc < 1 { throw ValidationError("--nproc must be at least 1") }
+        guard distTimeout > 0 else { throw ValidationError("--dist-timeout must be positive") }
     }
 
     func run() throws {
-        do { try train() } catch let e as ExitCode { throw e } catch {
+        let world: World?
+        do { world = try World.fromEnvironment(ProcessInfo.processInfo.environment) } catch {
             Terminal.error("\(error)")
+            throw ExitCode(1)
+        }
+        // Errors of a worker say which rank it is.
+        let prefix = world.map { $0.size > 1 ? "rank \($0.rank): " : "" } ?? ""
+        do {
+            if let nproc, nproc > 1 {
+                guard world == nil else {
+                    throw ValidationError(
+                        "--nproc starts workers itself; it cannot run inside a worker (WORLD_SIZE is set)")
+                }
+                try launch(processes: nproc)
+            } else {
+                try train(world: world)
+            }
+        } catch let e as ExitCode { throw e } catch let e as ValidationError { throw e } catch {
+            // A failed collective names the rank itself.
+            Terminal.error((error is ProcessGroupError ? "" : prefix) + "\(error)")
             throw ExitCode(1)
         }
     }
 
-    func train() throws {
+    /// `--nproc N`: this executable again, N times, with the same arguments but `--nproc`.
+    func launch(processes: Int) throws {
+        var arguments: [String] = []
+        var skipNext = false
+        for a in CommandLine.arguments.dropFirst() {
+            if skipNext {
+                skipNext = false
+            } else if a == "--nproc" {
+                skipNext = true
+            } else if !a.hasPrefix("--nproc=") {
+                arguments.append(a)
+            }
+        }
+        let selfPath =
+            (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
+            ?? CommandLine.arguments[0]
+        var launcher = LocalLauncher(
+            executable: URL(fileURLWithPath: selfPath), arguments: arguments, processes: processes,
+            timeout: distTimeout,
+            threadsPerProcess: Swift.max(1, ProcessInfo.processInfo.activeProcessorCount / processes))
+        launcher.outputDirectories = [URL(fileURLWithPath: output)]
+        let outcome = try launcher.run { port in
+            if !quiet {
+                Terminal.note("started \(processes) worker processes (rendezvous 127.0.0.1:\(port)); rank 0 reports")
+            }
+        }
+        if case .failed(let rank, let reason) = outcome {
+            Terminal.error("rank \(rank) of \(processes) \(reason); the other ranks were stopped")
+            throw ExitCode(1)
+        }
+    }
+
+    func train(world: World?) throws {
         var settings = TrainingRun.Settings(
             config: try ModelConfig.load(presetOrPath: config),
             trainImages: URL(fileURLWithPath: trainImages),
@@ -95,7 +175,30 @@ struct Train: ParsableCommand {
         settings.lrDrop = lrDrop
         settings.clipMaxNorm = clipMaxNorm
         settings.warmupIterations = warmup
-        let run = try TrainingRun(settings)
+        settings.padToGlobalBatch = padGlobalBatch
+        var parallel: DataParallel?
+        if let world, world.size > 1 {
+            let env = ProcessInfo.processInfo.environment
+            if let launcher = env[LocalLauncher.parentVariable].flatMap(Int32.init) { Torch.exitWithParent(launcher) }
+            let isCUDA: Bool
+            if case .cuda = device { isCUDA = true } else { isCUDA = false }
+            if isCUDA { settings.device = .cuda(world.localRank) }
+            parallel = try DataParallel(
+                world: world, backend: distBackend ?? (isCUDA ? .nccl : .gloo), interface: env["GLOO_SOCKET_IFNAME"],
+                timeout: distTimeout)
+        }
+        do {
+            try train(settings, parallel: parallel)
+        } catch {
+            parallel?.reportFailure(error)
+            throw error
+        }
+    }
+
+    func train(_ settings: TrainingRun.Settings, parallel: DataParallel?) throws {
+        // Only rank 0 reports progress.
+        let quiet = self.quiet || !(parallel?.isMain ?? true)
+        let run = try TrainingRun(settings, parallel: parallel)
         let epochs = run.options.epochs
         if !quiet {
             let keys = run.reinitialisedKeys
@@ -108,6 +211,11 @@ struct Train: ParsableCommand {
                 )
             }
             if let (epoch, step) = run.resumedAt { Terminal.note("resuming after epoch \(epoch) (step \(step))") }
+            if let parallel {
+                Terminal.note(
+                    "data-parallel: \(parallel.size) processes (\(parallel.group.backend.rawValue)), "
+                        + "\(settings.batchSize) images each per step")
+            }
             Terminal.note(
                 "training \(settings.config.architecture.rawValue) on \(run.data.count) images "
                     + "(\(run.data.report.imagesWithoutAnnotations) without annotations skipped), "
@@ -155,3 +263,5 @@ struct Train: ParsableCommand {
     /// Loss terms shown on the progress line (both architectures' names).
     static let progressTerms: Set<String> = ["loss_ce", "loss_class", "loss_bbox", "loss_giou", "loss_salience"]
 }
+
+extension ProcessGroup.Backend: ExpressibleByArgument {}

@@ -47,6 +47,9 @@ void ct_capture_record(const char *msg);   /* keeps only the first message of th
    (glibc: no mmap for large blocks, no trimming, one arena), unless MALLOC_* variables say
    otherwise. Returns how many settings were applied (0 where the C library is not glibc). */
 int32_t ct_keep_freed_memory(void);
+/* This process gets SIGTERM when its parent (which must be parent_pid) exits; raised at once
+   when the parent is already gone. Linux only: -1 elsewhere. */
+int32_t ct_exit_with_parent(int32_t parent_pid);
 void ct_set_num_threads(int32_t n);
 int32_t ct_get_num_threads(void);
 void ct_manual_seed(uint64_t seed);
@@ -328,6 +331,51 @@ int32_t ct_autocast_dtype(int32_t device_type);
 /* Nesting of autocast regions; leaving the outermost clears autocast's cache of cast weights. */
 int32_t ct_autocast_enter(void);
 void ct_autocast_exit(void);
+
+/* ---- data-parallel communication (c10d) --------------------------------------------------------
+   A process group of `world` ranks meeting at a TCPStore. Collectives block until every rank has
+   joined them; each fails after the group's timeout, or at once when a peer's connection closes,
+   with a message that names this rank and the ranks that stopped (those whose heartbeat, kept in
+   the store by a thread of each rank, no longer advances, and the failure they posted). After a
+   failure the group refuses further collectives. */
+typedef struct ct_dist_s *ct_dist;
+typedef struct ct_store_server_s *ct_store_server;
+enum { CT_DIST_GLOO = 0, CT_DIST_NCCL = 1 };
+enum { CT_REDUCE_SUM = 0, CT_REDUCE_MAX = 1, CT_REDUCE_MIN = 2 };
+
+/* A store with no rank: a launcher hosting the rendezvous of its workers. port 0: a free port,
+   which ct_store_server_port tells. */
+ct_store_server ct_store_server_new(int32_t port, int64_t timeout_ms);
+int32_t ct_store_server_port(ct_store_server s);
+void ct_store_server_free(ct_store_server s);
+
+/* Joins the group at host:port (rank 0 hosts the store there when host_store is true, otherwise
+   every rank connects to an existing one). CT_DIST_GLOO binds to network `interface` when it is
+   not empty, else to the address of `bind_host` when not empty, else to the address this
+   machine's hostname resolves to. CT_DIST_NCCL uses CUDA device `device_index` (only in a shim
+   built with CTORCH_WITH_NCCL). NULL with the error set when the rendezvous fails or times out. */
+ct_dist ct_dist_new(int32_t backend, const char *host, int32_t port, int32_t rank, int32_t world, bool host_store,
+                    const char *interface, const char *bind_host, int32_t device_index, int64_t timeout_ms);
+int32_t ct_dist_rank(ct_dist d);
+int32_t ct_dist_world(ct_dist d);
+/* In place on a contiguous tensor (on the group's device). */
+int32_t ct_dist_all_reduce(ct_dist d, ct_tensor t, int32_t op);
+int32_t ct_dist_broadcast(ct_dist d, ct_tensor t, int32_t root);
+int32_t ct_dist_barrier(ct_dist d);
+/* Every rank's n bytes in rank order: *out (free with ct_dist_free_bytes) holds them back to
+   back, sizes (world entries) their lengths. */
+int32_t ct_dist_all_gather_bytes(ct_dist d, const void *data, int64_t n, uint8_t **out, int64_t *sizes);
+void ct_dist_free_bytes(uint8_t *p);
+/* Σ over ranks that autograd differentiates: the backward pass all-reduces the gradient too (the
+   gradient of the ranks' summed objectives). Collectives run in forward order, then in the
+   backward pass's order, so every rank must build the same graph of them. */
+ct_tensor ct_dist_all_reduce_differentiable(ct_dist d, ct_tensor t);
+/* Posts this rank's failure for the other ranks' messages (best effort). */
+void ct_dist_report_failure(ct_dist d, const char *message);
+bool ct_dist_failed(ct_dist d);
+/* Leaves the group. A failed group's backend is abandoned, not destroyed (destroying it would
+   wait for work stuck on a hung peer): free it only on the way out of the process. */
+void ct_dist_free(ct_dist d);
 
 #ifdef __cplusplus
 }

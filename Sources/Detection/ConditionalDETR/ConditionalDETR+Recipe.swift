@@ -33,7 +33,7 @@ public struct ConditionalDETRRecipe: DetectorRecipe {
                 costGiou: config.matcher.costGiou,
                 alpha: config.focalAlpha, gamma: config.focalGamma),
             numClasses: config.numClasses, focalAlpha: config.focalAlpha, groups: config.groupDetr)
-        return WeightedCriterion(weights: config.lossWeights) { try set($0, targets: $1).terms }
+        return WeightedCriterion(weights: config.lossWeights) { try set($0, targets: $1, targetsPerProcess: $2).terms }
     }
 
     /// 50 epochs (or `epochs`), StepLR ×0.1 after 4/5 of them, batch 2, AdamW lr 1e-4 (backbone

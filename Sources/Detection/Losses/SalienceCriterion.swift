@@ -35,16 +35,19 @@ public struct SalienceCriterion: Sendable {
     ///     encoder terms `output.encoder`, the salience term `output.salience` (each is skipped
     ///     when absent)
     ///   - targets: labels [n_b] and boxes [n_b, 4] cxcywh normalised, per image
+    ///   - targetsPerProcess: data-parallel training's all-reduced target count divided by the
+    ///     number of processes (nil: this batch's count). The salience loss keeps its own batch's
+    ///     normaliser, as the official code does.
     /// - Returns: terms, and the matchings by group: "final", "aux0"…, "enc"
     /// - Throws: `MatchingError` for non-finite predictions
     public func callAsFunction(
-        _ output: DetectorOutput, targets: [DetectionTarget]
+        _ output: DetectorOutput, targets: [DetectionTarget], targetsPerProcess: Double? = nil
     ) throws
         -> (terms: LossTerms, matches: [(group: String, indices: [MatchIndices])])
     {
         let counts = targets.map(\.count)
-        // Official num_boxes: the batch's target count (single process), at least 1.
-        let numBoxes = Swift.max(Double(counts.reduce(0, +)), 1)
+        // Official num_boxes: the target count (all-reduced / processes in data-parallel training), at least 1.
+        let numBoxes = Swift.max(targetsPerProcess ?? Double(counts.reduce(0, +)), 1)
         var terms = LossTerms()
         var matches: [(group: String, indices: [MatchIndices])] = []
 

@@ -85,12 +85,15 @@ public struct SetCriterion: Sendable {
     /// All loss terms with the official names (`loss_ce`, `loss_bbox`, `loss_giou`, `class_error`,
     /// `cardinality_error`, then `_0`, `_1`, ... for auxiliary outputs) and the matchings used
     /// (final first, then auxiliary layers).
+    /// - Parameter targetsPerProcess: data-parallel training's all-reduced target count divided
+    ///   by the number of processes (nil: this batch's count); times `groups`, clamped at 1
     public func callAsFunction(
-        _ output: DetectorOutput, targets: [DetectionTarget]
+        _ output: DetectorOutput, targets: [DetectionTarget], targetsPerProcess: Double? = nil
     ) throws
         -> (terms: LossTerms, matches: [[MatchIndices]])
     {
-        let numBoxes = Swift.max(Double(targets.reduce(0) { $0 + $1.count } * groups), 1)
+        let count = targetsPerProcess ?? Double(targets.reduce(0) { $0 + $1.count })
+        let numBoxes = Swift.max(count * Double(groups), 1)
         var terms = LossTerms()
         var matches: [[MatchIndices]] = []
         let finalIdx = try matcher(

@@ -2,12 +2,24 @@ import Torch
 
 /// A criterion with its official weight table: `losses` returns unweighted terms named like
 /// the official loss keys; `weight(of:)` gives the weight of a term (nil: logged only).
+///
+/// The box losses are normalised by `num_boxes`, the number of target boxes: in one process the
+/// batch's count; in data-parallel training the official codes all-reduce it and divide by the
+/// number of processes (`targetsPerProcess`), so that gradients averaged over the processes equal
+/// those of one process on the whole global batch. Both are clamped at 1.
 public protocol TrainingCriterion {
-    func losses(_ output: DetectorOutput, targets: [DetectionTarget]) throws -> LossTerms
+    /// - Parameter targetsPerProcess: the target boxes of all processes' batches divided by the
+    ///   number of processes (nil: this batch's count)
+    func losses(_ output: DetectorOutput, targets: [DetectionTarget], targetsPerProcess: Double?) throws -> LossTerms
     func weight(of term: String) -> Double?
 }
 
 extension TrainingCriterion {
+    /// The terms of one process's batch (normalised by its own target count).
+    public func losses(_ output: DetectorOutput, targets: [DetectionTarget]) throws -> LossTerms {
+        try losses(output, targets: targets, targetsPerProcess: nil)
+    }
+
     /// Σ weight · term, the loss that is back-propagated.
     public func total(_ terms: LossTerms) -> Tensor? { terms.weightedSum { weight(of: $0) } }
 }
@@ -17,17 +29,22 @@ extension TrainingCriterion {
 public struct WeightedCriterion: TrainingCriterion {
     /// Weight per base term name (`loss_class`, `loss_bbox`, ...).
     public var weights: [String: Double]
-    private let compute: (DetectorOutput, [DetectionTarget]) throws -> LossTerms
+    private let compute: (DetectorOutput, [DetectionTarget], Double?) throws -> LossTerms
 
-    /// - Parameter compute: the unweighted terms of one batch
-    public init(weights: [String: Double], _ compute: @escaping (DetectorOutput, [DetectionTarget]) throws -> LossTerms)
-    {
+    /// - Parameter compute: the unweighted terms of one batch (output, targets, targets per process)
+    public init(
+        weights: [String: Double], _ compute: @escaping (DetectorOutput, [DetectionTarget], Double?) throws -> LossTerms
+    ) {
         self.weights = weights
         self.compute = compute
     }
 
-    public func losses(_ output: DetectorOutput, targets: [DetectionTarget]) throws -> LossTerms {
-        try compute(output, targets)
+    public func losses(
+        _ output: DetectorOutput, targets: [DetectionTarget], targetsPerProcess: Double?
+    ) throws
+        -> LossTerms
+    {
+        try compute(output, targets, targetsPerProcess)
     }
 
     /// The weight of a `loss_*` term from its base name: `loss_bbox_3`, `loss_bbox_dn`,

@@ -65,7 +65,8 @@ struct ConvNormActivation: Module {
     ///   - x: [B, in, H, W]
     ///   - training: BatchNorm2d uses (and updates) batch statistics when true, running ones otherwise
     /// - Returns: [B, out, H', W']
-    func callAsFunction(_ x: Tensor, training: Bool) -> Tensor {
+    ///   - batchStatistics: synchronises the batch norm's training statistics across processes
+    func callAsFunction(_ x: Tensor, training: Bool, batchStatistics: (any BatchStatisticsReducer)? = nil) -> Tensor {
         if let (w, b) = folded(for: x, training: training) {
             let y = Functional.conv2d(
                 x, weight: w, bias: b, stride: conv.stride, padding: conv.padding,
@@ -74,7 +75,7 @@ struct ConvNormActivation: Module {
         }
         var y = conv(x)
         if let groupNorm { y = groupNorm(y) }
-        if let batchNorm { y = batchNorm(y, training: training) }
+        if let batchNorm { y = batchNorm(y, training: training, synchronizedBy: batchStatistics) }
         if let activation { y = activation(y) }
         return y
     }

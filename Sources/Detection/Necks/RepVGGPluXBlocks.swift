@@ -53,12 +53,14 @@ struct RepVggPluXBlock: Module {
     }
 
     /// x [B, C, H, W] -> [B, C, H, W]
-    func callAsFunction(_ x: Tensor, training: Bool) -> Tensor {
+    func callAsFunction(_ x: Tensor, training: Bool, batchStatistics: (any BatchStatisticsReducer)? = nil) -> Tensor {
         let y: Tensor
         if let (w, b) = merged(for: x, training: training) {
             y = Functional.conv2d(x, weight: w, bias: b, padding: (1, 1), groups: conv1.conv.groups)
         } else {
-            y = conv1(x, training: training) + conv2(x, training: training)
+            y =
+                conv1(x, training: training, batchStatistics: batchStatistics)
+                + conv2(x, training: training, batchStatistics: batchStatistics)
         }
         return seModule(activation(y)) + x
     }
@@ -99,9 +101,9 @@ struct CSPRepPluXLayer: Module {
     }
 
     /// x [B, inChannels, H, W] -> [B, outChannels, H, W]
-    func callAsFunction(_ x: Tensor, training: Bool) -> Tensor {
-        var y = conv1(x, training: training)
-        for block in bottlenecks { y = block(y, training: training) }
-        return y + conv2(x, training: training)
+    func callAsFunction(_ x: Tensor, training: Bool, batchStatistics: (any BatchStatisticsReducer)? = nil) -> Tensor {
+        var y = conv1(x, training: training, batchStatistics: batchStatistics)
+        for block in bottlenecks { y = block(y, training: training, batchStatistics: batchStatistics) }
+        return y + conv2(x, training: training, batchStatistics: batchStatistics)
     }
 }

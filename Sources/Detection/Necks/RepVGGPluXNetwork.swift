@@ -54,24 +54,33 @@ struct RepVGGPluXNetwork: Module {
     /// - Parameters:
     ///   - maps: [B, C, h_l, w_l] per level, finest first
     ///   - training: BatchNorm2d batch statistics (and running-stat updates) when true
+    ///   - batchStatistics: synchronises those statistics across data-parallel processes
     /// - Returns: the fused maps, same shapes
-    func callAsFunction(_ maps: [Tensor], training: Bool) -> [Tensor] {
+    func callAsFunction(
+        _ maps: [Tensor], training: Bool, batchStatistics: (any BatchStatisticsReducer)? = nil
+    ) -> [Tensor] {
         precondition(
             maps.count == layerBlocks.count + 1, "RepVGGPluXNetwork \(path): expected \(layerBlocks.count + 1) maps")
         // Top-down: inner[0] is the running (finest so far) map; inner[1...] the lateral outputs.
         var inner = [maps[maps.count - 1]]
         for i in stride(from: maps.count - 1, to: 0, by: -1) {
-            let high = lateralConvs[i - 1](inner[0], training: training)
+            let high = lateralConvs[i - 1](inner[0], training: training, batchStatistics: batchStatistics)
             inner[0] = high
             let low = maps[i - 1]
             let up = Functional.interpolate(high, size: (low.size(2), low.size(3)), mode: .nearest)
-            inner.insert(layerBlocks[i - 1](Tensor.cat([up, low], dim: 1), training: training), at: 0)
+            inner.insert(
+                layerBlocks[i - 1](
+                    Tensor.cat([up, low], dim: 1), training: training, batchStatistics: batchStatistics),
+                at: 0)
         }
         // Bottom-up.
         var results = [inner[0]]
         for i in 0..<(inner.count - 1) {
-            let down = downsampleBlocks[i](results[results.count - 1], training: training)
-            results.append(panBlocks[i](Tensor.cat([down, inner[i + 1]], dim: 1), training: training))
+            let down = downsampleBlocks[i](
+                results[results.count - 1], training: training, batchStatistics: batchStatistics)
+            results.append(
+                panBlocks[i](
+                    Tensor.cat([down, inner[i + 1]], dim: 1), training: training, batchStatistics: batchStatistics))
         }
         return results
     }

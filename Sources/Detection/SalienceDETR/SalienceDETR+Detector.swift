@@ -12,7 +12,8 @@ extension SalienceDETR: Detector {
         }
         return forward(
             images: batch.images, mask: batch.mask, training: options.training,
-            generator: options.generator, denoising: denoising, timer: options.timer
+            generator: options.generator, denoising: denoising, timer: options.timer,
+            batchStatistics: options.batchStatistics
         ).output
     }
 }

@@ -29,7 +29,9 @@ public struct SalienceDETRRecipe: DetectorRecipe {
     /// denoising queries, plus the salience loss.
     public func criterion() -> any TrainingCriterion {
         let criterion = SalienceCriterion(config: config)
-        return WeightedCriterion(weights: config.lossWeights) { try criterion($0, targets: $1).terms }
+        return WeightedCriterion(weights: config.lossWeights) {
+            try criterion($0, targets: $1, targetsPerProcess: $2).terms
+        }
     }
 
     /// 12 epochs (or `epochs`), MultiStep ×0.1 after 5/6 of them, linear warmup over the first

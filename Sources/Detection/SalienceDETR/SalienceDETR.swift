@@ -80,7 +80,8 @@ public struct SalienceDETR: Module {
     ///   two-stage encoder predictions and the salience maps; and the intermediate tensors
     public func forward(
         images: Tensor, mask: Tensor, training: Bool, generator: Generator? = nil,
-        denoising: DenoisingQueries? = nil, timer: StageTimer? = nil
+        denoising: DenoisingQueries? = nil, timer: StageTimer? = nil,
+        batchStatistics: (any BatchStatisticsReducer)? = nil
     )
         -> (output: DetectorOutput, trace: Trace)
     {
@@ -99,7 +100,7 @@ public struct SalienceDETR: Module {
         }
         let t = transformer(
             features: levels, masks: masks, positions: positions, training: training,
-            generator: generator, denoising: denoising, timer: timer)
+            generator: generator, denoising: denoising, timer: timer, batchStatistics: batchStatistics)
         let layers = t.decoderLogits.size(0)
         let predictions = (0..<layers).map { Predictions(logits: t.decoderLogits[$0], boxes: t.decoderBoxes[$0]) }
         var dn: DenoisingPredictions?

@@ -104,9 +104,11 @@ public struct SalienceTransformer: Module {
     ///   - denoising: denoising queries put before the matching queries of the decoder (training);
     ///     their outputs come back separately
     ///   - timer: times "encoder" (salience, encoder, transformer neck, query selection) and "decoder"
+    ///   - batchStatistics: synchronises the neck's batch statistics across data-parallel processes
     func callAsFunction(
         features: [Tensor], masks: [Tensor], positions: [Tensor], training: Bool,
-        generator: Generator?, denoising: DenoisingQueries? = nil, timer: StageTimer? = nil
+        generator: Generator?, denoising: DenoisingQueries? = nil, timer: StageTimer? = nil,
+        batchStatistics: (any BatchStatisticsReducer)? = nil
     ) -> Output {
         let layout = MultiLevelLayout(features)
         let b = features[0].size(0)
@@ -134,7 +136,8 @@ public struct SalienceTransformer: Module {
                     generator: generator)
             }
             let memory = timer.measure("encoder.neck") {
-                MultiLevelLayout.flatten(neck(layout.unflatten(memoryPreNeck), training: training))
+                MultiLevelLayout.flatten(
+                    neck(layout.unflatten(memoryPreNeck), training: training, batchStatistics: batchStatistics))
             }
 
             let (outputMemory, proposals) = timer.measure("encoder.proposals") {

@@ -54,4 +54,43 @@ public struct BatchNorm2d: Module, Layer {
             x, weight: weight, bias: bias, runningMean: runningMean, runningVar: runningVar,
             training: useBatchStats, momentum: factor, eps: eps)
     }
+
+    /// Training with the statistics of every process's batch (`SyncBatchNorm`): mean and biased
+    /// variance over the global batch (two sums over the processes, mean first, then squared
+    /// deviations from it), the running statistics updated with the unbiased variance, as one
+    /// process would on the whole global batch. Without `training` or a reducer, as above.
+    /// - Parameter x: [B, C, H, W]
+    /// - Returns: [B, C, H, W]
+    public func callAsFunction(
+        _ x: Tensor, training: Bool, synchronizedBy reducer: (any BatchStatisticsReducer)?
+    )
+        -> Tensor
+    {
+        guard training, let reducer else { return callAsFunction(x, training: training) }
+        let c = x.size(1)
+        let share = reducer.weight
+        let localCount = Double(x.count / Swift.max(c, 1)) * share
+        let first = reducer.sum(
+            Tensor.cat([x.sum(dims: [0, 2, 3]) * share, Tensor([localCount]).to(x.dtype).to(x.device)]))  // [C + 1]
+        let count = first.slice(dim: 0, start: c).item()
+        let mean = first.slice(dim: 0, end: c) / count  // [C]
+        let centered = x - mean.view(1, c, 1, 1)
+        let variance = reducer.sum(centered.pow(2).sum(dims: [0, 2, 3]) * share) / count  // [C], biased
+        var y = centered * (variance + eps).rsqrt().view(1, c, 1, 1)
+        if let weight { y = y * weight.view(1, c, 1, 1) }
+        if let bias { y = y + bias.view(1, c, 1, 1) }
+        if let runningMean, let runningVar {
+            var factor = momentum ?? 0
+            withNoGrad {
+                if let numBatchesTracked {
+                    _ = numBatchesTracked.add_(1)
+                    if momentum == nil { factor = 1 / Double(numBatchesTracked.itemInt()) }
+                }
+                let unbiased = variance.detach() * (count / Swift.max(count - 1, 1))
+                runningMean.copy_(runningMean * (1 - factor) + mean.detach() * factor)
+                runningVar.copy_(runningVar * (1 - factor) + unbiased * factor)
+            }
+        }
+        return y
+    }
 }

@@ -1,0 +1,59 @@
+import Torch
+
+/// Where this process stands in a data-parallel run: its rank among `size` processes, its rank
+/// on this machine, and the rendezvous address. `detr train --nproc N` and torchrun set the same
+/// environment variables (`RANK`, `WORLD_SIZE`, `LOCAL_RANK`, `MASTER_ADDR`, `MASTER_PORT`).
+public struct World: Sendable, Equatable {
+    public var rank: Int
+    public var size: Int
+    /// Rank among the processes of this machine (the CUDA device of an NCCL run).
+    public var localRank: Int
+    public var masterAddress: String
+    public var masterPort: Int
+    /// A launcher runs the rendezvous store (`TORCHELASTIC_USE_AGENT_STORE=True`, as torchrun's
+    /// agent and `detr train --nproc` do); otherwise rank 0 starts it at the master address.
+    public var storeHostedByLauncher: Bool
+
+    public init(
+        rank: Int, size: Int, localRank: Int, masterAddress: String, masterPort: Int,
+        storeHostedByLauncher: Bool = false
+    ) {
+        self.rank = rank
+        self.size = size
+        self.localRank = localRank
+        self.masterAddress = masterAddress
+        self.masterPort = masterPort
+        self.storeHostedByLauncher = storeHostedByLauncher
+    }
+
+    public var isMain: Bool { rank == 0 }
+
+    /// Whether the rendezvous address is this machine's loopback (all processes on one machine).
+    public var isLoopback: Bool {
+        ["127.0.0.1", "localhost", "::1"].contains(masterAddress) || masterAddress.hasPrefix("127.")
+    }
+
+    /// The world the environment describes, or nil when `WORLD_SIZE` is not set (one process).
+    /// - Throws: `ProcessGroupError` naming the variable that is missing or invalid
+    public static func fromEnvironment(_ env: [String: String]) throws -> World? {
+        guard let sizeText = env["WORLD_SIZE"] else { return nil }
+        func integer(_ name: String, _ text: String?, _ range: ClosedRange<Int>) throws -> Int {
+            guard let text else {
+                throw ProcessGroupError(message: "\(name) is not set (WORLD_SIZE is \(sizeText))")
+            }
+            guard let v = Int(text), range.contains(v) else {
+                throw ProcessGroupError(
+                    message: "\(name)=\(text) is not an integer in \(range.lowerBound)...\(range.upperBound)")
+            }
+            return v
+        }
+        let size = try integer("WORLD_SIZE", sizeText, 1...65_536)
+        let rank = try integer("RANK", env["RANK"], 0...(size - 1))
+        let localRank = try env["LOCAL_RANK"].map { try integer("LOCAL_RANK", $0, 0...(size - 1)) } ?? rank
+        let address = env["MASTER_ADDR"] ?? "127.0.0.1"
+        let port = try integer("MASTER_PORT", env["MASTER_PORT"] ?? (size == 1 ? "29500" : nil), 1...65_535)
+        return World(
+            rank: rank, size: size, localRank: localRank, masterAddress: address, masterPort: port,
+            storeHostedByLauncher: env["TORCHELASTIC_USE_AGENT_STORE"] == "True")
+    }
+}
