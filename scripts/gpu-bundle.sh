@@ -30,6 +30,8 @@ trap 'rm -rf "$stage"' EXIT
 mkdir -p "$stage/shim/include" "$stage/lib" "$stage/checks/models" "$stage/checks/images" "$stage/checks/reference"
 cp Sources/CTorch/*.cpp Sources/CTorch/*.h "$stage/shim/"
 cp Sources/CTorch/include/*.h "$stage/shim/include/"
+cp -r Sources/CTorch/gloo-declarations "$stage/shim/"
+mkdir -p "$stage/shim/cuda" && cp cuda/*.cu "$stage/shim/cuda/"
 cp scripts/gpu-bundle/build-shim.sh scripts/gpu-bundle/run-gpu-checks.sh scripts/gpu-bundle/compare_predictions.py \
   "$stage/"
 cp scripts/gpu-bundle/README.md "$stage/README.md"

@@ -224,7 +224,7 @@ struct Benchmark: ParsableCommand {
         if json {
             let record = BenchmarkReport(
                 config: config, mode: train ? "train" : "inference", size: size,
-                deformableAttention: gridSample ? "grid_sample" : "fused", device: device.description,
+                deformableAttention: deformableAttentionPath, device: device.description,
                 precision: precision.rawValue,
                 batchSize: batchSize, iterations: iterations, threads: Torch.numThreads, parameters: params,
                 meanMs: mean, p50Ms: pct(0.5), p90Ms: pct(0.9), imagesPerS: ips, peakRssMib: peak,
@@ -253,6 +253,18 @@ struct Benchmark: ParsableCommand {
                 print("  " + name.padding(toLength: 18, withPad: " ", startingAt: 0) + String(format: "%8.1f ms", ms))
             }
         }
+    }
+
+    /// Which deformable-attention implementation the forward takes on `device`: the fused CPU
+    /// kernel, the shim's CUDA kernels (DETR_MSDA_CUDA=1 and a shim built with them), or the
+    /// grid_sample composition.
+    var deformableAttentionPath: String {
+        if gridSample { return "grid_sample" }
+        if case .cuda = device {
+            return MSDeformAttnSettings.useCUDAKernel && MSDeformAttnSettings.cudaKernelAvailable
+                ? "cuda_kernel" : "grid_sample"
+        }
+        return "fused"
     }
 
     /// VmHWM of this process (Linux), in MiB.

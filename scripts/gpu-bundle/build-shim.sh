@@ -7,6 +7,11 @@
 # wheel). Its C++ ABI setting comes from torch itself (TORCH_CXX11_ABI=0|1 overrides); CUDA
 # libraries are linked when that torch has them. Any torch 2.x from 2.4 on; a C++20 compiler ($CXX,
 # default g++). Objects are compiled in parallel (JOBS, default: all cores).
+#
+# With a CUDA torch, the NCCL process group is compiled in (NCCL's header from the nvidia-nccl
+# package beside torch, or NCCL_INCLUDE), and the deformable-attention CUDA kernels
+# (shim/cuda/*.cu) when nvcc is found ($NVCC, nvcc on PATH, or /usr/local/cuda/bin/nvcc; for
+# CUDA_ARCH, default the visible GPU's).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 cxx=${CXX:-g++}
@@ -31,7 +36,51 @@ echo "build-shim: torch ${version:-?} at $torch_dir (C++11 ABI $abi, CUDA $cuda)
 build=$(mktemp -d)
 trap 'rm -rf "$build"' EXIT
 flags=(-std=c++20 -O2 -fPIC -DCTORCH_BUILD "-D_GLIBCXX_USE_CXX11_ABI=$abi" -I"$here/shim/include" -I"$here/shim"
-  -I"$torch_dir/include" -I"$torch_dir/include/torch/csrc/api/include" -Wno-deprecated-declarations)
+  -I"$here/shim/gloo-declarations" -I"$torch_dir/include" -I"$torch_dir/include/torch/csrc/api/include"
+  -Wno-deprecated-declarations)
+cuda_objects=()
+extra_libs=()
+if [ "$cuda" = 1 ]; then
+  nvcc=${NVCC:-$(command -v nvcc || true)}
+  [ -z "$nvcc" ] && [ -x /usr/local/cuda/bin/nvcc ] && nvcc=/usr/local/cuda/bin/nvcc
+  # The CUDA and NCCL headers that torch's c10d NCCL header includes: a CUDA toolkit's, or those of
+  # the nvidia-* packages installed beside torch.
+  first_with() {  # first folder that holds $1, of the candidates after it
+    local file=$1 d; shift
+    for d in "$@"; do [ -n "$d" ] && [ -f "$d/$file" ] && { echo "$d"; return; }; done
+  }
+  beside=$(find "$torch_dir/.." -maxdepth 3 -path '*nvidia/*/include' -type d 2>/dev/null)
+  cuda_include=$(first_with cuda.h "${CUDA_INCLUDE:-}" "${nvcc:+$(dirname "$nvcc")/../include}" \
+    /usr/local/cuda/include $beside)
+  nccl_include=$(first_with nccl.h "${NCCL_INCLUDE:-}" $beside /usr/include /usr/local/cuda/include)
+  if [ -n "$cuda_include" ] && [ -n "$nccl_include" ]; then
+    flags+=(-DCTORCH_WITH_NCCL -I"$nccl_include" -I"$cuda_include")
+  else
+    echo "build-shim: no cuda.h or nccl.h found (CUDA_INCLUDE, NCCL_INCLUDE): data-parallel training gets Gloo only" >&2
+  fi
+  if [ -n "$nvcc" ]; then
+    arch=(-arch="${CUDA_ARCH:-native}")  # e.g. CUDA_ARCH=sm_90 where no GPU is visible
+    for cu in "$here"/shim/cuda/*.cu; do
+      mkdir -p "$build/cuda"
+      o="$build/cuda/$(basename "$cu" .cu).o"
+      if "$nvcc" -std=c++20 -O3 --expt-relaxed-constexpr "${arch[@]}" -Xcompiler -fPIC "-D_GLIBCXX_USE_CXX11_ABI=$abi" -I"$here/shim" \
+        -I"$torch_dir/include" -I"$torch_dir/include/torch/csrc/api/include" -c "$cu" -o "$o"; then
+        cuda_objects+=("$o")
+      else
+        echo "build-shim: nvcc failed on $(basename "$cu"): the CUDA kernels are left out" >&2
+        cuda_objects=()
+        break
+      fi
+    done
+    # The kernels' launches go through the CUDA runtime that torch itself loads.
+    if ((${#cuda_objects[@]})); then
+      cudart=$(find "$(dirname "$nvcc")/../lib64" "$torch_dir/.." -maxdepth 5 -name 'libcudart.so*' 2>/dev/null | head -n1)
+      if [ -n "$cudart" ]; then extra_libs+=("$cudart"); else cuda_objects=(); echo "build-shim: no libcudart.so found: the CUDA kernels are left out" >&2; fi
+    fi
+  else
+    echo "build-shim: no nvcc: deformable attention on CUDA uses the grid_sample composition" >&2
+  fi
+fi
 export CXX_BIN=$cxx BUILD=$build
 printf '%s\n' "$here"/shim/*.cpp | xargs -P "$jobs" -I{} sh -c \
   'f={}; o="$BUILD/$(basename "$f" .cpp).o"; "$CXX_BIN" "$@" -c "$f" -o "$o" || exit 255' sh "${flags[@]}"
@@ -41,7 +90,7 @@ libs=(-L"$torch_dir/lib" -Wl,--no-as-needed -ltorch -ltorch_cpu -lc10)
 [ "$cuda" = 1 ] && libs+=(-ltorch_cuda -lc10_cuda)
 mkdir -p "$here/lib"
 tmp="$here/lib/.libctorch.so.tmp"
-"$cxx" -shared -o "$tmp" "$build"/*.o "${libs[@]}" -Wl,--as-needed -Wl,-soname,libctorch.so \
+"$cxx" -shared -o "$tmp" "$build"/*.o "${cuda_objects[@]}" "${libs[@]}" "${extra_libs[@]}" -Wl,--as-needed -Wl,-soname,libctorch.so \
   -Wl,-rpath,"$torch_dir/lib"
 mv "$tmp" "$here/lib/libctorch.so"
 echo "build-shim: wrote $here/lib/libctorch.so" >&2

@@ -48,13 +48,32 @@ for model in checks/models/*.json; do
   done
 done
 
+# 2b. The CUDA deformable-attention kernels (when build-shim.sh compiled them) against the
+# grid_sample composition on this device, through the demo model (Salience DETR), fp32.
+if [ "$device" != cpu ]; then
+  got=$results/predict-demo-msda-kernel.json
+  if DETR_MSDA_CUDA=1 ./detr predict --config checks/models/demo.json --weights checks/models/demo.safetensors \
+    --device "$device" --threshold 0 --top-k 100 --quiet --output "$got" checks/images/*.png; then
+    "$py" compare_predictions.py "$results/predict-demo-fp32.json" "$got" --score 1e-3 --box 0.5 \
+      --label "demo $device cuda kernel vs grid_sample" >>"$out" || status=1
+  else
+    echo "{\"check\": \"parity\", \"label\": \"demo cuda kernel\", \"ok\": false}" >>"$out"
+    status=1
+  fi
+  tail -n1 "$out"
+fi
+
 # 3. Latency, ours and the official code's, in one run on this GPU.
 if [ "${SKIP_BENCH:-0}" != 1 ]; then
   for preset in conditional-detr-r50 salience-detr-r50; do
     for precision in fp32 bf16; do
-      ./detr benchmark --config "$preset" --size 800x1333 --batch-size 1 --iterations "$iterations" --warmup 5 \
-        --device "$device" --precision "$precision" --json >>"$out" || status=1
-      tail -n1 "$out"
+      for kernel in 0 1; do
+        # The CUDA kernel matters for Salience DETR only (Conditional DETR has no deformable attention).
+        [ "$kernel" = 1 ] && [ "$preset" = conditional-detr-r50 ] && continue
+        DETR_MSDA_CUDA=$kernel ./detr benchmark --config "$preset" --size 800x1333 --batch-size 1 \
+          --iterations "$iterations" --warmup 5 --device "$device" --precision "$precision" --json >>"$out" || status=1
+        tail -n1 "$out"
+      done
     done
   done
   for which in conditional salience; do
