@@ -50,6 +50,7 @@ let package = Package(
         .library(name: "Training", targets: ["Training"]),
         .library(name: "Records", targets: ["Records"]),
         .library(name: "Serving", targets: ["Serving"]),
+        .library(name: "Graphics", targets: ["Graphics"]),
         .executable(name: "detr", targets: ["detr"]),
     ],
     dependencies: [
@@ -86,8 +87,11 @@ let package = Package(
         .target(name: "Datasets", dependencies: ["Diagnostics", "Torch", "Vision", "Detection", "COCO"]),
         // The training loop, runs, checkpoints and logs
         .target(name: "Training", dependencies: ["Torch", "NN", "Vision", "Detection", "COCO", "Datasets"]),
+        // Drawing: cairo (found through pkg-config) behind a small Swift layer: canvas, text, charts
+        .systemLibrary(name: "CCairo", pkgConfig: "cairo", providers: [.apt(["libcairo2-dev"])]),
+        .target(name: "Graphics", dependencies: ["Vision", "CCairo"]),
         // Records the tools write (one detection record, one JSON encoding)
-        .target(name: "Records", dependencies: ["Diagnostics", "Vision", "Detection"]),
+        .target(name: "Records", dependencies: ["Diagnostics", "Vision", "Detection", "Graphics"]),
         // The HTTP detection service (`detr serve`)
         .target(
             name: "Serving",
@@ -108,7 +112,7 @@ let package = Package(
             name: "detr",
             dependencies: [
                 "Diagnostics", "Torch", "NN", "Vision", "Detection", "COCO", "Datasets", "Training", "Records",
-                "Serving", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "Serving", "Graphics", .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
             linkerSettings: libtorchRpath
@@ -124,6 +128,8 @@ let package = Package(
         .testTarget(
             name: "TrainingTests", dependencies: ["Training", "Datasets", "Diagnostics", "TestSupport"],
             linkerSettings: libtorchRpath),
+        .testTarget(
+            name: "GraphicsTests", dependencies: ["Graphics", "Vision", "TestSupport"], linkerSettings: libtorchRpath),
         .testTarget(name: "CLITests", dependencies: ["Torch", "Vision", "TestSupport"], linkerSettings: libtorchRpath),
         .testTarget(
             name: "ServeTests",
