@@ -51,6 +51,7 @@ let package = Package(
         .library(name: "Records", targets: ["Records"]),
         .library(name: "Serving", targets: ["Serving"]),
         .library(name: "Graphics", targets: ["Graphics"]),
+        .library(name: "Reports", targets: ["Reports"]),
         .executable(name: "detr", targets: ["detr"]),
     ],
     dependencies: [
@@ -90,6 +91,10 @@ let package = Package(
         // Drawing: cairo (found through pkg-config) behind a small Swift layer: canvas, text, charts
         .systemLibrary(name: "CCairo", pkgConfig: "cairo", providers: [.apt(["libcairo2-dev"])]),
         .target(name: "Graphics", dependencies: ["Vision", "CCairo"]),
+        // Pictures and tables for people: evaluation reports, training curves, dataset pictures
+        .target(
+            name: "Reports",
+            dependencies: ["Diagnostics", "Torch", "Vision", "Graphics", "COCO", "Detection", "Datasets", "Training"]),
         // Records the tools write (one detection record, one JSON encoding)
         .target(name: "Records", dependencies: ["Diagnostics", "Vision", "Detection", "Graphics"]),
         // The HTTP detection service (`detr serve`)
@@ -112,7 +117,7 @@ let package = Package(
             name: "detr",
             dependencies: [
                 "Diagnostics", "Torch", "NN", "Vision", "Detection", "COCO", "Datasets", "Training", "Records",
-                "Serving", "Graphics", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "Serving", "Graphics", "Reports", .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
             linkerSettings: libtorchRpath
@@ -130,6 +135,9 @@ let package = Package(
             linkerSettings: libtorchRpath),
         .testTarget(
             name: "GraphicsTests", dependencies: ["Graphics", "Vision", "TestSupport"], linkerSettings: libtorchRpath),
+        .testTarget(
+            name: "ReportsTests", dependencies: ["Reports", "Graphics", "COCO", "Training", "Vision", "TestSupport"],
+            linkerSettings: libtorchRpath),
         .testTarget(name: "CLITests", dependencies: ["Torch", "Vision", "TestSupport"], linkerSettings: libtorchRpath),
         .testTarget(
             name: "ServeTests",
