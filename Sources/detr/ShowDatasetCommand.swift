@@ -142,11 +142,14 @@ struct AugmentationSamples {
         seed = command.seed
     }
 
+    /// "1 box", "3 boxes".
+    static func count(_ boxes: Int) -> String { boxes == 1 ? "1 box" : "\(boxes) boxes" }
+
     func sheet(image: Image, boxes: [LabeledBox], entry: COCODataset.Image, names: [Int: String]) throws -> Image {
         let objects = boxes.filter { !$0.dashed }.count
         var panels = [
             DatasetPictures.Panel(
-                image: image, boxes: boxes, caption: "original \(image.width)×\(image.height), \(objects) boxes")
+                image: image, boxes: boxes, caption: "original \(image.width)×\(image.height), \(Self.count(objects))")
         ]
         if let index = training.entries.firstIndex(where: { $0.imageId == entry.id }) {
             for epoch in 0..<variants {
@@ -155,7 +158,8 @@ struct AugmentationSamples {
                     DatasetPictures.Panel(
                         image: sample.image, boxes: DatasetPictures.boxes(sample, names: names),
                         caption:
-                            "epoch \(epoch): \(sample.image.width)×\(sample.image.height), \(sample.boxes.count) boxes")
+                            "epoch \(epoch): \(sample.image.width)×\(sample.image.height), \(Self.count(sample.boxes.count))"
+                    )
                 )
             }
         }
