@@ -48,8 +48,10 @@ extension EvaluationReport {
         }
         let figure = Figure(
             title: "Precision-recall",
-            subtitle: "\(defined.count) classes with ground truth, legend: class and its AP · area all · maxDets "
-                + "\(evaluation.parameters.maxDetections.last!)",
+            subtitle: (named
+                ? "\(defined.count) classes with ground truth (legend: class and its AP)"
+                : "\(defined.count) classes with ground truth in grey, their mean in blue")
+                + " · area all · maxDets \(evaluation.parameters.maxDetections.last!)",
             panels: panels, columns: 3)
         return try figure.rendered(panelWidth: 520, panelHeight: 470)
     }
