@@ -77,6 +77,8 @@ let package = Package(
         .library(name: "Records", targets: ["Records"]),
         .library(name: "Video", targets: ["Video"]),
         .library(name: "Serving", targets: ["Serving"]),
+        .library(name: "Graphics", targets: ["Graphics"]),
+        .library(name: "Reports", targets: ["Reports"]),
         .executable(name: "detr", targets: ["detr"]),
     ],
     dependencies: [
@@ -120,8 +122,15 @@ let package = Package(
                 .linkedLibrary("avutil"),
             ]),
         .target(name: "Video", dependencies: ["Diagnostics", "Vision", "CVideo"]),
+        // Drawing: cairo (found through pkg-config) behind a small Swift layer: canvas, text, charts
+        .systemLibrary(name: "CCairo", pkgConfig: "cairo", providers: [.apt(["libcairo2-dev"])]),
+        .target(name: "Graphics", dependencies: ["Vision", "CCairo"]),
+        // Pictures and tables for people: evaluation reports, training curves, dataset pictures
+        .target(
+            name: "Reports",
+            dependencies: ["Diagnostics", "Torch", "Vision", "Graphics", "COCO", "Detection", "Datasets", "Training"]),
         // Records the tools write (one detection record, one JSON encoding)
-        .target(name: "Records", dependencies: ["Diagnostics", "Vision", "Detection"]),
+        .target(name: "Records", dependencies: ["Diagnostics", "Vision", "Detection", "Graphics"]),
         // The HTTP detection service (`detr serve`)
         .target(
             name: "Serving",
@@ -142,7 +151,8 @@ let package = Package(
             name: "detr",
             dependencies: [
                 "Diagnostics", "Torch", "NN", "Vision", "Detection", "COCO", "Datasets", "Training", "Records",
-                "Serving", "Video", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "Serving", "Video", "Graphics", "Reports",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
             linkerSettings: libtorchRpath
@@ -163,6 +173,11 @@ let package = Package(
             linkerSettings: libtorchRpath),
         .testTarget(
             name: "VideoTests", dependencies: ["Video", "Vision", "Diagnostics"], linkerSettings: libtorchRpath),
+        .testTarget(
+            name: "GraphicsTests", dependencies: ["Graphics", "Vision", "TestSupport"], linkerSettings: libtorchRpath),
+        .testTarget(
+            name: "ReportsTests", dependencies: ["Reports", "Graphics", "COCO", "Training", "Vision", "TestSupport"],
+            linkerSettings: libtorchRpath),
         .testTarget(
             name: "ServeTests",
             dependencies: [

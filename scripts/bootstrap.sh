@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs what swift-detr needs on a fresh Debian 12 machine; does nothing when all is present.
 #
-# 1. Debian packages: the image codecs (libjpeg, libpng), FFmpeg's libraries for video, unzip and
-#    pkg-config.
+# 1. Debian packages: the image codecs (libjpeg, libpng), FFmpeg's libraries for video, cairo and
+#    a font for pictures and charts (libcairo2-dev, fonts-dejavu-core), unzip and pkg-config.
 # 2. libtorch 2.13.0 from PyTorch's `torch` wheel, unpacked into .libtorch/ of this checkout
 #    (include/ and lib/ only), with a pkg-config file .libtorch/lib/pkgconfig/swift-detr-libtorch.pc
 #    that Package.swift's system-library target reads. pip is only the download client: the
@@ -16,7 +16,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(libjpeg62-turbo-dev libpng-dev libavformat-dev libavcodec-dev libswscale-dev libavutil-dev unzip pkg-config)
+packages=(libjpeg62-turbo-dev libpng-dev libavformat-dev libavcodec-dev libswscale-dev libavutil-dev
+  libcairo2-dev fonts-dejavu-core unzip pkg-config)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -1,5 +1,8 @@
 /// Heat-map overlays and side-by-side layouts (salience visualisation).
 extension Image {
+    /// An 8-bit RGB colour.
+    public typealias Color = (r: UInt8, g: UInt8, b: UInt8)
+
     /// A perceptually ordered black → purple → orange → yellow colour for v in [0, 1].
     public static func heatColor(_ v: Float) -> Color {
         let stops: [(Float, Float, Float)] = [(0, 0, 4), (87, 16, 110), (188, 55, 84), (249, 142, 9), (252, 255, 164)]

@@ -13,7 +13,9 @@ struct Detr: ParsableCommand {
             """,
         version: "0.1.0",
         subcommands: [
-            Predict.self, Serve.self, Evaluate.self, Train.self, Inspect.self, Benchmark.self, Synth.self, Export.self,
+            Predict.self, Serve.self, Evaluate.self, Train.self, Plot.self, ShowDataset.self, Inspect.self,
+            Benchmark.self,
+            Synth.self, Export.self,
         ]
     )
 

@@ -4,6 +4,7 @@ import Datasets
 import Detection
 import Foundation
 import Records
+import Reports
 import Torch
 
 /// `detr evaluate`: COCO bbox metrics of a results file, identical to pycocotools' COCOeval.
@@ -17,7 +18,11 @@ struct Evaluate: ParsableCommand {
             (the AR keys follow --max-dets). --per-category adds AP, AP50, AP75 and AR per category \
             (area all, largest maxDets; -1 for a category without ground truth). \
             Notes about tolerated input (e.g. results for categories the annotations do not define, \
-            which pycocotools ignores) go to stderr.
+            which pycocotools ignores) go to stderr. --report DIR also writes summary.md (the 12 numbers and a \
+            per-class table, worst first), per_class.csv, pr_curves.png, pr_curves_per_class/NAME.png (the 5 \
+            worst and 5 best classes, or all with --all-classes) and confusion_matrix.png/.csv (detections with \
+            score >= --conf matched to boxes at IoU >= --iou; rows ground truth, columns predicted, plus \
+            background). The report's files appear together or not at all.
             """)
 
     @Option(name: .long, help: "COCO annotation file (instances_*.json).")
@@ -47,6 +52,21 @@ struct Evaluate: ParsableCommand {
 
     @Option(name: .customLong("image-ids"), help: "Comma-separated image ids to evaluate (default: all).")
     var imageIds: String?
+
+    @Option(
+        help: ArgumentHelp(
+            "Also write a report (Markdown, CSV, precision-recall curves, confusion matrix) into this directory.",
+            valueName: "dir"))
+    var report: String?
+
+    @Flag(name: .customLong("all-classes"), help: "With --report: a precision-recall picture for every class.")
+    var allClasses = false
+
+    @Option(help: "With --report: the lowest detection score the confusion matrix counts (default 0.25).")
+    var conf: Double?
+
+    @Option(help: "With --report: the IoU a detection needs to match a box in the confusion matrix (default 0.5).")
+    var iou: Double?
 
     @Flag(name: .shortAndLong, help: "Do not print notes about tolerated input.")
     var quiet = false
@@ -88,6 +108,11 @@ struct Evaluate: ParsableCommand {
                 throw ValidationError("--results is required (or --config/--weights/--images)")
             }
         }
+        if report == nil && (allClasses || conf != nil || iou != nil) {
+            throw ValidationError("--all-classes, --conf and --iou apply to --report DIR")
+        }
+        if let conf, !conf.isFinite { throw ValidationError("--conf must be a finite number") }
+        if let iou, !(iou > 0 && iou <= 1) { throw ValidationError("--iou must lie in (0, 1], got \(iou)") }
         _ = try parameters()
     }
 
@@ -163,11 +188,29 @@ struct Evaluate: ParsableCommand {
             }
             let summary = try evaluation.summary()
             output = json ? try jsonText(summary, evaluation) : text(summary, evaluation)
+            if let report {
+                try writeReport(report, evaluation: evaluation, dataset: dataset, detections: loaded.detections)
+            }
         } catch {
             Terminal.error("\(error)")
             throw ExitCode(1)
         }
         print(output)
+    }
+
+    /// Writes the `--report` directory (all files at once) and names it on stderr.
+    private func writeReport(
+        _ directory: String, evaluation: COCOEvaluation, dataset: COCODataset, detections: [COCODetection]
+    ) throws {
+        let source =
+            results.map { "Annotations `\(annotations)`, results `\($0)`." }
+            ?? "Annotations `\(annotations)`, detector `\(config!)` with weights `\(weights!)` on `\(images!)`."
+        let options = EvaluationReport.Options(
+            confidenceThreshold: conf ?? 0.25, iouThreshold: iou ?? 0.5, allClasses: allClasses)
+        let files = try EvaluationReport(
+            evaluation: evaluation, dataset: dataset, detections: detections, source: source, options: options
+        ).write(to: URL(fileURLWithPath: directory))
+        if !quiet { Terminal.note("report: \(directory) (\(files.count) files, summary.md first)") }
     }
 
     private func text(_ summary: COCOSummary, _ evaluation: COCOEvaluation) -> String {

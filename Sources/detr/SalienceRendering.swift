@@ -1,4 +1,5 @@
 import Detection
+import Graphics
 import Torch
 import Vision
 
@@ -22,12 +23,20 @@ enum SalienceRendering {
                 1, Swift.min(w, Int((Double(w) * Double(resizedSize.width) / Double(paddedSize.width)).rounded(.up))))
             let crop = level[index].slice(dim: 1, end: vh).slice(dim: 2, end: vw).unsqueeze(0)  // [1, 1, vh, vw]
             let up = Functional.interpolate(crop.sigmoid(), size: (image.height, image.width), mode: .bilinear)
-            var panel = image.overlaid(heat: up.floats)
-            panel.drawText(
-                "level \(index_l + 1)", x: 2, y: 2,
-                scale: Swift.max(1, Swift.min(image.width, image.height) / 400), color: (255, 255, 255))
-            panels.append(panel)
+            panels.append(Self.captioned(image.overlaid(heat: up.floats), "level \(index_l + 1)"))
         }
         return Image.sideBySide(panels)
+    }
+
+    /// `panel` with `caption` in its top-left corner: white text on a translucent dark tab,
+    /// sized like detection labels.
+    static func captioned(_ panel: Image, _ caption: String) -> Image {
+        guard let canvas = try? Canvas(image: panel) else { return panel }
+        let font = BoxStyle(pictureWidth: panel.width, pictureHeight: panel.height).font
+        let size = canvas.measure(caption, font)
+        let pad = 0.3 * font.size
+        canvas.fill(Rect(x: 0, y: 0, width: size.width + 2 * pad, height: size.height + pad), Color.black.opacity(0.55))
+        canvas.text(caption, at: Point(pad, pad / 2), font, .white)
+        return canvas.image
     }
 }
