@@ -225,6 +225,12 @@ public final class Trainer {
     public func restore(_ c: TrainingCheckpoint, source: String) throws {
         try model.load(stateDict: c.model, strict: true, source: source)
         if let o = c.optimizer { try optimizer.load(o) }
+        if let g = c.generators[generatorKey] { try generator.setState(g) }
+        if lossScaler != nil, let state = c.extra[Self.lossScalerKey] {
+            do { lossScaler = try LossScaler(encoded: state) } catch {
+                throw FileError(file: source, problem: "unreadable loss-scaler state: \(error)")
+            }
+        }
         epoch = c.epoch
         step = c.step
     }
