@@ -15,6 +15,19 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 cxx=${CXX:-g++}
+py=${PYTHON:-python3}
+
+# The bundle carries detr compressed (detr.xz: most of its size is the Swift runtime's Unicode
+# data, which compresses well); unpacked once, with xz or with Python's lzma module.
+if [ ! -x "$here/detr" ] && [ -f "$here/detr.xz" ]; then
+  if command -v xz >/dev/null 2>&1; then
+    xz -dc "$here/detr.xz" > "$here/.detr.tmp"
+  else
+    "$py" -c 'import lzma, shutil, sys; shutil.copyfileobj(lzma.open(sys.argv[1]), open(sys.argv[2], "wb"))' \
+      "$here/detr.xz" "$here/.detr.tmp"
+  fi
+  chmod +x "$here/.detr.tmp" && mv "$here/.detr.tmp" "$here/detr"
+fi
 jobs=${JOBS:-$(nproc)}
 if [ -n "${TORCH_DIR:-}" ]; then
   torch_dir=$TORCH_DIR
@@ -23,7 +36,6 @@ if [ -n "${TORCH_DIR:-}" ]; then
   [ -e "$torch_dir/lib/libtorch_cuda.so" ] && cuda=1
   version=$(sed -n 's/^Version: //p' "$torch_dir/lib/pkgconfig/swift-detr-libtorch.pc" 2>/dev/null || true)
 else
-  py=${PYTHON:-python3}
   read -r torch_dir abi cuda version < <("$py" -c '
 import os, torch
 print(os.path.dirname(torch.__file__), int(torch._C._GLIBCXX_USE_CXX11_ABI),
@@ -37,7 +49,7 @@ build=$(mktemp -d)
 trap 'rm -rf "$build"' EXIT
 flags=(-std=c++20 -O2 -fPIC -DCTORCH_BUILD "-D_GLIBCXX_USE_CXX11_ABI=$abi" -I"$here/shim/include" -I"$here/shim"
   -I"$here/shim/gloo-declarations" -I"$torch_dir/include" -I"$torch_dir/include/torch/csrc/api/include"
-  -Wno-deprecated-declarations)
+  -Wno-deprecated-declarations -Wno-interference-size)
 cuda_objects=()
 extra_libs=()
 if [ "$cuda" = 1 ]; then
@@ -50,13 +62,15 @@ if [ "$cuda" = 1 ]; then
     for d in "$@"; do [ -n "$d" ] && [ -f "$d/$file" ] && { echo "$d"; return; }; done
   }
   beside=$(find "$torch_dir/.." -maxdepth 3 -path '*nvidia/*/include' -type d 2>/dev/null)
-  cuda_include=$(first_with cuda.h "${CUDA_INCLUDE:-}" "${nvcc:+$(dirname "$nvcc")/../include}" \
+  # (cuda_runtime.h needs the compiler's crt/ headers too, which the runtime packages lack.)
+  cuda_include=$(first_with crt/host_config.h "${CUDA_INCLUDE:-}" "${nvcc:+$(dirname "$nvcc")/../include}" \
     /usr/local/cuda/include $beside)
   nccl_include=$(first_with nccl.h "${NCCL_INCLUDE:-}" $beside /usr/include /usr/local/cuda/include)
   if [ -n "$cuda_include" ] && [ -n "$nccl_include" ]; then
     flags+=(-DCTORCH_WITH_NCCL -I"$nccl_include" -I"$cuda_include")
   else
-    echo "build-shim: no cuda.h or nccl.h found (CUDA_INCLUDE, NCCL_INCLUDE): data-parallel training gets Gloo only" >&2
+    echo "build-shim: no CUDA toolkit headers or nccl.h found (NVCC, CUDA_INCLUDE, NCCL_INCLUDE): data-parallel" \
+      "training gets Gloo only" >&2
   fi
   if [ -n "$nvcc" ]; then
     arch=(-arch="${CUDA_ARCH:-native}")  # e.g. CUDA_ARCH=sm_90 where no GPU is visible
@@ -75,7 +89,7 @@ if [ "$cuda" = 1 ]; then
     # The kernels' launches go through the CUDA runtime that torch itself loads.
     if ((${#cuda_objects[@]})); then
       cudart=$(find "$(dirname "$nvcc")/../lib64" "$torch_dir/.." -maxdepth 5 -name 'libcudart.so*' 2>/dev/null | head -n1)
-      if [ -n "$cudart" ]; then extra_libs+=("$cudart"); else cuda_objects=(); echo "build-shim: no libcudart.so found: the CUDA kernels are left out" >&2; fi
+      if [ -n "$cudart" ]; then extra_libs+=("$cudart" -Wl,-rpath,"$(cd "$(dirname "$cudart")" && pwd)"); else cuda_objects=(); echo "build-shim: no libcudart.so found: the CUDA kernels are left out" >&2; fi
     fi
   else
     echo "build-shim: no nvcc: deformable attention on CUDA uses the grid_sample composition" >&2
