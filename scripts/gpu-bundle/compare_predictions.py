@@ -13,6 +13,8 @@ p.add_argument("candidate")
 p.add_argument("--top", type=int, default=10)
 p.add_argument("--score", type=float, default=1e-3)
 p.add_argument("--box", type=float, default=0.5)
+p.add_argument("--min-score", type=float, default=0.0,
+               help="check only reference detections scoring at least this (reduced precision moves the weak ones)")
 p.add_argument("--label", default="")
 a = p.parse_args()
 
@@ -28,7 +30,8 @@ if set(ref) != set(got):
     problems.append(f"images differ: {sorted(set(ref) ^ set(got))}")
 for name, detections in ref.items():
     others = got.get(name, [])
-    for d in sorted(detections, key=lambda d: -d["score"])[: a.top]:
+    strong = [d for d in detections if d["score"] >= a.min_score]
+    for d in sorted(strong, key=lambda d: -d["score"])[: a.top]:
         best = None
         for o in others:
             if o["label"] != d["label"]:
@@ -45,6 +48,7 @@ for name, detections in ref.items():
         if best[0] > a.box or best[1] > a.score:
             problems.append(f"{name}: label {d['label']} score {d['score']:.4f}: nearest off by box {best[0]:.4g} px, score {best[1]:.4g}")
 print(json.dumps({"check": "parity", "label": a.label, "detections_checked": checked, "max_box_px": worst_box,
-                  "max_score": worst_score, "tolerance": {"box_px": a.box, "score": a.score}, "ok": not problems,
+                  "max_score": worst_score, "tolerance": {"box_px": a.box, "score": a.score},
+                  "min_score": a.min_score, "ok": not problems,
                   "problems": problems[:10]}))
 sys.exit(1 if problems else 0)

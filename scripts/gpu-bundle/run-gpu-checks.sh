@@ -40,8 +40,10 @@ for model in checks/models/*.json; do
       status=1
       continue
     fi
-    # fp32 must agree with the CPU to float rounding; bf16 within bf16's rounding.
-    if [ "$precision" = fp32 ]; then tol=(--score 1e-3 --box 0.5); else tol=(--score 0.05 --box 4); fi
+    # fp32 must agree with the CPU to float rounding (the ten best detections of each image,
+    # whatever their score); bf16 within bf16's rounding, on the confident detections (score >= 0.5:
+    # measured on the CPU, bf16 moves a 0.36 detection of the demo model by 0.07 and 10 px).
+    if [ "$precision" = fp32 ]; then tol=(--score 1e-3 --box 0.5); else tol=(--score 0.05 --box 4 --min-score 0.5); fi
     "$py" compare_predictions.py "checks/reference/$name.json" "$got" "${tol[@]}" \
       --label "$name $device $precision vs cpu fp32" >>"$out" || { [ "$precision" = fp32 ] && status=1; }
     tail -n1 "$out"
@@ -93,7 +95,7 @@ nproc=2
 if [ "$device" != cpu ]; then nproc=$(nvidia-smi -L 2>/dev/null | grep -c GPU || echo 1); fi
 [ "$nproc" -ge 1 ] || nproc=1
 if [ "${SKIP_DDP:-0}" != 1 ]; then
-  if ./detr train --help 2>/dev/null | grep -q -- "--nproc"; then
+  if ./detr train --help 2>/dev/null | grep -c -- "--nproc" >/dev/null; then
     rm -rf "$results/ddp"
     ./detr synth --output "$results/ddp/data" --images 8 --seed 1 >/dev/null
     if ./detr train --config checks/models/demo.json --train-images "$results/ddp/data/train" \
