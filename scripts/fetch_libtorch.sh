@@ -81,7 +81,10 @@ elif [ "$variant" = cuda ]; then
     if ((${#pip_cmd[@]} == 0)); then echo "bootstrap: pip is needed for TORCH=cuda" >&2; exit 1; fi
     echo "bootstrap: installing PyPI's torch==$version (CUDA) and its CUDA libraries into $site" >&2
     rm -rf "$site.tmp"
-    "${pip_cmd[@]}" install -q --no-compile --target "$site.tmp" "torch==$version" >&2
+    # `torch==V` also matches a local `V+cpu` wheel, which configured find-links folders may offer
+    # (and pip then prefers): PyPI alone here, without the configuration's find-links.
+    env -u PIP_FIND_LINKS PIP_CONFIG_FILE=/dev/null "${pip_cmd[@]}" install -q --no-compile --target "$site.tmp" \
+      "torch==$version" >&2
     [ -f "$site.tmp/torch/lib/libtorch_cuda.so" ] || { echo "bootstrap: that torch has no CUDA" >&2; exit 1; }
     rm -rf "$site" && mv "$site.tmp" "$site"
   fi
