@@ -84,8 +84,6 @@ public final class Trainer {
     }
     /// Dynamic loss scaling of fp16 training (nil otherwise); part of the checkpoint.
     public private(set) var lossScaler: LossScaler?
-    /// Steps skipped because fp16 gradients overflowed (their loss is still reported).
-    public private(set) var skippedSteps = 0
     private let trainable: [(key: String, tensor: Tensor)]
 
     public init(
@@ -193,7 +191,7 @@ public final class Trainer {
                     baseLR: optimizer.groups[g].initialLR, epoch: epoch, iteration: step)
             }
             // An overflowed fp16 step changes nothing but the scale (as GradScaler skips it).
-            if finite { optimizer.step() } else { skippedSteps += 1 }
+            if finite { optimizer.step() }
             step += 1
             report(
                 StepReport(

@@ -7,15 +7,15 @@ import Testing
 /// resume, and the checkpoint evaluates.
 @Suite(.serialized) struct BackboneTrainCLITests {
     static let backbones = [
-        "swin": #"{"type": "swin", "embed_dim": 8, "depths": [1, 1, 2, 1], "num_heads": [1, 2, 2, 4], "window_size": [4, 4]}"#,
+        "swin":
+            #"{"type": "swin", "embed_dim": 8, "depths": [1, 1, 2, 1], "num_heads": [1, 2, 2, 4], "window_size": [4, 4]}"#,
         "convnext": #"{"type": "convnext", "channels": [8, 16, 32, 64], "depths": [1, 1, 2, 1]}"#,
         "focalnet": #"{"type": "focalnet", "embed_dim": 8, "depths": [1, 1, 2, 1], "focal_levels": [2, 2, 2, 2]}"#,
     ]
 
     @Test(arguments: ["swin", "convnext", "focalnet"])
     func trainsAndResumes(backbone: String) throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("bb-train-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let dir = try TestSupport.temporaryDirectory("bb-train")
         defer { try? FileManager.default.removeItem(at: dir) }
         let data = dir.appendingPathComponent("shapes").path, out = dir.appendingPathComponent("run").path
         let config = dir.appendingPathComponent("tiny.json")

@@ -24,8 +24,7 @@ import Torch
     /// A directory with the tiny config and `detr synth` shapes (removed by the caller).
     static func workspace(images: Int, config: String = conditional) throws -> (dir: URL, config: String, data: String)
     {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("ddp-cli-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let dir = try TestSupport.temporaryDirectory("ddp-cli")
         let configURL = dir.appendingPathComponent("tiny.json")
         try Data(config.utf8).write(to: configURL)
         let data = dir.appendingPathComponent("shapes").path
@@ -52,11 +51,7 @@ import Torch
         return args
     }
 
-    static func records(_ path: String) throws -> [[String: Any]] {
-        try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").map {
-            try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])
-        }
-    }
+    static func records(_ path: String) throws -> [[String: Any]] { try TestSupport.jsonLines(path) }
 
     static func modelTensors(_ path: String) throws -> StateDict {
         try Safetensors.read(contentsOf: URL(fileURLWithPath: path)).tensors.stripping(prefix: "model.")

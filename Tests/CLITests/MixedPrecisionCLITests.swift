@@ -9,15 +9,9 @@ import Torch
     static let demoConfig = TestSupport.repoRoot.appendingPathComponent("demo/shapes-salience.json").path
     static let demoWeights = TestSupport.repoRoot.appendingPathComponent("demo/shapes-salience.safetensors").path
 
-    static func temporaryDirectory(_ name: String) throws -> URL {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("\(name)-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        return dir
-    }
-
     /// Held-out images: `detr synth` with a seed other than the demo model's training seed (7).
     @Test func demoModelHeldOutAPWithinOneHundredthOfFloat32() throws {
-        let dir = try Self.temporaryDirectory("precision-ap")
+        let dir = try TestSupport.temporaryDirectory("precision-ap")
         defer { try? FileManager.default.removeItem(at: dir) }
         let data = dir.appendingPathComponent("shapes").path
         let s = try DetrProcess.run([
@@ -57,7 +51,7 @@ import Torch
     }
 
     @Test func mixedPrecisionTrainingRunsAndFp16ResumesExactly() throws {
-        let dir = try Self.temporaryDirectory("precision-train")
+        let dir = try TestSupport.temporaryDirectory("precision-train")
         defer { try? FileManager.default.removeItem(at: dir) }
         let data = dir.appendingPathComponent("shapes").path
         let config = dir.appendingPathComponent("tiny.json").path
@@ -72,7 +66,7 @@ import Torch
             let t = try DetrProcess.run(
                 Self.trainArguments(config: config, data: data, out: out, precision: precision, epochs: 1))
             #expect(t.status == 0, "\(precision): \(t.stderr)")
-            let steps = try KillResumeCLITests.records(out + "/log.jsonl").filter { $0["eval"] == nil }
+            let steps = try TestSupport.jsonLines(out + "/log.jsonl").filter { $0["eval"] == nil }
             #expect(!steps.isEmpty && steps.allSatisfy { ($0["loss"] as? Double)?.isFinite == true })
             first[precision] = steps.first?["loss"] as? Double
         }

@@ -7,8 +7,7 @@ import Vision
 /// `detr predict` end to end on the fixture images (preprocessing included).
 @Suite(.serialized) struct PredictCLITests {
     static func tempDir() throws -> URL {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("predict-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let dir = try TestSupport.temporaryDirectory("predict")
         return dir
     }
 

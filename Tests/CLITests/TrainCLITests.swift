@@ -7,8 +7,7 @@ import Torch
 /// → resume (1 more) → evaluate the checkpoint. The full-scale run is Benchmarks/training.
 @Suite(.serialized) struct TrainCLITests {
     @Test func synthTrainResumeEvaluate() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("train-cli-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let dir = try TestSupport.temporaryDirectory("train-cli")
         defer { try? FileManager.default.removeItem(at: dir) }
         let data = dir.appendingPathComponent("shapes").path, out = dir.appendingPathComponent("run").path
         let config = dir.appendingPathComponent("tiny.json")
@@ -72,15 +71,10 @@ import Torch
          "backbone": {"block": "basic", "layers": [1, 1, 1, 1]}, "min_size": 64, "max_size": 96, "num_select": 8}
         """
 
-    static func records(_ path: String) throws -> [[String: Any]] {
-        try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").map {
-            try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])
-        }
-    }
+    static func records(_ path: String) throws -> [[String: Any]] { try TestSupport.jsonLines(path) }
 
     @Test func killedMidEpochResumesExactly() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("kill-resume-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let dir = try TestSupport.temporaryDirectory("kill-resume")
         defer { try? FileManager.default.removeItem(at: dir) }
         let data = dir.appendingPathComponent("shapes").path
         let config = dir.appendingPathComponent("tiny.json")
