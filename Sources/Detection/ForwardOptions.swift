@@ -16,6 +16,12 @@ public struct ForwardOptions: Sendable {
     /// Data-parallel training: trainable batch norms (Salience DETR's neck) normalise with the
     /// statistics of all processes' batches (`SyncBatchNorm`). The backbone's are frozen.
     public var batchStatistics: (any BatchStatisticsReducer)?
+    /// Two-stage query selection replayed (Salience DETR; Conditional DETR has no such stage):
+    /// the encoder tokens that become the decoder's queries, [B, Q] int64 token indices in query
+    /// order, used instead of the ones the forward selects. Where two proposals' scores tie to
+    /// float rounding their order is implementation-defined and decides which query embedding
+    /// pairs with which proposal; the parity tests replay the official order there.
+    public var encoderQueries: Tensor?
 
     public init(
         training: Bool = false, generator: Generator? = nil, timer: StageTimer? = nil, precision: Precision = .fp32,

@@ -19,6 +19,9 @@ public struct StepReport: Sendable {
     public var loss: Double
     /// Unweighted terms, official names, in criterion order.
     public var terms: [(name: String, value: Double)]
+    /// Global L2 norm of the gradients the optimizer received, before clipping (after the
+    /// data-parallel average and the fp16 unscaling); nil for a skipped (overflowed) fp16 step.
+    public var gradNorm: Double?
     public var images: Int
     /// Seconds this step took (data wait excluded).
     public var seconds: Double
@@ -185,7 +188,11 @@ public final class Trainer {
                 scaler.update(finite: finite)
                 lossScaler = scaler
             }
-            if clipMaxNorm > 0 && finite { _ = clipGradNorm(trainable, maxNorm: clipMaxNorm) }
+            var gradNorm: Double?
+            if finite {
+                let grads = trainable.map(\.tensor)
+                gradNorm = clipMaxNorm > 0 ? clipGradNorm(grads, maxNorm: clipMaxNorm) : globalGradNorm(grads)
+            }
             for g in optimizer.groups.indices {
                 optimizer.groups[g].lr = schedule.lr(
                     baseLR: optimizer.groups[g].initialLR, epoch: epoch, iteration: step)
@@ -196,7 +203,7 @@ public final class Trainer {
             report(
                 StepReport(
                     epoch: epoch, iteration: i, iterations: count, step: step,
-                    lr: optimizer.groups.last?.lr ?? 0, loss: loss, terms: values,
+                    lr: optimizer.groups.last?.lr ?? 0, loss: loss, terms: values, gradNorm: gradNorm,
                     images: images, seconds: Date().timeIntervalSince(start)))
         }
         epoch += 1

@@ -55,9 +55,11 @@ public final class TrainingLog {
     }
 
     /// A step record: `epoch` (0-based), `step` (optimizer steps so far), `lr`, `loss` (weighted
-    /// total) and every unweighted term by its official name.
+    /// total), `grad_norm` (the gradients' global norm before clipping; absent for a skipped fp16
+    /// step) and every unweighted term by its official name.
     public func write(step r: StepReport) {
         var entry: [String: Any] = ["epoch": r.epoch, "step": r.step, "lr": r.lr, "loss": r.loss]
+        if let norm = r.gradNorm { entry["grad_norm"] = norm }
         for (name, value) in r.terms { entry[name] = value }
         write(entry)
     }

@@ -29,7 +29,7 @@ import Testing
         p.standardOutput = FileHandle.nullDevice
         try p.run()
         var text = ""
-        let deadline = Date().addingTimeInterval(120)
+        let deadline = Date().addingTimeInterval(600)  // a stalled server, not a slow one
         while Date() < deadline {
             let chunk = err.fileHandleForReading.availableData
             if chunk.isEmpty { break }
@@ -51,11 +51,11 @@ import Testing
         var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)/v1/detect")!)
         request.httpMethod = "POST"
         request.httpBody = try Data(contentsOf: Self.sample)
-        request.timeoutInterval = 60
+        request.timeoutInterval = 600
         async let reply = URLSession.shared.data(for: request)
         // Signal only once the request waits in the queue for its batch (max-wait 1.5 s).
         let metrics = URL(string: "http://127.0.0.1:\(port)/metrics")!
-        let deadline = Date().addingTimeInterval(30)
+        let deadline = Date().addingTimeInterval(600)
         while Date() < deadline {
             let (text, _) = try await URLSession.shared.data(from: metrics)
             if String(decoding: text, as: UTF8.self).split(separator: "\n").contains(where: {

@@ -65,7 +65,7 @@ import Vision
         request.method = .POST
         let chunks = (0..<24).map { _ in ByteBuffer(repeating: 0x42, count: 128 << 10) }
         request.body = .stream(chunks.async, length: .unknown)
-        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(60))
+        let response = try await ServeHarness.client.execute(request, timeout: ServeHarness.patience)
         #expect(response.status.code == 413)
         // The server still answers afterwards.
         #expect(try await server.post("/v1/detect", try Self.sample()).status == 200)
@@ -90,10 +90,12 @@ import Vision
     }
 
     /// Two requests wait in a queue of two for their batch; the third gets 503 with Retry-After.
+    /// The batch's wait (10 s) is the window in which the third request must arrive: it is long
+    /// so that a busy machine cannot close it between the queue poll and the third request.
     @Test func fullQueueIs503WithRetryAfter() async throws {
         let server = try await ServeHarness.start { c in
             c.maxBatch = 4
-            c.maxWait = .milliseconds(1500)
+            c.maxWait = .seconds(10)
             c.queueCapacity = 2
         }
         let png = try Self.sample()
@@ -113,19 +115,20 @@ import Vision
 
     /// A client that goes away while its request waits for a batch costs no forward.
     @Test func disconnectedClientIsNotRun() async throws {
+        // The client must go away within the batch's wait (10 s, long for the same reason as above).
         let server = try await ServeHarness.start { c in
             c.maxBatch = 4
-            c.maxWait = .milliseconds(4000)
+            c.maxWait = .seconds(10)
         }
         let png = try Self.sample()
-        let pending = Task { try await server.request("POST", "/v1/detect", body: png, timeout: .seconds(60)) }
+        let pending = Task { try await server.request("POST", "/v1/detect", body: png) }
         try await server.waitForQueueDepth(1)
         pending.cancel()  // the client goes away while its request waits
         let outcome = await pending.result
         #expect(throws: (any Error).self) { try outcome.get() }
-        try await Task.sleep(for: .milliseconds(4500))  // past the batch's max wait
+        try await server.waitForMetric("detr_cancelled_requests_total", toRead: 1)
+        try await Task.sleep(for: .milliseconds(10_500))  // past the batch's wait: no batch may run
         let metrics = try await server.get("/metrics").text
-        #expect(ServeHarness.metric("detr_cancelled_requests_total", in: metrics) == 1, "\(metrics)")
         #expect(ServeHarness.metric("detr_batch_size_count", in: metrics) ?? 0 == 0, "\(metrics)")
         #expect(server.server.scheduler.queueDepth == 0)
         try await server.stop()

@@ -14,7 +14,7 @@ extension TestSupport {
     /// process (a rendezvous store and both ranks on 127.0.0.1); returns the errors they threw.
     @discardableResult
     public static func twoRanks(
-        timeout: Double = 30, _ body: @escaping @Sendable (Int, ProcessGroup) throws -> Void
+        timeout: Double = 300, _ body: @escaping @Sendable (Int, ProcessGroup) throws -> Void
     ) throws -> [Int: any Error] {
         let server = try RendezvousServer(timeout: timeout)
         let port = server.port

@@ -8,7 +8,7 @@ import Torch
 /// leaves in the middle of a collective (an error naming it, not a hang).
 @Suite(.serialized) struct ProcessGroupTests {
     static func twoRanks(
-        timeout: Double = 30, _ body: @escaping @Sendable (Int, ProcessGroup) throws -> Void
+        timeout: Double = 300, _ body: @escaping @Sendable (Int, ProcessGroup) throws -> Void
     ) throws -> [Int: any Error] {
         try TestSupport.twoRanks(timeout: timeout, body)
     }

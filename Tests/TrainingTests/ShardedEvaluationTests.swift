@@ -40,7 +40,7 @@ import Training
             model: makeModel(), imagesDirectory: images, annotations: annotations, batchSize: 2, workers: 0)
         #expect(!reference.detections.isEmpty)
 
-        let server = try RendezvousServer(timeout: 30)
+        let server = try RendezvousServer(timeout: 300)
         let port = server.port
         let results = Results()
         let done = DispatchGroup()
@@ -50,7 +50,7 @@ import Training
                     let world = World(
                         rank: rank, size: 2, localRank: rank, masterAddress: "127.0.0.1", masterPort: port,
                         storeHostedByLauncher: true)
-                    let parallel = try DataParallel(world: world, timeout: 30)
+                    let parallel = try DataParallel(world: world, timeout: 300)
                     return try parallel.evaluate(
                         model: makeModel(), imagesDirectory: images, annotations: annotations, batchSize: 2,
                         device: .cpu,

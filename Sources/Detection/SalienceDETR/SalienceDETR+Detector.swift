@@ -13,7 +13,7 @@ extension SalienceDETR: Detector {
         return forward(
             images: batch.images, mask: batch.mask, training: options.training,
             generator: options.generator, denoising: denoising, timer: options.timer,
-            batchStatistics: options.batchStatistics
+            batchStatistics: options.batchStatistics, encoderQueries: options.encoderQueries
         ).output
     }
 }

@@ -76,12 +76,14 @@ public struct SalienceDETR: Module {
     ///   - denoising: denoising queries (`denoisingQueries(for:noise:)`) for a training forward;
     ///     their predictions come back in `output.denoising`
     ///   - timer: per-stage wall time ("backbone", "neck", "encoder", "decoder")
+    ///   - encoderQueries: [B, Q] int64 encoder tokens to use as the decoder's queries instead of
+    ///     the selected ones (`ForwardOptions.encoderQueries`)
     /// - Returns: the last decoder layer's predictions, the earlier layers' as auxiliary ones, the
     ///   two-stage encoder predictions and the salience maps; and the intermediate tensors
     public func forward(
         images: Tensor, mask: Tensor, training: Bool, generator: Generator? = nil,
         denoising: DenoisingQueries? = nil, timer: StageTimer? = nil,
-        batchStatistics: (any BatchStatisticsReducer)? = nil
+        batchStatistics: (any BatchStatisticsReducer)? = nil, encoderQueries: Tensor? = nil
     )
         -> (output: DetectorOutput, trace: Trace)
     {
@@ -100,7 +102,8 @@ public struct SalienceDETR: Module {
         }
         let t = transformer(
             features: levels, masks: masks, positions: positions, training: training,
-            generator: generator, denoising: denoising, timer: timer, batchStatistics: batchStatistics)
+            generator: generator, denoising: denoising, timer: timer, batchStatistics: batchStatistics,
+            encoderQueries: encoderQueries)
         let layers = t.decoderLogits.size(0)
         let predictions = (0..<layers).map { Predictions(logits: t.decoderLogits[$0], boxes: t.decoderBoxes[$0]) }
         var dn: DenoisingPredictions?

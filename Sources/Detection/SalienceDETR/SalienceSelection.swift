@@ -45,3 +45,15 @@ public struct QuerySelection: @unchecked Sendable {
     /// Encoder boxes of the selected tokens, [B, Q, 4] cxcywh (sigmoid).
     public var boxes: Tensor
 }
+
+extension QuerySelection {
+    /// Replaces the selected tokens by `tokens` ([B, Q'] int64) and gathers their logits and
+    /// boxes from the encoder outputs `logits` [B, N, K] and `boxes` [B, N, 4]; the pre-NMS
+    /// ranking stays as selected.
+    mutating func replay(_ tokens: Tensor, logits: Tensor, boxes: Tensor) {
+        let index = tokens.to(.int64).to(logits.device)
+        topkIndex = index
+        self.logits = logits.gather(dim: 1, index: index.unsqueeze(-1).expand([-1, -1, logits.size(2)]))
+        self.boxes = boxes.gather(dim: 1, index: index.unsqueeze(-1).expand([-1, -1, 4]))
+    }
+}

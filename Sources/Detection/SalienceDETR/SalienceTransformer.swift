@@ -105,10 +105,11 @@ public struct SalienceTransformer: Module {
     ///     their outputs come back separately
     ///   - timer: times "encoder" (salience, encoder, transformer neck, query selection) and "decoder"
     ///   - batchStatistics: synchronises the neck's batch statistics across data-parallel processes
+    ///   - encoderQueries: [B, Q] int64 tokens replacing the selected queries (a replayed selection)
     func callAsFunction(
         features: [Tensor], masks: [Tensor], positions: [Tensor], training: Bool,
         generator: Generator?, denoising: DenoisingQueries? = nil, timer: StageTimer? = nil,
-        batchStatistics: (any BatchStatisticsReducer)? = nil
+        batchStatistics: (any BatchStatisticsReducer)? = nil, encoderQueries: Tensor? = nil
     ) -> Output {
         let layout = MultiLevelLayout(features)
         let b = features[0].size(0)
@@ -145,9 +146,10 @@ public struct SalienceTransformer: Module {
             }
             let encLogits = encoderClassHead(outputMemory)  // [B, N, K]
             let encBoxes = (encoderBboxHead(outputMemory) + proposals).sigmoid()  // [B, N, 4]
-            let queries = timer.measure("encoder.select") {
+            var queries = timer.measure("encoder.select") {
                 selectQueries(logits: encLogits, boxes: encBoxes, layout: layout)
             }
+            if let encoderQueries { queries.replay(encoderQueries, logits: encLogits, boxes: encBoxes) }
             return (salience, memoryPreNeck, memory, proposals, queries)
         }
 

@@ -12,7 +12,7 @@ public func clipGradNorm(_ parameters: [Tensor], maxNorm: Double) -> Double {
     let grads = parameters.compactMap(\.grad)
     guard !grads.isEmpty else { return 0 }
     return withNoGrad {
-        let total = Tensor.stack(grads.map { $0.detach().norm() }).norm()
+        let total = norm(of: grads)
         // `max_norm / (total + 1e-6)` in Python is `reciprocal() * max_norm`.
         let coef = ((total + 1e-6).reciprocal() * maxNorm).clamp(max: 1)
         for g in grads { g.detach().mul_(coef) }
@@ -24,4 +24,17 @@ public func clipGradNorm(_ parameters: [Tensor], maxNorm: Double) -> Double {
 @discardableResult
 public func clipGradNorm(_ parameters: [(key: String, tensor: Tensor)], maxNorm: Double) -> Double {
     clipGradNorm(parameters.map(\.tensor), maxNorm: maxNorm)
+}
+
+/// The global L2 norm ‖(‖g₁‖, ‖g₂‖, ...)‖ of the parameters' gradients, as `clipGradNorm`
+/// computes it, without clipping (0 when no parameter has a gradient).
+public func globalGradNorm(_ parameters: [Tensor]) -> Double {
+    let grads = parameters.compactMap(\.grad)
+    guard !grads.isEmpty else { return 0 }
+    return withNoGrad { norm(of: grads).item() }
+}
+
+/// [] scalar: the L2 norm of the per-gradient L2 norms.
+private func norm(of grads: [Tensor]) -> Tensor {
+    Tensor.stack(grads.map { $0.detach().norm() }).norm()
 }

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Issue 32 fixture set "wide": a 150x100 portrait (-> 192x128), a 120x160 image without targets (-> 128x170) and a
+# 40x300 strip (-> 28x213 after the max-size clamp), padded to 192x224; tiny Salience DETR with a resnet18 backbone.
+#
+#   scripts/fixtures-wide/make.sh OUT_DIR          (e.g. /tmp/fx-wide; then DETR_FIXTURES=OUT_DIR swift test)
+#
+# Runs the official code through /work/shared/tools (make_fixtures.py salience part, fixture_images.py,
+# fixture_weights.py), writes tiny.config.json (the shared tiny config with backbone.block "basic") and the
+# per-encoder-layer record tiny_eval_encoder.{safetensors,json} (record_encoder.py).
+# Environment: PYTHON (default ~/anchor-venv/bin/python), SHARED (default /work/shared), PARTS (default "salience";
+# "salience,conddetr,coco" also writes tolerance.json and README.md), EXPERIMENTS=1 (tie-order / formulation
+# experiments of record_encoder.py, ~1-2 min).
+set -euo pipefail
+[ $# -eq 1 ] || { echo "usage: $0 OUT_DIR" >&2; exit 2; }
+out=$(realpath -m "$1")
+here=$(cd "$(dirname "$0")" && pwd)
+PY=${PYTHON:-$HOME/anchor-venv/bin/python}
+SHARED=${SHARED:-/work/shared}
+TOOLS=$SHARED/tools
+export SALIENCE_ROOT=${SALIENCE_ROOT:-$SHARED/anchors/Salience-DETR}
+export CONDDETR_ROOT=${CONDDETR_ROOT:-$SHARED/anchors/ConditionalDETR}
+export FIXTURE_SPEC=$here/spec.json FIXTURE_TOOLS=$TOOLS
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+(cd "$work" && FIXTURES_WORK=$work "$PY" "$TOOLS/make_fixtures.py" --variant wide --parts "${PARTS:-salience}" --out "$out")
+m=$out/salience_detr
+"$PY" "$TOOLS/fixture_images.py" "$m"
+"$PY" "$TOOLS/fixture_weights.py" "$m"
+"$PY" - "$SHARED/fixtures/salience_detr/tiny.config.json" "$m/tiny.config.json" <<'PYEOF'
+import json, sys
+c = json.load(open(sys.argv[1]))
+c["backbone"]["block"] = "basic"        # resnet18 BasicBlock (layers stay [1, 1, 1, 1]; 128/256/512 channels)
+with open(sys.argv[2], "w") as f:
+    json.dump(c, f, indent=2)
+    f.write("\n")
+PYEOF
+(cd "$work" && OMP_NUM_THREADS=2 MKL_NUM_THREADS=2 "$PY" "$here/record_encoder.py" "$m" --threads 2 \
+    ${EXPERIMENTS:+--experiments})
+ls -l "$m"
