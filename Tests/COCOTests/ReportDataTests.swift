@@ -44,11 +44,13 @@ import Testing
         let (dataset, evaluation, reference, dir) = try Self.fixture()
         let classes = evaluation.classResults(dataset: dataset)
         let K = reference.shape[2], T = reference.shape[0]
-        #expect(classes.map(\.categoryId) == [3, 8, 15, 27, 64] && K == 5)
-        // Non-crowd annotations per category, counted from the JSON itself.
         let json = try #require(
             JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("gt.json")))
                 as? [String: Any])
+        // One class per category of the ground-truth file, in ascending id order (pycocotools' K axis).
+        let ids = (json["categories"] as? [[String: Any]] ?? []).compactMap { $0["id"] as? Int }.sorted()
+        #expect(!ids.isEmpty && classes.map(\.categoryId) == ids && K == ids.count)
+        // Non-crowd annotations per category, counted from the JSON itself.
         var gt: [Int: Int] = [:]
         for case let a as [String: Any] in json["annotations"] as? [Any] ?? [] where (a["iscrowd"] as? Int ?? 0) == 0 {
             gt[a["category_id"] as! Int, default: 0] += 1

@@ -15,7 +15,7 @@ import Vision
     @Test func stagesMatchFixture() throws {
         let (model, ref) = try F.load()
         let config = model.config
-        let (out, trace) = withNoGrad {
+        let (first, trace) = withNoGrad {
             model.forward(images: ref["pre.batch"]!, mask: ref["pre.mask"]!, training: false)
         }
         #expect(trace.backbone.count == config.backbone.returnIndices.count)
@@ -50,17 +50,28 @@ import Vision
         F.close(t.memory, ref["enc.memory"], "enc.memory")
         F.close(t.outputProposals, ref["enc.output_proposals"], "enc.output_proposals")
         try checkQuerySelection(t.queries, ref: ref, padding: t.maskFlatten)
-        F.close(t.queries.logits, ref["enc_outputs.pred_logits"], "enc_outputs.pred_logits")
-        F.close(t.queries.boxes, ref["enc_outputs.pred_boxes"], "enc_outputs.pred_boxes")
-        F.close(t.decoderQuery, ref["dec.in.query"], "dec.in.query")
-        F.close(t.decoderReference, ref["dec.in.reference_points"], "dec.in.reference_points")
-        F.close(t.decoderLogits, ref["dec.logits"], "dec.logits")
-        F.close(t.decoderBoxes, ref["dec.boxes"], "dec.boxes")
+        // Where the selection differs only as checkQuerySelection allows, the rest of the forward
+        // runs again with the official queries, so that every later stage is compared exactly.
+        let official = try #require(ref["enc.topk_index"])
+        let (out, u) =
+            t.queries.topkIndex.ints == official.ints
+            ? (first, t)
+            : withNoGrad {
+                let replay = model.forward(
+                    images: ref["pre.batch"]!, mask: ref["pre.mask"]!, training: false, encoderQueries: official)
+                return (replay.output, replay.trace.transformer)
+            }
+        F.close(u.queries.logits, ref["enc_outputs.pred_logits"], "enc_outputs.pred_logits")
+        F.close(u.queries.boxes, ref["enc_outputs.pred_boxes"], "enc_outputs.pred_boxes")
+        F.close(u.decoderQuery, ref["dec.in.query"], "dec.in.query")
+        F.close(u.decoderReference, ref["dec.in.reference_points"], "dec.in.reference_points")
+        F.close(u.decoderLogits, ref["dec.logits"], "dec.logits")
+        F.close(u.decoderBoxes, ref["dec.boxes"], "dec.boxes")
         let decLogits = try #require(ref["dec.logits"]), decBoxes = try #require(ref["dec.boxes"])
-        try #require(decLogits.size(0) == config.numDecoderLayers && t.decoderLogits.size(0) == config.numDecoderLayers)
+        try #require(decLogits.size(0) == config.numDecoderLayers && u.decoderLogits.size(0) == config.numDecoderLayers)
         for l in 0..<config.numDecoderLayers {
-            F.close(t.decoderLogits[l], decLogits[l], "dec.logits[\(l)]")
-            F.close(t.decoderBoxes[l], decBoxes[l], "dec.boxes[\(l)]")
+            F.close(u.decoderLogits[l], decLogits[l], "dec.logits[\(l)]")
+            F.close(u.decoderBoxes[l], decBoxes[l], "dec.boxes[\(l)]")
         }
         F.close(out.final.logits, ref["out.pred_logits"], "out.pred_logits")
         F.close(out.final.boxes, ref["out.pred_boxes"], "out.pred_boxes")
@@ -75,9 +86,14 @@ import Vision
     }
 
     /// Foreground tokens of every encoder layer: the written-back prefix (first focus_token_nums[b])
-    /// must be identical; the rest identical except for the order of tied padded tokens (quirk 7).
+    /// must be the official one, position by position, except where the official salience scores
+    /// of our token and of the official token there tie within 1e-5 · max(1, |score|): such
+    /// near-ties rank either way (fixtures README quirk 12; our scores are within ~2e-6 of the
+    /// official ones, so only pairs closer than that can swap). The rest must be identical except
+    /// for the order of tied padded tokens (quirk 7) and near-ties as above.
     func checkForegroundInds(_ s: SalienceSelection, ref: StateDict, padding: Tensor) throws {
         let pad = padding.bools, n = padding.size(1)
+        let official = try #require(ref["enc.foreground_score"]).to(.float64).toArray(Double.self)
         for (j, inds) in s.foregroundInds.enumerated() {
             let expected = try #require(ref["enc.foreground_inds.\(j)"])
             try #require(
@@ -87,21 +103,41 @@ import Vision
                 let row = Array(ours[(b * width)..<((b + 1) * width)]),
                     refRow = Array(theirs[(b * width)..<((b + 1) * width)])
                 let m = Swift.min(s.focusTokenNums[b], width)
+                var nearTies = 0
+                for p in 0..<m where row[p] != refRow[p] {
+                    let (a, c) = (official[b * n + row[p]], official[b * n + refRow[p]])
+                    let tie = abs(a - c) <= 1e-5 * Swift.max(1, abs(c))
+                    #expect(
+                        tie,
+                        "enc.foreground_inds.\(j) image \(b): written-back token \(p) is \(row[p]) (official score \(a)), official \(refRow[p]) (\(c))"
+                    )
+                    nearTies += tie ? 1 : 0
+                }
+                let tail = Array(row.dropFirst(m).filter { !pad[b * n + $0] }),
+                    refTail = Array(refRow.dropFirst(m).filter { !pad[b * n + $0] })
                 #expect(
-                    Array(row.prefix(m)) == Array(refRow.prefix(m)),
-                    "enc.foreground_inds.\(j) image \(b): written-back prefix")
-                let tail = row.dropFirst(m).filter { !pad[b * n + $0] },
-                    refTail = refRow.dropFirst(m).filter { !pad[b * n + $0] }
-                #expect(tail == refTail, "enc.foreground_inds.\(j) image \(b): non-padded tail")
+                    tail.count == refTail.count
+                        && (0..<tail.count).allSatisfy {
+                            tail[$0] == refTail[$0]
+                                || abs(official[b * n + tail[$0]] - official[b * n + refTail[$0]])
+                                    <= 1e-5 * Swift.max(1, abs(official[b * n + refTail[$0]]))
+                        },
+                    "enc.foreground_inds.\(j) image \(b): non-padded tail")
                 if row != refRow, F.reporting {
-                    print("salience parity enc.foreground_inds.\(j) image \(b): differs only in tied padded tokens")
+                    print(
+                        "salience parity enc.foreground_inds.\(j) image \(b): \(nearTies) near-tied prefix positions, "
+                            + "otherwise differs only in tied padded tokens")
                 }
             }
         }
     }
 
     /// Pre-NMS top-k: scores close; non-padded indices the same set, equally many padded ones
-    /// (padded tokens tie exactly, quirk 12). Post-NMS indices identical.
+    /// (padded tokens tie exactly, quirk 12). Post-NMS indices identical position by position,
+    /// except that a padded token may stand where the official code has another padded token
+    /// (their encoder outputs are equal: quirk 12) and two queries whose official scores tie
+    /// within 1e-5 · max(1, |score|) may change places (near-ties; ours are within ~1e-5 of the
+    /// official scores).
     func checkQuerySelection(_ q: QuerySelection, ref: StateDict, padding: Tensor) throws {
         F.close(q.topkScoresPreNMS, ref["enc.topk_scores_pre_nms"], "enc.topk_scores_pre_nms")
         let expected = try #require(ref["enc.topk_index_pre_nms"])
@@ -117,8 +153,24 @@ import Vision
                 row.filter { pad[b * n + $0] }.count == refRow.filter { pad[b * n + $0] }.count,
                 "enc.topk_index_pre_nms image \(b): padded count")
         }
-        #expect(q.topkIndex.ints == (try #require(ref["enc.topk_index"])).ints, "enc.topk_index")
-        #expect(q.topkIndex.shape == (try #require(ref["enc.topk_index"])).shape)
+        let kept = try #require(ref["enc.topk_index"])
+        try #require(q.topkIndex.shape == kept.shape, "enc.topk_index shape \(q.topkIndex.shape) vs \(kept.shape)")
+        let scores = try #require(ref["enc.topk_scores_pre_nms"]).to(.float64).toArray(Double.self)
+        let (selected, official, width) = (q.topkIndex.ints, kept.ints, kept.size(1))
+        for b in 0..<kept.size(0) {
+            // The official selection score of a token of image b's pre-NMS list.
+            var score: [Int: Double] = [:]
+            for p in 0..<k { score[theirs[b * k + p]] = scores[b * k + p] }
+            for p in 0..<width where selected[b * width + p] != official[b * width + p] {
+                let (a, c) = (selected[b * width + p], official[b * width + p])
+                let bothPadded = pad[b * n + a] && pad[b * n + c]
+                let nearTie = score[a].map { x in score[c].map { abs(x - $0) <= 1e-5 * Swift.max(1, abs($0)) } ?? false }
+                    ?? false
+                #expect(
+                    bothPadded || nearTie,
+                    "enc.topk_index image \(b) query \(p): token \(a), official \(c) (neither padded twins nor near-tied)")
+            }
+        }
     }
 
     /// Unforced chain: raw uint8 images -> EvalTransform -> model -> PostProcess.

@@ -9,7 +9,9 @@
 # per-encoder-layer record tiny_eval_encoder.{safetensors,json} (record_encoder.py).
 # Environment: PYTHON (default ~/anchor-venv/bin/python), SHARED (default /work/shared), PARTS (default "salience";
 # "salience,conddetr,coco" also writes tolerance.json and README.md), EXPERIMENTS=1 (tie-order / formulation
-# experiments of record_encoder.py, ~1-2 min).
+# experiments of record_encoder.py, ~1-2 min), TIE_CHECK=1 (merge-sort / per-level top-k tie order, stable vs as-is;
+# record_encoder.py --tie-check), SPEC (default spec.json beside this script; its "name" is the variant),
+# QUICK=1 (official tensors + encoder record only: no images/, expected_detections.json, weights json, config).
 set -euo pipefail
 [ $# -eq 1 ] || { echo "usage: $0 OUT_DIR" >&2; exit 2; }
 out=$(realpath -m "$1")
@@ -19,14 +21,16 @@ SHARED=${SHARED:-/work/shared}
 TOOLS=$SHARED/tools
 export SALIENCE_ROOT=${SALIENCE_ROOT:-$SHARED/anchors/Salience-DETR}
 export CONDDETR_ROOT=${CONDDETR_ROOT:-$SHARED/anchors/ConditionalDETR}
-export FIXTURE_SPEC=$here/spec.json FIXTURE_TOOLS=$TOOLS
+export FIXTURE_SPEC=$(realpath "${SPEC:-$here/spec.json}") FIXTURE_TOOLS=$TOOLS
+variant=$("$PY" -c 'import json, sys; print(json.load(open(sys.argv[1]))["name"])' "$FIXTURE_SPEC")
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-(cd "$work" && FIXTURES_WORK=$work "$PY" "$TOOLS/make_fixtures.py" --variant wide --parts "${PARTS:-salience}" --out "$out")
+(cd "$work" && FIXTURES_WORK=$work "$PY" "$TOOLS/make_fixtures.py" --variant "$variant" --parts "${PARTS:-salience}" --out "$out")
 m=$out/salience_detr
-"$PY" "$TOOLS/fixture_images.py" "$m"
-"$PY" "$TOOLS/fixture_weights.py" "$m"
-"$PY" - "$SHARED/fixtures/salience_detr/tiny.config.json" "$m/tiny.config.json" <<'PYEOF'
+if [ -z "${QUICK:-}" ]; then
+  "$PY" "$TOOLS/fixture_images.py" "$m"
+  "$PY" "$TOOLS/fixture_weights.py" "$m"
+  "$PY" - "$SHARED/fixtures/salience_detr/tiny.config.json" "$m/tiny.config.json" <<'PYEOF'
 import json, sys
 c = json.load(open(sys.argv[1]))
 c["backbone"]["block"] = "basic"        # resnet18 BasicBlock (layers stay [1, 1, 1, 1]; 128/256/512 channels)
@@ -34,6 +38,7 @@ with open(sys.argv[2], "w") as f:
     json.dump(c, f, indent=2)
     f.write("\n")
 PYEOF
+fi
 (cd "$work" && OMP_NUM_THREADS=2 MKL_NUM_THREADS=2 "$PY" "$here/record_encoder.py" "$m" --threads 2 \
-    ${EXPERIMENTS:+--experiments})
+    ${EXPERIMENTS:+--experiments} ${TIE_CHECK:+--tie-check})
 ls -l "$m"

@@ -44,6 +44,8 @@ ap = argparse.ArgumentParser()
 ap.add_argument("fixdir")
 ap.add_argument("--threads", type=int, default=mf.MAIN_THREADS)
 ap.add_argument("--experiments", action="store_true")
+ap.add_argument("--tie-check", action="store_true",
+                help="merge-sort / per-level top-k tie order: stable vs as-is, per image (tie_check in the json)")
 ap.add_argument("--seeds", type=int, default=10, help="random tie orders per sweep (--experiments)")
 args = ap.parse_args()
 torch.set_num_threads(args.threads)
@@ -369,6 +371,68 @@ def diff(a, b):
         [int(len(set(a["pre_idx"][k][i].tolist()) ^ set(b["pre_idx"][k][i].tolist())) // 2) for i in range(B)]
         for k in range(SAL["enc_layers"])]
     return d
+
+
+
+def fg_detail(a, b):
+    """per layer / image: positions where foreground_inds differ, and whether every token involved is padded."""
+    rows = []
+    for k in range(SAL["enc_layers"]):
+        x, y = a["foreground_inds"][k], b["foreground_inds"][k]
+        per = []
+        for i in range(B):
+            pos = (x[i] != y[i]).nonzero().flatten()
+            toks = torch.cat([x[i][pos], y[i][pos]])
+            n = int(base["focus_token_nums"][i])
+            sx, sy = set(x[i][:n].tolist()), set(y[i][:n].tolist())   # tokens written back by the layer
+            per.append(dict(positions_differ=int(pos.numel()), only_padded=bool(mflat[i][toks].all()),
+                            written_back_set_differs=sx != sy,
+                            written_back_valid_set_differs={t for t in sx if not mflat[i][t]}
+                            != {t for t in sy if not mflat[i][t]}))
+        rows.append(per)
+    return rows
+
+
+def tie_check(a, b):
+    """max|d| per image of memory_pre_neck / memory (all tokens, valid tokens, relative to max|base|) and of the
+    post-processed detections (scores, boxes in original-image px), plus fg_detail."""
+    valid = ~mflat
+    out = dict(images=[])
+    for i in range(B):
+        r = dict(image=i)
+        for key in ("memory_pre_neck", "memory"):
+            d = (a[key][i] - b[key][i]).abs()
+            r[key] = float(d.max())
+            r[key + "_valid"] = float(d[valid[i]].max())
+            r[key + "_rel"] = float(d.max() / b[key][i].abs().max())
+            r[key + "_valid_rel"] = float(d[valid[i]].max() / b[key][i][valid[i]].abs().max())
+        r["scores"] = float((a["post"][i]["scores"] - b["post"][i]["scores"]).abs().max())
+        r["boxes_px"] = float((a["post"][i]["boxes"] - b["post"][i]["boxes"]).abs().max())
+        r["labels_differ"] = int((a["post"][i]["labels"] != b["post"][i]["labels"]).sum())
+        out["images"].append(r)
+    fg = fg_detail(a, b)
+    out["foreground_inds_equal"] = all(torch.equal(x, y) for x, y in zip(a["foreground_inds"], b["foreground_inds"]))
+    out["foreground_inds_per_layer"] = fg
+    out["foreground_inds_diff_only_padded"] = all(c["only_padded"] for L in fg for c in L)
+    out["written_back_valid_set_differs"] = any(c["written_back_valid_set_differs"] for L in fg for c in L)
+    return out
+
+
+if args.tie_check:
+    # issue 32: does the tie order of the per-level top-k / the level merge sort matter numerically?
+    # low = torch.sort(..., stable=True) (ties: lower index first), high = the reverse tie order
+    checks = OrderedDict([("merge_sort_stable", dict(merge="low")), ("merge_sort_ties_high", dict(merge="high")),
+                          ("level_topk_stable", dict(level="low")), ("level_topk_ties_high", dict(level="high")),
+                          ("level_topk+merge_sort_stable", dict(level="low", merge="low"))])
+    info["tie_check_vs_recorded_run"] = OrderedDict()
+    for name, m in checks.items():
+        c = tie_check(run(**m), base)
+        info["tie_check_vs_recorded_run"][name] = c
+        print(f"{name:28s} fg_eq {c['foreground_inds_equal']} fg_diff_only_padded "
+              f"{c['foreground_inds_diff_only_padded']} valid_written_back_differs "
+              f"{c['written_back_valid_set_differs']}; per image pre_neck/rel/memory/memory_valid/scores/boxes_px: "
+              + " | ".join(f"{r['memory_pre_neck']:.3g}/{r['memory_pre_neck_rel']:.2g}/{r['memory']:.3g}/"
+                           f"{r['memory_valid']:.3g}/{r['scores']:.2g}/{r['boxes_px']:.2g}" for r in c["images"]))
 
 
 if args.experiments:

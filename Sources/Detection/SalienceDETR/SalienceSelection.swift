@@ -6,12 +6,17 @@ import Torch
 /// Budgets (official semantics): focus_nums[b][l] = int(valid_tokens[b][l] · level_filter_ratio[l])
 /// computed in float32; each level keeps k_l = max_b focus_nums[b][l] tokens for EVERY image (a
 /// smaller image therefore also selects padded tokens, which all tie at the masked minimum
-/// score); the per-level picks are merged and sorted by score (descending; equal scores keep
-/// level order — libtorch's stable sort, where the official order is implementation-defined);
-/// encoder layer j uses the first int(Σ_l k_l · layer_filter_ratio[j]) of them, and only the
-/// first focus_token_nums[b] = Σ_l focus_nums[b][l] of those are written back to image b's
-/// memory. Because of that write-back rule, the order among tied padded tokens never changes the
-/// outputs.
+/// score); the per-level picks are merged and sorted by score, descending, with libtorch's
+/// default (unstable) sort as the official code calls it; encoder layer j uses the first
+/// int(Σ_l k_l · layer_filter_ratio[j]) of them, and only the first focus_token_nums[b] =
+/// Σ_l focus_nums[b][l] of those are written back to image b's memory.
+///
+/// The order among tied padded tokens is not harmless: it decides which padded tokens fall
+/// inside a layer's cut, and every token of a layer (padded ones too) competes for the layer's
+/// top-k self-attention, where it is a key of the valid tokens chosen with it. With a stable
+/// sort the padded tokens of a small image in a batch came in another order than the official
+/// ones; with the same sort call as the official code the order is the official one on every
+/// fixture set (the per-level `topk` is the same call too).
 public struct SalienceSelection: @unchecked Sendable {
     /// Salience logits per level, [B, 1, h_l, w_l] (padding not masked).
     public var scores: [Tensor]

@@ -55,7 +55,7 @@ extension SalienceTransformer {
         if pickedInds.isEmpty {
             merged = Tensor.zeros([b, 0], dtype: .int64, device: memory.device)
         } else {
-            let order = Tensor.cat(pickedScores, dim: 1).sort(dim: 1, descending: true, stable: true).indices
+            let order = Tensor.cat(pickedScores, dim: 1).sort(dim: 1, descending: true, stable: false).indices
             merged = Tensor.cat(pickedInds, dim: 1).gather(dim: 1, index: order)  // [B, Σ k_l]
         }
         let numInds = merged.size(1)
