@@ -125,6 +125,21 @@ public struct SalienceDETR: Module {
         return (output, Trace(backbone: features, neck: levels, masks: masks, positions: positions, transformer: t))
     }
 
+    /// The transformer alone, from the neck's outputs on (eval mode, no denoising queries): the
+    /// entry point of stage-by-stage checks that start from recorded neck outputs.
+    /// - Parameters:
+    ///   - features: [B, C, h_l, w_l] neck outputs per level, finest first
+    ///   - masks: [B, h_l, w_l] bool per level, true = padding
+    ///   - positions: [B, C, h_l, w_l] sine position embeddings per level
+    ///   - encoderQueries: a replayed query selection (`ForwardOptions.encoderQueries`)
+    public func transformerStages(
+        features: [Tensor], masks: [Tensor], positions: [Tensor], encoderQueries: Tensor? = nil
+    ) -> SalienceTransformer.Output {
+        transformer(
+            features: features, masks: masks, positions: positions, training: false, generator: nil,
+            encoderQueries: encoderQueries)
+    }
+
     /// Unpadded (h, w) of every image: the non-padded rows of its first column and columns of its
     /// first row. - Parameter mask: [B, H, W] bool, true = padding
     static func imageSizes(mask: Tensor) -> [(height: Int, width: Int)] {
