@@ -33,7 +33,9 @@ public enum EvalTransform: Sendable {
             let r1 = (Float(1) / Float(Swift.min(h, w))) * Float(minSize)
             let r2 = (Float(1) / Float(Swift.max(h, w))) * Float(maxSize)
             let r = Swift.min(r1, r2)
-            return (Int(Float(h) * r), Int(Float(w) * r))
+            // The official sizes, except that a side truncated to 0 pixels (a very narrow image,
+            // e.g. 1x300; the official code fails on it) is 1 pixel.
+            return (Swift.max(1, Int(Float(h) * r)), Swift.max(1, Int(Float(w) * r)))
         }
     }
 
@@ -43,6 +45,12 @@ public enum EvalTransform: Sendable {
         let minOrig = Double(Swift.min(w, h)), maxOrig = Double(Swift.max(w, h))
         if maxOrig / minOrig * Double(size) > Double(maxSize) {
             size = Int((Double(maxSize) * minOrig / maxOrig).rounded(.toNearestOrEven))
+        }
+        if size < 1 {
+            // The official size is 0 pixels here (a very narrow image; the official code fails on
+            // it): the short side becomes 1 pixel and the long side keeps the aspect ratio up to maxSize.
+            let long = Swift.min(maxSize, Swift.max(1, Int(maxOrig / minOrig)))
+            return w < h ? (long, 1) : (1, long)
         }
         if (w <= h && w == size) || (h <= w && h == size) { return (h, w) }
         if w < h { return (Int(Double(size * h) / Double(w)), size) }

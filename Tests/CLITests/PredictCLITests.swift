@@ -90,6 +90,31 @@ import Vision
         }
     }
 
+    /// Images a pixel or two wide or high (the official resize makes a side of them 0 pixels
+    /// and fails): detections for each, alone and batched with an ordinary image, exit 0.
+    @Test func veryNarrowImagesGetDetections() throws {
+        let tmp = try Self.tempDir()
+        defer { try? FileManager.default.removeItem(at: tmp) }
+        var files: [String] = []
+        for (h, w) in [(1, 300), (300, 1), (2, 600), (1, 5000), (20000, 1)] {
+            let url = tmp.appendingPathComponent("narrow-\(h)x\(w).png")
+            try Image(width: w, height: h, pixels: [UInt8](repeating: 128, count: 3 * w * h)).write(to: url)
+            files.append(url.path)
+        }
+        files.append(TestSupport.repoRoot.appendingPathComponent("demo/samples/shapes-1.png").path)
+        let demo = ["--config", "demo/shapes-salience.json", "--weights", "demo/shapes-salience.safetensors"].map {
+            $0.hasPrefix("demo/") ? TestSupport.repoRoot.appendingPathComponent($0).path : $0
+        }
+        for batch in ["1", "3"] {
+            let out = tmp.appendingPathComponent("out-\(batch).json")
+            let r = try DetrProcess.run(
+                ["predict"] + demo + ["--threshold", "0", "--batch-size", batch, "-q", "--output", out.path] + files)
+            #expect(r.status == 0, "batch \(batch): \(r.stderr)")
+            let dets = try Self.parse(try Data(contentsOf: out))
+            #expect(dets.count == files.count && dets.allSatisfy { !$0.isEmpty }, "batch \(batch)")
+        }
+    }
+
     @Test(.needsFixtures) func badInputsGiveOneLineErrorsAndOthersStillRun() throws {
         let fx = try TestSupport.fixtures("conditional_detr")
         let ref = try Safetensors.read(contentsOf: fx.appendingPathComponent("tiny_eval.safetensors")).tensors

@@ -40,6 +40,21 @@ import Vision
         try await server.stop()
     }
 
+    /// A 1x300 PNG (its resized width would be 0 pixels by the official rule) gets detections,
+    /// without any key, and the server keeps answering.
+    @Test func aVeryNarrowImageGetsDetections() async throws {
+        let server = try await ServeHarness.start()
+        for (w, h) in [(1, 300), (300, 1), (1, 5000)] {
+            let png = try Image(width: w, height: h, pixels: [UInt8](repeating: 90, count: 3 * w * h)).encoded(.png)
+            let reply = try await server.post("/v1/detect?threshold=0", png)
+            #expect(reply.status == 200, "\(w)x\(h): \(reply.text)")
+            #expect((try reply.json()["detections"] as? [Any])?.isEmpty == false, "\(w)x\(h)")
+        }
+        #expect(try await server.get("/healthz").status == 200)
+        #expect(try await server.post("/v1/detect", try Self.sample()).status == 200)
+        try await server.stop()
+    }
+
     /// A 30000 x 30000 PNG header (900 MP) is refused from its header: the body is 2 KB.
     @Test func pixelLimitIsCheckedBeforeDecoding() async throws {
         let server = try await ServeHarness.start()

@@ -43,4 +43,18 @@ import Vision
         let d = EvalTransform.conditionalDetr(minSize: 800, maxSize: 1333).targetSize(height: 480, width: 640)
         #expect(d.height == 800 && d.width == 1066)
     }
+
+    /// Very narrow images: where the official rules give a 0-pixel side (and the official code
+    /// fails), that side is 1 pixel; the other side keeps the official size.
+    @Test func aSideTheOfficialRulesMakeEmptyIsOnePixel() {
+        let salience = EvalTransform.salienceDetr(minSize: 128, maxSize: 213)
+        // Official (torch float32, measured): (213, 0), (0, 213), (0, 212).
+        #expect(salience.targetSize(height: 300, width: 1) == (213, 1))
+        #expect(salience.targetSize(height: 1, width: 300) == (1, 213))
+        #expect(salience.targetSize(height: 1, width: 20000) == (1, 212))
+        let conditional = EvalTransform.conditionalDetr(minSize: 128, maxSize: 213)
+        #expect(conditional.targetSize(height: 1, width: 300) == (1, 300))  // official, size rounds to 1
+        #expect(conditional.targetSize(height: 1, width: 5000) == (1, 213))  // official: size 0
+        #expect(conditional.targetSize(height: 20000, width: 1) == (213, 1))
+    }
 }

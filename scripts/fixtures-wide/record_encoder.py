@@ -2,7 +2,7 @@
 """Per-encoder-layer record of the official Salience-DETR on a fixture set made by make_fixtures.py
 (issue 32: wide/strip batch), plus tie-order / formulation experiments.
 
-    python record_encoder.py FIXTURE_MODEL_DIR [--experiments] [--threads 2]
+    python record_encoder.py FIXTURE_MODEL_DIR [--experiments] [--tie-check] [--threads 2]
     (e.g. /tmp/fx-wide/salience_detr; needs tiny.pth and tiny_eval.safetensors there)
 
 Rebuilds the tiny model with the official classes exactly as /work/shared/tools/make_fixtures.py does (same
@@ -22,7 +22,9 @@ Writes beside the fixture:
                                   enc.layer.<k>.output             [B, n_k, C]     (layer output, before write-back)
                                   enc.memory_pre_neck, enc.memory  (repeated, for a self-contained file)
   tiny_eval_encoder.json          per layer/image: padded tokens among n_k and among the top-k, tie groups at the
-                                  top-k boundary; with --experiments: max|d| of every experiment vs the recorded run.
+                                  top-k boundary; with --experiments: max|d| of every experiment vs the recorded run;
+                                  with --tie-check: merge sort / per-level top-k with stable (and reversed) tie order
+                                  vs the recorded run, per image (seed_sweep.sh runs it over seeds).
 """
 import argparse
 import functools
@@ -395,7 +397,8 @@ def fg_detail(a, b):
 
 def tie_check(a, b):
     """max|d| per image of memory_pre_neck / memory (all tokens, valid tokens, relative to max|base|) and of the
-    post-processed detections (scores, boxes in original-image px), plus fg_detail."""
+    post-processed detections (scores, boxes in original-image px; index-wise and nearest same-label box), plus
+    fg_detail."""
     valid = ~mflat
     out = dict(images=[])
     for i in range(B):
@@ -409,6 +412,12 @@ def tie_check(a, b):
         r["scores"] = float((a["post"][i]["scores"] - b["post"][i]["scores"]).abs().max())
         r["boxes_px"] = float((a["post"][i]["boxes"] - b["post"][i]["boxes"]).abs().max())
         r["labels_differ"] = int((a["post"][i]["labels"] != b["post"][i]["labels"]).sum())
+        # order-free: each detection's nearest same-label box of the other run (max over both directions, px);
+        # the index-wise numbers above also count a swap of two near-tied scores
+        pa, pb = a["post"][i], b["post"][i]
+        same = pa["labels"][:, None] == pb["labels"][None, :]
+        dist = (pa["boxes"][:, None] - pb["boxes"][None, :]).abs().amax(-1).masked_fill(~same, float("inf"))
+        r["boxes_px_matched"] = float(torch.maximum(dist.amin(1).max(), dist.amin(0).max()))
         out["images"].append(r)
     fg = fg_detail(a, b)
     out["foreground_inds_equal"] = all(torch.equal(x, y) for x, y in zip(a["foreground_inds"], b["foreground_inds"]))
@@ -430,9 +439,10 @@ if args.tie_check:
         info["tie_check_vs_recorded_run"][name] = c
         print(f"{name:28s} fg_eq {c['foreground_inds_equal']} fg_diff_only_padded "
               f"{c['foreground_inds_diff_only_padded']} valid_written_back_differs "
-              f"{c['written_back_valid_set_differs']}; per image pre_neck/rel/memory/memory_valid/scores/boxes_px: "
+              f"{c['written_back_valid_set_differs']}; per image pre_neck/rel/memory/memory_valid/scores/boxes_px/matched: "
               + " | ".join(f"{r['memory_pre_neck']:.3g}/{r['memory_pre_neck_rel']:.2g}/{r['memory']:.3g}/"
-                           f"{r['memory_valid']:.3g}/{r['scores']:.2g}/{r['boxes_px']:.2g}" for r in c["images"]))
+                           f"{r['memory_valid']:.3g}/{r['scores']:.2g}/{r['boxes_px']:.2g}/{r['boxes_px_matched']:.2g}"
+                           for r in c["images"]))
 
 
 if args.experiments:
