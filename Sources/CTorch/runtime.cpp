@@ -157,6 +157,17 @@ int32_t ct_keep_freed_memory(void) {
   return applied;
 }
 
+// Returns the free memory of the heap to the system (whole free pages anywhere in it, not only
+// its top): what a long-running process calls after a request that needed far more memory than
+// the usual ones. Returns 1 when memory was released.
+int32_t ct_release_free_memory(void) {
+#if defined(__GLIBC__)
+  return malloc_trim(0);
+#else
+  return 0;
+#endif
+}
+
 int32_t ct_exit_with_parent(int32_t parent_pid) {
 #if defined(__linux__)
   if (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0) return -1;

@@ -49,10 +49,11 @@ public enum DetectorFactory {
     }
 
     /// A freshly initialised detector of `config`'s architecture (`config.recipe.makeModel`),
-    /// after checking the config.
+    /// after checking the config. libtorch failures while building (an allocation the machine
+    /// cannot give, say) are thrown as `TorchError`.
     public static func make(config: ModelConfig, store: ParameterStore = ParameterStore()) throws -> any Detector {
         try config.validate()
-        return try config.recipe.makeModel(store: store)
+        return try Torch.catching { try config.recipe.makeModel(store: store) }
     }
 
     /// A detector of a preset or JSON config file with its weights loaded strictly, and its class
@@ -83,9 +84,11 @@ public enum DetectorFactory {
         let weights = try WeightFile.load(url)
         let tensors = modelTensors(of: weights)
         do {
-            try model.load(stateDict: tensors, strict: true, source: url.path)
+            try Torch.catching { try model.load(stateDict: tensors, strict: true, source: url.path) }
         } catch let e as StateDictLoadError {
             throw CheckpointMismatch(file: url.path, architecture: model.config.architecture, error: e)
+        } catch let e as TorchError {
+            throw FileError(file: url.path, problem: e.description)
         }
         return weights
     }

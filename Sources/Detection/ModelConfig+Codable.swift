@@ -179,20 +179,51 @@ extension ModelConfig: Codable {
         try c.encode(focalGamma, forKey: "focal_gamma")
     }
 
-    /// Checks values that would otherwise fail deep inside a model.
+    /// Checks values that would otherwise fail deep inside a model: every number against its
+    /// meaningful range (an allocation of a trillion queries, a zero-width layer and the like
+    /// are refused here, naming the key, instead of failing inside libtorch).
     public func validate() throws {
         func fail(_ p: String) -> ConfigError { ConfigError(source: "", problem: p) }
         try validateBackbone()
-        guard numClasses >= 1 else { throw fail("'num_classes' must be positive") }
-        guard numQueries >= 1 else { throw fail("'num_queries' must be positive") }
-        guard groupDetr >= 1 else { throw fail("'group_detr' must be positive") }
-        guard hiddenDim >= 2, numHeads >= 1, hiddenDim % numHeads == 0, hiddenDim % 2 == 0 else {
+        try ConfigRange.check(numClasses, "num_classes", 1...ConfigRange.maxClasses)
+        try ConfigRange.check(numQueries, "num_queries", 1...ConfigRange.maxQueries)
+        try ConfigRange.check(groupDetr, "group_detr", 1...64)
+        try ConfigRange.check(
+            hiddenDim, architecture == .salienceDetr ? "embed_dim" : "hidden_dim", 2...ConfigRange.maxWidth)
+        try ConfigRange.check(numHeads, "num_heads", 1...hiddenDim)
+        guard hiddenDim % numHeads == 0, hiddenDim % 2 == 0 else {
             throw fail("width \(hiddenDim) must be even and divisible by num_heads \(numHeads)")
         }
-        guard numEncoderLayers >= 1, numDecoderLayers >= 1 else { throw fail("layer counts must be positive") }
-        guard (0.0..<1.0).contains(dropout) else { throw fail("'dropout' must be in [0, 1)") }
-        guard minSize >= 1, maxSize >= minSize else { throw fail("need 1 <= min_size <= max_size") }
-        guard numSelect >= 1 else { throw fail("'num_select' must be positive") }
+        try ConfigRange.check(numEncoderLayers, "num_encoder_layers", 1...ConfigRange.maxLayers)
+        try ConfigRange.check(numDecoderLayers, "num_decoder_layers", 1...ConfigRange.maxLayers)
+        try ConfigRange.check(dimFeedforward, "dim_feedforward", 1...ConfigRange.maxFeedforward)
+        try ConfigRange.check(dropout, "dropout", 0..<1)
+        try ConfigRange.check(minSize, "min_size", 1...ConfigRange.maxSide)
+        try ConfigRange.check(maxSize, "max_size", minSize...ConfigRange.maxSide)
+        try ConfigRange.check(numSelect, "num_select", 1...ConfigRange.maxQueries * 100)
+        try ConfigRange.check(numFeatureLevels, "num_feature_levels", 1...8)
+        try ConfigRange.check(numPoints, "num_points", 1...64)
+        try ConfigRange.check(topkSA, "topk_sa", 1...ConfigRange.maxQueries)
+        try ConfigRange.check(maxNumEmbedding, "max_num_embedding", 1...ConfigRange.maxQueries)
+        for (key, ratios) in [("level_filter_ratio", levelFilterRatio), ("layer_filter_ratio", layerFilterRatio)] {
+            for (i, r) in ratios.enumerated() where !(r > 0 && r <= 1) {
+                throw fail("'\(key)[\(i)]' must be in (0, 1], got \(r)")
+            }
+        }
+        try ConfigRange.check(positionEmbedding.temperature, "position_embedding.temperature", 1e-6...1e12)
+        try ConfigRange.check(positionEmbedding.offset, "position_embedding.offset", -1e6...1e6)
+        try ConfigRange.check(transformerNeck.groups, "transformer_neck.groups", 1...hiddenDim)
+        try ConfigRange.check(denoising.num, "denoising.num", 0...ConfigRange.maxQueries)
+        try ConfigRange.check(denoising.labelNoiseProb, "denoising.label_noise_prob", 0...1)
+        try ConfigRange.check(denoising.boxNoiseScale, "denoising.box_noise_scale", 0...100)
+        try ConfigRange.check(matcher.costClass, "matcher.cost_class", 0...1e6)
+        try ConfigRange.check(matcher.costBbox, "matcher.cost_bbox", 0...1e6)
+        try ConfigRange.check(matcher.costGiou, "matcher.cost_giou", 0...1e6)
+        for key in lossWeights.keys.sorted() {
+            try ConfigRange.check(lossWeights[key]!, "loss_weights.\(key)", 0...1e6)
+        }
+        try ConfigRange.check(focalAlpha, "focal_alpha", 0...1)
+        try ConfigRange.check(focalGamma, "focal_gamma", 0...100)
         if architecture == .salienceDetr {
             guard levelFilterRatio.count == numFeatureLevels else {
                 throw fail("'level_filter_ratio' needs \(numFeatureLevels) values (num_feature_levels)")
@@ -222,6 +253,38 @@ extension ModelConfig: Codable {
             guard hiddenDim % 32 == 0 else {
                 throw fail("'embed_dim' must be a multiple of 32 (GroupNorm(32) in the neck)")
             }
+        }
+    }
+}
+
+/// The ranges config numbers are checked against: wide enough for every published configuration
+/// (and far beyond), narrow enough that building the model cannot ask for absurd memory.
+enum ConfigRange {
+    static let maxClasses = 100_000
+    static let maxQueries = 100_000
+    static let maxWidth = 16_384
+    static let maxLayers = 128
+    static let maxFeedforward = 65_536
+    static let maxSide = 16_384
+
+    static func check(_ value: Int, _ key: String, _ range: ClosedRange<Int>) throws {
+        guard range.contains(value) else {
+            throw ConfigError(
+                source: "", problem: "'\(key)' must be in \(range.lowerBound)...\(range.upperBound), got \(value)")
+        }
+    }
+
+    static func check(_ value: Double, _ key: String, _ range: ClosedRange<Double>) throws {
+        guard value.isFinite, range.contains(value) else {
+            throw ConfigError(
+                source: "", problem: "'\(key)' must be in [\(range.lowerBound), \(range.upperBound)], got \(value)")
+        }
+    }
+
+    static func check(_ value: Double, _ key: String, _ range: Range<Double>) throws {
+        guard value.isFinite, range.contains(value) else {
+            throw ConfigError(
+                source: "", problem: "'\(key)' must be in [\(range.lowerBound), \(range.upperBound)), got \(value)")
         }
     }
 }

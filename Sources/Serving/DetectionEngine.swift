@@ -74,8 +74,9 @@ public final class DetectionEngine: @unchecked Sendable {
     }
 
     /// Resizes and normalises an image as `detr predict` does.
-    public func prepare(_ image: Image) -> PreparedImage {
-        let tensor = EvalTransform.normalize(transform.resize(image))
+    /// - Throws: `TorchError` when libtorch cannot (memory)
+    public func prepare(_ image: Image) throws -> PreparedImage {
+        let tensor = try Torch.catching { EvalTransform.normalize(transform.resize(image)) }
         return PreparedImage(
             tensor: tensor, originalSize: (image.height, image.width),
             batchKey: batchKey(resizedHeight: tensor.size(1), width: tensor.size(2)))
@@ -86,6 +87,10 @@ public final class DetectionEngine: @unchecked Sendable {
     /// - Throws: `TorchError` when the device cannot take the batch
     public func detect(_ images: [PreparedImage], options: [DetectionOptions]) throws -> [[DetectedObject]] {
         precondition(images.count == options.count && !images.isEmpty, "detect: empty or mismatched batch")
+        return try Torch.catching { try forward(images, options: options) }
+    }
+
+    private func forward(_ images: [PreparedImage], options: [DetectionOptions]) throws -> [[DetectedObject]] {
         let batch = ImageBatch.collate(
             images.map(\.tensor), originalSizes: images.map(\.originalSize),
             sizeDivisor: transform.sizeDivisor
@@ -107,7 +112,7 @@ public final class DetectionEngine: @unchecked Sendable {
     public func warmUp() throws {
         let side = max(32, config.minSize)
         let image = Image(width: side, height: side, fill: (114, 114, 114))
-        _ = try detect([prepare(image)], options: [DetectionOptions(threshold: 1)])
+        _ = try detect([try prepare(image)], options: [DetectionOptions(threshold: 1)])
     }
 }
 

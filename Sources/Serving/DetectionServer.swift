@@ -3,9 +3,11 @@ import Diagnostics
 import Foundation
 import HTTPTypes
 import Hummingbird
+import HummingbirdCore
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
+import NIOHTTP1
 import Records
 import ServiceLifecycle
 import Torch
@@ -36,6 +38,9 @@ public final class DetectionServer: Sendable {
     public let scheduler: BatchScheduler
     private let logger: Logger
     private let group = NIOLockedValueBox<ServiceGroup?>(nil)
+    let census: ConnectionCensus
+    /// Decodes and resizes uploads, at most `configuration.preparationConcurrency` at a time.
+    private let preparation: OperationQueue
 
     /// - Parameters:
     ///   - logger: where Hummingbird logs; by default nowhere
@@ -49,6 +54,28 @@ public final class DetectionServer: Sendable {
             engine: engine, maxBatch: configuration.maxBatch, maxWait: configuration.maxWait,
             capacity: configuration.queueCapacity, observer: metrics.observer)
         self.logger = logger ?? Logger(label: "detr-serve", factory: { _ in SwiftLogNoOpLogHandler() })
+        self.census = ConnectionCensus(metrics: metrics)
+        self.preparation = OperationQueue()
+        preparation.maxConcurrentOperationCount = configuration.preparationConcurrency
+    }
+
+    /// Hummingbird's HTTP/1 server with the idle timeout, and a `ConnectionGuard` on every
+    /// connection.
+    var serverBuilder: HTTPServerBuilder {
+        let limits = ConnectionLimits(
+            maxConnections: configuration.maxConnections, headerTimeout: Self.timeAmount(configuration.headerTimeout),
+            pressureHeaderTimeout: Self.timeAmount(configuration.pressureHeaderTimeout), bodyLimit: configuration.bodyLimit)
+        let idle = Self.timeAmount(configuration.idleTimeout)
+        let census = census
+        return HTTPServerBuilder { responder in
+            GuardedHTTP1Channel(
+                inner: HTTP1Channel(responder: responder, configuration: .init(idleTimeout: idle)),
+                limits: limits, census: census)
+        }
+    }
+
+    static func timeAmount(_ d: Duration) -> TimeAmount {
+        .nanoseconds(d.components.seconds * 1_000_000_000 + d.components.attoseconds / 1_000_000_000)
     }
 
     /// Runs until a signal in `gracefulShutdownSignals` arrives or `shutdown()` is called, then
@@ -60,6 +87,7 @@ public final class DetectionServer: Sendable {
         scheduler.start { error in onEvent(.ready(error: error.map { "\($0)" })) }
         let app = Application(
             router: makeRouter(),
+            server: serverBuilder,
             configuration: ApplicationConfiguration(
                 address: .hostname(host, port: configuration.port), serverName: "detr"),
             onServerRunning: { channel in
@@ -84,6 +112,9 @@ public final class DetectionServer: Sendable {
         await stopScheduler()
     }
 
+    /// The HTTP connections open now.
+    public var openConnections: Int { census.count }
+
     /// Starts a graceful shutdown of a running server.
     public func shutdown() async {
         await group.withLockedValue { $0 }?.triggerGracefulShutdown()
@@ -104,6 +135,7 @@ public final class DetectionServer: Sendable {
         let router = Router()
         router.add(middleware: MetricsMiddleware(metrics: metrics))
         router.add(middleware: JSONErrorMiddleware(bodyLimit: configuration.bodyLimit))
+        router.add(middleware: MethodCheck(allowed: Self.methods))
         if let key = configuration.apiKey {
             router.add(middleware: BearerAuthentication(key: Array(key.utf8), exemptPaths: [Self.healthPath]))
         }
@@ -139,6 +171,13 @@ public final class DetectionServer: Sendable {
             var response: Response
             do {
                 response = try await detect(request)
+            } catch is CancellationError {
+                // The client closed the connection before its request was complete: nobody
+                // reads this answer; it is counted as 499 (client closed request).
+                metrics.cancelled.increment()
+                response = RequestError.jsonResponse(
+                    status: .init(code: 499, reasonPhrase: "Client Closed Request"),
+                    message: "cancelled: the client went away")
             } catch {
                 response = JSONErrorMiddleware<BasicRequestContext>.response(
                     for: error, bodyLimit: configuration.bodyLimit)
@@ -148,6 +187,12 @@ public final class DetectionServer: Sendable {
         }
         return router
     }
+
+    /// The methods of each path the server answers (others: 405 with `Allow`).
+    static let methods: [String: [HTTPRequest.Method]] = [
+        detectPath: [.post], healthPath: [.get, .head], "/readyz": [.get, .head], "/metrics": [.get, .head],
+        "/v1/model": [.get, .head], "/": [.get, .head],
+    ]
 
     var modelDescription: ModelDescription {
         ModelDescription(
@@ -173,42 +218,93 @@ public final class DetectionServer: Sendable {
     /// POST /v1/detect: reads the image (raw body or multipart field `image`), checks it,
     /// queues it for a batch and answers its detection record or, with `draw=1`, the PNG.
     func detect(_ request: Request) async throws -> Response {
-        var parameters: [String: String] = [:]
-        for (key, value) in request.uri.queryParameters { parameters[String(key)] = String(value) }
-        let query = try DetectQuery(parameters, defaultThreshold: configuration.threshold)
+        let query = try DetectQuery(request.uri, defaultThreshold: configuration.threshold)
         let limit = configuration.bodyLimit
         if let declared = request.headers[.contentLength].flatMap(Int.init), declared > limit {
             throw RequestError(.contentTooLarge, "the request body is larger than the limit of \(limit) bytes")
         }
         let contentType = request.headers[.contentType]
-        // The request is cancelled when its client disconnects, so a queued image whose client
-        // is gone is dropped before its forward.
-        return try await request.body.consumeWithCancellationOnInboundClose { body in
-            let buffer = try await body.collect(upTo: limit)
-            let upload = try Self.upload(from: Data(buffer: buffer), contentType: contentType, name: query.name)
-            let (image, prepared) = try await Self.offload { [self] in try decodeAndPrepare(upload) }
-            let detections: [DetectedObject]
-            do {
-                detections = try await scheduler.submit(prepared, options: query.options)
-            } catch BatchScheduler.Rejection.queueFull(let capacity) {
-                throw RequestError(
-                    .serviceUnavailable, "the queue is full (\(capacity) requests waiting); retry later",
-                    headers: [.retryAfter: String(configuration.retryAfterSeconds)])
-            } catch BatchScheduler.Rejection.stopping {
-                throw RequestError(.serviceUnavailable, "the server is shutting down")
+        let body = try await readBody(request, limit: limit)
+        let upload = try Self.upload(from: body, contentType: contentType, name: query.name)
+        return try await detect(upload, query: query)
+    }
+
+    /// Reads the body. A client that closes its side after sending the whole request (a
+    /// half-close) still gets its answer; one that leaves before the body is complete cancels
+    /// the request (`CancellationError`). Malformed framing (chunked encoding) is 400, a body
+    /// slower than `bodyTimeout` 408.
+    func readBody(_ request: Request, limit: Int) async throws -> Data {
+        let timeout = configuration.bodyTimeout
+        let seconds = Double(timeout.components.seconds) + Double(timeout.components.attoseconds) * 1e-18
+        do {
+            let buffer = try await withThrowingTaskGroup(of: ByteBuffer?.self) { group in
+                group.addTask { try await request.body.collect(upTo: limit) }
+                group.addTask {
+                    try await Task.sleep(for: timeout)
+                    return nil
+                }
+                defer { group.cancelAll() }
+                guard let first = try await group.next(), let buffer = first else {
+                    throw RequestError(
+                        .requestTimeout,
+                        "the request body did not arrive within \(String(format: "%g", seconds)) s (--body-timeout-s)")
+                }
+                return buffer
             }
-            let record = PredictionRecord(
-                file: upload.name, width: image.width, height: image.height, detections: detections,
-                names: engine.names)
-            if query.draw {
-                let png = try await Self.offload { try record.drawn(on: image).encoded(.png) }
-                return Response(
-                    status: .ok, headers: [.contentType: "image/png"], body: .init(byteBuffer: ByteBuffer(bytes: png)))
+            // The body ends early when the client closes the connection inside it.
+            if let declared = request.headers[.contentLength].flatMap(Int.init), buffer.readableBytes < declared {
+                throw CancellationError()
             }
-            return Response(
-                status: .ok, headers: [.contentType: "application/json"],
-                body: .init(byteBuffer: ByteBuffer(string: try record.json())))
+            return Data(buffer: buffer)
+        } catch let error as HTTPParserError {
+            // End of input inside the body: the client has gone.
+            if error == .invalidEOFState { throw CancellationError() }
+            throw RequestError(.badRequest, "malformed request body: \(ConnectionGuard.reason(error))")
+        } catch let error as RequestError {
+            throw error
+        } catch is NIOTooManyBytesError {
+            throw RequestError(.contentTooLarge, "the request body is larger than the limit of \(limit) bytes")
+        } catch is CancellationError {
+            throw CancellationError()
+        } catch {
+            // The connection ended inside the body: the client is gone.
+            throw CancellationError()
         }
+    }
+
+    /// Decodes, queues and answers one upload.
+    func detect(_ upload: Upload, query: DetectQuery) async throws -> Response {
+        let draw = query.draw
+        var prepared = try await offload(on: preparation) { [self] in try decodeAndPrepare(upload, keepImage: draw) }
+        let detections: [DetectedObject]
+        do {
+            detections = try await scheduler.submit(prepared.prepared, options: query.options)
+        } catch BatchScheduler.Rejection.queueFull(let capacity) {
+            throw RequestError(
+                .serviceUnavailable, "the queue is full (\(capacity) requests waiting); retry later",
+                headers: [.retryAfter: String(configuration.retryAfterSeconds)])
+        } catch BatchScheduler.Rejection.stopping {
+            throw RequestError(.serviceUnavailable, "the server is shutting down")
+        } catch let error as TorchError {
+            throw RequestError(.internalServerError, "the forward failed: \(error)")
+        }
+        let record = PredictionRecord(
+            file: upload.name, width: prepared.width, height: prepared.height, detections: detections,
+            names: engine.names)
+        if let image = prepared.image {
+            let large = image.width * image.height > configuration.trimAbovePixels
+            let png = try await offload(on: preparation) {
+                let data = try record.drawn(on: image).encoded(.png)
+                return data
+            }
+            prepared.image = nil
+            if large { Torch.releaseFreedMemory() }
+            return Response(
+                status: .ok, headers: [.contentType: "image/png"], body: .init(byteBuffer: ByteBuffer(bytes: png)))
+        }
+        return Response(
+            status: .ok, headers: [.contentType: "application/json"],
+            body: .init(byteBuffer: ByteBuffer(string: try record.json())))
     }
 
     /// The image bytes of a request and the name its record gets.
@@ -233,28 +329,59 @@ public final class DetectionServer: Sendable {
         return Upload(data: data, name: name ?? filename ?? "image")
     }
 
+    /// An upload decoded and resized: its size, the full-size image when it is drawn on, and the
+    /// model's input.
+    struct Prepared: @unchecked Sendable {
+        var width: Int
+        var height: Int
+        var image: Image?
+        var prepared: PreparedImage
+    }
+
     /// Checks the header (format, pixel limit) before decoding, decodes and prepares the image.
-    func decodeAndPrepare(_ upload: Upload) throws -> (Image, PreparedImage) {
+    /// After an image above `trimAbovePixels` (not kept for drawing), the memory its decoding
+    /// took goes back to the system.
+    func decodeAndPrepare(_ upload: Upload, keepImage: Bool) throws -> Prepared {
+        let header: ImageHeader
         do {
-            let header = try ImageHeader(data: upload.data, name: "image")
-            guard header.pixelCount <= configuration.pixelLimit else {
-                throw RequestError(
-                    .badRequest,
-                    "image: \(header.width)x\(header.height) is \(header.pixelCount) pixels, more than the limit of "
-                        + "\(configuration.pixelLimit)")
-            }
-            let image = try Image(
-                data: upload.data, name: "image", applyExifOrientation: configuration.applyExifOrientation)
-            return (image, engine.prepare(image))
+            header = try ImageHeader(data: upload.data, name: "image")
         } catch let error as FileError {
             throw RequestError(.badRequest, error.description)
         }
+        guard header.pixelCount <= configuration.pixelLimit else {
+            throw RequestError(
+                .badRequest,
+                "image: \(header.width)x\(header.height) is \(header.pixelCount) pixels, more than the limit of "
+                    + "\(configuration.pixelLimit) (--max-megapixels)")
+        }
+        let result = try prepareImage(upload, keepImage: keepImage)
+        if !keepImage && header.pixelCount > configuration.trimAbovePixels { Torch.releaseFreedMemory() }
+        return result
     }
 
-    /// Runs CPU-bound work (decoding, resizing, encoding) off Swift concurrency's cooperative pool.
-    static func offload<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+    private func prepareImage(_ upload: Upload, keepImage: Bool) throws -> Prepared {
+        let image: Image
+        do {
+            image = try Image(
+                data: upload.data, name: "image", applyExifOrientation: configuration.applyExifOrientation)
+        } catch let error as FileError {
+            throw RequestError(.badRequest, error.description)
+        }
+        let prepared: PreparedImage
+        do {
+            prepared = try engine.prepare(image)
+        } catch {
+            throw RequestError(.internalServerError, "image: cannot be resized: \(error)")
+        }
+        return Prepared(
+            width: image.width, height: image.height, image: keepImage ? image : nil, prepared: prepared)
+    }
+
+    /// Runs CPU-bound work (decoding, resizing, encoding) off Swift concurrency's cooperative pool,
+    /// on `queue` (which bounds how many run at once).
+    func offload<T: Sendable>(on queue: OperationQueue, _ work: @escaping @Sendable () throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global().async { continuation.resume(with: Result { try work() }) }
+            queue.addOperation { continuation.resume(with: Result { try work() }) }
         }
     }
 }

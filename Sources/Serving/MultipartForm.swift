@@ -21,7 +21,7 @@ enum MultipartForm {
     }
 
     /// The field called `name`, or nil when the body has none.
-    /// - Throws: `RequestError` (400) when the body is not well-formed multipart
+    /// - Throws: `RequestError` (400) when the body is not well-formed multipart or has the field twice
     static func field(named name: String, in body: Data, boundary: String) throws -> Field? {
         let delimiter = Data("--\(boundary)".utf8)
         let headerEnd = Data("\r\n\r\n".utf8)
@@ -29,9 +29,10 @@ enum MultipartForm {
             throw RequestError(.badRequest, "multipart body without its boundary")
         }
         let nextDelimiter = Data("\r\n--\(boundary)".utf8)
+        var found: Field?
         while true {
             // After a delimiter: "--" ends the body, otherwise CRLF and the part's headers.
-            if body[cursor...].starts(with: Data("--".utf8)) { return nil }
+            if body[cursor...].starts(with: Data("--".utf8)) { return found }
             guard let headersEnd = body.range(of: headerEnd, in: cursor..<body.endIndex) else {
                 throw RequestError(.badRequest, "multipart part without the end of its headers")
             }
@@ -43,7 +44,10 @@ enum MultipartForm {
                 $0.lowercased().hasPrefix("content-disposition:")
             }
             if let disposition, parameter("name", in: String(disposition)) == name {
-                return Field(
+                guard found == nil else {
+                    throw RequestError(.badRequest, "the multipart form has more than one field named \(name)")
+                }
+                found = Field(
                     data: Data(body[headersEnd.upperBound..<end.lowerBound]),
                     filename: parameter("filename", in: String(disposition)))
             }

@@ -1,4 +1,5 @@
 import Diagnostics
+import Foundation
 
 /// The settings of a detection service: where it listens, how it batches, its limits and its
 /// access control.
@@ -22,13 +23,37 @@ public struct ServerConfiguration: Sendable {
     /// The largest request body accepted, in bytes (larger ones are answered 413).
     public var bodyLimit = 20 * 1024 * 1024
     /// The largest image accepted, in pixels, checked from its header before it is decoded.
-    public var pixelLimit = 64_000_000
+    public var pixelLimit = 40_000_000
     /// Rotate and flip JPEGs as their EXIF orientation says (as `detr predict` does by default).
     public var applyExifOrientation = true
     /// Seconds a client is told to wait (`Retry-After`) when the queue is full.
     public var retryAfterSeconds = 1
+    /// Connections beyond this many are closed on arrival.
+    public var maxConnections = 1024
+    /// A connection must send a complete request head within this long of opening or of its
+    /// previous response (`pressureHeaderTimeout` while more than half of `maxConnections` are open).
+    public var headerTimeout: Duration = .seconds(10)
+    /// The header deadline while more than half of `maxConnections` are open: stalled
+    /// connections then make room within it, while clients that send their request at once are
+    /// still answered.
+    public var pressureHeaderTimeout: Duration = .seconds(1)
+    /// A connection that sends nothing for this long while a request body is being read is closed.
+    public var idleTimeout: Duration = .seconds(30)
+    /// The whole request body must arrive within this long of its head (else 408).
+    public var bodyTimeout: Duration = .seconds(60)
+    /// Images decoded and resized at the same time (each holds its full-size pixels, about 23
+    /// bytes per pixel at the peak); nil: `min(maxBatch, cores)`.
+    public var preparers: Int?
+    /// After a request whose image has more pixels than this, the memory its decoding took is
+    /// returned to the system.
+    public var trimAbovePixels = 4_000_000
 
     public init() {}
+
+    /// Images prepared at the same time.
+    public var preparationConcurrency: Int {
+        preparers ?? max(1, min(maxBatch, ProcessInfo.processInfo.activeProcessorCount))
+    }
 
     /// Whether `host` names a loopback address only.
     public var bindsLoopbackOnly: Bool {
@@ -45,7 +70,17 @@ public struct ServerConfiguration: Sendable {
         guard threshold >= 0 && threshold <= 1 else { throw ServeError("--threshold must be in [0, 1]") }
         guard (0...65535).contains(port) else { throw ServeError("--port must be in 0...65535") }
         guard bodyLimit >= 1, pixelLimit >= 1 else { throw ServeError("limits must be positive") }
-        if let apiKey, apiKey.isEmpty { throw ServeError("--api-key must not be empty") }
+        if let apiKey, apiKey.allSatisfy({ $0.isWhitespace }) {
+            throw ServeError("--api-key must not be empty or blank")
+        }
+        guard maxConnections >= 1 else { throw ServeError("--max-connections must be at least 1") }
+        for (name, value) in [
+            ("--header-timeout-s", headerTimeout), ("pressure header timeout", pressureHeaderTimeout),
+            ("--idle-timeout-s", idleTimeout), ("--body-timeout-s", bodyTimeout),
+        ] where value <= .zero {
+            throw ServeError("\(name) must be positive")
+        }
+        if let preparers, preparers < 1 { throw ServeError("preparers must be at least 1") }
         if !bindsLoopbackOnly && apiKey == nil && !insecure {
             throw ServeError(
                 "binding to \(host) (not loopback) needs --api-key KEY, or --insecure to serve without one")

@@ -9,6 +9,9 @@ public final class ServiceMetrics: Sendable {
     let batchSize: ValueHistogram
     let queueDepth: Gauge
     let cancelled: Counter
+    let openConnections: Gauge
+    let shedConnections: Counter
+    let timedOutConnections: Counter
 
     /// - Parameter maxBatch: the largest batch; the batch-size histogram has one bucket per size.
     public init(maxBatch: Int) {
@@ -34,7 +37,25 @@ public final class ServiceMetrics: Sendable {
         cancelled = registry.makeCounter(
             descriptor: Self.name(
                 "cancelled_requests", unit: "total",
-                help: "Requests dropped before their forward because the client disconnected."))
+                help: "Requests whose client disconnected before their answer (counted as status 499)."))
+        openConnections = registry.makeGauge(
+            descriptor: Self.name("open_connections", help: "HTTP connections open now."))
+        shedConnections = registry.makeCounter(
+            descriptor: Self.name(
+                "shed_connections", unit: "total",
+                help: "Connections closed on arrival because --max-connections were open."))
+        timedOutConnections = registry.makeCounter(
+            descriptor: Self.name(
+                "timed_out_connections", unit: "total",
+                help: "Connections closed because no complete request head arrived within the header timeout."))
+    }
+
+    /// The counter of requests the HTTP parser refused, by reason (also counted as status 400).
+    func rejectedRequests(reason: String) -> Counter {
+        registry.makeCounter(
+            descriptor: Self.name(
+                "rejected_requests", unit: "total", help: "Requests the HTTP parser refused (answered 400), by reason."),
+            labels: [("reason", reason)])
     }
 
     /// `detr_<name>[_<unit>]` with its help text.

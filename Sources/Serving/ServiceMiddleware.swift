@@ -65,3 +65,21 @@ struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         }
     }
 }
+
+/// Answers 405 with `Allow` for a known path asked with a method it does not take (the router
+/// alone would answer 404).
+struct MethodCheck<Context: RequestContext>: RouterMiddleware {
+    let allowed: [String: [HTTPRequest.Method]]
+
+    func handle(
+        _ request: Request, context: Context, next: (Request, Context) async throws -> Response
+    ) async throws -> Response {
+        if let methods = allowed[request.uri.path], !methods.contains(request.method) {
+            let list = methods.map(\.rawValue).joined(separator: ", ")
+            throw RequestError(
+                .methodNotAllowed, "\(request.method.rawValue) is not allowed on \(request.uri.path) (allowed: \(list))",
+                headers: [.allow: list])
+        }
+        return try await next(request, context)
+    }
+}

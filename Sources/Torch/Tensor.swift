@@ -135,6 +135,12 @@ public enum Torch {
     /// - Returns: whether any setting was applied.
     @discardableResult public static func keepFreedMemory() -> Bool { ct_keep_freed_memory() > 0 }
 
+    /// Returns the C heap's free memory to the system (glibc `malloc_trim`): for a long-running
+    /// process after work that needed much more memory than usual (a very large image), which
+    /// `keepFreedMemory` would otherwise keep for good. Takes the heap's lock for a few
+    /// milliseconds. - Returns: whether memory was released.
+    @discardableResult public static func releaseFreedMemory() -> Bool { ct_release_free_memory() > 0 }
+
     /// Seeds libtorch's global generator.
     public static func manualSeed(_ seed: UInt64) { ct_manual_seed(seed) }
 

@@ -70,7 +70,26 @@ struct Serve: ParsableCommand {
     var maxBodyMB = 20
 
     @Option(name: .customLong("max-megapixels"), help: "The largest image, in millions of pixels (larger: 400).")
-    var maxMegapixels = 64.0
+    var maxMegapixels = Double(ServerConfiguration().pixelLimit) / 1_000_000
+
+    @Option(name: .customLong("max-connections"), help: "Connections beyond this many are closed on arrival.")
+    var maxConnections = ServerConfiguration().maxConnections
+
+    @Option(
+        name: .customLong("header-timeout-s"),
+        help: """
+            Seconds a connection has to send a complete request head after opening or after its previous \
+            response (1 s while more than half of --max-connections are open).
+            """)
+    var headerTimeoutS = 10.0
+
+    @Option(
+        name: .customLong("idle-timeout-s"),
+        help: "Seconds without any byte, while a request body is being read or between requests, before closing.")
+    var idleTimeoutS = 30.0
+
+    @Option(name: .customLong("body-timeout-s"), help: "Seconds a request body may take to arrive in full (then 408).")
+    var bodyTimeoutS = 60.0
 
     @Flag(name: .customLong("no-exif"), help: "Do not apply EXIF orientation to JPEGs.")
     var noExif = false
@@ -91,14 +110,40 @@ struct Serve: ParsableCommand {
         c.bodyLimit = maxBodyMB * 1024 * 1024
         c.pixelLimit = Int(maxMegapixels * 1_000_000)
         c.applyExifOrientation = !noExif
+        c.maxConnections = maxConnections
+        c.headerTimeout = Self.duration(headerTimeoutS)
+        c.idleTimeout = Self.duration(idleTimeoutS)
+        c.bodyTimeout = Self.duration(bodyTimeoutS)
         return c
+    }
+
+    static func duration(_ seconds: Double) -> Duration {
+        seconds.isFinite && seconds > 0 && seconds < 1e9 ? .milliseconds(Int64((seconds * 1000).rounded(.up))) : .zero
     }
 
     func validate() throws {
         guard (weights == nil) == randomWeights else { throw ValidationError("give --weights or --random-weights") }
-        guard maxWaitMs >= 0 && maxWaitMs.isFinite else { throw ValidationError("--max-wait-ms must not be negative") }
-        guard maxBodyMB >= 1 else { throw ValidationError("--max-body-mb must be at least 1") }
-        guard maxMegapixels > 0 else { throw ValidationError("--max-megapixels must be positive") }
+        for (name, value) in [
+            ("--header-timeout-s", headerTimeoutS), ("--idle-timeout-s", idleTimeoutS), ("--body-timeout-s", bodyTimeoutS),
+        ] where !(value > 0 && value <= 86_400) {
+            throw ValidationError("\(name) must be in (0, 86400] seconds, got \(value)")
+        }
+        guard (1...1_000_000).contains(maxConnections) else {
+            throw ValidationError("--max-connections must be in 1...1000000, got \(maxConnections)")
+        }
+        guard (1...65_536).contains(queue) else { throw ValidationError("--queue must be in 1...65536, got \(queue)") }
+        guard (1...1024).contains(maxBatch) else {
+            throw ValidationError("--max-batch must be in 1...1024, got \(maxBatch)")
+        }
+        guard maxWaitMs >= 0 && maxWaitMs <= 60_000 else {
+            throw ValidationError("--max-wait-ms must be in [0, 60000], got \(maxWaitMs)")
+        }
+        guard (1...4096).contains(maxBodyMB) else {
+            throw ValidationError("--max-body-mb must be in 1...4096, got \(maxBodyMB)")
+        }
+        guard maxMegapixels > 0 && maxMegapixels <= 10_000 else {
+            throw ValidationError("--max-megapixels must be in (0, 10000], got \(maxMegapixels)")
+        }
         do { try serverConfiguration.validate() } catch { throw ValidationError("\(error)") }
     }
 

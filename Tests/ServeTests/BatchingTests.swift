@@ -78,9 +78,9 @@ import Vision
         }
         let images = try ServeHarness.samples.map { try Image(contentsOf: $0) }
         // Crops of the samples that resize to one padded size but differ in resized size.
-        var prepared = images.map(engine.prepare)
-        prepared += images.map { engine.prepare($0.cropped(width: $0.width - 3, height: $0.height)) }
-        prepared += images.map { engine.prepare($0) }  // the same image twice in a batch
+        var prepared = try images.map { try engine.prepare($0) }
+        prepared += try images.map { try engine.prepare($0.cropped(width: $0.width - 3, height: $0.height)) }
+        prepared += try images.map { try engine.prepare($0) }  // the same image twice in a batch
         let options = DetectionOptions(threshold: 0)
         let alone = try prepared.map { try engine.detect([$0], options: [options])[0] }
         let groups = Dictionary(grouping: prepared.indices) { prepared[$0].batchKey }

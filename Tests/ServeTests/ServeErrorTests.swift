@@ -99,7 +99,8 @@ import Vision
         #expect(missing.status == 404)
         #expect(try missing.errorMessage() == "no such endpoint")
         let wrongMethod = try await server.get("/v1/detect")
-        #expect([404, 405].contains(wrongMethod.status))
+        #expect(wrongMethod.status == 405)
+        #expect(wrongMethod.headers["allow"] == "POST")
         #expect(try !wrongMethod.errorMessage().isEmpty)
         try await server.stop()
     }
@@ -125,27 +126,6 @@ import Vision
         #expect(try await second.status == 200)
         let metrics = try await server.get("/metrics").text
         #expect(ServeHarness.metric("detr_http_requests_total{status=\"503\"}", in: metrics) == 1)
-        try await server.stop()
-    }
-
-    /// A client that goes away while its request waits for a batch costs no forward.
-    @Test func disconnectedClientIsNotRun() async throws {
-        // The client must go away within the batch's wait (10 s, long for the same reason as above).
-        let server = try await ServeHarness.start { c in
-            c.maxBatch = 4
-            c.maxWait = .seconds(10)
-        }
-        let png = try Self.sample()
-        let pending = Task { try await server.request("POST", "/v1/detect", body: png) }
-        try await server.waitForQueueDepth(1)
-        pending.cancel()  // the client goes away while its request waits
-        let outcome = await pending.result
-        #expect(throws: (any Error).self) { try outcome.get() }
-        try await server.waitForMetric("detr_cancelled_requests_total", toRead: 1)
-        try await Task.sleep(for: .milliseconds(10_500))  // past the batch's wait: no batch may run
-        let metrics = try await server.get("/metrics").text
-        #expect(ServeHarness.metric("detr_batch_size_count", in: metrics) ?? 0 == 0, "\(metrics)")
-        #expect(server.server.scheduler.queueDepth == 0)
         try await server.stop()
     }
 

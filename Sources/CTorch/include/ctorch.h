@@ -47,6 +47,7 @@ void ct_capture_record(const char *msg);   /* keeps only the first message of th
    (glibc: no mmap for large blocks, no trimming, one arena), unless MALLOC_* variables say
    otherwise. Returns how many settings were applied (0 where the C library is not glibc). */
 int32_t ct_keep_freed_memory(void);
+int32_t ct_release_free_memory(void);
 /* This process gets SIGTERM when its parent (which must be parent_pid) exits; raised at once
    when the parent is already gone. Linux only: -1 elsewhere. */
 int32_t ct_exit_with_parent(int32_t parent_pid);
