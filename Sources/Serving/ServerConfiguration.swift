@@ -23,7 +23,7 @@ public struct ServerConfiguration: Sendable {
     /// The largest request body accepted, in bytes (larger ones are answered 413).
     public var bodyLimit = 20 * 1024 * 1024
     /// The largest image accepted, in pixels, checked from its header before it is decoded.
-    public var pixelLimit = 40_000_000
+    public var pixelLimit = 50_000_000
     /// Rotate and flip JPEGs as their EXIF orientation says (as `detr predict` does by default).
     public var applyExifOrientation = true
     /// Seconds a client is told to wait (`Retry-After`) when the queue is full.
@@ -42,7 +42,8 @@ public struct ServerConfiguration: Sendable {
     /// The whole request body must arrive within this long of its head (else 408).
     public var bodyTimeout: Duration = .seconds(60)
     /// Images decoded and resized at the same time (each holds its full-size pixels, about 23
-    /// bytes per pixel at the peak); nil: `min(maxBatch, cores)`.
+    /// bytes per pixel at the peak, measured); nil: `min(maxBatch, cores, 4)`, so that at the
+    /// default `pixelLimit` at most about 4.6 GB are in decoding at once.
     public var preparers: Int?
     /// After a request whose image has more pixels than this, the memory its decoding took is
     /// returned to the system.
@@ -52,7 +53,7 @@ public struct ServerConfiguration: Sendable {
 
     /// Images prepared at the same time.
     public var preparationConcurrency: Int {
-        preparers ?? max(1, min(maxBatch, ProcessInfo.processInfo.activeProcessorCount))
+        preparers ?? max(1, min(maxBatch, ProcessInfo.processInfo.activeProcessorCount, 4))
     }
 
     /// Whether `host` names a loopback address only.

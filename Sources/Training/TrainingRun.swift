@@ -84,9 +84,10 @@ public final class TrainingRun {
     /// Class names by classifier column, stored in every checkpoint.
     private let classNamesJSON: String
 
-    /// Prepares the run: writes `config.json`, removes temporary files a killed run left behind,
-    /// reads the dataset (validated against `num_classes`), builds the model and trainer and,
-    /// with `resume`, restores the checkpoint and trims the log to it.
+    /// Prepares the run: reads the dataset (validated against `num_classes`), builds the model
+    /// and trainer and, with `resume`, restores the checkpoint; then (only then, so that a run that
+    /// cannot start leaves nothing) creates the output directory, writes `config.json`, removes
+    /// temporary files a killed run left behind and trims the log to the checkpoint.
     /// - Parameter parallel: the process group of data-parallel training; every rank calls this
     ///   with the same settings (the model then starts from rank 0's state)
     /// - Throws: configuration, dataset, weight-file and checkpoint errors, naming the file;
@@ -98,15 +99,6 @@ public final class TrainingRun {
         let cfg = settings.config
         let out = settings.output
         let fm = FileManager.default
-        if isMain {
-            try fm.createDirectory(at: out, withIntermediateDirectories: true)
-            try AtomicFile.write(cfg.jsonData(), to: out.appendingPathComponent("config.json"))
-            // Temporary files of a run that was killed while writing (AtomicFile's `.NAME.tmp-*`).
-            for name in (try? fm.contentsOfDirectory(atPath: out.path)) ?? []
-            where name.hasPrefix(".") && name.contains(".tmp-") {
-                try? fm.removeItem(at: out.appendingPathComponent(name))
-            }
-        }
         let data = try COCODetectionDataset(
             imagesDirectory: settings.trainImages,
             annotationFile: settings.trainAnnotations)
@@ -168,6 +160,20 @@ public final class TrainingRun {
         }
         // Every rank starts from rank 0's state (DistributedDataParallel's initial broadcast).
         try parallel?.broadcastState(of: model)
+        // Only a run that could start leaves output: everything above has been checked.
+        if isMain {
+            do {
+                try fm.createDirectory(at: out, withIntermediateDirectories: true)
+            } catch {
+                throw FileError(file: out.path, problem: "cannot create the output directory (\(error.localizedDescription))")
+            }
+            try AtomicFile.write(cfg.jsonData(), to: out.appendingPathComponent("config.json"))
+            // Temporary files of a run that was killed while writing (AtomicFile's `.NAME.tmp-*`).
+            for name in (try? fm.contentsOfDirectory(atPath: out.path)) ?? []
+            where name.hasPrefix(".") && name.contains(".tmp-") {
+                try? fm.removeItem(at: out.appendingPathComponent(name))
+            }
+        }
         log =
             isMain
             ? try TrainingLog(

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Torch
 
 /// The `detr` command-line tool.
@@ -22,6 +23,17 @@ struct Detr: ParsableCommand {
     static func main() {
         // Every command runs forward passes that free and reallocate the same large tensors.
         Torch.keepFreedMemory()
-        main(nil)
+        do {
+            var command = try parseAsRoot(nil)
+            try command.run()
+        } catch {
+            exit(withError: error)
+        }
+        // What `print` buffered must reach standard output: a full disk or a closed pipe is an
+        // error, not a silent success.
+        if fflush(nil) != 0 {
+            Terminal.error("standard output: cannot be written (\(String(cString: strerror(errno))))")
+            Foundation.exit(1)
+        }
     }
 }

@@ -62,10 +62,10 @@ struct Evaluate: ParsableCommand {
     @Flag(name: .customLong("all-classes"), help: "With --report: a precision-recall picture for every class.")
     var allClasses = false
 
-    @Option(help: "With --report: the lowest detection score the confusion matrix counts (default 0.25).")
+    @Option(parsing: .unconditional, help: "With --report: the lowest detection score the confusion matrix counts (default 0.25).")
     var conf: Double?
 
-    @Option(help: "With --report: the IoU a detection needs to match a box in the confusion matrix (default 0.5).")
+    @Option(parsing: .unconditional, help: "With --report: the IoU a detection needs to match a box in the confusion matrix (default 0.5).")
     var iou: Double?
 
     @Flag(name: .shortAndLong, help: "Do not print notes about tolerated input.")
@@ -84,7 +84,7 @@ struct Evaluate: ParsableCommand {
     @Option(name: .long, help: "The image directory of the annotation file (with --config).")
     var images: String?
 
-    @Option(name: .customLong("batch-size"), help: "Images per forward pass (with --config).")
+    @Option(name: .customLong("batch-size"), parsing: .unconditional, help: "Images per forward pass (with --config).")
     var batchSize: Int = 1
 
     @Option(name: .customLong("save-results"), help: "Write the detector's COCO results file here (with --config).")

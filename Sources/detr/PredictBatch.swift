@@ -15,14 +15,17 @@ struct PredictBatch {
 
     /// - Returns: the detections of each picture in original pixels, the detector's output and the
     ///   batch it ran on (for the salience maps).
+    /// - Throws: `TorchError` when libtorch fails (memory, a device)
     func callAsFunction(
         _ images: [Image]
-    ) -> (detections: [[DetectedObject]], output: DetectorOutput, batch: ImageBatch) {
-        let batch = transform.batch(images).to(device)
-        let output = withNoGrad { detector(batch, options: ForwardOptions(precision: precision)) }
-        let detections = post.detections(
-            logits: output.final.logits, boxes: output.final.boxes,
-            originalSizes: batch.originalSizes, threshold: threshold, topK: topK)
-        return (detections, output, batch)
+    ) throws -> (detections: [[DetectedObject]], output: DetectorOutput, batch: ImageBatch) {
+        try Torch.catching {
+            let batch = transform.batch(images).to(device)
+            let output = withNoGrad { detector(batch, options: ForwardOptions(precision: precision)) }
+            let detections = post.detections(
+                logits: output.final.logits, boxes: output.final.boxes,
+                originalSizes: batch.originalSizes, threshold: threshold, topK: topK)
+            return (detections, output, batch)
+        }
     }
 }

@@ -17,7 +17,8 @@ extension Predict {
     /// - Parameter estimate: the kept frames `progress` counted for this video (corrected here).
     /// - Returns: the frames' records and whether everything succeeded.
     func predictVideo(
-        _ file: String, run: PredictBatch, names: [String], progress: ProgressBar, estimate: Int
+        _ file: String, run: PredictBatch, names: [String], progress: ProgressBar, estimate: Int,
+        pictures: PictureNames
     ) -> (records: [FramePredictionRecord], ok: Bool) {
         let reader: VideoReader
         do {
@@ -44,7 +45,14 @@ extension Predict {
             reading = ok && frames.count == batchSize
             guard !frames.isEmpty else { break }
             let started = Date()
-            let detections = run(frames.map(\.image)).detections
+            let detections: [[DetectedObject]]
+            do {
+                detections = try run(frames.map(\.image)).detections
+            } catch {
+                Terminal.error("\(file): frame \(frames[0].index): \(error)")
+                ok = false
+                break
+            }
             for (i, frame) in frames.enumerated() {
                 let record = PredictionRecord(
                     file: file, width: frame.image.width, height: frame.image.height, detections: detections[i],
@@ -54,7 +62,7 @@ extension Predict {
                     do {
                         if writer == nil {
                             writer = try VideoWriter(
-                                url: VideoFile.derivedPath(for: file, suffix: "annotated", in: saveDir),
+                                url: pictures.videoURL(for: file, in: saveDir),
                                 width: frame.image.width, height: frame.image.height,
                                 frameRate: reader.info.frameRate.divided(by: every))
                         }

@@ -28,14 +28,13 @@ struct Predict: ParsableCommand {
 
     @OptionGroup var model: ModelOptions
 
-    @Option(help: "Drop detections scoring below this (0 keeps all).")
+    @Option(parsing: .unconditional, help: "Drop detections scoring below this (0 keeps all).")
     var threshold: Float = 0.3
 
-    @Option(
-        name: .customLong("top-k"), help: "At most this many detections per image (default: the config's num_select).")
+    @Option(name: .customLong("top-k"), parsing: .unconditional, help: "At most this many detections per image (default: the config's num_select).")
     var topK: Int?
 
-    @Option(name: .customLong("batch-size"), help: "Images per forward pass.")
+    @Option(name: .customLong("batch-size"), parsing: .unconditional, help: "Images per forward pass.")
     var batchSize: Int = 1
 
     @Option(help: "Write the detections JSON here (default: standard output).")
@@ -44,8 +43,13 @@ struct Predict: ParsableCommand {
     @Option(name: .customLong("save-dir"), help: "Write each image with its detections drawn into this directory.")
     var saveDir: String?
 
-    @Option(help: "Videos: run every N-th frame (frames 0, N, 2N, ...).")
+    @Option(parsing: .unconditional, help: "Videos: run every N-th frame (frames 0, N, 2N, ...).")
     var every: Int = 1
+
+    @Option(
+        name: .customLong("max-megapixels"), parsing: .unconditional,
+        help: "Refuse (report and skip) images larger than this, in millions of pixels, read from their headers.")
+    var maxMegapixels = Double(PredictLimits.defaultPixelLimit) / 1_000_000
 
     @Flag(name: .customLong("no-exif"), help: "Do not apply EXIF orientation to JPEGs nor rotation metadata to videos.")
     var noExif = false
@@ -70,10 +74,19 @@ struct Predict: ParsableCommand {
     var inputs: [String]
 
     func validate() throws {
-        guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1") }
-        guard every >= 1 else { throw ValidationError("--every must be at least 1") }
-        guard threshold >= 0 && threshold <= 1 else { throw ValidationError("--threshold must be in [0, 1]") }
-        if let topK, topK < 1 { throw ValidationError("--top-k must be at least 1") }
+        guard (1...1024).contains(batchSize) else {
+            throw ValidationError("--batch-size must be in 1...1024, got \(batchSize)")
+        }
+        guard every >= 1 else { throw ValidationError("--every must be at least 1, got \(every)") }
+        guard threshold >= 0 && threshold <= 1 else {
+            throw ValidationError("--threshold must be in [0, 1], got \(threshold)")
+        }
+        if let topK, !(1...100_000).contains(topK) {
+            throw ValidationError("--top-k must be in 1...100000, got \(topK)")
+        }
+        guard maxMegapixels > 0 && maxMegapixels <= 10_000 else {
+            throw ValidationError("--max-megapixels must be in (0, 10000], got \(maxMegapixels)")
+        }
         if showSalience && saveDir == nil { throw ValidationError("--show-salience needs --save-dir") }
         guard !inputs.isEmpty else { throw ValidationError("give at least one image or directory") }
     }
@@ -82,12 +95,14 @@ struct Predict: ParsableCommand {
         let files: [String]
         let detector: any Detector
         let names: [String]
+        let pictures: PictureNames
         do {
             files = try ImageInputs.expand(inputs)
+            // Where the results go is checked before any work, so a run cannot fail at its end.
+            if let output { try OutputLocation.checkWritableFile(output) }
+            if let saveDir { try OutputLocation.prepareDirectory(saveDir) }
+            pictures = PictureNames(files)
             (detector, names) = try model.loadDetectorAndNames()
-            if let saveDir {
-                try FileManager.default.createDirectory(atPath: saveDir, withIntermediateDirectories: true)
-            }
         } catch {
             Terminal.error("\(error)")
             throw ExitCode(1)
@@ -102,6 +117,14 @@ struct Predict: ParsableCommand {
                 """
             )
         }
+        if saveDir != nil && pictures.mirrorsPaths && !quiet {
+            Terminal.note(
+                """
+                detr: note: inputs share file names: --save-dir mirrors their paths below \
+                \(pictures.commonDirectory.isEmpty ? "/" : pictures.commonDirectory)
+                """)
+        }
+        let pixelLimit = Int(maxMegapixels * 1_000_000)
         var post = recipe.postProcess
         if let topK { post.numSelect = topK }
         let run = PredictBatch(
@@ -124,7 +147,8 @@ struct Predict: ParsableCommand {
             switch input {
             case .images(let files): chunk = files
             case .video(let file):
-                let (records, ok) = predictVideo(file, run: run, names: names, progress: progress, estimate: count)
+                let (records, ok) = predictVideo(
+                    file, run: run, names: names, progress: progress, estimate: count, pictures: pictures)
                 results += records.map(PredictOutput.frame)
                 if !ok { failures += 1 }
                 continue
@@ -132,8 +156,7 @@ struct Predict: ParsableCommand {
             var images: [(file: String, image: Image)] = []
             for file in chunk {
                 do {
-                    images.append(
-                        (file, try Image(contentsOf: URL(fileURLWithPath: file), applyExifOrientation: !noExif)))
+                    images.append((file, try PredictLimits.readImage(file, pixelLimit: pixelLimit, exif: !noExif)))
                 } catch {
                     failures += 1
                     Terminal.error("\(error)")
@@ -142,7 +165,17 @@ struct Predict: ParsableCommand {
             progress.advance(by: chunk.count - images.count)
             guard !images.isEmpty else { continue }
             let started = Date()
-            let (dets, out, batch) = run(images.map(\.image))
+            let dets: [[DetectedObject]]
+            let out: DetectorOutput
+            let batch: ImageBatch
+            do {
+                (dets, out, batch) = try run(images.map(\.image))
+            } catch {
+                for item in images { Terminal.error("\(item.file): \(error)") }
+                failures += images.count
+                progress.advance(by: images.count)
+                continue
+            }
             for (i, item) in images.enumerated() {
                 let record = PredictionRecord(
                     file: item.file, width: item.image.width, height: item.image.height,
@@ -151,16 +184,16 @@ struct Predict: ParsableCommand {
                 if let saveDir {
                     do {
                         let drawn = record.drawn(on: item.image)
-                        try drawn.write(to: Self.picturePath(for: item.file, in: saveDir))
+                        let picture = pictures.url(for: item.file, in: saveDir)
+                        try OutputLocation.prepareDirectory(picture.deletingLastPathComponent().path)
+                        try drawn.write(to: picture)
                         if showSalience, let maps = out.salience {
                             let panel = SalienceRendering.render(
                                 maps, index: i, image: item.image,
                                 resizedSize: batch.imageSizes[i],
                                 paddedSize: (batch.images.size(2), batch.images.size(3)),
                                 detections: drawn)
-                            let name = ((item.file as NSString).lastPathComponent as NSString).deletingPathExtension
-                            try panel.write(
-                                to: URL(fileURLWithPath: saveDir).appendingPathComponent("\(name).salience.png"))
+                            try panel.write(to: pictures.url(for: item.file, in: saveDir, suffix: "salience", ext: "png"))
                         }
                     } catch {
                         failures += 1
@@ -192,12 +225,12 @@ struct Predict: ParsableCommand {
                     "wrote \(results.count) \(hasVideo ? "images' and frames'" : "images'") detections to \(output)")
             }
         } else {
-            print(json, terminator: hasVideo ? "" : "\n")  // JSON Lines end with a newline
+            do { try StandardOutput.write(hasVideo ? json : json + "\n") } catch {  // JSON Lines end with a newline
+                Terminal.error("\(error)")
+                throw ExitCode(1)
+            }
         }
         if failures > 0 { throw ExitCode(1) }
     }
 
-    static func picturePath(for file: String, in dir: String) -> URL {
-        URL(fileURLWithPath: dir).appendingPathComponent((file as NSString).lastPathComponent)
-    }
 }

@@ -43,19 +43,19 @@ struct Serve: ParsableCommand {
     @Option(help: "Address to bind.")
     var host = "127.0.0.1"
 
-    @Option(help: "Port to bind (0: any free port).")
+    @Option(parsing: .unconditional, help: "Port to bind (0: any free port).")
     var port = 8080
 
-    @Option(name: .customLong("max-batch"), help: "At most this many images per forward.")
+    @Option(name: .customLong("max-batch"), parsing: .unconditional, help: "At most this many images per forward.")
     var maxBatch = 4
 
-    @Option(name: .customLong("max-wait-ms"), help: "How long a request waits for others to join its batch.")
+    @Option(name: .customLong("max-wait-ms"), parsing: .unconditional, help: "How long a request waits for others to join its batch.")
     var maxWaitMs = 10.0
 
-    @Option(help: "Requests waiting beyond this many are answered 503 with Retry-After.")
+    @Option(parsing: .unconditional, help: "Requests waiting beyond this many are answered 503 with Retry-After.")
     var queue = 64
 
-    @Option(help: "The score threshold of requests that give none.")
+    @Option(parsing: .unconditional, help: "The score threshold of requests that give none.")
     var threshold: Float = 0.3
 
     @Option(
@@ -66,29 +66,27 @@ struct Serve: ParsableCommand {
     @Flag(help: "Allow binding to an address other than loopback without an API key.")
     var insecure = false
 
-    @Option(name: .customLong("max-body-mb"), help: "The largest request body, in MiB (larger: 413).")
+    @Option(name: .customLong("max-body-mb"), parsing: .unconditional, help: "The largest request body, in MiB (larger: 413).")
     var maxBodyMB = 20
 
-    @Option(name: .customLong("max-megapixels"), help: "The largest image, in millions of pixels (larger: 400).")
+    @Option(name: .customLong("max-megapixels"), parsing: .unconditional, help: "The largest image, in millions of pixels (larger: 400).")
     var maxMegapixels = Double(ServerConfiguration().pixelLimit) / 1_000_000
 
-    @Option(name: .customLong("max-connections"), help: "Connections beyond this many are closed on arrival.")
+    @Option(name: .customLong("max-connections"), parsing: .unconditional, help: "Connections beyond this many are closed on arrival.")
     var maxConnections = ServerConfiguration().maxConnections
 
-    @Option(
-        name: .customLong("header-timeout-s"),
+    @Option(name: .customLong("header-timeout-s"), parsing: .unconditional,
         help: """
             Seconds a connection has to send a complete request head after opening or after its previous \
             response (1 s while more than half of --max-connections are open).
             """)
     var headerTimeoutS = 10.0
 
-    @Option(
-        name: .customLong("idle-timeout-s"),
+    @Option(name: .customLong("idle-timeout-s"), parsing: .unconditional,
         help: "Seconds without any byte, while a request body is being read or between requests, before closing.")
     var idleTimeoutS = 30.0
 
-    @Option(name: .customLong("body-timeout-s"), help: "Seconds a request body may take to arrive in full (then 408).")
+    @Option(name: .customLong("body-timeout-s"), parsing: .unconditional, help: "Seconds a request body may take to arrive in full (then 408).")
     var bodyTimeoutS = 60.0
 
     @Flag(name: .customLong("no-exif"), help: "Do not apply EXIF orientation to JPEGs.")

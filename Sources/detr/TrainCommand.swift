@@ -37,18 +37,17 @@ struct Train: ParsableCommand {
     )
     var weights: String?
     @Option(help: "Output directory.") var output: String
-    @Option(help: "Epochs (default: the official recipe's).") var epochs: Int?
-    @Option(name: .customLong("batch-size"), help: "Images per step.") var batchSize: Int = 2
-    @Option(help: "Learning rate (default 1e-4).") var lr: Double?
-    @Option(name: .customLong("lr-backbone"), help: "Backbone learning rate (default 1e-5).") var lrBackbone: Double?
-    @Option(help: "Data-loading threads.") var workers: Int = 2
-    @Option(help: "Random seed (data order, augmentation, initialisation).") var seed: UInt64 = 42
-    @Option(name: .customLong("lr-drop"), help: "Epoch at which the learning rate drops ×0.1 (default: recipe's).")
+    @Option(parsing: .unconditional, help: "Epochs (default: the official recipe's).") var epochs: Int?
+    @Option(name: .customLong("batch-size"), parsing: .unconditional, help: "Images per step.") var batchSize: Int = 2
+    @Option(parsing: .unconditional, help: "Learning rate (default 1e-4).") var lr: Double?
+    @Option(name: .customLong("lr-backbone"), parsing: .unconditional, help: "Backbone learning rate (default 1e-5).") var lrBackbone: Double?
+    @Option(parsing: .unconditional, help: "Data-loading threads.") var workers: Int = 2
+    @Option(parsing: .unconditional, help: "Random seed (data order, augmentation, initialisation).") var seed: UInt64 = 42
+    @Option(name: .customLong("lr-drop"), parsing: .unconditional, help: "Epoch at which the learning rate drops ×0.1 (default: recipe's).")
     var lrDrop: Int?
-    @Option(
-        name: .customLong("clip-max-norm"), help: "Gradient clipping by global norm, 0 = off (default: recipe's 0.1).")
+    @Option(name: .customLong("clip-max-norm"), parsing: .unconditional, help: "Gradient clipping by global norm, 0 = off (default: recipe's 0.1).")
     var clipMaxNorm: Double?
-    @Option(name: .customLong("warmup"), help: "Linear warmup iterations (default: recipe's).")
+    @Option(name: .customLong("warmup"), parsing: .unconditional, help: "Linear warmup iterations (default: recipe's).")
     var warmup: Int?
     @Flag(help: "Continue from OUTPUT/checkpoint.safetensors.") var resume = false
     @Flag(name: .shortAndLong, help: "No progress line.") var quiet = false
@@ -61,8 +60,7 @@ struct Train: ParsableCommand {
             (weights and optimizer state stay float32; matching and losses run in float32).
             """)
     var precision: Precision = .fp32
-    @Option(
-        help: """
+    @Option(parsing: .unconditional, help: """
             Data-parallel worker processes on this machine (like torchrun --nproc-per-node); each trains on \
             --batch-size images of every step.
             """)
@@ -71,8 +69,7 @@ struct Train: ParsableCommand {
         name: .customLong("dist-backend"),
         help: "Process-group backend of data-parallel training: gloo (CPU) or nccl (CUDA). Default: by --device.")
     var distBackend: ProcessGroup.Backend?
-    @Option(
-        name: .customLong("dist-timeout"),
+    @Option(name: .customLong("dist-timeout"), parsing: .unconditional,
         help: "Seconds a data-parallel worker waits for the others (rendezvous, each step) before it fails.")
     var distTimeout: Double = 600
     @Flag(
@@ -85,15 +82,31 @@ struct Train: ParsableCommand {
     var padGlobalBatch = false
 
     func validate() throws {
-        guard batchSize >= 1, workers >= 0 else { throw ValidationError("--batch-size must be >= 1, --workers >= 0") }
-        if let epochs, epochs < 1 { throw ValidationError("--epochs must be at least 1") }
-        if let clipMaxNorm, !(clipMaxNorm >= 0) { throw ValidationError("--clip-max-norm must be >= 0") }
-        if let warmup, warmup < 0 { throw ValidationError("--warmup must be >= 0") }
+        func check(_ value: Int?, _ name: String, _ range: ClosedRange<Int>) throws {
+            if let value, !range.contains(value) {
+                throw ValidationError("\(name) must be in \(range.lowerBound)...\(range.upperBound), got \(value)")
+            }
+        }
+        func check(_ value: Double?, _ name: String, _ range: ClosedRange<Double>) throws {
+            if let value, !(value.isFinite && range.contains(value)) {
+                throw ValidationError(
+                    "\(name) must be in [\(String(format: "%g", range.lowerBound)), "
+                        + "\(String(format: "%g", range.upperBound))], got \(value)")
+            }
+        }
+        try check(batchSize, "--batch-size", 1...4096)
+        try check(workers, "--workers", 0...256)
+        try check(epochs, "--epochs", 1...1_000_000)
+        try check(lrDrop, "--lr-drop", 1...1_000_000)
+        try check(warmup, "--warmup", 0...100_000_000)
+        try check(nproc, "--nproc", 1...1024)
+        try check(lr, "--lr", 0...10)
+        try check(lrBackbone, "--lr-backbone", 0...10)
+        try check(clipMaxNorm, "--clip-max-norm", 0...1e6)
+        try check(distTimeout, "--dist-timeout", 0.001...86_400)
         guard (valImages == nil) == (valAnnotations == nil) else {
             throw ValidationError("give both --val-images and --val-annotations, or neither")
         }
-        if let nproc, nproc < 1 { throw ValidationError("--nproc must be at least 1") }
-        guard distTimeout > 0 else { throw ValidationError("--dist-timeout must be positive") }
     }
 
     func run() throws {
