@@ -7,7 +7,7 @@ import Foundation
 /// within `maxWait` of it (or are already waiting) join it, up to `maxBatch` images, and the
 /// batch runs as one forward. Requests with another key wait for a later batch, so no image is
 /// ever padded beyond its size alone. A request whose task is cancelled before its batch starts
-/// (the client disconnected) is removed and never computed. Forwards run on a thread of their
+/// (its caller gave up) is removed and never computed. Forwards run on a thread of their
 /// own, not on Swift concurrency's cooperative pool, which stays free for I/O.
 public final class BatchScheduler: @unchecked Sendable {
     /// Why a request was not run.

@@ -166,9 +166,7 @@ public final class DetectionServer: Sendable {
                 body: .init(byteBuffer: ByteBuffer(string: page)))
         }
         router.post(RouterPath(Self.detectPath)) { [self] request, _ in
-            // Reading the connection for a disconnect while the request waits consumes it, so it
-            // is closed after the answer; `Connection: close` tells the client not to reuse it.
-            var response: Response
+            let response: Response
             do {
                 response = try await detect(request)
             } catch is CancellationError {
@@ -182,7 +180,6 @@ public final class DetectionServer: Sendable {
                 response = JSONErrorMiddleware<BasicRequestContext>.response(
                     for: error, bodyLimit: configuration.bodyLimit)
             }
-            response.headers[.connection] = "close"
             return response
         }
         return router

@@ -10,7 +10,7 @@ import Testing
     static func sample() throws -> Data { try Data(contentsOf: ServeHarness.samples[0]) }
 
     static func post(_ body: Data, extraHeaders: String = "", length: Int? = nil) -> Data {
-        var head = "POST /v1/detect HTTP/1.1\r\nHost: localhost\r\nContent-Type: image/png\r\n"
+        var head = "POST /v1/detect HTTP/1.1\r\nHost: localhost\r\nContent-Type: image/png\r\nConnection: close\r\n"
         head += "Content-Length: \(length ?? body.count)\r\n\(extraHeaders)\r\n"
         return Data(head.utf8) + body
     }
@@ -38,7 +38,7 @@ import Testing
         #expect(halfClosed.status == 200)
         #expect(String(decoding: halfClosed.body, as: UTF8.self) == expected.text)
 
-        let chunked = "POST /v1/detect HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n\r\n"
+        let chunked = "POST /v1/detect HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\nzz\r\n\r\n"
         let bad = try #require(try await Self.exchange(server.port, Data(chunked.utf8)))
         #expect(bad.status == 400)
         #expect(bad.errorMessage()?.contains("chunked") == true, "\(bad.errorMessage() ?? "")")
@@ -97,7 +97,7 @@ import Testing
         // Expect: 100-continue is answered before the body is sent.
         let patient = try RawConnection(port: server.port)
         try patient.send(
-            "POST /v1/detect HTTP/1.1\r\nHost: x\r\nContent-Length: \(png.count)\r\nExpect: 100-continue\r\n\r\n")
+            "POST /v1/detect HTTP/1.1\r\nHost: x\r\nContent-Length: \(png.count)\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n")
         let interim = try await RawConnection.blocking { patient.read(until: "\r\n\r\n") }
         #expect(interim.hasPrefix("HTTP/1.1 100 Continue"), "\(interim)")
         try patient.send(png)

@@ -10,19 +10,6 @@ import Vision
 /// Mutated PNG and JPEG headers and bodies, truncations and extreme sizes and aspect ratios must
 /// each give detections or a one-line error; none may trap (a trap ends the test process).
 @Suite struct ImageFuzzTests {
-    /// SplitMix64: the same cases on every machine.
-    struct Random {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        mutating func int(_ range: Range<Int>) -> Int { range.lowerBound + Int(next() % UInt64(range.count)) }
-    }
-
     /// What happened to one input.
     enum Outcome: Equatable {
         case detections(Int)
@@ -50,7 +37,7 @@ import Vision
         let sample = try Image(contentsOf: ServeHarness.samples[0])
         let small = sample.resizedBilinear(width: 48, height: 40)
         let seeds: [Data] = [try small.encoded(.png), try small.encoded(.jpeg(quality: 90))]
-        var random = Random(state: 0x5EED_2024)
+        var random = SplitMix64(seed: 0x5EED_2024)
         var cases: [(String, Data)] = []
         // Extreme sizes and aspect ratios, valid files.
         for (w, h) in [(1, 1), (1, 300), (300, 1), (2, 999), (4000, 1), (1, 4000), (3, 2)] {

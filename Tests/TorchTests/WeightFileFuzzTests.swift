@@ -6,18 +6,6 @@ import Torch
 /// Damaged copies of weight files (truncated, byte-flipped, random) must end in a thrown
 /// `FileError` or a correct load — never a crash, a hang, or silently wrong zip weights.
 @Suite struct WeightFileFuzzTests {
-    /// SplitMix64: a small seeded generator so every run tries the same cases.
-    struct SplitMix64: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     struct Tally {
         var errors = 0
         var loads = 0
@@ -76,7 +64,7 @@ import Torch
     }
 
     @Test func damagedFilesFailCleanly() throws {
-        var rng = SplitMix64(state: 20_240_601)
+        var rng = SplitMix64(seed: 20_240_601)
         let zip = try [UInt8](Data(contentsOf: WeightFixtures.url("checkpoint_zip.pth")))
         let legacy = try [UInt8](Data(contentsOf: WeightFixtures.url("checkpoint_legacy.pth")))
         var tallies: [String: Tally] = [:]
@@ -140,7 +128,7 @@ import Torch
     @Test(.enabled(if: ProcessInfo.processInfo.environment["DETR_FUZZ_FULL"] == "1"), .needsFixtures)
     func damagedSharedFixturesFailCleanly() throws {
         let fixtures = try TestSupport.fixtures()
-        var rng = SplitMix64(state: 7)
+        var rng = SplitMix64(seed: 7)
         for name in ["salience_detr/tiny.pth", "conditional_detr/tiny.pth"] {
             let bytes = try [UInt8](Data(contentsOf: fixtures.appendingPathComponent(name)))
             let tally = try Self.fuzz(bytes, strict: true, truncations: 40, flips: 60, rng: &rng, name)
