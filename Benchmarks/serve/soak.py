@@ -498,17 +498,16 @@ class Soak:
             t.start()
         for t in warmers:
             t.join(HTTP_TIMEOUT * max(1, a.warmup) + 5)
-        metrics_before = self.metrics()
-        before = self.server_reading()
-
         names = list(KINDS)
         weights = [KINDS[n][2] for n in names]
         stuck = []
 
-        def client(index):
-            rng = random.Random(f"{a.seed}:{index}")
-            while time.monotonic() < stop_at:
+        def client(index, until=None, warming=False):
+            rng = random.Random(f"{a.seed}:{index}:{'warm' if warming else 'soak'}")
+            while time.monotonic() < (until if until is not None else stop_at):
                 kind = rng.choices(names, weights)[0]
+                if warming and kind == "stalled":
+                    continue  # the watcher is not running yet
                 start = time.monotonic()
                 try:
                     outcome, info = self.run_kind(kind, rng, images)
@@ -523,6 +522,21 @@ class Soak:
                     time.sleep(0.1)  # do not spin when the server is gone
                 elif outcome == 503:
                     time.sleep(0.05)
+
+        # The warm level: the same mix (but stalls) for --warmup-seconds, so that every kind's buffers
+        # and kernels exist before the first reading; what it recorded is dropped.
+        if a.warmup_seconds > 0:
+            warm_until = time.monotonic() + a.warmup_seconds
+            mixers = [threading.Thread(target=client, args=(i, warm_until, True), daemon=True)
+                      for i in range(a.clients)]
+            for t in mixers:
+                t.start()
+            for t in mixers:
+                t.join(a.warmup_seconds + HTTP_TIMEOUT + 10)
+            with self.lock:
+                self.stats = {name: self.new_stats() for name in KINDS}
+        metrics_before = self.metrics()
+        before = self.server_reading()
 
         watcher = threading.Thread(target=self.watch_stalled, daemon=True)
         watcher.start()
@@ -661,12 +675,15 @@ def main():
     ap.add_argument("--api-key", help="sent as Authorization: Bearer KEY")
     ap.add_argument("--image", help="the normal PNG (default: a generated 320x240 one)")
     ap.add_argument("--warmup", type=int, default=3, help="normal requests per client before the first reading")
+    ap.add_argument("--warmup-seconds", type=float, default=20,
+                    help="then the soak's mix (without stalls) for this long before the first reading (0-600)")
     ap.add_argument("--stall-seconds", type=float, default=40,
                     help="how long a stalled connection is watched for the server to close it (1-120)")
     args = ap.parse_args()
     args.clients = max(1, min(args.clients, 64))
     args.seconds = max(1.0, min(args.seconds, 600.0))
     args.warmup = max(0, min(args.warmup, 20))
+    args.warmup_seconds = max(0.0, min(args.warmup_seconds, 600.0))
     args.stall_seconds = max(1.0, min(args.stall_seconds, 120.0))
     soak = Soak(args)
     result = soak.run()

@@ -7,7 +7,8 @@ import NIOHTTP1
 
 /// The limits a connection lives under, from `ServerConfiguration`.
 struct ConnectionLimits: Sendable {
-    /// Connections beyond this many are closed as soon as they are accepted.
+    /// Beyond this many connections, the one waiting longest for a request head is closed (or the
+    /// new one, when every connection has a request in progress).
     var maxConnections: Int
     /// A connection must send a complete request head within this long of opening (or of the
     /// end of its previous response).
@@ -20,36 +21,72 @@ struct ConnectionLimits: Sendable {
     var bodyLimit: Int
 }
 
-/// The open connections of one server, shared by their guards.
+/// The open connections of one server, shared by their guards: how many there are, and which of
+/// them wait for a request head (the ones that may be closed to make room).
 final class ConnectionCensus: Sendable {
-    private let open = NIOLockedValueBox(0)
+    private struct State {
+        var open = 0
+        var sequence: UInt64 = 0
+        /// Connections without a request in progress, with when (in order) they started waiting.
+        var waiting: [ObjectIdentifier: (channel: any Channel, since: UInt64)] = [:]
+    }
+    private let state = NIOLockedValueBox(State())
     let metrics: ServiceMetrics
 
     init(metrics: ServiceMetrics) { self.metrics = metrics }
 
     /// Counts a new connection and returns how many are open with it.
     func opened() -> Int {
-        let n = open.withLockedValue { value -> Int in
-            value += 1
-            return value
+        let n = state.withLockedValue { s -> Int in
+            s.open += 1
+            return s.open
         }
         metrics.openConnections.set(Double(n))
         return n
     }
 
-    func closed() {
-        let n = open.withLockedValue { value -> Int in
-            value -= 1
-            return value
+    func closed(_ id: ObjectIdentifier) {
+        let n = state.withLockedValue { s -> Int in
+            s.open -= 1
+            s.waiting[id] = nil
+            return s.open
         }
         metrics.openConnections.set(Double(n))
     }
 
-    var count: Int { open.withLockedValue { $0 } }
+    /// The connection waits for a request head.
+    func waiting(_ id: ObjectIdentifier, channel: any Channel) {
+        state.withLockedValue { s in
+            s.sequence += 1
+            s.waiting[id] = (channel, s.sequence)
+        }
+    }
+
+    /// The connection has a request in progress.
+    func working(_ id: ObjectIdentifier) {
+        state.withLockedValue { s in s.waiting[id] = nil }
+    }
+
+    /// Closes the connection that has waited longest for a request head (not `id`).
+    /// - Returns: whether there was one.
+    func evictOldestWaiting(except id: ObjectIdentifier) -> Bool {
+        let victim = state.withLockedValue { s -> (any Channel)? in
+            guard let oldest = s.waiting.filter({ $0.key != id }).min(by: { $0.value.since < $1.value.since }) else {
+                return nil
+            }
+            s.waiting[oldest.key] = nil
+            return oldest.value.channel
+        }
+        victim?.close(promise: nil)
+        return victim != nil
+    }
+
+    var count: Int { state.withLockedValue { $0.open } }
 }
 
 /// The first handler after HTTP/1 decoding of every connection: enforces the connection limit
-/// and the header deadline, answers `Expect: 100-continue`, closes HTTP/1.0 (and
+/// (beyond it, the connection that has waited longest for a request head is closed to make room;
+/// when every connection has a request in progress, the new one is), the header deadline, answers `Expect: 100-continue`, closes HTTP/1.0 (and
 /// `Connection: close`) connections after their response, and answers requests the HTTP parser
 /// rejects (unknown methods, oversized URLs or headers, TLS or HTTP/2 on the plain port) with a
 /// JSON 400 that `/metrics` counts.
@@ -96,9 +133,11 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
         let n = census.opened()
         if n > limits.maxConnections {
             census.metrics.shedConnections.increment()
-            closing = true
-            context.close(promise: nil)
-            return
+            guard census.evictOldestWaiting(except: ObjectIdentifier(self)) else {
+                closing = true
+                context.close(promise: nil)
+                return
+            }
         }
         armDeadline(context)
     }
@@ -108,13 +147,14 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
         deadline = nil
         if counted {
             counted = false
-            census.closed()
+            census.closed(ObjectIdentifier(self))
         }
     }
 
     /// Closes the connection unless a request head arrives in time.
     private func armDeadline(_ context: ChannelHandlerContext) {
         deadline?.cancel()
+        census.waiting(ObjectIdentifier(self), channel: context.channel)
         let underPressure = census.count * 2 > limits.maxConnections
         let timeout = underPressure ? min(limits.pressureHeaderTimeout, limits.headerTimeout) : limits.headerTimeout
         let bound = NIOLoopBound((handler: self, context: context), eventLoop: context.eventLoop)
@@ -134,8 +174,11 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
             deadline?.cancel()
             deadline = nil
             requestOpen = true
+            census.working(ObjectIdentifier(self))
             // HTTP/1.0 without keep-alive (and any `Connection: close`) ends with its response.
-            if !head.isKeepAlive && !head.headers[canonicalForm: "connection"].contains(where: { $0.lowercased() == "close" }) {
+            if !head.isKeepAlive
+                && !head.headers[canonicalForm: "connection"].contains(where: { $0.lowercased() == "close" })
+            {
                 head.headers.replaceOrAdd(name: "connection", value: "close")
             }
             if head.version == .http1_1, Self.expectsContinue(head.headers) {
@@ -179,7 +222,9 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
         headers.add(name: "content-type", value: "application/json")
         headers.add(name: "content-length", value: String(body.readableBytes))
         headers.add(name: "connection", value: "close")
-        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .badRequest, headers: headers))), promise: nil)
+        context.write(
+            wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .badRequest, headers: headers))),
+            promise: nil)
         context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
         let bound = NIOLoopBound(context, eventLoop: context.eventLoop)
         context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in bound.value.close(promise: nil) }

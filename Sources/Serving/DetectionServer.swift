@@ -64,7 +64,8 @@ public final class DetectionServer: Sendable {
     var serverBuilder: HTTPServerBuilder {
         let limits = ConnectionLimits(
             maxConnections: configuration.maxConnections, headerTimeout: Self.timeAmount(configuration.headerTimeout),
-            pressureHeaderTimeout: Self.timeAmount(configuration.pressureHeaderTimeout), bodyLimit: configuration.bodyLimit)
+            pressureHeaderTimeout: Self.timeAmount(configuration.pressureHeaderTimeout),
+            bodyLimit: configuration.bodyLimit)
         let idle = Self.timeAmount(configuration.idleTimeout)
         let census = census
         return HTTPServerBuilder { responder in

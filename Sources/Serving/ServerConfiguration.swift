@@ -28,7 +28,8 @@ public struct ServerConfiguration: Sendable {
     public var applyExifOrientation = true
     /// Seconds a client is told to wait (`Retry-After`) when the queue is full.
     public var retryAfterSeconds = 1
-    /// Connections beyond this many are closed on arrival.
+    /// Beyond this many connections, the one that has waited longest for a request head is closed
+    /// to make room (the new one, when every connection has a request in progress).
     public var maxConnections = 1024
     /// A connection must send a complete request head within this long of opening or of its
     /// previous response (`pressureHeaderTimeout` while more than half of `maxConnections` are open).

@@ -43,7 +43,10 @@ public final class ServiceMetrics: Sendable {
         shedConnections = registry.makeCounter(
             descriptor: Self.name(
                 "shed_connections", unit: "total",
-                help: "Connections closed on arrival because --max-connections were open."))
+                help: """
+                    Connections closed because --max-connections were open: the one waiting longest for a \
+                    request head, or the new one when every connection had a request in progress.
+                    """))
         timedOutConnections = registry.makeCounter(
             descriptor: Self.name(
                 "timed_out_connections", unit: "total",

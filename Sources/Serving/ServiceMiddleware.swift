@@ -77,7 +77,8 @@ struct MethodCheck<Context: RequestContext>: RouterMiddleware {
         if let methods = allowed[request.uri.path], !methods.contains(request.method) {
             let list = methods.map(\.rawValue).joined(separator: ", ")
             throw RequestError(
-                .methodNotAllowed, "\(request.method.rawValue) is not allowed on \(request.uri.path) (allowed: \(list))",
+                .methodNotAllowed,
+                "\(request.method.rawValue) is not allowed on \(request.uri.path) (allowed: \(list))",
                 headers: [.allow: list])
         }
         return try await next(request, context)

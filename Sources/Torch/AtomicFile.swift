@@ -31,7 +31,8 @@ public enum AtomicFile {
     static func writeInPlace(_ data: Data, to path: String) throws {
         let fd = open(path, O_WRONLY | O_CLOEXEC)
         guard fd >= 0 else {
-            throw FileError(file: path, problem: "could not be opened for writing (\(String(cString: strerror(errno))))")
+            throw FileError(
+                file: path, problem: "could not be opened for writing (\(String(cString: strerror(errno))))")
         }
         var failure: Int32 = 0
         data.withUnsafeBytes { raw in

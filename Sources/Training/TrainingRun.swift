@@ -165,7 +165,8 @@ public final class TrainingRun {
             do {
                 try fm.createDirectory(at: out, withIntermediateDirectories: true)
             } catch {
-                throw FileError(file: out.path, problem: "cannot create the output directory (\(error.localizedDescription))")
+                throw FileError(
+                    file: out.path, problem: "cannot create the output directory (\(error.localizedDescription))")
             }
             try AtomicFile.write(cfg.jsonData(), to: out.appendingPathComponent("config.json"))
             // Temporary files of a run that was killed while writing (AtomicFile's `.NAME.tmp-*`).

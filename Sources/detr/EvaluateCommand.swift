@@ -62,10 +62,14 @@ struct Evaluate: ParsableCommand {
     @Flag(name: .customLong("all-classes"), help: "With --report: a precision-recall picture for every class.")
     var allClasses = false
 
-    @Option(parsing: .unconditional, help: "With --report: the lowest detection score the confusion matrix counts (default 0.25).")
+    @Option(
+        parsing: .unconditional,
+        help: "With --report: the lowest detection score the confusion matrix counts (default 0.25).")
     var conf: Double?
 
-    @Option(parsing: .unconditional, help: "With --report: the IoU a detection needs to match a box in the confusion matrix (default 0.5).")
+    @Option(
+        parsing: .unconditional,
+        help: "With --report: the IoU a detection needs to match a box in the confusion matrix (default 0.5).")
     var iou: Double?
 
     @Flag(name: .shortAndLong, help: "Do not print notes about tolerated input.")

@@ -31,7 +31,9 @@ struct Predict: ParsableCommand {
     @Option(parsing: .unconditional, help: "Drop detections scoring below this (0 keeps all).")
     var threshold: Float = 0.3
 
-    @Option(name: .customLong("top-k"), parsing: .unconditional, help: "At most this many detections per image (default: the config's num_select).")
+    @Option(
+        name: .customLong("top-k"), parsing: .unconditional,
+        help: "At most this many detections per image (default: the config's num_select).")
     var topK: Int?
 
     @Option(name: .customLong("batch-size"), parsing: .unconditional, help: "Images per forward pass.")
@@ -193,7 +195,8 @@ struct Predict: ParsableCommand {
                                 resizedSize: batch.imageSizes[i],
                                 paddedSize: (batch.images.size(2), batch.images.size(3)),
                                 detections: drawn)
-                            try panel.write(to: pictures.url(for: item.file, in: saveDir, suffix: "salience", ext: "png"))
+                            try panel.write(
+                                to: pictures.url(for: item.file, in: saveDir, suffix: "salience", ext: "png"))
                         }
                     } catch {
                         failures += 1

@@ -96,7 +96,9 @@ enum OutputLocation {
         guard FileManager.default.fileExists(atPath: dir, isDirectory: &isDirectory) else {
             throw FileError(file: path, problem: "cannot be written: no such directory \(dir)")
         }
-        guard isDirectory.boolValue else { throw FileError(file: path, problem: "cannot be written: \(dir) is not a directory") }
+        guard isDirectory.boolValue else {
+            throw FileError(file: path, problem: "cannot be written: \(dir) is not a directory")
+        }
         guard access(dir, W_OK) == 0 else {
             throw FileError(file: path, problem: "cannot be written: the directory \(dir) is not writable")
         }
@@ -153,7 +155,8 @@ enum StandardOutput {
             let n = data[offset...].withUnsafeBytes { Foundation.write(STDOUT_FILENO, $0.baseAddress, $0.count) }
             if n < 0 && errno == EINTR { continue }
             guard n > 0 else {
-                throw FileError(file: "standard output", problem: "cannot be written (\(String(cString: strerror(errno))))")
+                throw FileError(
+                    file: "standard output", problem: "cannot be written (\(String(cString: strerror(errno))))")
             }
             offset += n
         }

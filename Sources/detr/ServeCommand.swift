@@ -49,7 +49,9 @@ struct Serve: ParsableCommand {
     @Option(name: .customLong("max-batch"), parsing: .unconditional, help: "At most this many images per forward.")
     var maxBatch = 4
 
-    @Option(name: .customLong("max-wait-ms"), parsing: .unconditional, help: "How long a request waits for others to join its batch.")
+    @Option(
+        name: .customLong("max-wait-ms"), parsing: .unconditional,
+        help: "How long a request waits for others to join its batch.")
     var maxWaitMs = 10.0
 
     @Option(parsing: .unconditional, help: "Requests waiting beyond this many are answered 503 with Retry-After.")
@@ -66,27 +68,40 @@ struct Serve: ParsableCommand {
     @Flag(help: "Allow binding to an address other than loopback without an API key.")
     var insecure = false
 
-    @Option(name: .customLong("max-body-mb"), parsing: .unconditional, help: "The largest request body, in MiB (larger: 413).")
+    @Option(
+        name: .customLong("max-body-mb"), parsing: .unconditional,
+        help: "The largest request body, in MiB (larger: 413).")
     var maxBodyMB = 20
 
-    @Option(name: .customLong("max-megapixels"), parsing: .unconditional, help: "The largest image, in millions of pixels (larger: 400).")
+    @Option(
+        name: .customLong("max-megapixels"), parsing: .unconditional,
+        help: "The largest image, in millions of pixels (larger: 400).")
     var maxMegapixels = Double(ServerConfiguration().pixelLimit) / 1_000_000
 
-    @Option(name: .customLong("max-connections"), parsing: .unconditional, help: "Connections beyond this many are closed on arrival.")
+    @Option(
+        name: .customLong("max-connections"), parsing: .unconditional,
+        help: """
+            Beyond this many connections, the one waiting longest for a request head is closed to make room \
+            (the new one when all have requests in progress).
+            """)
     var maxConnections = ServerConfiguration().maxConnections
 
-    @Option(name: .customLong("header-timeout-s"), parsing: .unconditional,
+    @Option(
+        name: .customLong("header-timeout-s"), parsing: .unconditional,
         help: """
             Seconds a connection has to send a complete request head after opening or after its previous \
             response (1 s while more than half of --max-connections are open).
             """)
     var headerTimeoutS = 10.0
 
-    @Option(name: .customLong("idle-timeout-s"), parsing: .unconditional,
+    @Option(
+        name: .customLong("idle-timeout-s"), parsing: .unconditional,
         help: "Seconds without any byte, while a request body is being read or between requests, before closing.")
     var idleTimeoutS = 30.0
 
-    @Option(name: .customLong("body-timeout-s"), parsing: .unconditional, help: "Seconds a request body may take to arrive in full (then 408).")
+    @Option(
+        name: .customLong("body-timeout-s"), parsing: .unconditional,
+        help: "Seconds a request body may take to arrive in full (then 408).")
     var bodyTimeoutS = 60.0
 
     @Flag(name: .customLong("no-exif"), help: "Do not apply EXIF orientation to JPEGs.")
@@ -122,7 +137,8 @@ struct Serve: ParsableCommand {
     func validate() throws {
         guard (weights == nil) == randomWeights else { throw ValidationError("give --weights or --random-weights") }
         for (name, value) in [
-            ("--header-timeout-s", headerTimeoutS), ("--idle-timeout-s", idleTimeoutS), ("--body-timeout-s", bodyTimeoutS),
+            ("--header-timeout-s", headerTimeoutS), ("--idle-timeout-s", idleTimeoutS),
+            ("--body-timeout-s", bodyTimeoutS),
         ] where !(value > 0 && value <= 86_400) {
             throw ValidationError("\(name) must be in (0, 86400] seconds, got \(value)")
         }

@@ -40,12 +40,18 @@ struct Train: ParsableCommand {
     @Option(parsing: .unconditional, help: "Epochs (default: the official recipe's).") var epochs: Int?
     @Option(name: .customLong("batch-size"), parsing: .unconditional, help: "Images per step.") var batchSize: Int = 2
     @Option(parsing: .unconditional, help: "Learning rate (default 1e-4).") var lr: Double?
-    @Option(name: .customLong("lr-backbone"), parsing: .unconditional, help: "Backbone learning rate (default 1e-5).") var lrBackbone: Double?
+    @Option(name: .customLong("lr-backbone"), parsing: .unconditional, help: "Backbone learning rate (default 1e-5).")
+    var lrBackbone: Double?
     @Option(parsing: .unconditional, help: "Data-loading threads.") var workers: Int = 2
-    @Option(parsing: .unconditional, help: "Random seed (data order, augmentation, initialisation).") var seed: UInt64 = 42
-    @Option(name: .customLong("lr-drop"), parsing: .unconditional, help: "Epoch at which the learning rate drops ×0.1 (default: recipe's).")
+    @Option(parsing: .unconditional, help: "Random seed (data order, augmentation, initialisation).") var seed: UInt64 =
+        42
+    @Option(
+        name: .customLong("lr-drop"), parsing: .unconditional,
+        help: "Epoch at which the learning rate drops ×0.1 (default: recipe's).")
     var lrDrop: Int?
-    @Option(name: .customLong("clip-max-norm"), parsing: .unconditional, help: "Gradient clipping by global norm, 0 = off (default: recipe's 0.1).")
+    @Option(
+        name: .customLong("clip-max-norm"), parsing: .unconditional,
+        help: "Gradient clipping by global norm, 0 = off (default: recipe's 0.1).")
     var clipMaxNorm: Double?
     @Option(name: .customLong("warmup"), parsing: .unconditional, help: "Linear warmup iterations (default: recipe's).")
     var warmup: Int?
@@ -60,7 +66,9 @@ struct Train: ParsableCommand {
             (weights and optimizer state stay float32; matching and losses run in float32).
             """)
     var precision: Precision = .fp32
-    @Option(parsing: .unconditional, help: """
+    @Option(
+        parsing: .unconditional,
+        help: """
             Data-parallel worker processes on this machine (like torchrun --nproc-per-node); each trains on \
             --batch-size images of every step.
             """)
@@ -69,7 +77,8 @@ struct Train: ParsableCommand {
         name: .customLong("dist-backend"),
         help: "Process-group backend of data-parallel training: gloo (CPU) or nccl (CUDA). Default: by --device.")
     var distBackend: ProcessGroup.Backend?
-    @Option(name: .customLong("dist-timeout"), parsing: .unconditional,
+    @Option(
+        name: .customLong("dist-timeout"), parsing: .unconditional,
         help: "Seconds a data-parallel worker waits for the others (rendezvous, each step) before it fails.")
     var distTimeout: Double = 600
     @Flag(

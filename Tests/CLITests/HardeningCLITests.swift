@@ -29,7 +29,8 @@ import Vision
         }
         func be32(_ v: Int) -> [UInt8] { [24, 16, 8, 0].map { UInt8((v >> $0) & 0xFF) } }
         let ihdr = be32(width) + be32(height) + [8, 2, 0, 0, 0]
-        let bytes = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A] + chunk("IHDR", ihdr) + chunk("IDAT", [0x78])
+        let bytes =
+            [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A] + chunk("IHDR", ihdr) + chunk("IDAT", [0x78])
             + chunk("IEND", [])
         return Data(bytes)
     }
@@ -37,8 +38,9 @@ import Vision
     @Test func absurdConfigNumbersAreOneLineErrors() throws {
         let tmp = try Self.tempDir()
         defer { try? FileManager.default.removeItem(at: tmp) }
-        let base = try JSONSerialization.jsonObject(
-            with: Data(contentsOf: URL(fileURLWithPath: Self.demo[1]))) as! [String: Any]
+        let base =
+            try JSONSerialization.jsonObject(
+                with: Data(contentsOf: URL(fileURLWithPath: Self.demo[1]))) as! [String: Any]
         for (key, value, expected) in [
             ("num_queries", 1_000_000_000_000 as Any, "'num_queries' must be in 1..."),
             ("dim_feedforward", 0, "'dim_feedforward' must be in 1..."),
@@ -65,7 +67,9 @@ import Vision
         try Self.pngHeader(width: 20000, height: 20000).write(to: bomb)
         let r = try DetrProcess.run(["predict"] + Self.demo + ["-q", bomb.path, Self.sample])
         #expect(r.status == 1)
-        #expect(r.stderr.contains("bomb.png: 20000x20000 is 400000000 pixels, more than the limit of 50000000"), "\(r.stderr)")
+        #expect(
+            r.stderr.contains("bomb.png: 20000x20000 is 400000000 pixels, more than the limit of 50000000"),
+            "\(r.stderr)")
         let root = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any]
         #expect((root?["images"] as? [[String: Any]])?.count == 1)
         let low = try DetrProcess.run(["predict"] + Self.demo + ["-q", "--max-megapixels", "0.01", Self.sample])
@@ -84,7 +88,8 @@ import Vision
             #expect(file.stderr.contains("/dev/full: could not be written"), "\(file.stderr)")
             let shell = Process()
             shell.executableURL = URL(fileURLWithPath: "/bin/sh")
-            let command = ([DetrProcess.executable.path, "predict"] + Self.demo + ["-q", Self.sample]).joined(separator: " ")
+            let command = ([DetrProcess.executable.path, "predict"] + Self.demo + ["-q", Self.sample]).joined(
+                separator: " ")
             shell.arguments = ["-c", "\(command) > /dev/full"]
             let err = Pipe()
             shell.standardError = err
@@ -121,7 +126,8 @@ import Vision
         let out = tmp.appendingPathComponent("out")
         let r = try DetrProcess.run(
             ["predict"] + Self.demo + [
-                "--save-dir", out.path, tmp.appendingPathComponent("a").path, tmp.appendingPathComponent("b/x.png").path,
+                "--save-dir", out.path, tmp.appendingPathComponent("a").path,
+                tmp.appendingPathComponent("b/x.png").path,
             ])
         #expect(r.status == 0, "\(r.stderr)")
         #expect(r.stderr.contains("share file names"))
@@ -144,7 +150,10 @@ import Vision
         let train = ["train", "--config", Self.demo[1], "--train-images", tmp.path, "--output", output]
         for (args, expected) in [
             (["predict"] + Self.demo + ["--top-k", "-1", Self.sample], "--top-k must be in 1...100000, got -1"),
-            (["predict"] + Self.demo + ["--threshold", "-0.5", Self.sample], "--threshold must be in [0, 1], got -0.5"),
+            (
+                ["predict"] + Self.demo + ["--threshold", "-0.5", Self.sample],
+                "--threshold must be in [0, 1], got -0.5"
+            ),
             (train + ["--train-annotations", "x.json", "--lr=-1"], "--lr must be in [0, 10], got -1.0"),
             (train + ["--train-annotations", "x.json", "--lr", "-1"], "--lr must be in [0, 10], got -1.0"),
             (train + ["--train-annotations", "x.json", "--epochs", "0"], "--epochs must be in 1...1000000, got 0"),

@@ -52,7 +52,9 @@ import Vision
             let kind = i % 4
             switch kind {
             case 0:
-                for _ in 0..<random.int(1..<6) { bytes[random.int(0..<min(64, bytes.count))] ^= UInt8(random.int(1..<256)) }
+                for _ in 0..<random.int(1..<6) {
+                    bytes[random.int(0..<min(64, bytes.count))] ^= UInt8(random.int(1..<256))
+                }
             case 1:
                 for _ in 0..<random.int(1..<20) { bytes[random.int(0..<bytes.count)] = UInt8(random.int(0..<256)) }
             case 2:

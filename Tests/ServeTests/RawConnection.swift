@@ -9,7 +9,7 @@ import Foundation
 /// Reads block their thread, so async tests call them through `blocking`, off Swift
 /// concurrency's pool (which the in-process server needs: it has one thread per core).
 final class RawConnection: @unchecked Sendable {
-    private let fd: Int32
+    private var fd: Int32
 
     /// Connects to 127.0.0.1:`port`; reads time out after `timeout` seconds.
     init(port: Int, timeout: Double = 600) throws {
@@ -27,12 +27,26 @@ final class RawConnection: @unchecked Sendable {
             }
         }
         guard ok == 0 else {
-            close(fd)
+            Glibc.close(fd)
             throw Failure("connect: errno \(errno)")
         }
     }
 
-    deinit { close(fd) }
+    deinit { close() }
+
+    /// Whether the server has closed the connection (end of input is readable now).
+    var closedByPeer: Bool {
+        var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        guard poll(&p, 1, 0) == 1 else { return false }
+        var byte: UInt8 = 0
+        return recv(fd, &byte, 1, Int32(MSG_PEEK | MSG_DONTWAIT)) == 0
+    }
+
+    /// Closes the connection (again: nothing).
+    func close() {
+        if fd >= 0 { Glibc.close(fd) }
+        fd = -1
+    }
 
     /// Runs blocking socket work on a thread of its own.
     static func blocking<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
