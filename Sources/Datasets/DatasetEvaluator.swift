@@ -26,54 +26,48 @@ public enum DatasetEvaluator {
     ///   - batchSize: images per forward pass, in annotation-file order (padding as the official evaluation pads).
     ///   - progress: called after each batch with (images done, total).
     public static func run(
-        model: any Detector, imagesDirectory: URL, annotations: URL, batchSize: Int,
-        device: Device = .cpu, precision: Precision = .fp32, workers: Int = 2,
+        predictor: Predictor, imagesDirectory: URL, annotations: URL, batchSize: Int, workers: Int = 2,
         progress: ((Int, Int) -> Void)? = nil
     ) throws -> DatasetEvaluation {
         let coco = try COCODataset(contentsOf: annotations)
         let (detections, skipped) = try detect(
-            model: model, imagesDirectory: imagesDirectory, coco: coco,
-            annotationName: annotations.lastPathComponent, batchSize: batchSize,
-            device: device, precision: precision, workers: workers, progress: progress)
+            predictor: predictor, imagesDirectory: imagesDirectory, coco: coco,
+            annotationName: annotations.lastPathComponent, batchSize: batchSize, workers: workers,
+            progress: progress)
         let evaluation = try COCOEvaluator.evaluate(dataset: coco, detections: detections)
         return DatasetEvaluation(
             evaluation: evaluation, summary: try COCOSummary(evaluation), detections: detections,
             skipped: skipped)
     }
 
-    /// The detector's COCO detections for every image of `coco` (categories it does not define are
-    /// dropped, as pycocotools ignores them), and the images that could not be read. Images run in
-    /// ascending id order, so the detections come in that order.
+    /// The detector's COCO detections for every image of `coco` (the top `num_select` of each, as
+    /// the official evaluation keeps; categories it does not define are dropped, as pycocotools
+    /// ignores them), and the images that could not be read. Images run in ascending id order, so
+    /// the detections come in that order.
     /// - Parameter shard: only this process's batches of a data-parallel evaluation (batch
     ///   `rank`, `rank + count`, ... of those one process would run; the same batches, so the same
     ///   detections)
     public static func detect(
-        model: any Detector, imagesDirectory: URL, coco: COCODataset, annotationName: String,
-        batchSize: Int, device: Device = .cpu, precision: Precision = .fp32, workers: Int = 2,
-        shard: DataShard? = nil,
+        predictor: Predictor, imagesDirectory: URL, coco: COCODataset, annotationName: String,
+        batchSize: Int, workers: Int = 2, shard: DataShard? = nil,
         progress: ((Int, Int) -> Void)? = nil
     ) throws -> (detections: [COCODetection], skipped: [String]) {
         let data = try COCODetectionDataset(
             imagesDirectory: imagesDirectory, coco: coco,
             annotationName: annotationName,
             skipImagesWithoutAnnotations: false)
-        let recipe = model.config.recipe
-        let transform = recipe.evalTransform
+        let transform = predictor.transform
         let loader = try DataLoader(
             source: data, transform: .eval(transform), batchSize: batchSize, shuffle: false,
             sizeDivisor: transform.sizeDivisor, workers: workers,
             unreadableImages: .skip, aspectRatioBoundaries: [])
-        let post = recipe.postProcess
         let known = Set(coco.categoryIds)
         var detections: [COCODetection] = []
         var done = 0
         let batches = loader.epoch(0, roundRobin: shard)
         while let b = try batches.next() {
-            let batch = b.images.to(device)
-            let out = withNoGrad { model(batch, options: ForwardOptions(precision: precision)) }
-            let dets = post.detections(
-                logits: out.final.logits, boxes: out.final.boxes,
-                originalSizes: batch.originalSizes)
+            let output = predictor.forward(b.images)
+            let dets = predictor.detections(of: output, in: b.images, options: [DetectionOptions()])
             for (imageId, list) in zip(b.imageIds, dets) {
                 for d in list where known.contains(d.label) {
                     let box = COCOBox(

@@ -53,46 +53,12 @@ public struct TrainingBatch: @unchecked Sendable {
         return out
     }
 
-    /// Normalises (/255, ImageNet mean/std, float32 — bit-identical to `EvalTransform.normalize`)
-    /// and pads augmented samples bottom/right to the largest size rounded up to `sizeDivisor`
-    /// (1: Conditional DETR, 32: Salience DETR). Done in Swift into one buffer, so workers make a
-    /// single tensor per batch instead of a handful of libtorch ops per image.
+    /// The augmented samples as one batch (`ImageBatch.collate`: normalised, padded to a multiple
+    /// of `sizeDivisor`) with their targets.
     public static func collate(_ samples: [TrainingSample], index: Int = 0, sizeDivisor: Int = 1) -> TrainingBatch {
         precondition(!samples.isEmpty && sizeDivisor >= 1, "TrainingBatch.collate: empty batch or bad divisor")
-        func roundUp(_ v: Int) -> Int { (v + sizeDivisor - 1) / sizeDivisor * sizeDivisor }
-        let H = roundUp(samples.map(\.image.height).max()!), W = roundUp(samples.map(\.image.width).max()!)
-        let B = samples.count
-        var pixels = [Float](repeating: 0, count: B * 3 * H * W)
-        var mask = [Bool](repeating: true, count: B * H * W)
-        let mean = EvalTransform.imagenetMean, std = EvalTransform.imagenetStd
-        // Per-channel lookup tables: (v / 255 - mean) / std evaluated in float32 as torch does.
-        let tables: [[Float]] = (0..<3).map { c in (0..<256).map { (Float($0) / 255 - mean[c]) / std[c] } }
-        pixels.withUnsafeMutableBufferPointer { dst in
-            mask.withUnsafeMutableBufferPointer { m in
-                for (b, s) in samples.enumerated() {
-                    let w = s.image.width, h = s.image.height
-                    s.image.pixels.withUnsafeBufferPointer { src in
-                        for c in 0..<3 {
-                            let plane = (b * 3 + c) * H * W
-                            tables[c].withUnsafeBufferPointer { lut in
-                                for y in 0..<h {
-                                    let row = plane + y * W, srow = y * w * 3 + c
-                                    for x in 0..<w { dst[row + x] = lut[Int(src[srow + 3 * x])] }
-                                }
-                            }
-                        }
-                    }
-                    for y in 0..<h {
-                        let row = (b * H + y) * W
-                        for x in 0..<w { m[row + x] = false }
-                    }
-                }
-            }
-        }
-        let images = ImageBatch(
-            images: Tensor(pixels, shape: [B, 3, H, W]), mask: Tensor(mask, shape: [B, H, W]),
-            imageSizes: samples.map { ($0.image.height, $0.image.width) },
-            originalSizes: samples.map(\.originalSize))
+        let images = ImageBatch.collate(
+            samples.map(\.image), originalSizes: samples.map(\.originalSize), sizeDivisor: sizeDivisor)
         return TrainingBatch(
             index: index, images: images, targets: samples.map { $0.detectionTarget() },
             imageIds: samples.map(\.imageId))

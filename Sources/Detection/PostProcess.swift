@@ -46,10 +46,10 @@ public struct PostProcess: Sendable {
         return (scores, labels, picked * scale)
     }
 
-    /// Per-image detections sorted by score, keeping those scoring at least `threshold`, at most `topK`.
+    /// Per-image detections sorted by score: the top `numSelect`, keeping those scoring at least
+    /// `threshold`.
     public func detections(
-        logits: Tensor, boxes: Tensor, originalSizes: [(height: Int, width: Int)],
-        threshold: Float = 0, topK: Int? = nil
+        logits: Tensor, boxes: Tensor, originalSizes: [(height: Int, width: Int)], threshold: Float = 0
     ) -> [[DetectedObject]] {
         let r = self(logits: logits, boxes: boxes, originalSizes: originalSizes)
         let k = r.scores.size(1)
@@ -62,7 +62,6 @@ public struct PostProcess: Sendable {
                 let o = (i * k + j) * 4
                 out.append(DetectedObject(label: labels[i * k + j], score: s, box: Array(bx[o..<(o + 4)])))
             }
-            if let topK, out.count > topK { out.removeLast(out.count - topK) }
             return out
         }
     }

@@ -245,20 +245,19 @@ public final class TrainingRun {
     /// and logs the result (data-parallel: each rank evaluates its share, rank 0 the whole).
     private func evaluate(events: (Event) -> Void) throws {
         guard let validation = settings.validation else { return }
+        let predictor = Predictor(detector: model, device: settings.device, precision: settings.precision)
         let result: DatasetEvaluation
         if let parallel {
             guard
                 let r = try parallel.evaluate(
-                    model: model, imagesDirectory: validation.images, annotations: validation.annotations,
-                    batchSize: settings.batchSize, device: settings.device, precision: settings.precision,
-                    workers: settings.workers)
+                    predictor: predictor, imagesDirectory: validation.images, annotations: validation.annotations,
+                    batchSize: settings.batchSize, workers: settings.workers)
             else { return }
             result = r
         } else {
             result = try DatasetEvaluator.run(
-                model: model, imagesDirectory: validation.images,
-                annotations: validation.annotations, batchSize: settings.batchSize,
-                device: settings.device, precision: settings.precision, workers: settings.workers)
+                predictor: predictor, imagesDirectory: validation.images,
+                annotations: validation.annotations, batchSize: settings.batchSize, workers: settings.workers)
         }
         log?.write(evaluation: result.summary, epoch: trainer.epoch)
         events(.evaluated(epoch: trainer.epoch, summary: result.summary))

@@ -72,7 +72,8 @@ public enum EvalTransform: Sendable {
         }
     }
 
-    /// /255 and ImageNet normalisation of a uint8 image: [3, H, W] float32.
+    /// /255 and ImageNet normalisation of a uint8 image: [3, H, W] float32, in libtorch operations
+    /// (the definition that `ImageBatch.collate` of images reproduces bit for bit).
     public static func normalize(_ image: Image) -> Tensor {
         let x = image.tensor().to(.float32) / 255
         let mean = Tensor(imagenetMean, shape: [3, 1, 1]), std = Tensor(imagenetStd, shape: [3, 1, 1])
@@ -81,9 +82,7 @@ public enum EvalTransform: Sendable {
 
     /// Resizes, normalises and pads a batch of images, in order.
     public func batch(_ images: [Image]) -> ImageBatch {
-        let tensors = images.map { Self.normalize(resize($0)) }
-        return ImageBatch.collate(
-            tensors, originalSizes: images.map { ($0.height, $0.width) },
-            sizeDivisor: sizeDivisor)
+        ImageBatch.collate(
+            images.map(resize), originalSizes: images.map { ($0.height, $0.width) }, sizeDivisor: sizeDivisor)
     }
 }

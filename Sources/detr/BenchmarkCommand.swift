@@ -20,11 +20,7 @@ struct Benchmark: ParsableCommand {
             matching and losses against 5 synthetic objects per image, backward, gradient clipping, AdamW).
             """)
 
-    @Option(help: "A preset or a JSON config file.")
-    var config: String
-
-    @Option(help: "Optional weights (.pth or .safetensors).")
-    var weights: String?
+    @OptionGroup var model: ModelOptions
 
     @Option(help: "Input size HxW (padded batch size).")
     var size: String = "800x1333"
@@ -46,15 +42,6 @@ struct Benchmark: ParsableCommand {
             """
     )
     var breakdown = false
-
-    @Option(help: "Intra-op threads (default: all cores).")
-    var threads: Int?
-
-    @Option(help: "cpu or cuda[:N].")
-    var device: Device = .cpu
-
-    @Option(help: "fp32, or mixed precision bf16/fp16 (libtorch autocast).")
-    var precision: Precision = .fp32
 
     @Flag(help: "Print the results as JSON.")
     var json = false
@@ -87,6 +74,7 @@ struct Benchmark: ParsableCommand {
     }
 
     func validate() throws {
+        try model.require(weights: false)
         guard parsedSize != nil else { throw ValidationError("--size must look like 800x1333") }
         guard batchSize >= 1, iterations >= 1, warmup >= 0 else {
             throw ValidationError("--batch-size and --iterations must be at least 1, --warmup at least 0")
@@ -101,47 +89,38 @@ struct Benchmark: ParsableCommand {
     }
 
     func run() throws {
-        if let threads { Torch.numThreads = threads }
         MSDeformAttnSettings.forceGridSample = gridSample
         let (h, w) = parsedSize!
-        let model: any Detector
-        let dev = device
+        let predictor: Predictor
         do {
-            let cfg = try ModelConfig.load(presetOrPath: config)
-            model = try DetectorFactory.make(
-                config: cfg,
-                store: ParameterStore(
-                    dtype: .float32, device: dev,
-                    generator: Generator(seed: 0)))
-            if let weights { try DetectorFactory.loadWeights(URL(fileURLWithPath: weights), into: model) }
+            predictor =
+                model.weights == nil
+                ? Predictor(detector: try model.makeRandomDetector(), device: model.device, precision: model.precision)
+                : try model.loadPredictor()
         } catch {
             Terminal.error("\(error)")
             throw ExitCode(1)
         }
-        // Images of HxW padded as the eval transform pads a batch (Salience DETR: to a multiple
-        // of 32, like the official code; 800x1333 runs as 800x1344 with the last columns masked).
-        let divisor = model.config.recipe.evalTransform.sizeDivisor
-        let (ph, pw) = ((h + divisor - 1) / divisor * divisor, (w + divisor - 1) / divisor * divisor)
-        let images = Functional.pad(
-            Tensor.randn([batchSize, 3, h, w], generator: Generator(seed: 1)), [0, pw - w, 0, ph - h])
-        let mask = Tensor.ones([batchSize, ph, pw], dtype: .bool)
-        withNoGrad { _ = mask.slice(dim: 1, end: h).slice(dim: 2, end: w).fill_(false) }
-        let sizes = Array(repeating: (height: h, width: w), count: batchSize)
-        let batch = ImageBatch(images: images, mask: mask, imageSizes: sizes, originalSizes: sizes).to(dev)
-        let post = model.config.recipe.postProcess
+        let detector = predictor.detector
+        // A random normalised batch of HxW images, padded as the evaluation pads one (Salience DETR:
+        // to a multiple of 32, like the official code; 800x1333 runs as 800x1344 with the last
+        // columns masked).
+        let g = Generator(seed: 1)
+        let batch = ImageBatch.collate(
+            (0..<batchSize).map { _ in Tensor.randn([3, h, w], generator: g) },
+            originalSizes: Array(repeating: (height: h, width: w), count: batchSize),
+            sizeDivisor: predictor.transform.sizeDivisor
+        ).to(model.device)
         let timer = StageTimer()
         // One iteration: an optimizer step with --train, else a forward pass and post-processing.
         let iteration: () throws -> Void
         if train {
-            iteration = try trainingStep(model: model, batch: batch, device: dev)
+            iteration = try trainingStep(model: detector, batch: batch, device: model.device)
         } else {
             iteration = {
-                withNoGrad {
-                    let out = model(
-                        batch, options: ForwardOptions(timer: breakdown ? timer : nil, precision: precision))
-                    timer.measure("post-process") {
-                        _ = post(logits: out.final.logits, boxes: out.final.boxes, originalSizes: sizes).scores.floats
-                    }
+                let out = predictor.forward(batch, timer: breakdown ? timer : nil)
+                timer.measure("post-process") {
+                    _ = predictor.detections(of: out, in: batch, options: [DetectionOptions()])
                 }
             }
         }
@@ -152,7 +131,7 @@ struct Benchmark: ParsableCommand {
             try iteration()
             if i >= warmup { latencies.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6) }
         }
-        report(model: model, latencies: latencies, timer: timer)
+        report(model: detector, latencies: latencies, timer: timer)
         if let profile {
             printProfile(
                 try OperatorProfiler.profile(recordShapes: profileShapes, tracePath: tracePath, iteration).rows,
@@ -205,7 +184,7 @@ struct Benchmark: ParsableCommand {
         // The official recipe as it fine-tunes pretrained weights (early backbone stages frozen).
         let options = cfg.recipe.trainingOptions(epochs: nil, iterationsPerEpoch: 1000)
         let trainer = Trainer(model: model, options: options, generator: Generator(seed: 3))
-        trainer.precision = precision
+        trainer.precision = self.model.precision
         let item = TrainingBatch(index: 0, images: batch, targets: targets, imageIds: Array(0..<batchSize))
         return { try trainer.trainEpoch([item], count: 1) { _ in } }
     }
@@ -223,9 +202,9 @@ struct Benchmark: ParsableCommand {
         let engine = Engine.current
         if json {
             let record = BenchmarkReport(
-                config: config, mode: train ? "train" : "inference", size: size,
-                deformableAttention: deformableAttentionPath, device: device.description,
-                precision: precision.rawValue,
+                config: self.model.configName, mode: train ? "train" : "inference", size: size,
+                deformableAttention: deformableAttentionPath, device: self.model.device.description,
+                precision: self.model.precision.rawValue,
                 batchSize: batchSize, iterations: iterations, threads: Torch.numThreads, parameters: params,
                 meanMs: mean, p50Ms: pct(0.5), p90Ms: pct(0.9), imagesPerS: ips, peakRssMib: peak,
                 stagesMs: breakdown ? Dictionary(uniqueKeysWithValues: stages) : nil, engine: engine)
@@ -234,14 +213,14 @@ struct Benchmark: ParsableCommand {
         }
         print(
             """
-            model        \(config) (\(model.config.architecture.rawValue)), \
+            model        \(self.model.configName) (\(model.config.architecture.rawValue)), \
             \(String(format: "%.2f", Double(params) / 1e6))M parameters
             """
         )
         print("engine       \(engine.summary)")
         print(
             """
-            input        \(batchSize) x 3 x \(size), \(precision), \(Torch.numThreads) threads, \(iterations) \
+            input        \(batchSize) x 3 x \(size), \(self.model.precision), \(Torch.numThreads) threads, \(iterations) \
             \(train ? "training steps" : "iterations") after \(warmup) warm-up
             """
         )
@@ -260,7 +239,7 @@ struct Benchmark: ParsableCommand {
     /// grid_sample composition.
     var deformableAttentionPath: String {
         if gridSample { return "grid_sample" }
-        if case .cuda = device {
+        if case .cuda = model.device {
             return MSDeformAttnSettings.useCUDAKernel && MSDeformAttnSettings.cudaKernelAvailable
                 ? "cuda_kernel" : "grid_sample"
         }

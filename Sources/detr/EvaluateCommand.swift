@@ -79,11 +79,8 @@ struct Evaluate: ParsableCommand {
     var timing = false
 
     // Evaluating a detector directly: run it on --images, then evaluate.
-    @Option(name: .long, help: "A model preset or JSON config to run on --images before evaluating.")
-    var config: String?
-
-    @Option(name: .long, help: "Weights for --config (.pth or .safetensors).")
-    var weights: String?
+    @OptionGroup(title: "Running a detector on --images first (--config, --weights and --images together)")
+    var model: ModelOptions
 
     @Option(name: .long, help: "The image directory of the annotation file (with --config).")
     var images: String?
@@ -94,15 +91,9 @@ struct Evaluate: ParsableCommand {
     @Option(name: .customLong("save-results"), help: "Write the detector's COCO results file here (with --config).")
     var saveResults: String?
 
-    @Option(help: "cpu or cuda[:N] (with --config).")
-    var device: Device = .cpu
-
-    @Option(help: "fp32, or mixed precision bf16/fp16 (libtorch autocast; with --config).")
-    var precision: Precision = .fp32
-
     func validate() throws {
-        if config != nil || weights != nil || images != nil {
-            guard config != nil, weights != nil, images != nil else {
+        if model.config != nil || model.weights != nil || images != nil {
+            guard model.config != nil, model.weights != nil, images != nil else {
                 throw ValidationError("running a detector needs --config, --weights and --images together")
             }
             guard results == nil else { throw ValidationError("give either --results or --config/--weights/--images") }
@@ -123,13 +114,11 @@ struct Evaluate: ParsableCommand {
     /// Runs the detector over the annotation file's images; returns its detections (evaluated once,
     /// by the caller, with the requested parameters).
     func detect(dataset: COCODataset) throws -> [COCODetection] {
-        let model = try ModelOptions.parse(["--config", config!, "--weights", weights!, "--device", device.description])
-            .loadDetector()
+        let predictor = try model.loadPredictor()
         var progress: ProgressBar?
         let result = try DatasetEvaluator.detect(
-            model: model, imagesDirectory: URL(fileURLWithPath: images!),
-            coco: dataset, annotationName: annotations, batchSize: batchSize,
-            device: device, precision: precision
+            predictor: predictor, imagesDirectory: URL(fileURLWithPath: images!),
+            coco: dataset, annotationName: annotations, batchSize: batchSize
         ) { done, total in
             if progress == nil {
                 progress = ProgressBar(total: total, label: "evaluate", enabled: !quiet && Terminal.stderrIsTTY)
@@ -208,7 +197,7 @@ struct Evaluate: ParsableCommand {
     ) throws {
         let source =
             results.map { "Annotations `\(annotations)`, results `\($0)`." }
-            ?? "Annotations `\(annotations)`, detector `\(config!)` with weights `\(weights!)` on `\(images!)`."
+            ?? "Annotations `\(annotations)`, detector `\(model.config!)` with weights `\(model.weights!)` on `\(images!)`."
         let options = EvaluationReport.Options(
             confidenceThreshold: conf ?? 0.25, iouThreshold: iou ?? 0.5, allClasses: allClasses)
         let files = try EvaluationReport(

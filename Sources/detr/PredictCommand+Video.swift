@@ -17,7 +17,7 @@ extension Predict {
     /// - Parameter estimate: the kept frames `progress` counted for this video (corrected here).
     /// - Returns: the frames' records and whether everything succeeded.
     func predictVideo(
-        _ file: String, run: PredictBatch, names: [String], progress: ProgressBar, estimate: Int,
+        _ file: String, predictor: Predictor, options: DetectionOptions, progress: ProgressBar, estimate: Int,
         pictures: PictureNames
     ) -> (records: [FramePredictionRecord], ok: Bool) {
         let reader: VideoReader
@@ -47,7 +47,7 @@ extension Predict {
             let started = Date()
             let detections: [[DetectedObject]]
             do {
-                detections = try run(frames.map(\.image)).detections
+                detections = try predictor.predict(frames.map(\.image), options: options).detections
             } catch {
                 Terminal.error("\(file): frame \(frames[0].index): \(error)")
                 ok = false
@@ -56,7 +56,7 @@ extension Predict {
             for (i, frame) in frames.enumerated() {
                 let record = PredictionRecord(
                     file: file, width: frame.image.width, height: frame.image.height, detections: detections[i],
-                    names: names)
+                    names: predictor.names)
                 records.append(FramePredictionRecord(record: record, frame: frame.index, time: frame.time))
                 if writing, let saveDir {
                     do {

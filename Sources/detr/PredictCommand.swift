@@ -76,6 +76,7 @@ struct Predict: ParsableCommand {
     var inputs: [String]
 
     func validate() throws {
+        try model.require()
         guard (1...1024).contains(batchSize) else {
             throw ValidationError("--batch-size must be in 1...1024, got \(batchSize)")
         }
@@ -95,8 +96,7 @@ struct Predict: ParsableCommand {
 
     func run() throws {
         let files: [String]
-        let detector: any Detector
-        let names: [String]
+        let predictor: Predictor
         let pictures: PictureNames
         do {
             files = try ImageInputs.expand(inputs)
@@ -104,13 +104,14 @@ struct Predict: ParsableCommand {
             if let output { try OutputLocation.checkWritableFile(output) }
             if let saveDir { try OutputLocation.prepareDirectory(saveDir) }
             pictures = PictureNames(files)
-            (detector, names) = try model.loadDetectorAndNames()
+            predictor = try model.loadPredictor()
         } catch {
             Terminal.error("\(error)")
             throw ExitCode(1)
         }
-        let config = detector.config
+        let config = predictor.config
         let recipe = config.recipe
+        let names = predictor.names
         if showSalience && !recipe.hasSalienceMaps {
             Terminal.note(
                 """
@@ -127,11 +128,7 @@ struct Predict: ParsableCommand {
                 """)
         }
         let pixelLimit = Int(maxMegapixels * 1_000_000)
-        var post = recipe.postProcess
-        if let topK { post.numSelect = topK }
-        let run = PredictBatch(
-            detector: detector, transform: recipe.evalTransform, post: post, device: model.device,
-            precision: model.precision, threshold: threshold, topK: topK)
+        let options = DetectionOptions(threshold: threshold, topK: topK)
         let plan = PredictInput.plan(files, batchSize: batchSize)
         let hasVideo = plan.contains(where: \.isVideo)
         if showSalience && hasVideo {
@@ -150,7 +147,8 @@ struct Predict: ParsableCommand {
             case .images(let files): chunk = files
             case .video(let file):
                 let (records, ok) = predictVideo(
-                    file, run: run, names: names, progress: progress, estimate: count, pictures: pictures)
+                    file, predictor: predictor, options: options, progress: progress, estimate: count,
+                    pictures: pictures)
                 results += records.map(PredictOutput.frame)
                 if !ok { failures += 1 }
                 continue
@@ -167,17 +165,16 @@ struct Predict: ParsableCommand {
             progress.advance(by: chunk.count - images.count)
             guard !images.isEmpty else { continue }
             let started = Date()
-            let dets: [[DetectedObject]]
-            let out: DetectorOutput
-            let batch: ImageBatch
+            let prediction: Prediction
             do {
-                (dets, out, batch) = try run(images.map(\.image))
+                prediction = try predictor.predict(images.map(\.image), options: options)
             } catch {
                 for item in images { Terminal.error("\(item.file): \(error)") }
                 failures += images.count
                 progress.advance(by: images.count)
                 continue
             }
+            let (dets, out, batch) = (prediction.detections, prediction.output, prediction.batch)
             for (i, item) in images.enumerated() {
                 let record = PredictionRecord(
                     file: item.file, width: item.image.width, height: item.image.height,

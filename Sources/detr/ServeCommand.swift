@@ -22,23 +22,12 @@ struct Serve: ParsableCommand {
             endpoint but /healthz needs "Authorization: Bearer KEY") or --insecure.
             """)
 
-    @Option(name: .long, help: "A preset (\(ModelConfig.presetNames.joined(separator: ", "))) or a JSON config file.")
-    var config: String
-
-    @Option(
-        name: .long, help: "Weights: an official .pth checkpoint (state dict or training checkpoint) or .safetensors.")
-    var weights: String?
+    @OptionGroup var model: ModelOptions
 
     @Flag(
         name: .customLong("random-weights"),
         help: "Serve a freshly initialised model without a checkpoint (for load tests of a model's speed).")
     var randomWeights = false
-
-    @Option(name: .long, help: "cpu or cuda[:N].")
-    var device: Device = .cpu
-
-    @Option(help: "fp32, or mixed precision bf16/fp16 (libtorch autocast).")
-    var precision: Precision = .fp32
 
     @Option(help: "Address to bind.")
     var host = "127.0.0.1"
@@ -135,7 +124,10 @@ struct Serve: ParsableCommand {
     }
 
     func validate() throws {
-        guard (weights == nil) == randomWeights else { throw ValidationError("give --weights or --random-weights") }
+        try model.require(weights: false)
+        guard (model.weights == nil) == randomWeights else {
+            throw ValidationError("give --weights or --random-weights")
+        }
         for (name, value) in [
             ("--header-timeout-s", headerTimeoutS), ("--idle-timeout-s", idleTimeoutS),
             ("--body-timeout-s", bodyTimeoutS),
@@ -165,17 +157,11 @@ struct Serve: ParsableCommand {
         let server: DetectionServer
         do {
             let engine: DetectionEngine
-            if let weights {
-                engine = try DetectionEngine.load(
-                    config: config, weights: weights, device: device, precision: precision)
-            } else {
-                let cfg = try ModelConfig.load(presetOrPath: config)
-                let detector = try DetectorFactory.make(
-                    config: cfg, store: try ParameterStore(dtype: .float32, device: device))
-                let names = COCOClassNames.names(numClasses: cfg.numClasses)
-                engine = DetectionEngine(
-                    detector: detector, names: names, device: device, configName: config, precision: precision)
-            }
+            let predictor =
+                randomWeights
+                ? Predictor(detector: try model.makeRandomDetector(), device: model.device, precision: model.precision)
+                : try model.loadPredictor()
+            engine = DetectionEngine(predictor: predictor, configName: model.configName)
             server = try DetectionServer(engine: engine, configuration: serverConfiguration)
         } catch {
             Terminal.error("\(error)")

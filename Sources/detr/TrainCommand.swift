@@ -21,21 +21,13 @@ struct Train: ParsableCommand {
             writes OUTPUT (a shared directory when resuming on several machines).
             """)
 
-    @Option(help: "A preset or a JSON config file.") var config: String
+    @OptionGroup var model: ModelOptions
     @Option(name: .customLong("train-images"), help: "Directory of the training images.") var trainImages: String
     @Option(name: .customLong("train-annotations"), help: "COCO-format annotation file of the training images.")
     var trainAnnotations: String
     @Option(name: .customLong("val-images"), help: "Directory of the validation images.") var valImages: String?
     @Option(name: .customLong("val-annotations"), help: "Annotation file of the validation images.")
     var valAnnotations: String?
-    @Option(
-        help:
-            """
-            Initial weights (.pth or .safetensors); tensors whose shape differs are re-initialised. Without it the \
-            model trains from scratch and no backbone stage is frozen.
-            """
-    )
-    var weights: String?
     @Option(help: "Output directory.") var output: String
     @Option(parsing: .unconditional, help: "Epochs (default: the official recipe's).") var epochs: Int?
     @Option(name: .customLong("batch-size"), parsing: .unconditional, help: "Images per step.") var batchSize: Int = 2
@@ -59,13 +51,6 @@ struct Train: ParsableCommand {
     @Flag(name: .shortAndLong, help: "No progress line.") var quiet = false
     @Flag(name: .shortAndLong, help: "One line per step (all loss terms) instead of the progress line.")
     var verbose = false
-    @Option(help: "cpu or cuda[:N].") var device: Device = .cpu
-    @Option(
-        help: """
-            fp32, or mixed precision with libtorch autocast: bf16, or fp16 with dynamic loss scaling \
-            (weights and optimizer state stay float32; matching and losses run in float32).
-            """)
-    var precision: Precision = .fp32
     @Option(
         parsing: .unconditional,
         help: """
@@ -91,6 +76,7 @@ struct Train: ParsableCommand {
     var padGlobalBatch = false
 
     func validate() throws {
+        try model.require(weights: false)
         func check(_ value: Int?, _ name: String, _ range: ClosedRange<Int>) throws {
             if let value, !range.contains(value) {
                 throw ValidationError("\(name) must be in \(range.lowerBound)...\(range.upperBound), got \(value)")
@@ -162,7 +148,7 @@ struct Train: ParsableCommand {
         var launcher = LocalLauncher(
             executable: URL(fileURLWithPath: selfPath), arguments: arguments, processes: processes,
             timeout: distTimeout,
-            threadsPerProcess: Swift.max(1, ProcessInfo.processInfo.activeProcessorCount / processes))
+            threadsPerProcess: model.threads ?? Swift.max(1, ProcessInfo.processInfo.activeProcessorCount / processes))
         launcher.outputDirectories = [URL(fileURLWithPath: output)]
         let outcome = try launcher.run { port in
             if !quiet {
@@ -176,20 +162,21 @@ struct Train: ParsableCommand {
     }
 
     func train(world: World?) throws {
+        model.applyThreads()
         var settings = TrainingRun.Settings(
-            config: try ModelConfig.load(presetOrPath: config),
+            config: try ModelConfig.load(presetOrPath: model.configName),
             trainImages: URL(fileURLWithPath: trainImages),
             trainAnnotations: URL(fileURLWithPath: trainAnnotations),
             output: URL(fileURLWithPath: output))
         if let valImages, let valAnnotations {
             settings.validation = (URL(fileURLWithPath: valImages), URL(fileURLWithPath: valAnnotations))
         }
-        settings.initialWeights = weights.map { URL(fileURLWithPath: $0) }
+        settings.initialWeights = model.weights.map { URL(fileURLWithPath: $0) }
         settings.batchSize = batchSize
         settings.seed = seed
         settings.workers = workers
-        settings.device = device
-        settings.precision = precision
+        settings.device = model.device
+        settings.precision = model.precision
         settings.resume = resume
         settings.epochs = epochs
         settings.lr = lr
@@ -203,7 +190,7 @@ struct Train: ParsableCommand {
             let env = ProcessInfo.processInfo.environment
             if let launcher = env[LocalLauncher.parentVariable].flatMap(Int32.init) { Torch.exitWithParent(launcher) }
             let isCUDA: Bool
-            if case .cuda = device { isCUDA = true } else { isCUDA = false }
+            if case .cuda = model.device { isCUDA = true } else { isCUDA = false }
             if isCUDA { settings.device = .cuda(world.localRank) }
             parallel = try DataParallel(
                 world: world, backend: distBackend ?? (isCUDA ? .nccl : .gloo), interface: env["GLOO_SOCKET_IFNAME"],

@@ -46,7 +46,11 @@ import Torch
         let all = pp.detections(logits: logits, boxes: boxes, originalSizes: [(100, 200)])[0]
         #expect(all.map(\.label) == [1, 1, 0, 0])
         #expect(zip(all[0].box, [80, 40, 120, 60] as [Float]).allSatisfy { abs($0 - $1) < 1e-4 })
-        let some = pp.detections(logits: logits, boxes: boxes, originalSizes: [(100, 200)], threshold: 0.6, topK: 1)[0]
+        // Scores: sigmoid(2) 0.88, sigmoid(1) 0.73, 0.5, sigmoid(-2) 0.12.
+        let kept = pp.detections(logits: logits, boxes: boxes, originalSizes: [(100, 200)], threshold: 0.6)[0]
+        #expect(kept.count == 2 && kept[0].score > 0.8)
+        let some = PostProcess(numSelect: 1).detections(
+            logits: logits, boxes: boxes, originalSizes: [(100, 200)], threshold: 0.6)[0]
         #expect(some.count == 1 && some[0].score > 0.8)
     }
 

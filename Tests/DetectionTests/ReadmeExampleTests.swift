@@ -9,16 +9,10 @@ import Vision
 /// The library example of README.md, compiled here; a test checks the README shows exactly it.
 func readmeExample() throws {
     // README-EXAMPLE-BEGIN
-    let config = ModelConfig.preset("conditional-detr-r50")!
-    let model = try DetectorFactory.make(config: config)
-    try DetectorFactory.loadWeights(URL(fileURLWithPath: "ConditionalDETR_r50_epoch50.pth"), into: model)
+    let predictor = try Predictor.load(config: "conditional-detr-r50", weights: "ConditionalDETR_r50_epoch50.pth")
     let image = try Image(contentsOf: URL(fileURLWithPath: "cat.jpg"), applyExifOrientation: true)
-    let batch = config.recipe.evalTransform.batch([image])
-    let output = withNoGrad { model(batch) }
-    let post = config.recipe.postProcess
-    let detections = post.detections(
-        logits: output.final.logits, boxes: output.final.boxes, originalSizes: batch.originalSizes, threshold: 0.5)[0]
-    for d in detections { print(COCOClassNames.names[d.label], d.score, d.box) }
+    let detections = try predictor.predict([image], options: DetectionOptions(threshold: 0.5)).detections[0]
+    for d in detections { print(predictor.names[d.label], d.score, d.box) }
     // README-EXAMPLE-END
 }
 

@@ -74,7 +74,7 @@ import Vision
             let store = try ParameterStore(dtype: .float32, device: .cpu)
             Torch.manualSeed(3)
             let detector = try DetectorFactory.make(config: c, store: store)
-            engine = DetectionEngine(detector: detector, names: [], device: .cpu, configName: "tiny")
+            engine = DetectionEngine(predictor: Predictor(detector: detector, names: []), configName: "tiny")
         }
         let images = try ServeHarness.samples.map { try Image(contentsOf: $0) }
         // Crops of the samples that resize to one padded size but differ in resized size.

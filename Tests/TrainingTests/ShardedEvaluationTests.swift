@@ -37,7 +37,8 @@ import Training
             try DetectorFactory.make(config: fixed, store: ParameterStore(generator: Generator(seed: 3)))
         }
         let reference = try DatasetEvaluator.run(
-            model: makeModel(), imagesDirectory: images, annotations: annotations, batchSize: 2, workers: 0)
+            predictor: Predictor(detector: makeModel()), imagesDirectory: images, annotations: annotations,
+            batchSize: 2, workers: 0)
         #expect(!reference.detections.isEmpty)
 
         let server = try RendezvousServer(timeout: 300)
@@ -52,9 +53,8 @@ import Training
                         storeHostedByLauncher: true)
                     let parallel = try DataParallel(world: world, timeout: 300)
                     return try parallel.evaluate(
-                        model: makeModel(), imagesDirectory: images, annotations: annotations, batchSize: 2,
-                        device: .cpu,
-                        workers: 0)
+                        predictor: Predictor(detector: makeModel()), imagesDirectory: images, annotations: annotations,
+                        batchSize: 2, workers: 0)
                 }
             }
         }

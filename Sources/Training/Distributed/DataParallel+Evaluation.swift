@@ -10,14 +10,13 @@ extension DataParallel {
     /// detection, puts them in the single process's order (ascending image id) and evaluates.
     /// - Returns: the evaluation on rank 0, nil on the other ranks
     public func evaluate(
-        model: any Detector, imagesDirectory: URL, annotations: URL, batchSize: Int, device: Device,
-        precision: Precision = .fp32, workers: Int
+        predictor: Predictor, imagesDirectory: URL, annotations: URL, batchSize: Int, workers: Int
     ) throws -> DatasetEvaluation? {
         let coco = try COCODataset(contentsOf: annotations)
         let (detections, skipped) = try DatasetEvaluator.detect(
-            model: model, imagesDirectory: imagesDirectory, coco: coco,
-            annotationName: annotations.lastPathComponent, batchSize: batchSize, device: device,
-            precision: precision, workers: workers, shard: DataShard(rank: rank, count: size))
+            predictor: predictor, imagesDirectory: imagesDirectory, coco: coco,
+            annotationName: annotations.lastPathComponent, batchSize: batchSize, workers: workers,
+            shard: DataShard(rank: rank, count: size))
         let parts = try allGather(Self.encode(detections, skipped: skipped))
         guard isMain else { return nil }
         var byImage: [Int: [COCODetection]] = [:]

@@ -41,7 +41,7 @@ struct SwinWindowLayout {
     ) {
         self.height = height
         self.width = width
-        let hp = Self.roundUp(height, to: window.height), wp = Self.roundUp(width, to: window.width)
+        let hp = height.roundedUp(toMultipleOf: window.height), wp = width.roundedUp(toMultipleOf: window.width)
         // A window that covers the whole padded axis sees the same tokens with or without a roll.
         let shift = (
             height: shifted && window.height < hp ? window.height / 2 : 0,
@@ -78,9 +78,6 @@ struct SwinWindowLayout {
             shiftMask = m?.to(device)
         }
     }
-
-    /// `n` rounded up to a multiple of `multiple`.
-    static func roundUp(_ n: Int, to multiple: Int) -> Int { (n + multiple - 1) / multiple * multiple }
 
     /// A [Hp, Wp] map as [nW, N]: windows row-major, positions inside each window row-major.
     static func windowOrder(_ map: Tensor, window: (height: Int, width: Int)) -> Tensor {
