@@ -85,32 +85,38 @@ public final class DetectionServer: Sendable {
         gracefulShutdownSignals: [UnixSignal] = [], onEvent: @escaping @Sendable (Event) -> Void = { _ in }
     ) async throws {
         let host = configuration.host
-        scheduler.start { error in onEvent(.ready(error: error.map { "\($0)" })) }
-        let app = Application(
+        let (listening, bound) = AsyncStream.makeStream(of: Void.self)
+        var app = Application(
             router: makeRouter(),
             server: serverBuilder,
             configuration: ApplicationConfiguration(
                 address: .hostname(host, port: configuration.port), serverName: "detr"),
             onServerRunning: { channel in
                 onEvent(.listening(host: host, port: channel.localAddress?.port ?? 0))
+                bound.yield()
+                bound.finish()
             },
             logger: logger)
+        app.addServices(
+            SchedulerService(
+                scheduler: scheduler, listening: listening, onReady: { onEvent(.ready(error: $0.map { "\($0)" })) }))
         let serviceGroup = ServiceGroup(
             configuration: ServiceGroupConfiguration(
-                services: [.init(service: app)], gracefulShutdownSignals: gracefulShutdownSignals, logger: logger))
+                services: [.init(service: app), .init(service: ShutdownNotice { onEvent(.stopping) })],
+                gracefulShutdownSignals: gracefulShutdownSignals, logger: logger))
         group.withLockedValue { $0 = serviceGroup }
-        let shutdownWatcher = Task {
-            try? await gracefulShutdown()
-            onEvent(.stopping)
-        }
-        defer { shutdownWatcher.cancel() }
         do {
             try await serviceGroup.run()
         } catch {
-            await stopScheduler()
-            throw ServeError("cannot serve on \(host):\(configuration.port): \(error)")
+            bound.finish()
+            throw ServeError("cannot serve on \(host):\(configuration.port): \(Self.describe(error))")
         }
-        await stopScheduler()
+    }
+
+    /// A bind failure as one phrase ("Address already in use (errno 98)"), not NIO's dump.
+    static func describe(_ error: Error) -> String {
+        if let e = error as? IOError { return "\(String(cString: strerror(e.errnoCode))) (errno \(e.errnoCode))" }
+        return "\(error)"
     }
 
     /// The HTTP connections open now.
@@ -119,15 +125,6 @@ public final class DetectionServer: Sendable {
     /// Starts a graceful shutdown of a running server.
     public func shutdown() async {
         await group.withLockedValue { $0 }?.triggerGracefulShutdown()
-    }
-
-    private func stopScheduler() async {
-        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
-            DispatchQueue.global().async { [scheduler] in
-                scheduler.stop()
-                done.resume()
-            }
-        }
     }
 
     // MARK: Routes

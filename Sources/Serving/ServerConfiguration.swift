@@ -64,29 +64,38 @@ public struct ServerConfiguration: Sendable {
     }
 
     /// Checks the values and the rule that a non-loopback bind needs an API key or `insecure`.
-    /// - Throws: `ServeError` naming the setting
+    /// - Throws: `InvalidSetting` naming the property
     public func validate() throws {
-        guard maxBatch >= 1 else { throw ServeError("--max-batch must be at least 1") }
-        guard maxWait >= .zero else { throw ServeError("--max-wait-ms must not be negative") }
-        guard queueCapacity >= 1 else { throw ServeError("--queue must be at least 1") }
-        guard threshold >= 0 && threshold <= 1 else { throw ServeError("--threshold must be in [0, 1]") }
-        guard (0...65535).contains(port) else { throw ServeError("--port must be in 0...65535") }
-        guard bodyLimit >= 1, pixelLimit >= 1 else { throw ServeError("limits must be positive") }
-        if let apiKey, apiKey.allSatisfy({ $0.isWhitespace }) {
-            throw ServeError("--api-key must not be empty or blank")
+        func check(_ ok: Bool, _ setting: String, _ problem: String) throws {
+            guard ok else { throw InvalidSetting(setting: setting, problem: problem) }
         }
-        guard maxConnections >= 1 else { throw ServeError("--max-connections must be at least 1") }
+        try check(maxBatch >= 1, "maxBatch", "must be at least 1")
+        try check(maxWait >= .zero, "maxWait", "must not be negative")
+        try check(queueCapacity >= 1, "queueCapacity", "must be at least 1")
+        try check(threshold >= 0 && threshold <= 1, "threshold", "must be in [0, 1]")
+        try check((0...65535).contains(port), "port", "must be in 0...65535")
+        try check(bodyLimit >= 1, "bodyLimit", "must be positive")
+        try check(pixelLimit >= 1, "pixelLimit", "must be positive")
+        try check(!(apiKey?.allSatisfy(\.isWhitespace) ?? false), "apiKey", "must not be empty or blank")
+        try check(maxConnections >= 1, "maxConnections", "must be at least 1")
         for (name, value) in [
-            ("--header-timeout-s", headerTimeout), ("pressure header timeout", pressureHeaderTimeout),
-            ("--idle-timeout-s", idleTimeout), ("--body-timeout-s", bodyTimeout),
-        ] where value <= .zero {
-            throw ServeError("\(name) must be positive")
+            ("headerTimeout", headerTimeout), ("pressureHeaderTimeout", pressureHeaderTimeout),
+            ("idleTimeout", idleTimeout), ("bodyTimeout", bodyTimeout),
+        ] {
+            try check(value > .zero, name, "must be positive")
         }
-        if let preparers, preparers < 1 { throw ServeError("preparers must be at least 1") }
-        if !bindsLoopbackOnly && apiKey == nil && !insecure {
-            throw ServeError(
-                "binding to \(host) (not loopback) needs --api-key KEY, or --insecure to serve without one")
-        }
+        try check((preparers ?? 1) >= 1, "preparers", "must be at least 1")
+        try check(
+            bindsLoopbackOnly || apiKey != nil || insecure, "apiKey",
+            "is needed to bind to \(host) (not loopback), unless insecure is set to serve without one")
+    }
+
+    /// A setting out of its range, named by its property.
+    public struct InvalidSetting: SubjectError, Equatable, Sendable {
+        /// The property of `ServerConfiguration`.
+        public var setting: String
+        public var problem: String
+        public var subject: String? { setting }
     }
 }
 

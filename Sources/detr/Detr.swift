@@ -4,7 +4,7 @@ import Torch
 
 /// The `detr` command-line tool.
 @main
-struct Detr: ParsableCommand {
+struct Detr: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "detr",
         abstract: "Run, evaluate and train Salience DETR and Conditional DETR detectors (libtorch inside).",
@@ -20,12 +20,16 @@ struct Detr: ParsableCommand {
         ]
     )
 
-    static func main() {
+    static func main() async {
         // Every command runs forward passes that free and reallocate the same large tensors.
         Torch.keepFreedMemory()
         do {
             var command = try parseAsRoot(nil)
-            try command.run()
+            if var service = command as? AsyncParsableCommand {
+                try await service.run()
+            } else {
+                try command.run()
+            }
         } catch {
             exit(withError: error)
         }

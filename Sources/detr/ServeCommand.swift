@@ -7,7 +7,7 @@ import Torch
 import UnixSignals
 
 /// `detr serve`: an HTTP detection service (see `DetectionServer` for the endpoints).
-struct Serve: ParsableCommand {
+struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
         abstract: "Serve detections over HTTP.",
@@ -30,24 +30,24 @@ struct Serve: ParsableCommand {
     var randomWeights = false
 
     @Option(help: "Address to bind.")
-    var host = "127.0.0.1"
+    var host = Self.defaults.host
 
     @Option(parsing: .unconditional, help: "Port to bind (0: any free port).")
-    var port = 8080
+    var port = Self.defaults.port
 
     @Option(name: .customLong("max-batch"), parsing: .unconditional, help: "At most this many images per forward.")
-    var maxBatch = 4
+    var maxBatch = Self.defaults.maxBatch
 
     @Option(
         name: .customLong("max-wait-ms"), parsing: .unconditional,
         help: "How long a request waits for others to join its batch.")
-    var maxWaitMs = 10.0
+    var maxWaitMs = Self.seconds(Self.defaults.maxWait) * 1000
 
     @Option(parsing: .unconditional, help: "Requests waiting beyond this many are answered 503 with Retry-After.")
-    var queue = 64
+    var queue = Self.defaults.queueCapacity
 
     @Option(parsing: .unconditional, help: "The score threshold of requests that give none.")
-    var threshold: Float = 0.3
+    var threshold = Self.defaults.threshold
 
     @Option(
         name: .customLong("api-key"),
@@ -60,12 +60,12 @@ struct Serve: ParsableCommand {
     @Option(
         name: .customLong("max-body-mb"), parsing: .unconditional,
         help: "The largest request body, in MiB (larger: 413).")
-    var maxBodyMB = 20
+    var maxBodyMB = Self.defaults.bodyLimit / (1024 * 1024)
 
     @Option(
         name: .customLong("max-megapixels"), parsing: .unconditional,
         help: "The largest image, in millions of pixels (larger: 400).")
-    var maxMegapixels = Double(ServerConfiguration().pixelLimit) / 1_000_000
+    var maxMegapixels = Double(Self.defaults.pixelLimit) / 1_000_000
 
     @Option(
         name: .customLong("max-connections"), parsing: .unconditional,
@@ -73,7 +73,7 @@ struct Serve: ParsableCommand {
             Beyond this many connections, the one waiting longest for a request head is closed to make room \
             (the new one when all have requests in progress).
             """)
-    var maxConnections = ServerConfiguration().maxConnections
+    var maxConnections = Self.defaults.maxConnections
 
     @Option(
         name: .customLong("header-timeout-s"), parsing: .unconditional,
@@ -81,17 +81,17 @@ struct Serve: ParsableCommand {
             Seconds a connection has to send a complete request head after opening or after its previous \
             response (1 s while more than half of --max-connections are open).
             """)
-    var headerTimeoutS = 10.0
+    var headerTimeoutS = Self.seconds(Self.defaults.headerTimeout)
 
     @Option(
         name: .customLong("idle-timeout-s"), parsing: .unconditional,
         help: "Seconds without any byte, while a request body is being read or between requests, before closing.")
-    var idleTimeoutS = 30.0
+    var idleTimeoutS = Self.seconds(Self.defaults.idleTimeout)
 
     @Option(
         name: .customLong("body-timeout-s"), parsing: .unconditional,
         help: "Seconds a request body may take to arrive in full (then 408).")
-    var bodyTimeoutS = 60.0
+    var bodyTimeoutS = Self.seconds(Self.defaults.bodyTimeout)
 
     @Flag(name: .customLong("no-exif"), help: "Do not apply EXIF orientation to JPEGs.")
     var noExif = false
@@ -117,6 +117,21 @@ struct Serve: ParsableCommand {
         c.idleTimeout = Self.duration(idleTimeoutS)
         c.bodyTimeout = Self.duration(bodyTimeoutS)
         return c
+    }
+
+    /// The option that sets each `ServerConfiguration` property.
+    static let flags = [
+        "maxBatch": "--max-batch", "maxWait": "--max-wait-ms", "queueCapacity": "--queue", "threshold": "--threshold",
+        "port": "--port", "bodyLimit": "--max-body-mb", "pixelLimit": "--max-megapixels", "apiKey": "--api-key",
+        "maxConnections": "--max-connections", "headerTimeout": "--header-timeout-s",
+        "idleTimeout": "--idle-timeout-s", "bodyTimeout": "--body-timeout-s",
+    ]
+
+    /// The defaults of the service's options: those of `ServerConfiguration`.
+    private static let defaults = ServerConfiguration()
+
+    static func seconds(_ d: Duration) -> Double {
+        Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
     }
 
     static func duration(_ seconds: Double) -> Duration {
@@ -150,10 +165,16 @@ struct Serve: ParsableCommand {
         guard maxMegapixels > 0 && maxMegapixels <= 10_000 else {
             throw ValidationError("--max-megapixels must be in (0, 10000], got \(maxMegapixels)")
         }
-        do { try serverConfiguration.validate() } catch { throw ValidationError("\(error)") }
+        do { try serverConfiguration.validate() } catch let e as ServerConfiguration.InvalidSetting {
+            if e.setting == "apiKey" && e.problem.hasPrefix("is needed") {
+                throw ValidationError(
+                    "binding to \(host) (not loopback) needs --api-key KEY, or --insecure to serve without one")
+            }
+            throw ValidationError("\(Self.flags[e.setting] ?? e.setting) \(e.problem)")
+        }
     }
 
-    func run() throws {
+    func run() async throws {
         let server: DetectionServer
         do {
             let engine: DetectionEngine
@@ -167,44 +188,25 @@ struct Serve: ParsableCommand {
             Terminal.error("\(error)")
             throw ExitCode(1)
         }
-        // The command is synchronous; the server runs on Swift concurrency's pool meanwhile.
-        let outcome = ServeOutcome()
-        let done = DispatchSemaphore(value: 0)
-        Task {
-            do {
-                try await server.run(gracefulShutdownSignals: [.sigterm, .sigint]) { event in
-                    switch event {
-                    case .listening(let host, let port):
-                        Terminal.note("detr serve: listening on http://\(Self.urlHost(host)):\(port)/")
-                    case .ready(let error?):
-                        Terminal.error("warm-up forward failed: \(error)")
-                    case .ready:
-                        Terminal.note("detr serve: model ready")
-                    case .stopping:
-                        Terminal.note("detr serve: stopping (finishing requests in flight)")
-                    }
+        do {
+            try await server.run(gracefulShutdownSignals: [.sigterm, .sigint]) { event in
+                switch event {
+                case .listening(let host, let port):
+                    Terminal.note("detr serve: listening on http://\(Self.urlHost(host)):\(port)/")
+                case .ready(let error?):
+                    Terminal.error("warm-up forward failed: \(error)")
+                case .ready:
+                    Terminal.note("detr serve: model ready")
+                case .stopping:
+                    Terminal.note("detr serve: stopping (finishing requests in flight)")
                 }
-            } catch {
-                outcome.fail("\(error)")
             }
-            done.signal()
-        }
-        done.wait()
-        if let message = outcome.message {
-            Terminal.error(message)
+        } catch {
+            Terminal.error("\(error)")
             throw ExitCode(1)
         }
         Terminal.note("detr serve: stopped")
     }
 
     static func urlHost(_ host: String) -> String { host.contains(":") && !host.hasPrefix("[") ? "[\(host)]" : host }
-}
-
-/// The error a server task ended with, read after it has ended.
-private final class ServeOutcome: @unchecked Sendable {
-    private let lock = NSLock()
-    private var text: String?
-
-    func fail(_ message: String) { lock.withLock { text = message } }
-    var message: String? { lock.withLock { text } }
 }

@@ -25,9 +25,13 @@ final class ProgressBar {
     let detailWidth: Int
     /// Written after the rate ("/s", " frames/s").
     let unit: String
-    let start = Date()
     private var done = 0
+    /// When the first items were counted, and how many: the rate is measured from there (a bar
+    /// made after its first batch would otherwise divide that batch by almost no time).
+    private var baseline: (time: Date, done: Int)?
     var doneCount: Int { done }
+    /// The rate is shown once this many items have passed since the baseline.
+    static let itemsBeforeRate = 3
 
     init(total: Int, label: String, enabled: Bool = Terminal.stderrIsTTY, detailWidth: Int = 40, unit: String = "/s") {
         self.total = total
@@ -43,13 +47,25 @@ final class ProgressBar {
         let fraction = total > 0 ? Swift.min(1, Double(done) / Double(total)) : 1
         let width = 28
         let filled = Int(fraction * Double(width))
-        let elapsed = Date().timeIntervalSince(start)
-        let rate = elapsed > 0 ? Double(done) / elapsed : 0
-        let eta = rate > 0 ? Double(Swift.max(0, total - done)) / rate : 0
+        let now = Date()
+        let base = baseline ?? (now, done)
+        baseline = base
+        let elapsed = now.timeIntervalSince(base.time)
+        let counted = done - base.done
+        let speed: String
+        let eta: String
+        if counted >= Self.itemsBeforeRate && elapsed > 0 {
+            let rate = Double(counted) / elapsed
+            speed = String(format: "%.1f%@", rate, unit)
+            eta = Self.clock(Double(Swift.max(0, total - done)) / rate)
+        } else {
+            speed = "-" + unit
+            eta = "-:--"
+        }
         let bar = String(repeating: "█", count: filled) + String(repeating: "·", count: width - filled)
         let text = String(
-            format: "\r%@ %@ %d/%d  %.1f%@  ETA %@  %@", label, bar, done, total, rate, unit,
-            Self.clock(eta), String(detail.suffix(detailWidth)))
+            format: "\r%@ %@ %d/%d  %@  ETA %@  %@", label, bar, done, total, speed, eta,
+            String(detail.suffix(detailWidth)))
         FileHandle.standardError.write(Data((text + "\u{1B}[K").utf8))
     }
 

@@ -163,7 +163,7 @@ import Vision
     @Test func nonLoopbackNeedsAKeyOrInsecure() throws {
         var c = ServerConfiguration()
         c.host = "0.0.0.0"
-        #expect(throws: ServeError.self) { try c.validate() }
+        #expect(throws: ServerConfiguration.InvalidSetting.self) { try c.validate() }
         c.apiKey = "k"
         try c.validate()
         c.apiKey = nil
