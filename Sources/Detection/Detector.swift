@@ -4,10 +4,12 @@ import Torch
 import Vision
 
 /// A detector that turns a padded image batch into predictions. Each model's conformance sits
-/// next to the model; `Architecture.recipe` says how to build, preprocess for, train and
-/// post-process each architecture.
+/// next to the model (which holds its architecture's own config type as `config`);
+/// `ModelConfig.recipe` says how to build, preprocess for, train and post-process each
+/// architecture.
 public protocol Detector: Module {
-    var config: ModelConfig { get }
+    /// The model's configuration as the architecture-independent enum.
+    var modelConfig: ModelConfig { get }
     /// The one forward entry point.
     /// - Parameters:
     ///   - batch: padded images [B, 3, H, W] and mask [B, H, W]
@@ -84,9 +86,9 @@ public enum DetectorFactory {
         let weights = try WeightFile.load(url)
         let tensors = modelTensors(of: weights)
         do {
-            try Torch.catching { try model.load(stateDict: tensors, strict: true, source: url.path) }
+            _ = try Torch.catching { try model.load(stateDict: tensors, strict: true, source: url.path) }
         } catch let e as StateDictLoadError {
-            throw CheckpointMismatch(file: url.path, architecture: model.config.architecture, error: e)
+            throw CheckpointMismatch(file: url.path, architecture: model.modelConfig.architecture, error: e)
         } catch let e as TorchError {
             throw FileError(file: url.path, problem: e.description)
         }

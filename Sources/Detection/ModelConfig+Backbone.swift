@@ -1,101 +1,116 @@
 import Foundation
 
-/// The `backbone` object of a config: its keys depend on `type`, and a key of another type is an
-/// unknown key. Conditional DETR takes ResNets only.
-extension ModelConfig {
-    static func backboneKeys(_ type: BackboneType, salience: Bool) -> Set<String> {
-        let stages: Set<String> = ["type", "return_indices", "freeze_indices"]
+/// What an architecture's `backbone` object may hold: the families it takes, whether it selects
+/// and freezes stages (`return_indices`, `freeze_indices`), and whether a ResNet may be dilated.
+struct BackboneRules: Sendable {
+    var families: [BackboneType]
+    var selectsStages: Bool
+    var dilation: Bool
+}
+
+/// The `backbone` object of a config: its keys depend on `type` and on the architecture's rules,
+/// and a key of another type is an unknown key.
+extension BackboneConfig {
+    static func keys(_ type: BackboneType, rules: BackboneRules) -> Set<String> {
+        var keys: Set<String> = ["type"]
+        if rules.selectsStages { keys.formUnion(["return_indices", "freeze_indices"]) }
         switch type {
         case .resnet:
-            return salience ? stages.union(["block", "layers"]) : ["type", "block", "layers", "dilation"]
+            keys.formUnion(["block", "layers"])
+            if rules.dilation { keys.insert("dilation") }
         case .swin:
-            return stages.union([
+            keys.formUnion([
                 "patch_size", "embed_dim", "depths", "num_heads", "window_size", "mlp_ratio", "dropout",
                 "attention_dropout", "stochastic_depth_prob",
             ])
         case .convnext:
-            return stages.union(["channels", "depths", "layer_scale", "stochastic_depth_prob"])
+            keys.formUnion(["channels", "depths", "layer_scale", "stochastic_depth_prob"])
         case .focalnet:
-            return stages.union([
+            keys.formUnion([
                 "patch_size", "embed_dim", "depths", "mlp_ratio", "dropout", "stochastic_depth_prob", "focal_levels",
                 "focal_windows", "use_conv_embed", "use_postln", "use_postln_in_modulation", "use_layerscale",
                 "normalize_modulator",
             ])
         }
+        return keys
     }
 
-    mutating func readBackbone(_ r: ObjectReader, salience: Bool, context: String) throws {
+    mutating func read(_ r: ObjectReader, rules: BackboneRules, architecture: String) throws {
         if let name = try r.peek("backbone", "type") {
             guard let type = BackboneType(rawValue: name) else {
                 let valid = BackboneType.allCases.map { "'\($0.rawValue)'" }.joined(separator: ", ")
                 throw ConfigError(source: "", problem: "'backbone.type' must be one of \(valid), not '\(name)'")
             }
-            guard salience || type == .resnet else {
-                throw ConfigError(source: "", problem: "conditional_detr takes only 'resnet' backbones, not '\(name)'")
-            }
-            backbone.type = type
-        }
-        let keys = Self.backboneKeys(backbone.type, salience: salience)
-        guard let b = try r.object("backbone", allowed: keys, context: "\(context) (\(backbone.type.rawValue))")
-        else { return }
-        try b.read("return_indices", &backbone.returnIndices)
-        try b.read("freeze_indices", &backbone.freezeIndices)
-        switch backbone.type {
-        case .resnet:
-            var block = backbone.block.rawValue
-            try b.read("block", &block)
-            guard let parsed = ResNetBlock(rawValue: block) else {
+            guard rules.families.contains(type) else {
+                let taken = rules.families.map { "'\($0.rawValue)'" }.joined(separator: ", ")
                 throw ConfigError(
-                    source: "", problem: "'backbone.block' must be \"bottleneck\" or \"basic\", not \"\(block)\"")
+                    source: "", problem: "\(architecture) takes only \(taken) backbones, not '\(name)'")
             }
-            backbone.block = parsed
-            try b.read("layers", &backbone.layers)
-            try b.read("dilation", &backbone.dilation)
+            self.type = type
+        }
+        guard
+            let b = try r.object(
+                "backbone", allowed: Self.keys(type, rules: rules),
+                context: "\(architecture) backbone (\(type.rawValue))")
+        else { return }
+        try b.read("return_indices", &returnIndices)
+        try b.read("freeze_indices", &freezeIndices)
+        switch type {
+        case .resnet:
+            var blockName = block.rawValue
+            try b.read("block", &blockName)
+            guard let parsed = ResNetBlock(rawValue: blockName) else {
+                throw ConfigError(
+                    source: "", problem: "'backbone.block' must be \"bottleneck\" or \"basic\", not \"\(blockName)\"")
+            }
+            block = parsed
+            try b.read("layers", &layers)
+            try b.read("dilation", &dilation)
         case .swin:
-            try b.read("patch_size", &backbone.swin.patchSize)
-            try b.read("embed_dim", &backbone.swin.embedDim)
-            try b.read("depths", &backbone.swin.depths)
-            try b.read("num_heads", &backbone.swin.numHeads)
-            try b.read("window_size", &backbone.swin.windowSize)
-            try b.read("mlp_ratio", &backbone.swin.mlpRatio)
-            try b.read("dropout", &backbone.swin.dropout)
-            try b.read("attention_dropout", &backbone.swin.attentionDropout)
-            try b.read("stochastic_depth_prob", &backbone.swin.stochasticDepthProb)
+            try b.read("patch_size", &swin.patchSize)
+            try b.read("embed_dim", &swin.embedDim)
+            try b.read("depths", &swin.depths)
+            try b.read("num_heads", &swin.numHeads)
+            try b.read("window_size", &swin.windowSize)
+            try b.read("mlp_ratio", &swin.mlpRatio)
+            try b.read("dropout", &swin.dropout)
+            try b.read("attention_dropout", &swin.attentionDropout)
+            try b.read("stochastic_depth_prob", &swin.stochasticDepthProb)
         case .convnext:
-            try b.read("channels", &backbone.convnext.channels)
-            try b.read("depths", &backbone.convnext.depths)
-            try b.read("layer_scale", &backbone.convnext.layerScale)
-            try b.read("stochastic_depth_prob", &backbone.convnext.stochasticDepthProb)
+            try b.read("channels", &convnext.channels)
+            try b.read("depths", &convnext.depths)
+            try b.read("layer_scale", &convnext.layerScale)
+            try b.read("stochastic_depth_prob", &convnext.stochasticDepthProb)
         case .focalnet:
-            try b.read("patch_size", &backbone.focalnet.patchSize)
-            try b.read("embed_dim", &backbone.focalnet.embedDim)
-            try b.read("depths", &backbone.focalnet.depths)
-            try b.read("mlp_ratio", &backbone.focalnet.mlpRatio)
-            try b.read("dropout", &backbone.focalnet.dropout)
-            try b.read("stochastic_depth_prob", &backbone.focalnet.stochasticDepthProb)
-            try b.read("focal_levels", &backbone.focalnet.focalLevels)
-            try b.read("focal_windows", &backbone.focalnet.focalWindows)
-            try b.read("use_conv_embed", &backbone.focalnet.useConvEmbed)
-            try b.read("use_postln", &backbone.focalnet.usePostLN)
-            try b.read("use_postln_in_modulation", &backbone.focalnet.usePostLNInModulation)
-            try b.read("use_layerscale", &backbone.focalnet.useLayerScale)
-            try b.read("normalize_modulator", &backbone.focalnet.normalizeModulator)
+            try b.read("patch_size", &focalnet.patchSize)
+            try b.read("embed_dim", &focalnet.embedDim)
+            try b.read("depths", &focalnet.depths)
+            try b.read("mlp_ratio", &focalnet.mlpRatio)
+            try b.read("dropout", &focalnet.dropout)
+            try b.read("stochastic_depth_prob", &focalnet.stochasticDepthProb)
+            try b.read("focal_levels", &focalnet.focalLevels)
+            try b.read("focal_windows", &focalnet.focalWindows)
+            try b.read("use_conv_embed", &focalnet.useConvEmbed)
+            try b.read("use_postln", &focalnet.usePostLN)
+            try b.read("use_postln_in_modulation", &focalnet.usePostLNInModulation)
+            try b.read("use_layerscale", &focalnet.useLayerScale)
+            try b.read("normalize_modulator", &focalnet.normalizeModulator)
         }
     }
 
-    func encodeBackbone(_ b: inout KeyedEncodingContainer<JSONKey>) throws {
-        try b.encode(backbone.type, forKey: "type")
-        if architecture == .salienceDetr {
-            try b.encode(backbone.returnIndices, forKey: "return_indices")
-            try b.encode(backbone.freezeIndices, forKey: "freeze_indices")
+    func encode(_ b: inout KeyedEncodingContainer<JSONKey>, rules: BackboneRules) throws {
+        try b.encode(type, forKey: "type")
+        if rules.selectsStages {
+            try b.encode(returnIndices, forKey: "return_indices")
+            try b.encode(freezeIndices, forKey: "freeze_indices")
         }
-        switch backbone.type {
+        switch type {
         case .resnet:
-            try b.encode(backbone.block, forKey: "block")
-            try b.encode(backbone.layers, forKey: "layers")
-            if architecture == .conditionalDetr { try b.encode(backbone.dilation, forKey: "dilation") }
+            try b.encode(block, forKey: "block")
+            try b.encode(layers, forKey: "layers")
+            if rules.dilation { try b.encode(dilation, forKey: "dilation") }
         case .swin:
-            let s = backbone.swin
+            let s = swin
             try b.encode(s.patchSize, forKey: "patch_size")
             try b.encode(s.embedDim, forKey: "embed_dim")
             try b.encode(s.depths, forKey: "depths")
@@ -106,13 +121,13 @@ extension ModelConfig {
             try b.encode(s.attentionDropout, forKey: "attention_dropout")
             try b.encode(s.stochasticDepthProb, forKey: "stochastic_depth_prob")
         case .convnext:
-            let c = backbone.convnext
+            let c = convnext
             try b.encode(c.channels, forKey: "channels")
             try b.encode(c.depths, forKey: "depths")
             try b.encode(c.layerScale, forKey: "layer_scale")
             try b.encode(c.stochasticDepthProb, forKey: "stochastic_depth_prob")
         case .focalnet:
-            let f = backbone.focalnet
+            let f = focalnet
             try b.encode(f.patchSize, forKey: "patch_size")
             try b.encode(f.embedDim, forKey: "embed_dim")
             try b.encode(f.depths, forKey: "depths")
@@ -129,8 +144,8 @@ extension ModelConfig {
         }
     }
 
-    /// Checks the backbone settings of `backbone.type`.
-    func validateBackbone() throws {
+    /// Checks the settings of the backbone's `type`.
+    func validate() throws {
         func fail(_ p: String) -> ConfigError { ConfigError(source: "", problem: p) }
         func fourPositive(_ v: [Int], _ key: String) throws {
             guard v.count == 4, v.allSatisfy({ $0 >= 1 }) else {
@@ -145,11 +160,11 @@ extension ModelConfig {
         func probability(_ p: Double, _ key: String) throws {
             guard (0.0..<1.0).contains(p) else { throw fail("'backbone.\(key)' must be in [0, 1)") }
         }
-        switch backbone.type {
+        switch type {
         case .resnet:
-            try fourPositive(backbone.layers, "layers")
+            try fourPositive(layers, "layers")
         case .swin:
-            let s = backbone.swin
+            let s = swin
             try pair(s.patchSize, "patch_size")
             try pair(s.windowSize, "window_size")
             try fourPositive(s.depths, "depths")
@@ -162,12 +177,12 @@ extension ModelConfig {
             try probability(s.attentionDropout, "attention_dropout")
             try probability(s.stochasticDepthProb, "stochastic_depth_prob")
         case .convnext:
-            let c = backbone.convnext
+            let c = convnext
             try fourPositive(c.channels, "channels")
             try fourPositive(c.depths, "depths")
             try probability(c.stochasticDepthProb, "stochastic_depth_prob")
         case .focalnet:
-            let f = backbone.focalnet
+            let f = focalnet
             try pair(f.patchSize, "patch_size")
             try fourPositive(f.depths, "depths")
             try fourPositive(f.focalLevels, "focal_levels")

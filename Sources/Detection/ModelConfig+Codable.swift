@@ -57,116 +57,159 @@ struct ObjectReader {
     }
 }
 
+/// What one architecture's config type says about itself and its JSON. The keys every
+/// architecture shares are read, written and checked by `CommonConfig`; each architecture adds
+/// its own here, and the unknown-key check covers both at once.
+protocol ArchitectureConfig: Sendable {
+    static var architecture: Architecture { get }
+    /// The JSON key of the model width (`embed_dim`, `hidden_dim`).
+    static var widthKey: String { get }
+    /// Its own top-level JSON keys.
+    static var ownKeys: Set<String> { get }
+    /// The keys of its `position_embedding` object.
+    static var positionEmbeddingKeys: Set<String> { get }
+    /// The backbone families and stage keys it takes.
+    static var backboneRules: BackboneRules { get }
+    /// The official R50 configuration.
+    init()
+    var common: CommonConfig { get set }
+    var modelConfig: ModelConfig { get }
+    var recipe: any DetectorRecipe { get }
+    /// Reads its own keys (the reader has checked that no unknown key is there).
+    mutating func readOwn(_ r: ObjectReader) throws
+    func encodeOwn(_ c: inout KeyedEncodingContainer<JSONKey>) throws
+    /// Checks its own settings (after the common ones are checked).
+    func validateOwn() throws
+}
+
+/// One architecture's entry points, for `ModelConfig` to pick by name.
+struct ArchitectureEntry: Sendable {
+    let architecture: Architecture
+    let official: @Sendable () -> ModelConfig
+    let decode: @Sendable (KeyedDecodingContainer<JSONKey>) throws -> ModelConfig
+
+    init<A: ArchitectureConfig>(_: A.Type) {
+        architecture = A.architecture
+        official = { A().modelConfig }
+        decode = { try A.decode($0) }
+    }
+}
+
+extension ArchitectureConfig {
+    static var allKeys: Set<String> { CommonConfig.keys.union([widthKey]).union(ownKeys) }
+
+    /// A config of this architecture from a JSON object whose `architecture` names it.
+    static func decode(_ c: KeyedDecodingContainer<JSONKey>) throws -> ModelConfig {
+        let r = try ObjectReader(c, path: "", allowed: allKeys, context: architecture.rawValue)
+        var config = Self()
+        try config.common.read(r, as: Self.self)
+        try config.readOwn(r)
+        try config.common.readObjects(r, as: Self.self)
+        return config.modelConfig
+    }
+
+    func encode(_ c: inout KeyedEncodingContainer<JSONKey>) throws {
+        try c.encode(Self.architecture, forKey: "architecture")
+        try common.encode(&c, as: Self.self)
+        try encodeOwn(&c)
+    }
+}
+
 extension ModelConfig: Codable {
-    static let commonKeys: Set<String> = [
+    public init(from decoder: Decoder) throws {
+        self = try Self.decoded(from: decoder)
+    }
+
+    /// The config of the architecture the object names, checked.
+    private static func decoded(from decoder: Decoder) throws -> ModelConfig {
+        let c = try decoder.container(keyedBy: JSONKey.self)
+        let names = architectures.map(\.architecture.rawValue)
+        guard c.contains("architecture") else {
+            throw ConfigError(source: "", problem: "missing key 'architecture' (\(names.joined(separator: " or ")))")
+        }
+        let name = try? c.decode(String.self, forKey: "architecture")
+        guard let type = architectures.first(where: { $0.architecture.rawValue == name }) else {
+            let quoted = names.map { "\"\($0)\"" }.joined(separator: " or ")
+            throw ConfigError(source: "", problem: "'architecture' must be \(quoted)")
+        }
+        let config = try type.decode(c)
+        try config.validate()
+        return config
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: JSONKey.self)
+        try body.encode(&c)
+    }
+
+    /// Checks values that would otherwise fail deep inside a model: every number against its
+    /// meaningful range (an allocation of a trillion queries, a zero-width layer and the like
+    /// are refused here, naming the key, instead of failing inside libtorch), then the rules of
+    /// the architecture.
+    public func validate() throws {
+        let body = body
+        try common.validate(widthKey: type(of: body).widthKey)
+        try body.validateOwn()
+    }
+}
+
+extension CommonConfig {
+    /// The top-level keys every architecture has (the width's name is the architecture's).
+    static let keys: Set<String> = [
         "architecture", "num_classes", "num_queries", "num_heads", "num_encoder_layers", "num_decoder_layers",
         "dim_feedforward", "dropout", "backbone", "position_embedding", "min_size", "max_size", "num_select",
         "matcher", "loss_weights", "focal_alpha", "focal_gamma",
     ]
-    static let salienceKeys = commonKeys.union([
-        "embed_dim", "num_feature_levels", "num_points", "topk_sa", "max_num_embedding", "level_filter_ratio",
-        "layer_filter_ratio", "transformer_neck", "denoising",
-    ])
-    static let conditionalKeys = commonKeys.union(["hidden_dim", "aux_loss", "group_detr"])
 
-    public init(from decoder: Decoder) throws {
-        let c = try decoder.container(keyedBy: JSONKey.self)
-        var arch = Architecture.salienceDetr
-        guard c.contains("architecture") else {
-            throw ConfigError(source: "", problem: "missing key 'architecture' (salience_detr or conditional_detr)")
-        }
-        do { arch = try c.decode(Architecture.self, forKey: "architecture") } catch {
-            throw ConfigError(source: "", problem: "'architecture' must be \"salience_detr\" or \"conditional_detr\"")
-        }
-        self.init(architecture: arch)
-        let salience = arch == .salienceDetr
-        let r = try ObjectReader(
-            c, path: "", allowed: salience ? Self.salienceKeys : Self.conditionalKeys,
-            context: arch.rawValue)
+    /// Reads the common numbers.
+    mutating func read<A: ArchitectureConfig>(_ r: ObjectReader, as _: A.Type) throws {
         try r.read("num_classes", &numClasses)
         try r.read("num_queries", &numQueries)
-        try r.read(salience ? "embed_dim" : "hidden_dim", &hiddenDim)
+        try r.read(A.widthKey, &hiddenDim)
         try r.read("num_heads", &numHeads)
         try r.read("num_encoder_layers", &numEncoderLayers)
         try r.read("num_decoder_layers", &numDecoderLayers)
         try r.read("dim_feedforward", &dimFeedforward)
         try r.read("dropout", &dropout)
-        try r.read("aux_loss", &auxLoss)
-        try r.read("group_detr", &groupDetr)
-        try r.read("num_feature_levels", &numFeatureLevels)
-        try r.read("num_points", &numPoints)
-        try r.read("topk_sa", &topkSA)
-        try r.read("max_num_embedding", &maxNumEmbedding)
-        try r.read("level_filter_ratio", &levelFilterRatio)
-        try r.read("layer_filter_ratio", &layerFilterRatio)
         try r.read("min_size", &minSize)
         try r.read("max_size", &maxSize)
         try r.read("num_select", &numSelect)
         try r.read("focal_alpha", &focalAlpha)
         try r.read("focal_gamma", &focalGamma)
         try r.read("loss_weights", &lossWeights)
-        try readBackbone(r, salience: salience, context: "\(arch.rawValue) backbone")
+    }
+
+    /// Reads the common objects: backbone, position embedding, matcher.
+    mutating func readObjects<A: ArchitectureConfig>(_ r: ObjectReader, as _: A.Type) throws {
+        let name = A.architecture.rawValue
+        try backbone.read(r, rules: A.backboneRules, architecture: name)
         if let p = try r.object(
-            "position_embedding", allowed: salience ? ["temperature", "offset"] : ["temperature"],
-            context: "\(arch.rawValue) position_embedding")
+            "position_embedding", allowed: A.positionEmbeddingKeys, context: "\(name) position_embedding")
         {
             try p.read("temperature", &positionEmbedding.temperature)
             try p.read("offset", &positionEmbedding.offset)
-        }
-        if let n = try r.object("transformer_neck", allowed: ["type", "groups"], context: "transformer_neck") {
-            try n.read("type", &transformerNeck.type)
-            try n.read("groups", &transformerNeck.groups)
-        }
-        if let d = try r.object(
-            "denoising", allowed: ["num", "label_noise_prob", "box_noise_scale"], context: "denoising")
-        {
-            try d.read("num", &denoising.num)
-            try d.read("label_noise_prob", &denoising.labelNoiseProb)
-            try d.read("box_noise_scale", &denoising.boxNoiseScale)
         }
         if let m = try r.object("matcher", allowed: ["cost_class", "cost_bbox", "cost_giou"], context: "matcher") {
             try m.read("cost_class", &matcher.costClass)
             try m.read("cost_bbox", &matcher.costBbox)
             try m.read("cost_giou", &matcher.costGiou)
         }
-        try validate()
     }
 
-    public func encode(to encoder: Encoder) throws {
-        var c = encoder.container(keyedBy: JSONKey.self)
-        let salience = architecture == .salienceDetr
-        try c.encode(architecture, forKey: "architecture")
+    func encode<A: ArchitectureConfig>(_ c: inout KeyedEncodingContainer<JSONKey>, as _: A.Type) throws {
         try c.encode(numClasses, forKey: "num_classes")
         try c.encode(numQueries, forKey: "num_queries")
-        try c.encode(hiddenDim, forKey: JSONKey(salience ? "embed_dim" : "hidden_dim"))
+        try c.encode(hiddenDim, forKey: JSONKey(A.widthKey))
         try c.encode(numHeads, forKey: "num_heads")
         try c.encode(numEncoderLayers, forKey: "num_encoder_layers")
         try c.encode(numDecoderLayers, forKey: "num_decoder_layers")
         try c.encode(dimFeedforward, forKey: "dim_feedforward")
         try c.encode(dropout, forKey: "dropout")
         var b = c.nestedContainer(keyedBy: JSONKey.self, forKey: "backbone")
-        try encodeBackbone(&b)
+        try backbone.encode(&b, rules: A.backboneRules)
         var p = c.nestedContainer(keyedBy: JSONKey.self, forKey: "position_embedding")
         try p.encode(positionEmbedding.temperature, forKey: "temperature")
-        if salience {
-            try p.encode(positionEmbedding.offset, forKey: "offset")
-            try c.encode(numFeatureLevels, forKey: "num_feature_levels")
-            try c.encode(numPoints, forKey: "num_points")
-            try c.encode(topkSA, forKey: "topk_sa")
-            try c.encode(maxNumEmbedding, forKey: "max_num_embedding")
-            try c.encode(levelFilterRatio, forKey: "level_filter_ratio")
-            try c.encode(layerFilterRatio, forKey: "layer_filter_ratio")
-            var n = c.nestedContainer(keyedBy: JSONKey.self, forKey: "transformer_neck")
-            try n.encode(transformerNeck.type, forKey: "type")
-            try n.encode(transformerNeck.groups, forKey: "groups")
-            var d = c.nestedContainer(keyedBy: JSONKey.self, forKey: "denoising")
-            try d.encode(denoising.num, forKey: "num")
-            try d.encode(denoising.labelNoiseProb, forKey: "label_noise_prob")
-            try d.encode(denoising.boxNoiseScale, forKey: "box_noise_scale")
-        } else {
-            try c.encode(auxLoss, forKey: "aux_loss")
-            if groupDetr != 1 { try c.encode(groupDetr, forKey: "group_detr") }
-        }
+        if A.positionEmbeddingKeys.contains("offset") { try p.encode(positionEmbedding.offset, forKey: "offset") }
         try c.encode(minSize, forKey: "min_size")
         try c.encode(maxSize, forKey: "max_size")
         try c.encode(numSelect, forKey: "num_select")
@@ -179,20 +222,16 @@ extension ModelConfig: Codable {
         try c.encode(focalGamma, forKey: "focal_gamma")
     }
 
-    /// Checks values that would otherwise fail deep inside a model: every number against its
-    /// meaningful range (an allocation of a trillion queries, a zero-width layer and the like
-    /// are refused here, naming the key, instead of failing inside libtorch).
-    public func validate() throws {
-        func fail(_ p: String) -> ConfigError { ConfigError(source: "", problem: p) }
-        try validateBackbone()
+    /// Checks the common numbers against their ranges (`widthKey` names the width in messages).
+    func validate(widthKey: String) throws {
+        try backbone.validate()
         try ConfigRange.check(numClasses, "num_classes", 1...ConfigRange.maxClasses)
         try ConfigRange.check(numQueries, "num_queries", 1...ConfigRange.maxQueries)
-        try ConfigRange.check(groupDetr, "group_detr", 1...64)
-        try ConfigRange.check(
-            hiddenDim, architecture == .salienceDetr ? "embed_dim" : "hidden_dim", 2...ConfigRange.maxWidth)
+        try ConfigRange.check(hiddenDim, widthKey, 2...ConfigRange.maxWidth)
         try ConfigRange.check(numHeads, "num_heads", 1...hiddenDim)
         guard hiddenDim % numHeads == 0, hiddenDim % 2 == 0 else {
-            throw fail("width \(hiddenDim) must be even and divisible by num_heads \(numHeads)")
+            throw ConfigError(
+                source: "", problem: "width \(hiddenDim) must be even and divisible by num_heads \(numHeads)")
         }
         try ConfigRange.check(numEncoderLayers, "num_encoder_layers", 1...ConfigRange.maxLayers)
         try ConfigRange.check(numDecoderLayers, "num_decoder_layers", 1...ConfigRange.maxLayers)
@@ -201,21 +240,8 @@ extension ModelConfig: Codable {
         try ConfigRange.check(minSize, "min_size", 1...ConfigRange.maxSide)
         try ConfigRange.check(maxSize, "max_size", minSize...ConfigRange.maxSide)
         try ConfigRange.check(numSelect, "num_select", 1...ConfigRange.maxQueries * 100)
-        try ConfigRange.check(numFeatureLevels, "num_feature_levels", 1...8)
-        try ConfigRange.check(numPoints, "num_points", 1...64)
-        try ConfigRange.check(topkSA, "topk_sa", 1...ConfigRange.maxQueries)
-        try ConfigRange.check(maxNumEmbedding, "max_num_embedding", 1...ConfigRange.maxQueries)
-        for (key, ratios) in [("level_filter_ratio", levelFilterRatio), ("layer_filter_ratio", layerFilterRatio)] {
-            for (i, r) in ratios.enumerated() where !(r > 0 && r <= 1) {
-                throw fail("'\(key)[\(i)]' must be in (0, 1], got \(r)")
-            }
-        }
         try ConfigRange.check(positionEmbedding.temperature, "position_embedding.temperature", 1e-6...1e12)
         try ConfigRange.check(positionEmbedding.offset, "position_embedding.offset", -1e6...1e6)
-        try ConfigRange.check(transformerNeck.groups, "transformer_neck.groups", 1...hiddenDim)
-        try ConfigRange.check(denoising.num, "denoising.num", 0...ConfigRange.maxQueries)
-        try ConfigRange.check(denoising.labelNoiseProb, "denoising.label_noise_prob", 0...1)
-        try ConfigRange.check(denoising.boxNoiseScale, "denoising.box_noise_scale", 0...100)
         try ConfigRange.check(matcher.costClass, "matcher.cost_class", 0...1e6)
         try ConfigRange.check(matcher.costBbox, "matcher.cost_bbox", 0...1e6)
         try ConfigRange.check(matcher.costGiou, "matcher.cost_giou", 0...1e6)
@@ -224,36 +250,6 @@ extension ModelConfig: Codable {
         }
         try ConfigRange.check(focalAlpha, "focal_alpha", 0...1)
         try ConfigRange.check(focalGamma, "focal_gamma", 0...100)
-        if architecture == .salienceDetr {
-            guard levelFilterRatio.count == numFeatureLevels else {
-                throw fail("'level_filter_ratio' needs \(numFeatureLevels) values (num_feature_levels)")
-            }
-            guard layerFilterRatio.count == numEncoderLayers else {
-                throw fail("'layer_filter_ratio' needs \(numEncoderLayers) values (num_encoder_layers)")
-            }
-            let r = backbone.returnIndices
-            guard !r.isEmpty, r.allSatisfy({ (0..<4).contains($0) }), r == r.sorted(), Set(r).count == r.count,
-                r.count <= numFeatureLevels
-            else {
-                throw fail(
-                    "'backbone.return_indices' must be increasing stage indices in 0...3, at most num_feature_levels")
-            }
-            guard backbone.freezeIndices.allSatisfy({ (0..<4).contains($0) }) else {
-                throw fail("'backbone.freeze_indices' must be in 0...3")
-            }
-            guard transformerNeck.type == "repvgg_plux" else {
-                throw fail("transformer_neck type '\(transformerNeck.type)' is not supported (only repvgg_plux)")
-            }
-            guard hiddenDim % transformerNeck.groups == 0 else {
-                throw fail("embed_dim must be divisible by transformer_neck.groups")
-            }
-            guard (2...4).contains(numFeatureLevels) else {
-                throw fail("'num_feature_levels' must be 2...4 (the salience update has one alpha per upper level)")
-            }
-            guard hiddenDim % 32 == 0 else {
-                throw fail("'embed_dim' must be a multiple of 32 (GroupNorm(32) in the neck)")
-            }
-        }
     }
 }
 

@@ -17,7 +17,7 @@ extension ModelConfig {
         case "salience-detr-r50-5scale":
             var c = ModelConfig(architecture: .salienceDetr)
             c.backbone.returnIndices = [0, 1, 2, 3]
-            c.maxNumEmbedding = 500
+            c.salience?.maxNumEmbedding = 500
             return c
         case "salience-detr-swin-l", "salience-detr-convnext-l", "salience-detr-focalnet-l":
             // The official -L configs differ from R50 only in the backbone (its settings default

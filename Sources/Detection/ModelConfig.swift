@@ -1,6 +1,6 @@
 import Foundation
 
-/// Which detector a config describes.
+/// Which detector a config describes (`architecture` in JSON).
 public enum Architecture: String, Codable, Sendable {
     case salienceDetr = "salience_detr"
     case conditionalDetr = "conditional_detr"
@@ -18,7 +18,8 @@ public enum BackboneType: String, Codable, Sendable, CaseIterable {
 }
 
 /// Backbone settings (`backbone` in JSON). `type` selects the family; each family reads its own
-/// keys (ResNet: `block`, `layers`, `dilation`; the others: `swin`, `convnext`, `focalnet`).
+/// keys (ResNet: `block`, `layers`, `dilation`; the others: `swin`, `convnext`, `focalnet`), and
+/// each architecture says which families and stage keys it takes (`BackboneRules`).
 public struct BackboneConfig: Equatable, Sendable {
     public var type: BackboneType = .resnet
     public var block: ResNetBlock = .bottleneck
@@ -39,21 +40,8 @@ public struct BackboneConfig: Equatable, Sendable {
 /// Sine position embedding settings.
 public struct PositionEmbeddingConfig: Equatable, Sendable {
     public var temperature: Double = 10000
-    /// −0.5 for Salience DETR, 0 for Conditional DETR.
+    /// −0.5 for Salience DETR, 0 for Conditional DETR (which has no such key).
     public var offset: Double = 0
-}
-
-/// Salience DETR's transformer neck.
-public struct TransformerNeckConfig: Equatable, Sendable {
-    public var type: String = "repvgg_plux"
-    public var groups: Int = 4
-}
-
-/// Contrastive denoising (Salience DETR training).
-public struct DenoisingConfig: Equatable, Sendable {
-    public var num: Int = 100
-    public var labelNoiseProb: Double = 0.5
-    public var boxNoiseScale: Double = 1.0
 }
 
 /// Hungarian matcher costs.
@@ -63,38 +51,24 @@ public struct MatcherConfig: Equatable, Sendable {
     public var costGiou: Double = 2
 }
 
-/// A detector configuration. Field names mirror the official constructor arguments
-/// (camelCase here, snake_case in JSON: `ModelConfig+Codable.swift` reads every key). Every field has
-/// the official R50 default of its architecture, so a JSON file may omit any key.
-public struct ModelConfig: Equatable, Sendable {
-    public var architecture: Architecture
+/// The settings every DETR variant has. Field names mirror the official constructor arguments
+/// (camelCase here, snake_case in JSON).
+public struct CommonConfig: Equatable, Sendable {
     public var numClasses: Int = 91
     public var numQueries: Int
-    /// `embed_dim` (Salience) / `hidden_dim` (Conditional).
+    /// The model width: `embed_dim` (Salience DETR) / `hidden_dim` (Conditional DETR) in JSON.
     public var hiddenDim: Int = 256
     public var numHeads: Int = 8
     public var numEncoderLayers: Int = 6
     public var numDecoderLayers: Int = 6
     public var dimFeedforward: Int = 2048
     public var dropout: Double
-    /// Per-layer outputs and losses (Conditional DETR).
-    public var auxLoss: Bool = true
-    /// Group DETR (Conditional DETR's `--group_detr`): training runs `groupDetr` independent groups
-    /// of `numQueries` queries (self-attention within a group, one-to-one matching per group);
-    /// inference uses the first group only. `query_embed.weight` has numQueries·groupDetr rows.
-    public var groupDetr: Int = 1
-    public var numFeatureLevels: Int = 4
-    public var numPoints: Int = 4
-    public var topkSA: Int = 300
-    public var maxNumEmbedding: Int = 200
-    public var levelFilterRatio: [Double] = [0.4, 0.8, 1.0, 1.0]
-    public var layerFilterRatio: [Double] = [1.0, 0.8, 0.6, 0.6, 0.4, 0.2]
     public var backbone = BackboneConfig()
     public var positionEmbedding = PositionEmbeddingConfig()
-    public var transformerNeck = TransformerNeckConfig()
-    public var denoising = DenoisingConfig()
+    /// The evaluation resize (and the training one's scale).
     public var minSize: Int = 800
     public var maxSize: Int = 1333
+    /// Detections the post-processing keeps per image (the official evaluation's top-k).
     public var numSelect: Int
     public var matcher = MatcherConfig()
     /// Loss weights by official loss key (aux/dn/enc copies get the same weight).
@@ -102,21 +76,80 @@ public struct ModelConfig: Equatable, Sendable {
     public var focalAlpha: Double = 0.25
     public var focalGamma: Double = 2.0
 
+    /// The defaults shared by both official R50 configurations, with the values that differ.
+    public init(numQueries: Int, dropout: Double, numSelect: Int, lossWeights: [String: Double]) {
+        self.numQueries = numQueries
+        self.dropout = dropout
+        self.numSelect = numSelect
+        self.lossWeights = lossWeights
+    }
+}
+
+/// A detector configuration: one case per architecture, each with its own config type (its
+/// common part plus what only it has), its own JSON keys and rules, and its own recipe. The
+/// common settings read and write through the enum directly (`config.numClasses`); what only one
+/// architecture has, through its case (`config.salience?.topkSA`).
+///
+/// Adding an architecture: its folder (model, config type conforming to `ArchitectureConfig`,
+/// recipe), one case here, and its line in `body`, `common` and `ModelConfig.architectures`.
+@dynamicMemberLookup
+public enum ModelConfig: Equatable, Sendable {
+    case salienceDetr(SalienceDETRConfig)
+    case conditionalDetr(ConditionalDETRConfig)
+
+    /// The architectures a config file can name.
+    static let architectures = [
+        ArchitectureEntry(SalienceDETRConfig.self), ArchitectureEntry(ConditionalDETRConfig.self),
+    ]
+
     /// The official R50 configuration of `architecture`.
     public init(architecture: Architecture) {
-        self.architecture = architecture
-        switch architecture {
-        case .salienceDetr:
-            numQueries = 900
-            dropout = 0.0
-            numSelect = 300
-            positionEmbedding.offset = -0.5
-            lossWeights = ["loss_class": 1, "loss_bbox": 5, "loss_giou": 2, "loss_salience": 2]
-        case .conditionalDetr:
-            numQueries = 300
-            dropout = 0.1
-            numSelect = 100
-            lossWeights = ["loss_ce": 2, "loss_bbox": 5, "loss_giou": 2]
+        self = Self.architectures.first { $0.architecture == architecture }!.official()
+    }
+
+    /// The case's config.
+    var body: any ArchitectureConfig {
+        switch self {
+        case .salienceDetr(let c): c
+        case .conditionalDetr(let c): c
         }
     }
+
+    public var architecture: Architecture { type(of: body).architecture }
+
+    /// The settings every architecture has.
+    public var common: CommonConfig {
+        get { body.common }
+        set {
+            switch self {
+            case .salienceDetr(var c):
+                c.common = newValue
+                self = .salienceDetr(c)
+            case .conditionalDetr(var c):
+                c.common = newValue
+                self = .conditionalDetr(c)
+            }
+        }
+    }
+
+    public subscript<T>(dynamicMember path: WritableKeyPath<CommonConfig, T>) -> T {
+        get { common[keyPath: path] }
+        set { common[keyPath: path] = newValue }
+    }
+
+    /// The Salience DETR config, nil for another architecture (setting it replaces the config).
+    public var salience: SalienceDETRConfig? {
+        get { if case .salienceDetr(let c) = self { c } else { nil } }
+        set { if let newValue { self = .salienceDetr(newValue) } }
+    }
+
+    /// The Conditional DETR config, nil for another architecture (setting it replaces the config).
+    public var conditional: ConditionalDETRConfig? {
+        get { if case .conditionalDetr(let c) = self { c } else { nil } }
+        set { if let newValue { self = .conditionalDetr(newValue) } }
+    }
+
+    /// The recipe of this config's architecture: how to build, preprocess for, train and
+    /// post-process it.
+    public var recipe: any DetectorRecipe { body.recipe }
 }

@@ -52,11 +52,11 @@ public struct Predictor: @unchecked Sendable {
 
     public init(detector: any Detector, names: [String]? = nil, device: Device = .cpu, precision: Precision = .fp32) {
         self.detector = detector
-        self.names = names ?? COCOClassNames.names(numClasses: detector.config.numClasses)
+        self.names = names ?? COCOClassNames.names(numClasses: detector.modelConfig.numClasses)
         self.device = device
         self.precision = precision
-        self.transform = detector.config.recipe.evalTransform
-        self.postProcess = detector.config.recipe.postProcess
+        self.transform = detector.modelConfig.recipe.evalTransform
+        self.postProcess = detector.modelConfig.recipe.postProcess
     }
 
     /// A preset or JSON config file with its weights (.pth or .safetensors) loaded strictly.
@@ -68,7 +68,7 @@ public struct Predictor: @unchecked Sendable {
         return Predictor(detector: detector, names: names, device: device, precision: precision)
     }
 
-    public var config: ModelConfig { detector.config }
+    public var config: ModelConfig { detector.modelConfig }
 
     /// The image resized as the official evaluation resizes it.
     /// - Throws: `TorchError` when libtorch cannot (memory)

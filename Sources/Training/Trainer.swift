@@ -108,7 +108,7 @@ public final class Trainer {
     public convenience init(
         model: any Detector, options: TrainingOptions, generator: Generator, parallel: DataParallel? = nil
     ) {
-        let recipe = model.config.recipe
+        let recipe = model.modelConfig.recipe
         self.init(
             model: model, criterion: recipe.criterion(), optimizer: recipe.optimizer(for: model, options: options),
             schedule: options.schedule, clipMaxNorm: options.clipMaxNorm, generator: generator, parallel: parallel)
@@ -222,7 +222,7 @@ public final class Trainer {
         TrainingCheckpoint(
             model: model.stateDict(), optimizer: optimizer.stateDict(),
             generators: generators.merging([generatorKey: generator.state]) { $1 }, epoch: epoch, step: step,
-            config: model.config,
+            config: model.modelConfig,
             extra: extra.merging(lossScaler.map { [Self.lossScalerKey: $0.encoded] } ?? [:]) { a, _ in a })
     }
 

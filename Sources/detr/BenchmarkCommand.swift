@@ -171,7 +171,7 @@ struct Benchmark: ParsableCommand {
 
     /// One optimizer step of the official recipe on `batch` with fixed synthetic targets.
     func trainingStep(model: any Detector, batch: ImageBatch, device: Device) throws -> () throws -> Void {
-        let cfg = model.config
+        let cfg = model.modelConfig
         let g = Generator(seed: 2)
         let targets = (0..<batchSize).map { _ in
             let centres = Tensor.rand([5, 2], generator: g) * 0.6 + 0.2
@@ -213,7 +213,7 @@ struct Benchmark: ParsableCommand {
         }
         print(
             """
-            model        \(self.model.configName) (\(model.config.architecture.rawValue)), \
+            model        \(self.model.configName) (\(model.modelConfig.architecture.rawValue)), \
             \(String(format: "%.2f", Double(params) / 1e6))M parameters
             """
         )

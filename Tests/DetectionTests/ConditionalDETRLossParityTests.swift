@@ -34,7 +34,8 @@ import Torch
                 costGiou: config.matcher.costGiou),
             numClasses: config.numClasses, focalAlpha: config.focalAlpha)
         let (terms, matches) = try criterion(out, targets: targets)
-        let groups = ["final"] + (config.auxLoss ? (0..<(config.numDecoderLayers - 1)).map { "aux\($0)" } : [])
+        let groups =
+            ["final"] + (config.conditional!.auxLoss ? (0..<(config.numDecoderLayers - 1)).map { "aux\($0)" } : [])
         #expect(matches.count == groups.count)
         for (group, m) in zip(groups, matches) {
             for i in 0..<images {

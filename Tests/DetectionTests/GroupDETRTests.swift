@@ -15,7 +15,7 @@ import Vision
 
     static func config(groups: Int) -> ModelConfig {
         var c = TestSupport.tinyConditionalConfig(numClasses: 5, numQueries: 6, decoderLayers: 3, dropout: 0)
-        c.groupDetr = groups
+        c.conditional?.groupDetr = groups
         return c
     }
 
@@ -132,7 +132,7 @@ import Vision
         let json = try c.jsonData()
         #expect(try JSONDecoder().decode(ModelConfig.self, from: json) == c)
         #expect(String(decoding: json, as: UTF8.self).contains("\"group_detr\" : 11"))
-        c.groupDetr = 0
+        c.conditional?.groupDetr = 0
         #expect(throws: ConfigError.self) { try c.validate() }
         // An 11-group checkpoint loaded into a single-group config names the fix.
         let grouped = ConditionalDETR(ParameterStore().root, config: Self.config(groups: 11))

@@ -26,8 +26,8 @@ import Testing
         #expect(c.minSize == (try value("min_size", as: Int.self)))
         #expect(c.maxSize == (try value("max_size", as: Int.self)))
         if dir == "salience_detr" {
-            #expect(c.topkSA == (try value("topk_sa", as: Int.self)))
-            #expect(c.denoising.num == (try value("denoising.num", as: Int.self)))
+            #expect(c.salience?.topkSA == (try value("topk_sa", as: Int.self)))
+            #expect(c.salience?.denoising.num == (try value("denoising.num", as: Int.self)))
             #expect(c.positionEmbedding.offset == (try value("position_embedding.offset", as: Double.self)))
         } else {
             #expect(c.numEncoderLayers == (try value("num_encoder_layers", as: Int.self)))
@@ -64,13 +64,42 @@ import Testing
 
     @Test func presetsHaveOfficialValues() throws {
         let s = try #require(ModelConfig.preset("salience-detr-r50"))
-        #expect(s.numQueries == 900 && s.numSelect == 300 && s.hiddenDim == 256 && s.topkSA == 300)
+        #expect(s.numQueries == 900 && s.numSelect == 300 && s.hiddenDim == 256 && s.salience?.topkSA == 300)
         let s5 = try #require(ModelConfig.preset("salience-detr-r50-5scale"))
-        #expect(s5.backbone.returnIndices == [0, 1, 2, 3] && s5.maxNumEmbedding == 500 && s5.numFeatureLevels == 4)
+        #expect(
+            s5.backbone.returnIndices == [0, 1, 2, 3] && s5.salience?.maxNumEmbedding == 500
+                && s5.salience?.numFeatureLevels == 4)
         let c = try #require(ModelConfig.preset("conditional-detr-r101-dc5"))
         #expect(c.backbone.layers == [3, 4, 23, 3] && c.backbone.dilation && c.numQueries == 300 && c.dropout == 0.1)
         for name in ModelConfig.presetNames { #expect(ModelConfig.preset(name) != nil) }
         #expect(ModelConfig.preset("yolo") == nil)
+    }
+
+    /// Every preset and every config file of the repository survives our own encoding unchanged,
+    /// holds its architecture's config type, and writes the width under its architecture's key.
+    @Test func presetsAndRepositoryConfigsRoundTrip() throws {
+        var configs = ModelConfig.presetNames.map { ($0, ModelConfig.preset($0)!) }
+        for path in [
+            "demo/shapes-salience.json", "Benchmarks/training/shapes-conditional.json",
+            "Benchmarks/training/shapes-conditional-128.json", "Tests/Fixtures/salience-wide/tiny.config.json",
+        ] {
+            configs.append((path, try ModelConfig.load(contentsOf: TestSupport.repoRoot.appendingPathComponent(path))))
+        }
+        for (name, config) in configs {
+            let data = try config.jsonData()
+            #expect(try JSONDecoder().decode(ModelConfig.self, from: data) == config, "\(name)")
+            let object = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+            switch config {
+            case .salienceDetr(let s):
+                #expect(config.architecture == .salienceDetr && object["embed_dim"] as? Int == s.hiddenDim, "\(name)")
+                #expect(object["hidden_dim"] == nil && object["topk_sa"] as? Int == s.topkSA, "\(name)")
+            case .conditionalDetr(let c):
+                #expect(
+                    config.architecture == .conditionalDetr && object["hidden_dim"] as? Int == c.hiddenDim, "\(name)")
+                #expect(object["embed_dim"] == nil && object["aux_loss"] as? Bool == c.auxLoss, "\(name)")
+            }
+            #expect(ModelConfig(architecture: config.architecture).architecture == config.architecture)
+        }
     }
 
     private func decode(_ json: String) throws -> ModelConfig {

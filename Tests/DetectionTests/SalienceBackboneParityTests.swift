@@ -46,7 +46,7 @@ import Vision
         let images = try (0..<TestSupport.imageCount(ref)).map {
             try Image(tensor: try #require(ref["in.image.\($0)"]))
         }
-        let recipe = model.config.recipe
+        let recipe = model.modelConfig.recipe
         let batch = recipe.evalTransform.batch(images)
         SalienceFixture.close(batch.images, ref["pre.batch"], "\(kind) pre.batch")
         #expect(batch.mask.bools == (try #require(ref["pre.mask"])).bools, "\(kind) pre.mask")

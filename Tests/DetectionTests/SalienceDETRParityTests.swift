@@ -52,7 +52,7 @@ import Vision
     /// that every later stage is compared exactly. `salience.predictor_in.*` and `dec.logits` are
     /// compared where the fixture has them (the committed wide-batch fixture leaves them out).
     static func checkTransformer(
-        _ t: SalienceTransformer.Output, ref: StateDict, config: ModelConfig,
+        _ t: SalienceTransformer.Output, ref: StateDict, config: SalienceDETRConfig,
         replay: (Tensor) -> SalienceTransformer.Output
     ) throws -> SalienceTransformer.Output {
         let hasPredictorInputs = ref.keys.contains { $0.hasPrefix("salience.predictor_in.") }
@@ -178,11 +178,13 @@ import Vision
             for p in 0..<width where selected[b * width + p] != official[b * width + p] {
                 let (a, c) = (selected[b * width + p], official[b * width + p])
                 let bothPadded = pad[b * n + a] && pad[b * n + c]
-                let nearTie = score[a].map { x in score[c].map { abs(x - $0) <= 1e-5 * Swift.max(1, abs($0)) } ?? false }
+                let nearTie =
+                    score[a].map { x in score[c].map { abs(x - $0) <= 1e-5 * Swift.max(1, abs($0)) } ?? false }
                     ?? false
                 #expect(
                     bothPadded || nearTie,
-                    "enc.topk_index image \(b) query \(p): token \(a), official \(c) (neither padded twins nor near-tied)")
+                    "enc.topk_index image \(b) query \(p): token \(a), official \(c) (neither padded twins nor near-tied)"
+                )
             }
         }
     }

@@ -268,7 +268,7 @@ struct RecordedDenoisingNoise: DenoisingNoise {
     }
 
     /// Train-mode outputs before the criterion (to localise a loss mismatch).
-    func checkOutputs(_ out: DetectorOutput, _ ref: StateDict, config: ModelConfig) throws {
+    func checkOutputs(_ out: DetectorOutput, _ ref: StateDict, config: SalienceDETRConfig) throws {
         F.close(out.final.logits, ref["train.out.pred_logits"], "train.out.pred_logits")
         F.close(out.final.boxes, ref["train.out.pred_boxes"], "train.out.pred_boxes")
         for (i, aux) in out.auxiliary.enumerated() {

@@ -31,7 +31,7 @@ import Torch
         #expect(report.missingKeys.allSatisfy { !$0.hasPrefix("transformer.") }, "\(report.missingKeys)")
         #expect(report.unexpectedKeys.isEmpty, "\(report.unexpectedKeys)")
         let ref = try Safetensors.read(contentsOf: Self.directory.appendingPathComponent("stages.safetensors")).tensors
-        let levels = config.numFeatureLevels
+        let levels = model.config.numFeatureLevels
         let features = try (0..<levels).map { try #require(ref["neck.\($0)"]) }
         let masks = try (0..<levels).map { try #require(ref["mask.\($0)"]) }
         let positions = try (0..<levels).map { try #require(ref["pos.\($0)"]) }
@@ -40,7 +40,7 @@ import Torch
         #expect(sizes.count == 3 && sizes.contains { $0.width >= 7 * $0.height })
 
         let t = withNoGrad { model.transformerStages(features: features, masks: masks, positions: positions) }
-        _ = try SalienceDETRParityTests.checkTransformer(t, ref: ref, config: config) { official in
+        _ = try SalienceDETRParityTests.checkTransformer(t, ref: ref, config: model.config) { official in
             withNoGrad {
                 model.transformerStages(
                     features: features, masks: masks, positions: positions, encoderQueries: official)

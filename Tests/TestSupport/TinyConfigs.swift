@@ -3,7 +3,7 @@ import Detection
 extension TestSupport {
     /// A tiny Salience DETR for fast tests (64×64 inputs give 85 tokens).
     public static func tinySalienceConfig() -> ModelConfig {
-        var c = ModelConfig(architecture: .salienceDetr)
+        var c = SalienceDETRConfig()
         c.numClasses = 5
         c.numQueries = 12
         c.hiddenDim = 32
@@ -17,7 +17,7 @@ extension TestSupport {
         c.backbone.layers = [1, 1, 1, 1]
         c.denoising.num = 6
         c.numSelect = 10
-        return c
+        return .salienceDetr(c)
     }
 
     /// A tiny Conditional DETR (width 32, 4 heads, one encoder layer, basic-block ResNet).

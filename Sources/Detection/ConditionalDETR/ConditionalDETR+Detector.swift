@@ -1,6 +1,8 @@
 import Vision
 
 extension ConditionalDETR: Detector {
+    public var modelConfig: ModelConfig { .conditionalDetr(config) }
+
     /// Targets are not used by the forward (Conditional DETR has no denoising queries).
     public func forward(_ batch: ImageBatch, targets: [DetectionTarget]?, options: ForwardOptions) -> DetectorOutput {
         forward(

@@ -3,12 +3,13 @@ import Vision
 
 /// Conditional DETR's official recipe (Atten4Vis/ConditionalDETR `main.py`).
 public struct ConditionalDETRRecipe: DetectorRecipe {
-    public let config: ModelConfig
+    public let config: ConditionalDETRConfig
 
-    public init(config: ModelConfig) {
-        precondition(config.architecture == .conditionalDetr, "ConditionalDETRRecipe needs a conditional_detr config")
+    public init(config: ConditionalDETRConfig) {
         self.config = config
     }
+
+    public var modelConfig: ModelConfig { .conditionalDetr(config) }
 
     public func makeModel(store: ParameterStore) throws -> any Detector {
         ConditionalDETR(store.root, config: config)

@@ -8,7 +8,7 @@ import Vision
 /// `query_embed`, `input_proj`).
 public struct ConditionalDETR: Module {
     public let path: ModulePath
-    public let config: ModelConfig
+    public let config: ConditionalDETRConfig
     let transformer: ConditionalTransformer
     let classEmbed: Linear
     let bboxEmbed: MLP
@@ -17,9 +17,16 @@ public struct ConditionalDETR: Module {
     public let backbone: ResNet
     let positionEmbedding: PositionEmbeddingSine
 
-    /// Builds the model with freshly initialised parameters in `p`'s store.
+    /// A model of a config holding a Conditional DETR configuration.
     public init(_ p: ModulePath, config: ModelConfig) {
-        precondition(config.architecture == .conditionalDetr, "ConditionalDETR needs a conditional_detr config")
+        guard let conditional = config.conditional else {
+            preconditionFailure("ConditionalDETR needs a conditional_detr config")
+        }
+        self.init(p, config: conditional)
+    }
+
+    /// Builds the model with freshly initialised parameters in `p`'s store.
+    public init(_ p: ModulePath, config: ConditionalDETRConfig) {
         path = p
         self.config = config
         let d = config.hiddenDim

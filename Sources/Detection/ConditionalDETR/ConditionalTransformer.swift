@@ -12,7 +12,7 @@ struct ConditionalTransformer: Module {
     let refPointHead: MLP
     let sine: PositionEmbeddingSine
 
-    init(_ p: ModulePath, config c: ModelConfig) {
+    init(_ p: ModulePath, config c: ConditionalDETRConfig) {
         path = p
         let d = c.hiddenDim
         encoderLayers = ModuleList(p / "encoder" / "layers", count: c.numEncoderLayers) { q, _ in

@@ -17,7 +17,12 @@ public struct SalienceCriterion: Sendable {
 
     /// The official configuration: matcher costs from `config.matcher` (log eps 1e-6), focal
     /// α/γ from the config.
-    public init(config: ModelConfig) {
+    public init(config: SalienceDETRConfig) { self.init(common: config.common) }
+
+    /// The official configuration from the common settings of `config`.
+    public init(config: ModelConfig) { self.init(common: config.common) }
+
+    private init(common config: CommonConfig) {
         let matcher = HungarianMatcher(
             costClass: config.matcher.costClass, costBbox: config.matcher.costBbox,
             costGiou: config.matcher.costGiou, alpha: config.focalAlpha,

@@ -3,12 +3,11 @@ import Vision
 
 /// Everything that differs between architectures, in one value per architecture: how to build
 /// the model, the preprocessing it was evaluated with, the augmentation, criterion, optimizer
-/// set-up and hyper-parameters it was trained with, and its post-processing. Adding an
-/// architecture means a model type, its `Detector` conformance and a recipe beside it, and one
-/// case in `ModelConfig.recipe`.
+/// set-up and hyper-parameters it was trained with, and its post-processing. Each architecture's
+/// recipe is built from its own config type (`ArchitectureConfig.recipe`).
 public protocol DetectorRecipe {
     /// The configuration the recipe is bound to.
-    var config: ModelConfig { get }
+    var modelConfig: ModelConfig { get }
     /// A freshly initialised model (parameters in `store`).
     func makeModel(store: ParameterStore) throws -> any Detector
     /// The evaluation preprocessing of the official code (resize, normalise, pad).
@@ -31,15 +30,5 @@ public protocol DetectorRecipe {
 
 extension DetectorRecipe {
     /// Both official codes use the same PostProcess, with their own `num_select`.
-    public var postProcess: PostProcess { PostProcess(numSelect: config.numSelect) }
-}
-
-extension ModelConfig {
-    /// The recipe of this config's architecture.
-    public var recipe: any DetectorRecipe {
-        switch architecture {
-        case .conditionalDetr: ConditionalDETRRecipe(config: self)
-        case .salienceDetr: SalienceDETRRecipe(config: self)
-        }
-    }
+    public var postProcess: PostProcess { PostProcess(numSelect: modelConfig.numSelect) }
 }

@@ -2,6 +2,8 @@ import Torch
 import Vision
 
 extension SalienceDETR: Detector {
+    public var modelConfig: ModelConfig { .salienceDetr(config) }
+
     /// A training forward with targets adds contrastive denoising queries drawn from
     /// `options.generator` (which also drives dropout); their predictions come back in
     /// `output.denoising`.

@@ -4,12 +4,13 @@ import Vision
 /// Salience DETR's official recipe (xiuqhou/Salience-DETR `configs/train_config.py`,
 /// `transforms/presets.py`, the model config's optimizer parameter groups).
 public struct SalienceDETRRecipe: DetectorRecipe {
-    public let config: ModelConfig
+    public let config: SalienceDETRConfig
 
-    public init(config: ModelConfig) {
-        precondition(config.architecture == .salienceDetr, "SalienceDETRRecipe needs a salience_detr config")
+    public init(config: SalienceDETRConfig) {
         self.config = config
     }
+
+    public var modelConfig: ModelConfig { .salienceDetr(config) }
 
     public func makeModel(store: ParameterStore) throws -> any Detector {
         SalienceDETR(store.root, config: config)

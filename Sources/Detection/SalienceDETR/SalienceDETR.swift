@@ -17,7 +17,7 @@ import Vision
 /// salience maps for the salience loss are in `output.salience` (`SalienceCriterion` consumes both).
 public struct SalienceDETR: Module {
     public let path: ModulePath
-    public let config: ModelConfig
+    public let config: SalienceDETRConfig
     /// ResNet, Swin, ConvNeXt or FocalNet (`config.backbone.type`).
     public let backbone: any Backbone
     let neck: ChannelMapper
@@ -26,9 +26,14 @@ public struct SalienceDETR: Module {
     /// Label embedding of the contrastive denoising queries (training; see `denoisingQueries(for:noise:)`).
     let labelEncoder: Embedding
 
-    /// Builds the model with freshly initialised parameters in `p`'s store.
+    /// A model of a config holding a Salience DETR configuration.
     public init(_ p: ModulePath, config: ModelConfig) {
-        precondition(config.architecture == .salienceDetr, "SalienceDETR needs a salience_detr config")
+        guard let salience = config.salience else { preconditionFailure("SalienceDETR needs a salience_detr config") }
+        self.init(p, config: salience)
+    }
+
+    /// Builds the model with freshly initialised parameters in `p`'s store.
+    public init(_ p: ModulePath, config: SalienceDETRConfig) {
         let returned = config.backbone.returnIndices
         precondition(
             !returned.isEmpty && returned == returned.sorted() && returned.allSatisfy { (0...3).contains($0) },

@@ -21,7 +21,7 @@ struct SalienceDecoder: Module {
     /// inverse_sigmoid's clamp in the official code (util/misc.py).
     static let inverseSigmoidEps = 1e-3
 
-    init(_ p: ModulePath, config c: ModelConfig) {
+    init(_ p: ModulePath, config c: SalienceDETRConfig) {
         path = p
         let d = c.hiddenDim
         layers = ModuleList(p / "layers", count: c.numDecoderLayers) { q, _ in SalienceDecoderLayer(q, config: c) }

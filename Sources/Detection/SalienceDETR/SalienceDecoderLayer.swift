@@ -16,7 +16,7 @@ struct SalienceDecoderLayer: Module {
     let norm3: LayerNorm
     let dropout: Double
 
-    init(_ p: ModulePath, config c: ModelConfig) {
+    init(_ p: ModulePath, config c: SalienceDETRConfig) {
         path = p
         let d = c.hiddenDim
         crossAttn = MultiScaleDeformableAttention(

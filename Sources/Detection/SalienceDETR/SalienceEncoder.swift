@@ -13,7 +13,7 @@ struct SalienceEncoder: Module {
     let backgroundEmbedding: PositionEmbeddingLearned
     let embedDim: Int
 
-    init(_ p: ModulePath, config c: ModelConfig) {
+    init(_ p: ModulePath, config c: SalienceDETRConfig) {
         path = p
         embedDim = c.hiddenDim
         layers = ModuleList(p / "layers", count: c.numEncoderLayers) { q, _ in SalienceEncoderLayer(q, config: c) }

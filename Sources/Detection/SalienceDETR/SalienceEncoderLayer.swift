@@ -19,7 +19,7 @@ struct SalienceEncoderLayer: Module {
     let topkSA: Int
     let dropout: Double
 
-    init(_ p: ModulePath, config c: ModelConfig) {
+    init(_ p: ModulePath, config c: SalienceDETRConfig) {
         path = p
         let d = c.hiddenDim
         preAttention = MultiheadAttention(p / "pre_attention", embedDim: d, numHeads: c.numHeads, dropout: c.dropout)

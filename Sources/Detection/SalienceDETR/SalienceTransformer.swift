@@ -30,7 +30,7 @@ public struct SalienceTransformer: Module {
     /// IoU threshold of the per-level NMS on the encoder's top-k tokens.
     static let nmsIoUThreshold = 0.3
 
-    init(_ p: ModulePath, config c: ModelConfig) {
+    init(_ p: ModulePath, config c: SalienceDETRConfig) {
         // The official module holds exactly 3 alpha weights: one per level below the top of 4.
         precondition(
             (2...4).contains(c.numFeatureLevels),

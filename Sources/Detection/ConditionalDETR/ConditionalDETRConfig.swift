@@ -1,0 +1,48 @@
+import Foundation
+
+/// A Conditional DETR configuration: the common settings (read and written through it directly,
+/// `config.hiddenDim`) and Conditional DETR's own. Every field has the official R50 default.
+@dynamicMemberLookup
+public struct ConditionalDETRConfig: Equatable, Sendable {
+    public var common = CommonConfig(
+        numQueries: 300, dropout: 0.1, numSelect: 100, lossWeights: ["loss_ce": 2, "loss_bbox": 5, "loss_giou": 2])
+    /// Per-layer outputs and losses.
+    public var auxLoss: Bool = true
+    /// Group DETR (the official `--group_detr`): training runs `groupDetr` independent groups of
+    /// `numQueries` queries (self-attention within a group, one-to-one matching per group);
+    /// inference uses the first group only. `query_embed.weight` has numQueries·groupDetr rows.
+    public var groupDetr: Int = 1
+
+    /// The official R50 configuration.
+    public init() {}
+
+    public subscript<T>(dynamicMember path: WritableKeyPath<CommonConfig, T>) -> T {
+        get { common[keyPath: path] }
+        set { common[keyPath: path] = newValue }
+    }
+}
+
+extension ConditionalDETRConfig: ArchitectureConfig {
+    static let architecture = Architecture.conditionalDetr
+    static let widthKey = "hidden_dim"
+    static let ownKeys: Set<String> = ["aux_loss", "group_detr"]
+    static let positionEmbeddingKeys: Set<String> = ["temperature"]
+    static let backboneRules = BackboneRules(families: [.resnet], selectsStages: false, dilation: true)
+
+    var modelConfig: ModelConfig { .conditionalDetr(self) }
+    var recipe: any DetectorRecipe { ConditionalDETRRecipe(config: self) }
+
+    mutating func readOwn(_ r: ObjectReader) throws {
+        try r.read("aux_loss", &auxLoss)
+        try r.read("group_detr", &groupDetr)
+    }
+
+    func encodeOwn(_ c: inout KeyedEncodingContainer<JSONKey>) throws {
+        try c.encode(auxLoss, forKey: "aux_loss")
+        if groupDetr != 1 { try c.encode(groupDetr, forKey: "group_detr") }
+    }
+
+    func validateOwn() throws {
+        try ConfigRange.check(groupDetr, "group_detr", 1...64)
+    }
+}
