@@ -11,15 +11,6 @@ public enum SampleTransform: Sendable, Equatable {
     /// No geometric change (the decoded image as is).
     case identity
 
-    public static func == (a: SampleTransform, b: SampleTransform) -> Bool {
-        switch (a, b) {
-        case (.train(let x), .train(let y)): x == y
-        case (.eval(let x), .eval(let y)): x.label == y.label
-        case (.identity, .identity): true
-        default: false
-        }
-    }
-
     /// The transformed sample.
     public func apply(_ sample: TrainingSample, random rng: inout SeededRandom) -> TrainingSample {
         switch self {
@@ -35,16 +26,6 @@ public enum SampleTransform: Sendable, Equatable {
             return out
         case .identity:
             return sample
-        }
-    }
-}
-
-extension EvalTransform {
-    /// A readable name, e.g. `conditionalDetr(800, 1333)` (used for equality above).
-    fileprivate var label: String {
-        switch self {
-        case .conditionalDetr(let minSize, let maxSize): "conditionalDetr(\(minSize), \(maxSize))"
-        case .salienceDetr(let minSize, let maxSize): "salienceDetr(\(minSize), \(maxSize))"
         }
     }
 }

@@ -103,12 +103,13 @@ public final class Trainer {
         trainable = optimizer.allParameters
     }
 
-    /// The official recipe of `model`'s architecture (`config.recipe`): its criterion, and its
-    /// freezing and AdamW parameter groups applied with `options`.
+    /// The official recipe of `model`'s architecture (`config.recipe`): its criterion, its
+    /// freezing policy applied to `model` with `options`, and its AdamW parameter groups.
     public convenience init(
         model: any Detector, options: TrainingOptions, generator: Generator, parallel: DataParallel? = nil
     ) {
         let recipe = model.modelConfig.recipe
+        recipe.freeze(model, options: options)
         self.init(
             model: model, criterion: recipe.criterion(), optimizer: recipe.optimizer(for: model, options: options),
             schedule: options.schedule, clipMaxNorm: options.clipMaxNorm, generator: generator, parallel: parallel)
@@ -119,50 +120,30 @@ public final class Trainer {
     ///   is then left as after the last good step.
     public func trainEpoch<S: Sequence>(_ batches: S, count: Int, report: (StepReport) -> Void) throws
     where S.Element == TrainingBatch {
+        let sync: any StepSynchronization =
+            parallel.map { DataParallelSynchronization(parallel: $0, padToGlobalBatch: padToGlobalBatch) }
+            ?? LocalSynchronization()
         for (i, item) in batches.enumerated() {
             let start = Date()
-            var batch = item
-            var targetsPerProcess: Double?
-            var images = item.count
-            if let parallel {
-                let own = item.isPlaceholder ? [0, 0] : [Double(item.targets.reduce(0) { $0 + $1.count }), 1]
-                let total = try parallel.sum([own[0], own[1] * Double(item.count)])
-                // No process has an image: skipped everywhere, as one process skips an empty batch.
-                guard total[1] > 0 else { continue }
-                targetsPerProcess = total[0] / Double(parallel.size)
-                images = Int(total[1])
-                if padToGlobalBatch {
-                    let size = try parallel.max([
-                        Double(item.images.images.size(2)), Double(item.images.images.size(3)),
-                    ])
-                    batch = item.padded(height: Int(size[0]), width: Int(size[1]))
-                }
-            }
-            let statistics = parallel.map {
-                SynchronizedBatchStatistics(group: $0.group, weight: batch.isPlaceholder ? 0 : 1)
-            }
+            guard let shared = try sync.begin(item) else { continue }
+            let batch = shared.batch
             let output = model(
                 batch.images, targets: batch.targets,
-                options: .training(generator: generator, precision: precision, batchStatistics: statistics))
-            if let failure = statistics?.failure { throw failure }
+                options: .training(generator: generator, precision: precision, batchStatistics: shared.statistics))
+            if let failure = shared.statistics?.failure { throw failure }
             let terms: LossTerms
             do {
-                terms = try criterion.losses(output, targets: batch.targets, targetsPerProcess: targetsPerProcess)
+                terms = try criterion.losses(
+                    output, targets: batch.targets, targetsPerProcess: shared.targetsPerProcess)
             } catch {
                 throw TrainingStepError(epoch: epoch, step: step, underlying: error)
             }
             let weighted = criterion.total(terms).map { batch.isPlaceholder ? $0 * 0 : $0 }
-            var values = terms.map { (name: $0.name, value: $0.value.item()) }
-            var loss = weighted?.item() ?? 0
-            if let parallel {
-                // The official logs average every term over the processes; a placeholder adds zero
-                // (but a non-finite value, which would poison the averaged gradients, stops all).
-                var own = values.map(\.value) + [loss]
-                if batch.isPlaceholder { own = own.map { $0.isFinite ? 0 : $0 } }
-                let averaged = try parallel.sum(own).map { $0 / Double(parallel.size) }
-                for k in values.indices { values[k].value = averaged[k] }
-                loss = averaged[values.count]
-            }
+            let own = terms.map { (name: $0.name, value: $0.value.item()) }
+            let averaged = try sync.average(
+                own.map(\.value) + [weighted?.item() ?? 0], placeholder: batch.isPlaceholder)
+            let values = zip(own, averaged).map { (name: $0.name, value: $1) }
+            let loss = averaged[own.count]
             for (name, v) in values where !v.isFinite {
                 throw NonFiniteLoss(epoch: epoch, step: step, term: name, value: v)
             }
@@ -170,17 +151,7 @@ public final class Trainer {
             guard loss.isFinite else { throw NonFiniteLoss(epoch: epoch, step: step, term: "total", value: loss) }
             optimizer.zeroGrad(setToNone: true)
             // fp16: the loss is scaled for the backward pass and the gradients unscaled after it.
-            let scaled = lossScaler.map { total * $0.scale } ?? total
-            if let parallel {
-                do { try Torch.catching { scaled.backward() } } catch {
-                    // A synchronised batch norm's all-reduce of the backward pass failed.
-                    guard parallel.group.hasFailed, case TorchError.libtorch(let message) = error else { throw error }
-                    throw ProcessGroupError(message: message)
-                }
-                try parallel.averageGradients(trainable.map(\.tensor))
-            } else {
-                scaled.backward()
-            }
+            try sync.backward(lossScaler.map { total * $0.scale } ?? total, gradients: trainable.map(\.tensor))
             // Every process has the same averaged gradients, so all of them skip an overflowed step.
             var finite = true
             if var scaler = lossScaler {
@@ -204,7 +175,7 @@ public final class Trainer {
                 StepReport(
                     epoch: epoch, iteration: i, iterations: count, step: step,
                     lr: optimizer.groups.last?.lr ?? 0, loss: loss, terms: values, gradNorm: gradNorm,
-                    images: images, seconds: Date().timeIntervalSince(start)))
+                    images: shared.images, seconds: Date().timeIntervalSince(start)))
         }
         epoch += 1
     }

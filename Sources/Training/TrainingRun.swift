@@ -36,14 +36,11 @@ public final class TrainingRun {
         public var precision: Precision = .fp32
         /// Continue from `output/checkpoint.safetensors`.
         public var resume = false
-        /// Overrides of the recipe's hyper-parameters (nil: the recipe's).
+        /// Epochs (nil: the recipe's); the recipe's schedule is laid out for them.
         public var epochs: Int?
-        public var lr: Double?
-        public var lrBackbone: Double?
-        /// Epoch at which the learning rate drops ×0.1.
-        public var lrDrop: Int?
-        public var clipMaxNorm: Double?
-        public var warmupIterations: Int?
+        /// Changes to the recipe's hyper-parameters, applied once they are known (after the
+        /// dataset gave the steps per epoch).
+        public var adjustOptions: @Sendable (inout TrainingOptions) -> Void = { _ in }
         /// Data-parallel: pad every process's batch to the whole step's largest image
         /// (`Trainer.padToGlobalBatch`).
         public var padToGlobalBatch = false
@@ -121,11 +118,7 @@ public final class TrainingRun {
         var o = recipe.trainingOptions(epochs: settings.epochs, iterationsPerEpoch: loader.batchCount)
         o.batchSize = settings.batchSize
         o.seed = settings.seed
-        if let lr = settings.lr { o.lr = lr }
-        if let lrBackbone = settings.lrBackbone { o.lrBackbone = lrBackbone }
-        if let lrDrop = settings.lrDrop { o.schedule.milestones = [lrDrop] }
-        if let clipMaxNorm = settings.clipMaxNorm { o.clipMaxNorm = clipMaxNorm }
-        if let warmup = settings.warmupIterations { o.schedule.warmupIterations = warmup }
+        settings.adjustOptions(&o)
         // The official recipes freeze early backbone stages of ImageNet-pretrained weights; from
         // scratch those random layers could never learn, so everything trains.
         o.freezeBackbone = settings.initialWeights != nil

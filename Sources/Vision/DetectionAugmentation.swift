@@ -12,16 +12,6 @@
 /// boxes) with a seeded random source. Boxes follow every step; crops drop boxes that become empty.
 /// Each architecture's recipe (`ModelConfig.recipe` in Detection) says which settings it trains with.
 public struct DetectionAugmentation: Sendable, Equatable, Codable {
-    /// How a "shortest side" scale becomes an output size.
-    public enum ResizeRule: String, Sendable, Codable {
-        /// DETR's `get_size_with_aspect_ratio` (short side = scale unless the long side would
-        /// exceed maxSize; `int` truncation of the long side). Used by Conditional DETR.
-        case detr
-        /// torchvision's `RandomShortestSize`: `r = min(scale / short, maxSize / long)`,
-        /// both sides `int(side * r)`. Used by Salience DETR.
-        case shortestSide
-    }
-
     /// Probability of the horizontal flip.
     public var flipProbability: Double
     /// Short-side sizes of the final resize (official: 480, 512, ..., 800).

@@ -1,34 +1,60 @@
 import Foundation
 import Torch
 
-/// The evaluation preprocessing of the official implementations: resize, /255, ImageNet
-/// normalisation. The two codebases compute the output size differently (see each case), so
-/// one image can come out a pixel wider or taller under one than under the other.
-public enum EvalTransform: Sendable {
+/// How a "shortest side" size request becomes an output size: the two rules of the official
+/// codes, for evaluation (`EvalTransform`) and training (`DetectionAugmentation`) alike.
+public enum ResizeRule: String, Sendable, Codable, Equatable {
+    /// DETR's `get_size_with_aspect_ratio`: the short side becomes the requested size unless the
+    /// long side would exceed the maximum (Python `round` and `int` truncation). Conditional DETR.
+    case detr
+    /// torchvision's shortest-side resize: `r = min(size / short, maxSize / long)`, both sides
+    /// `int(side * r)`. Salience DETR.
+    case shortestSide
+}
+
+/// The evaluation preprocessing of the official implementations: resize by their rule, /255,
+/// ImageNet normalisation, padding. The two codebases compute the output size differently (see
+/// `ResizeRule`), so one image can come out a pixel wider or taller under one than under the other.
+public struct EvalTransform: Sendable, Equatable {
+    public var rule: ResizeRule
+    public var minSize: Int
+    public var maxSize: Int
+
+    public init(rule: ResizeRule, minSize: Int, maxSize: Int) {
+        self.rule = rule
+        self.minSize = minSize
+        self.maxSize = maxSize
+    }
+
     /// DETR / Conditional DETR: PIL bilinear resize with `get_size_with_aspect_ratio`; batches
     /// are padded to the largest image (no rounding).
-    case conditionalDetr(minSize: Int, maxSize: Int)
+    public static func conditionalDetr(minSize: Int, maxSize: Int) -> EvalTransform {
+        EvalTransform(rule: .detr, minSize: minSize, maxSize: maxSize)
+    }
+
     /// Salience DETR: float32 scale factor with truncation, torchvision antialiased bilinear on
     /// the float image, rounded back to uint8; batches padded to multiples of 32.
-    case salienceDetr(minSize: Int, maxSize: Int)
+    public static func salienceDetr(minSize: Int, maxSize: Int) -> EvalTransform {
+        EvalTransform(rule: .shortestSide, minSize: minSize, maxSize: maxSize)
+    }
 
     public static let imagenetMean: [Float] = [0.485, 0.456, 0.406]
     public static let imagenetStd: [Float] = [0.229, 0.224, 0.225]
 
     /// Padding multiple of batches.
     public var sizeDivisor: Int {
-        switch self {
-        case .conditionalDetr: 1
-        case .salienceDetr: 32
+        switch rule {
+        case .detr: 1
+        case .shortestSide: 32
         }
     }
 
     /// Output (height, width) for an input of (height, width).
     public func targetSize(height h: Int, width w: Int) -> (height: Int, width: Int) {
-        switch self {
-        case .conditionalDetr(let minSize, let maxSize):
+        switch rule {
+        case .detr:
             return Self.detrSize(height: h, width: w, size: minSize, maxSize: maxSize)
-        case .salienceDetr(let minSize, let maxSize):
+        case .shortestSide:
             // torch evaluates `min_size / tensor(n)` as reciprocal(n) * min_size in float32.
             let r1 = (Float(1) / Float(Swift.min(h, w))) * Float(minSize)
             let r2 = (Float(1) / Float(Swift.max(h, w))) * Float(maxSize)
@@ -60,10 +86,10 @@ public enum EvalTransform: Sendable {
     /// The resized image, still uint8 (the fixtures' `pre.resized_u8`).
     public func resize(_ image: Image) -> Image {
         let (h, w) = targetSize(height: image.height, width: image.width)
-        switch self {
-        case .conditionalDetr:
+        switch rule {
+        case .detr:
             return image.resizedBilinear(width: w, height: h)
-        case .salienceDetr:
+        case .shortestSide:
             if h == image.height && w == image.width { return image }
             let x = image.tensor().to(.float32).unsqueeze(0)
             let y = Functional.interpolate(x, size: (h, w), mode: .bilinearAntialias, alignCorners: false)

@@ -179,11 +179,13 @@ struct Train: ParsableCommand {
         settings.precision = model.precision
         settings.resume = resume
         settings.epochs = epochs
-        settings.lr = lr
-        settings.lrBackbone = lrBackbone
-        settings.lrDrop = lrDrop
-        settings.clipMaxNorm = clipMaxNorm
-        settings.warmupIterations = warmup
+        settings.adjustOptions = { [lr, lrBackbone, lrDrop, clipMaxNorm, warmup] o in
+            if let lr { o.lr = lr }
+            if let lrBackbone { o.lrBackbone = lrBackbone }
+            if let lrDrop { o.schedule.milestones = [lrDrop] }
+            if let clipMaxNorm { o.clipMaxNorm = clipMaxNorm }
+            if let warmup { o.schedule.warmupIterations = warmup }
+        }
         settings.padToGlobalBatch = padGlobalBatch
         var parallel: DataParallel?
         if let world, world.size > 1 {

@@ -53,7 +53,11 @@ import Vision
             let model = try DetectorFactory.make(config: config)
             var options = recipe.trainingOptions(epochs: 1, iterationsPerEpoch: 1)
             options.freezeBackbone = freeze
+            // Building the optimizer changes nothing; the trainer applies the freezing policy.
+            let before = model.trainableParameters().map(\.key)
             _ = recipe.optimizer(for: model, options: options)
+            #expect(model.trainableParameters().map(\.key) == before)
+            _ = Trainer(model: model, options: options, generator: Generator(seed: 0))
             return model.trainableParameters().map(\.key).filter { $0.hasPrefix("backbone.") }
         }
         let all = try DetectorFactory.make(config: config).namedParameters().map(\.key).filter {

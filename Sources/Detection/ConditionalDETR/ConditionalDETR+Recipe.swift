@@ -46,16 +46,17 @@ public struct ConditionalDETRRecipe: DetectorRecipe {
             schedule: TrainingSchedule(milestones: [Swift.max(1, e * 4 / 5)]), seed: 42)
     }
 
-    /// Backbone trainable only in layer2-4 (when `freezeBackbone`), at `lrBackbone`; every group
-    /// decays by `weightDecay`.
-    public func optimizer(for model: any Detector, options o: TrainingOptions) -> AdamW {
-        if o.freezeBackbone {
-            model.freeze { key in
-                key.hasPrefix("backbone.")
-                    && !(key.contains("layer2") || key.contains("layer3") || key.contains("layer4"))
-            }
+    /// With `freezeBackbone`, the backbone trains only in layer2-4 (the stem and layer1 stay frozen).
+    public func frozenParameters(of model: any Detector, options o: TrainingOptions) -> (String) -> Bool {
+        guard o.freezeBackbone else { return { _ in false } }
+        return { key in
+            key.hasPrefix("backbone.") && !(key.contains("layer2") || key.contains("layer3") || key.contains("layer4"))
         }
-        return AdamW(
+    }
+
+    /// The backbone at `lrBackbone`; every group decays by `weightDecay`.
+    public func optimizer(for model: any Detector, options o: TrainingOptions) -> AdamW {
+        AdamW(
             groups: ParameterGroup.partition(
                 model.trainableParameters(), rules: [({ $0.contains("backbone") }, o.lrBackbone, o.weightDecay)],
                 defaultLR: o.lr, defaultWeightDecay: o.weightDecay))

@@ -21,8 +21,11 @@ public protocol DetectorRecipe {
     /// The official hyper-parameters; `epochs` overrides the recipe's, `iterationsPerEpoch`
     /// bounds a warmup counted in iterations.
     func trainingOptions(epochs: Int?, iterationsPerEpoch: Int) -> TrainingOptions
-    /// Freezes what the official recipe freezes in `model` and returns AdamW with its parameter
-    /// groups (learning rates and weight decay per group).
+    /// The freezing policy of the official recipe: whether the parameter `key` of `model` stays
+    /// frozen in training with `options` (`freeze(_:options:)` applies it).
+    func frozenParameters(of model: any Detector, options: TrainingOptions) -> (String) -> Bool
+    /// AdamW over `model`'s trainable parameters with the official parameter groups (learning
+    /// rates and weight decay per group). Changes nothing in the model.
     func optimizer(for model: any Detector, options: TrainingOptions) -> AdamW
     /// Whether outputs carry salience maps (`DetectorOutput.salience`).
     var hasSalienceMaps: Bool { get }
@@ -31,4 +34,14 @@ public protocol DetectorRecipe {
 extension DetectorRecipe {
     /// Both official codes use the same PostProcess, with their own `num_select`.
     public var postProcess: PostProcess { PostProcess(numSelect: modelConfig.numSelect) }
+}
+
+extension DetectorRecipe {
+    /// Makes exactly the parameters the policy freezes untrainable (and every other one
+    /// trainable): the one place training freezes anything.
+    public func freeze(_ model: any Detector, options: TrainingOptions) {
+        let frozen = frozenParameters(of: model, options: options)
+        model.unfreeze()
+        model.freeze(where: frozen)
+    }
 }

@@ -48,14 +48,20 @@ public struct SalienceDETRRecipe: DetectorRecipe {
     }
 
     /// With `freezeBackbone`, the stem and the stages in `freeze_indices` stay frozen (as the
-    /// official backbones freeze them); otherwise the whole backbone trains. Groups: backbone at `lrBackbone` (norm and bias
-    /// without decay); `sampling_offsets` and `reference_points` at `lrBackbone` (bias without
-    /// decay); other norm and bias parameters without decay.
-    public func optimizer(for model: any Detector, options o: TrainingOptions) -> AdamW {
-        // The model is built with `freeze_indices` frozen (the official rule of its backbone).
-        if let backbone = (model as? SalienceDETR)?.backbone {
-            if o.freezeBackbone { backbone.freezeStages(config.backbone.freezeIndices) } else { backbone.unfreeze() }
+    /// official backbones freeze them); otherwise the whole backbone trains.
+    public func frozenParameters(of model: any Detector, options o: TrainingOptions) -> (String) -> Bool {
+        guard o.freezeBackbone, let backbone = (model as? SalienceDETR)?.backbone else { return { _ in false } }
+        let stages = config.backbone.freezeIndices
+        let prefix = "backbone."
+        return { key in
+            key.hasPrefix(prefix) && backbone.isFrozen(String(key.dropFirst(prefix.count)), freezeIndices: stages)
         }
+    }
+
+    /// Groups: backbone at `lrBackbone` (norm and bias without decay); `sampling_offsets` and
+    /// `reference_points` at `lrBackbone` (bias without decay); other norm and bias parameters
+    /// without decay.
+    public func optimizer(for model: any Detector, options o: TrainingOptions) -> AdamW {
         func noDecay(_ k: String) -> Bool { k.contains("norm") || k.contains("bias") }
         func slow(_ k: String) -> Bool { k.contains("sampling_offsets") || k.contains("reference_points") }
         return AdamW(
