@@ -104,7 +104,7 @@ let package = Package(
             name: "CImage",
             linkerSettings: [.linkedLibrary("jpeg"), .linkedLibrary("png16")]
         ),
-        .target(name: "Vision", dependencies: ["Diagnostics", "Torch", "CImage"]),
+        .target(name: "Vision", dependencies: ["Diagnostics", "CImage"]),
         .target(name: "Detection", dependencies: ["Diagnostics", "Torch", "NN", "Vision"]),
         .target(name: "COCO", dependencies: ["Diagnostics"]),
         // COCO-format datasets for detectors: loading, augmentation, batching, evaluation

@@ -1,3 +1,4 @@
+import Detection
 import Vision
 
 /// What the data loader does to each decoded sample before normalisation: the random training

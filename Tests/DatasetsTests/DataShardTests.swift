@@ -1,4 +1,5 @@
 import Datasets
+import Detection
 import Foundation
 import TestSupport
 import Testing

@@ -1,5 +1,6 @@
 import Foundation
 import Torch
+import Vision
 
 /// How a "shortest side" size request becomes an output size: the two rules of the official
 /// codes, for evaluation (`EvalTransform`) and training (`DetectionAugmentation`) alike.

@@ -1,4 +1,5 @@
 import Torch
+import Vision
 
 /// A padded batch of normalised images, as the detectors consume it.
 public struct ImageBatch: @unchecked Sendable {
