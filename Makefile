@@ -9,7 +9,7 @@ export PKG_CONFIG_PATH := $(if $(PKG_CONFIG_PATH),$(PKG_CONFIG_PATH):)$(CURDIR)/
 # TORCH=cuda: PyPI's CUDA build of torch instead of the CPU wheel (README, "Building").
 export TORCH
 
-.PHONY: bootstrap build release test test-browser demo format clean distclean
+.PHONY: bootstrap build release test test-consumer test-browser demo format clean distclean
 
 bootstrap:
 	@scripts/bootstrap.sh
@@ -38,6 +38,12 @@ test: bootstrap
 		echo "make test: second fixture set not found at $(FIXTURES_B): skipped (set FIXTURES_B)"; \
 	fi
 
+# A package depending on this checkout, as a new user's would: `swift package fetch-libtorch`,
+# build, and the README's library example against `detr predict` (scripts/test-consumer.sh).
+test-consumer: bootstrap
+	swift build --product detr
+	scripts/test-consumer.sh
+
 # The page of `detr serve` in headless Chromium (opt-in: the bootstrap does not install Chromium;
 # `apt-get install chromium`, or set DETR_CHROMIUM to a Chromium or Chrome binary).
 test-browser: bootstrap
@@ -46,7 +52,7 @@ test-browser: bootstrap
 
 # swift-format (shipped with the toolchain) with the repository's .swift-format (4 spaces, 120 columns).
 format:
-	swift-format format -i -r --parallel Sources Tests Package.swift
+	swift-format format -i -r --parallel Sources Tests Plugins
 
 # The bundled model: a small Salience DETR trained with `detr train` on `detr synth` shapes
 # (see demo/README.md for how it was made and its held-out AP).

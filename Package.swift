@@ -79,6 +79,9 @@ let package = Package(
         .library(name: "Serving", targets: ["Serving"]),
         .library(name: "Graphics", targets: ["Graphics"]),
         .library(name: "Reports", targets: ["Reports"]),
+        // `swift package --allow-writing-to-package-directory fetch-libtorch` in a package that
+        // depends on this one: libtorch into that package's .libtorch/ (README, "Using the library").
+        .plugin(name: "FetchLibtorch", targets: ["FetchLibtorch"]),
         .executable(name: "detr", targets: ["detr"]),
     ],
     dependencies: [
@@ -94,6 +97,12 @@ let package = Package(
     targets: [
         // Engine
         .systemLibrary(name: "CLibTorch", pkgConfig: "swift-detr-libtorch"),
+        .plugin(
+            name: "FetchLibtorch",
+            capability: .command(
+                intent: .custom(
+                    verb: "fetch-libtorch", description: "Unpack libtorch into this package's .libtorch/"),
+                permissions: [.writeToPackageDirectory(reason: "libtorch is unpacked into .libtorch/")])),
         shimTarget,
         // Errors: one shape for every module (no dependencies, so COCO stays free of libtorch)
         .target(name: "Diagnostics"),

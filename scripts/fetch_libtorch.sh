@@ -14,12 +14,14 @@
 # pkg-config file in .libtorch/ points at it, and libtorch_cuda.so finds the nvidia libraries
 # through its own rpath. LIBTORCH_PYTHON=/path/to/python: the torch that interpreter imports (any
 # 2.x; CPU or CUDA), used in place. Either way nothing Python runs at run time.
+# LIBTORCH_DEST=DIR: unpack into DIR instead of this checkout's .libtorch/ (the `fetch-libtorch`
+# package plugin puts it into the package that depends on swift-detr).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 version="${LIBTORCH_VERSION:-2.13.0}"
 cache="${SWIFT_DETR_CACHE:-$HOME/.cache/swift-detr}/wheels"
-dest="$PWD/.libtorch"
+dest="${LIBTORCH_DEST:-$PWD/.libtorch}"
 pcname="swift-detr-libtorch"
 
 # pip: any Python with pip works (only downloads; --python-version picks a cp311 wheel).
@@ -113,7 +115,7 @@ if [ -f "$dest/.stamp" ] && [ "$(head -n1 "$dest/.stamp")" = "$version" ] \
   exit 0
 fi
 
-echo "bootstrap: fetching libtorch $version (torch wheel) into .libtorch/" >&2
+echo "bootstrap: fetching libtorch $version (torch wheel) into $dest" >&2
 route=cpu
 if ! wheel=$(fetch_wheel "torch==$version+cpu" "torch-$version+cpu-*.whl"); then
   echo "bootstrap: no torch==$version+cpu wheel; using PyPI's torch==$version and its CUDA runtime libraries" >&2
@@ -167,4 +169,4 @@ printf '%s\n%s\n' "$version" "$(basename "$wheel")" > "$tmp/.stamp"
 rm -rf "$dest"
 mv "$tmp" "$dest"
 trap - EXIT
-echo "bootstrap: libtorch $version ready in .libtorch/ ($(basename "$wheel"))" >&2
+echo "bootstrap: libtorch $version ready in $dest ($(basename "$wheel"))" >&2

@@ -11,28 +11,59 @@ struct BackboneRules: Sendable {
 /// The `backbone` object of a config: its keys depend on `type` and on the architecture's rules,
 /// and a key of another type is an unknown key.
 extension BackboneConfig {
-    static func keys(_ type: BackboneType, rules: BackboneRules) -> Set<String> {
-        var keys: Set<String> = ["type"]
-        if rules.selectsStages { keys.formUnion(["return_indices", "freeze_indices"]) }
+    /// The fields of a backbone of `type` under `rules` (besides `type`).
+    static func fields(_ type: BackboneType, rules: BackboneRules) -> [ConfigField<BackboneConfig>] {
+        var fields: [ConfigField<BackboneConfig>] = []
+        if rules.selectsStages {
+            fields += [ConfigField("return_indices", \.returnIndices), ConfigField("freeze_indices", \.freezeIndices)]
+        }
         switch type {
         case .resnet:
-            keys.formUnion(["block", "layers"])
-            if rules.dilation { keys.insert("dilation") }
+            fields += [
+                ConfigField(
+                    key: "block",
+                    read: { r, b in
+                        var name = b.block.rawValue
+                        try r.read("block", &name)
+                        guard let block = ResNetBlock(rawValue: name) else {
+                            throw ConfigError(
+                                source: "",
+                                problem: "'backbone.block' must be \"bottleneck\" or \"basic\", not \"\(name)\"")
+                        }
+                        b.block = block
+                    }, write: { b, c in try c.encode(b.block, forKey: "block") }),
+                ConfigField("layers", \.layers),
+            ]
+            if rules.dilation { fields.append(ConfigField("dilation", \.dilation)) }
         case .swin:
-            keys.formUnion([
-                "patch_size", "embed_dim", "depths", "num_heads", "window_size", "mlp_ratio", "dropout",
-                "attention_dropout", "stochastic_depth_prob",
-            ])
+            fields += [
+                ConfigField("patch_size", \.swin.patchSize), ConfigField("embed_dim", \.swin.embedDim),
+                ConfigField("depths", \.swin.depths), ConfigField("num_heads", \.swin.numHeads),
+                ConfigField("window_size", \.swin.windowSize), ConfigField("mlp_ratio", \.swin.mlpRatio),
+                ConfigField("dropout", \.swin.dropout), ConfigField("attention_dropout", \.swin.attentionDropout),
+                ConfigField("stochastic_depth_prob", \.swin.stochasticDepthProb),
+            ]
         case .convnext:
-            keys.formUnion(["channels", "depths", "layer_scale", "stochastic_depth_prob"])
+            fields += [
+                ConfigField("channels", \.convnext.channels), ConfigField("depths", \.convnext.depths),
+                ConfigField("layer_scale", \.convnext.layerScale),
+                ConfigField("stochastic_depth_prob", \.convnext.stochasticDepthProb),
+            ]
         case .focalnet:
-            keys.formUnion([
-                "patch_size", "embed_dim", "depths", "mlp_ratio", "dropout", "stochastic_depth_prob", "focal_levels",
-                "focal_windows", "use_conv_embed", "use_postln", "use_postln_in_modulation", "use_layerscale",
-                "normalize_modulator",
-            ])
+            fields += [
+                ConfigField("patch_size", \.focalnet.patchSize), ConfigField("embed_dim", \.focalnet.embedDim),
+                ConfigField("depths", \.focalnet.depths), ConfigField("mlp_ratio", \.focalnet.mlpRatio),
+                ConfigField("dropout", \.focalnet.dropout),
+                ConfigField("stochastic_depth_prob", \.focalnet.stochasticDepthProb),
+                ConfigField("focal_levels", \.focalnet.focalLevels),
+                ConfigField("focal_windows", \.focalnet.focalWindows),
+                ConfigField("use_conv_embed", \.focalnet.useConvEmbed), ConfigField("use_postln", \.focalnet.usePostLN),
+                ConfigField("use_postln_in_modulation", \.focalnet.usePostLNInModulation),
+                ConfigField("use_layerscale", \.focalnet.useLayerScale),
+                ConfigField("normalize_modulator", \.focalnet.normalizeModulator),
+            ]
         }
-        return keys
+        return fields
     }
 
     mutating func read(_ r: ObjectReader, rules: BackboneRules, architecture: String) throws {
@@ -43,105 +74,22 @@ extension BackboneConfig {
             }
             guard rules.families.contains(type) else {
                 let taken = rules.families.map { "'\($0.rawValue)'" }.joined(separator: ", ")
-                throw ConfigError(
-                    source: "", problem: "\(architecture) takes only \(taken) backbones, not '\(name)'")
+                throw ConfigError(source: "", problem: "\(architecture) takes only \(taken) backbones, not '\(name)'")
             }
             self.type = type
         }
+        let fields = Self.fields(type, rules: rules)
         guard
             let b = try r.object(
-                "backbone", allowed: Self.keys(type, rules: rules),
+                "backbone", allowed: Set(fields.map(\.key)).union(["type"]),
                 context: "\(architecture) backbone (\(type.rawValue))")
         else { return }
-        try b.read("return_indices", &returnIndices)
-        try b.read("freeze_indices", &freezeIndices)
-        switch type {
-        case .resnet:
-            var blockName = block.rawValue
-            try b.read("block", &blockName)
-            guard let parsed = ResNetBlock(rawValue: blockName) else {
-                throw ConfigError(
-                    source: "", problem: "'backbone.block' must be \"bottleneck\" or \"basic\", not \"\(blockName)\"")
-            }
-            block = parsed
-            try b.read("layers", &layers)
-            try b.read("dilation", &dilation)
-        case .swin:
-            try b.read("patch_size", &swin.patchSize)
-            try b.read("embed_dim", &swin.embedDim)
-            try b.read("depths", &swin.depths)
-            try b.read("num_heads", &swin.numHeads)
-            try b.read("window_size", &swin.windowSize)
-            try b.read("mlp_ratio", &swin.mlpRatio)
-            try b.read("dropout", &swin.dropout)
-            try b.read("attention_dropout", &swin.attentionDropout)
-            try b.read("stochastic_depth_prob", &swin.stochasticDepthProb)
-        case .convnext:
-            try b.read("channels", &convnext.channels)
-            try b.read("depths", &convnext.depths)
-            try b.read("layer_scale", &convnext.layerScale)
-            try b.read("stochastic_depth_prob", &convnext.stochasticDepthProb)
-        case .focalnet:
-            try b.read("patch_size", &focalnet.patchSize)
-            try b.read("embed_dim", &focalnet.embedDim)
-            try b.read("depths", &focalnet.depths)
-            try b.read("mlp_ratio", &focalnet.mlpRatio)
-            try b.read("dropout", &focalnet.dropout)
-            try b.read("stochastic_depth_prob", &focalnet.stochasticDepthProb)
-            try b.read("focal_levels", &focalnet.focalLevels)
-            try b.read("focal_windows", &focalnet.focalWindows)
-            try b.read("use_conv_embed", &focalnet.useConvEmbed)
-            try b.read("use_postln", &focalnet.usePostLN)
-            try b.read("use_postln_in_modulation", &focalnet.usePostLNInModulation)
-            try b.read("use_layerscale", &focalnet.useLayerScale)
-            try b.read("normalize_modulator", &focalnet.normalizeModulator)
-        }
+        for field in fields { try field.read(b, &self) }
     }
 
     func encode(_ b: inout KeyedEncodingContainer<JSONKey>, rules: BackboneRules) throws {
         try b.encode(type, forKey: "type")
-        if rules.selectsStages {
-            try b.encode(returnIndices, forKey: "return_indices")
-            try b.encode(freezeIndices, forKey: "freeze_indices")
-        }
-        switch type {
-        case .resnet:
-            try b.encode(block, forKey: "block")
-            try b.encode(layers, forKey: "layers")
-            if rules.dilation { try b.encode(dilation, forKey: "dilation") }
-        case .swin:
-            let s = swin
-            try b.encode(s.patchSize, forKey: "patch_size")
-            try b.encode(s.embedDim, forKey: "embed_dim")
-            try b.encode(s.depths, forKey: "depths")
-            try b.encode(s.numHeads, forKey: "num_heads")
-            try b.encode(s.windowSize, forKey: "window_size")
-            try b.encode(s.mlpRatio, forKey: "mlp_ratio")
-            try b.encode(s.dropout, forKey: "dropout")
-            try b.encode(s.attentionDropout, forKey: "attention_dropout")
-            try b.encode(s.stochasticDepthProb, forKey: "stochastic_depth_prob")
-        case .convnext:
-            let c = convnext
-            try b.encode(c.channels, forKey: "channels")
-            try b.encode(c.depths, forKey: "depths")
-            try b.encode(c.layerScale, forKey: "layer_scale")
-            try b.encode(c.stochasticDepthProb, forKey: "stochastic_depth_prob")
-        case .focalnet:
-            let f = focalnet
-            try b.encode(f.patchSize, forKey: "patch_size")
-            try b.encode(f.embedDim, forKey: "embed_dim")
-            try b.encode(f.depths, forKey: "depths")
-            try b.encode(f.mlpRatio, forKey: "mlp_ratio")
-            try b.encode(f.dropout, forKey: "dropout")
-            try b.encode(f.stochasticDepthProb, forKey: "stochastic_depth_prob")
-            try b.encode(f.focalLevels, forKey: "focal_levels")
-            try b.encode(f.focalWindows, forKey: "focal_windows")
-            try b.encode(f.useConvEmbed, forKey: "use_conv_embed")
-            try b.encode(f.usePostLN, forKey: "use_postln")
-            try b.encode(f.usePostLNInModulation, forKey: "use_postln_in_modulation")
-            try b.encode(f.useLayerScale, forKey: "use_layerscale")
-            try b.encode(f.normalizeModulator, forKey: "normalize_modulator")
-        }
+        for field in Self.fields(type, rules: rules) { try field.write(self, &b) }
     }
 
     /// Checks the settings of the backbone's `type`.

@@ -57,17 +57,65 @@ struct ObjectReader {
     }
 }
 
-/// What one architecture's config type says about itself and its JSON. The keys every
-/// architecture shares are read, written and checked by `CommonConfig`; each architecture adds
-/// its own here, and the unknown-key check covers both at once.
+/// One JSON key of a config object and the property it fills. Each config type lists its
+/// fields once; the allowed keys, the decoding and the encoding all come from that list.
+struct ConfigField<Root> {
+    let key: String
+    let read: (ObjectReader, inout Root) throws -> Void
+    let write: (Root, inout KeyedEncodingContainer<JSONKey>) throws -> Void
+
+    init(
+        key: String, read: @escaping (ObjectReader, inout Root) throws -> Void,
+        write: @escaping (Root, inout KeyedEncodingContainer<JSONKey>) throws -> Void
+    ) {
+        self.key = key
+        self.read = read
+        self.write = write
+    }
+
+    /// A value read and written as it is.
+    init<Value: Codable>(_ key: String, _ path: WritableKeyPath<Root, Value>) {
+        self.init(
+            key: key, read: { r, root in try r.read(key, &root[keyPath: path]) },
+            write: { root, c in try c.encode(root[keyPath: path], forKey: JSONKey(key)) })
+    }
+
+    /// A nested object with fields of its own (unknown keys in it named with `context`).
+    static func object<Nested>(
+        _ key: String, _ path: WritableKeyPath<Root, Nested>, fields: [ConfigField<Nested>], context: String
+    ) -> ConfigField<Root> {
+        ConfigField(
+            key: key,
+            read: { r, root in
+                guard let nested = try r.object(key, allowed: Set(fields.map(\.key)), context: context) else { return }
+                for field in fields { try field.read(nested, &root[keyPath: path]) }
+            },
+            write: { root, c in
+                var nested = c.nestedContainer(keyedBy: JSONKey.self, forKey: JSONKey(key))
+                for field in fields { try field.write(root[keyPath: path], &nested) }
+            })
+    }
+
+    /// The field of a part (`path`) of a larger config, at the same level.
+    func lifted<Outer>(_ path: WritableKeyPath<Outer, Root>) -> ConfigField<Outer> {
+        let read = read, write = write
+        return ConfigField<Outer>(
+            key: key, read: { r, outer in try read(r, &outer[keyPath: path]) },
+            write: { outer, c in try write(outer[keyPath: path], &c) })
+    }
+}
+
+/// What one architecture's config type says about itself and its JSON: its own fields (the
+/// common ones are `CommonConfig`'s), the name of its width, the keys of its position embedding
+/// and backbone, and its rules.
 protocol ArchitectureConfig: Sendable {
     static var architecture: Architecture { get }
     /// The JSON key of the model width (`embed_dim`, `hidden_dim`).
     static var widthKey: String { get }
-    /// Its own top-level JSON keys.
-    static var ownKeys: Set<String> { get }
-    /// The keys of its `position_embedding` object.
-    static var positionEmbeddingKeys: Set<String> { get }
+    /// Its own top-level fields.
+    static var ownFields: [ConfigField<Self>] { get }
+    /// The fields of its `position_embedding` object.
+    static var positionEmbeddingFields: [ConfigField<PositionEmbeddingConfig>] { get }
     /// The backbone families and stage keys it takes.
     static var backboneRules: BackboneRules { get }
     /// The official R50 configuration.
@@ -75,11 +123,30 @@ protocol ArchitectureConfig: Sendable {
     var common: CommonConfig { get set }
     var modelConfig: ModelConfig { get }
     var recipe: any DetectorRecipe { get }
-    /// Reads its own keys (the reader has checked that no unknown key is there).
-    mutating func readOwn(_ r: ObjectReader) throws
-    func encodeOwn(_ c: inout KeyedEncodingContainer<JSONKey>) throws
     /// Checks its own settings (after the common ones are checked).
     func validateOwn() throws
+}
+
+extension ArchitectureConfig {
+    /// Every top-level field but `architecture`.
+    static var fields: [ConfigField<Self>] {
+        CommonConfig.fields(of: Self.self).map { $0.lifted(\.common) } + ownFields
+    }
+
+    /// A config of this architecture from a JSON object whose `architecture` names it.
+    static func decode(_ c: KeyedDecodingContainer<JSONKey>) throws -> ModelConfig {
+        let fields = fields
+        let r = try ObjectReader(
+            c, path: "", allowed: Set(fields.map(\.key)).union(["architecture"]), context: architecture.rawValue)
+        var config = Self()
+        for field in fields { try field.read(r, &config) }
+        return config.modelConfig
+    }
+
+    func encode(_ c: inout KeyedEncodingContainer<JSONKey>) throws {
+        try c.encode(Self.architecture, forKey: "architecture")
+        for field in Self.fields { try field.write(self, &c) }
+    }
 }
 
 /// One architecture's entry points, for `ModelConfig` to pick by name.
@@ -92,26 +159,6 @@ struct ArchitectureEntry: Sendable {
         architecture = A.architecture
         official = { A().modelConfig }
         decode = { try A.decode($0) }
-    }
-}
-
-extension ArchitectureConfig {
-    static var allKeys: Set<String> { CommonConfig.keys.union([widthKey]).union(ownKeys) }
-
-    /// A config of this architecture from a JSON object whose `architecture` names it.
-    static func decode(_ c: KeyedDecodingContainer<JSONKey>) throws -> ModelConfig {
-        let r = try ObjectReader(c, path: "", allowed: allKeys, context: architecture.rawValue)
-        var config = Self()
-        try config.common.read(r, as: Self.self)
-        try config.readOwn(r)
-        try config.common.readObjects(r, as: Self.self)
-        return config.modelConfig
-    }
-
-    func encode(_ c: inout KeyedEncodingContainer<JSONKey>) throws {
-        try c.encode(Self.architecture, forKey: "architecture")
-        try common.encode(&c, as: Self.self)
-        try encodeOwn(&c)
     }
 }
 
@@ -154,72 +201,41 @@ extension ModelConfig: Codable {
 }
 
 extension CommonConfig {
-    /// The top-level keys every architecture has (the width's name is the architecture's).
-    static let keys: Set<String> = [
-        "architecture", "num_classes", "num_queries", "num_heads", "num_encoder_layers", "num_decoder_layers",
-        "dim_feedforward", "dropout", "backbone", "position_embedding", "min_size", "max_size", "num_select",
-        "matcher", "loss_weights", "focal_alpha", "focal_gamma",
-    ]
-
-    /// Reads the common numbers.
-    mutating func read<A: ArchitectureConfig>(_ r: ObjectReader, as _: A.Type) throws {
-        try r.read("num_classes", &numClasses)
-        try r.read("num_queries", &numQueries)
-        try r.read(A.widthKey, &hiddenDim)
-        try r.read("num_heads", &numHeads)
-        try r.read("num_encoder_layers", &numEncoderLayers)
-        try r.read("num_decoder_layers", &numDecoderLayers)
-        try r.read("dim_feedforward", &dimFeedforward)
-        try r.read("dropout", &dropout)
-        try r.read("min_size", &minSize)
-        try r.read("max_size", &maxSize)
-        try r.read("num_select", &numSelect)
-        try r.read("focal_alpha", &focalAlpha)
-        try r.read("focal_gamma", &focalGamma)
-        try r.read("loss_weights", &lossWeights)
-    }
-
-    /// Reads the common objects: backbone, position embedding, matcher.
-    mutating func readObjects<A: ArchitectureConfig>(_ r: ObjectReader, as _: A.Type) throws {
+    /// The top-level fields every architecture has (the width's name, the position embedding's
+    /// and the backbone's keys are the architecture's).
+    static func fields<A: ArchitectureConfig>(of _: A.Type) -> [ConfigField<CommonConfig>] {
         let name = A.architecture.rawValue
-        try backbone.read(r, rules: A.backboneRules, architecture: name)
-        if let p = try r.object(
-            "position_embedding", allowed: A.positionEmbeddingKeys, context: "\(name) position_embedding")
-        {
-            try p.read("temperature", &positionEmbedding.temperature)
-            try p.read("offset", &positionEmbedding.offset)
-        }
-        if let m = try r.object("matcher", allowed: ["cost_class", "cost_bbox", "cost_giou"], context: "matcher") {
-            try m.read("cost_class", &matcher.costClass)
-            try m.read("cost_bbox", &matcher.costBbox)
-            try m.read("cost_giou", &matcher.costGiou)
-        }
-    }
-
-    func encode<A: ArchitectureConfig>(_ c: inout KeyedEncodingContainer<JSONKey>, as _: A.Type) throws {
-        try c.encode(numClasses, forKey: "num_classes")
-        try c.encode(numQueries, forKey: "num_queries")
-        try c.encode(hiddenDim, forKey: JSONKey(A.widthKey))
-        try c.encode(numHeads, forKey: "num_heads")
-        try c.encode(numEncoderLayers, forKey: "num_encoder_layers")
-        try c.encode(numDecoderLayers, forKey: "num_decoder_layers")
-        try c.encode(dimFeedforward, forKey: "dim_feedforward")
-        try c.encode(dropout, forKey: "dropout")
-        var b = c.nestedContainer(keyedBy: JSONKey.self, forKey: "backbone")
-        try backbone.encode(&b, rules: A.backboneRules)
-        var p = c.nestedContainer(keyedBy: JSONKey.self, forKey: "position_embedding")
-        try p.encode(positionEmbedding.temperature, forKey: "temperature")
-        if A.positionEmbeddingKeys.contains("offset") { try p.encode(positionEmbedding.offset, forKey: "offset") }
-        try c.encode(minSize, forKey: "min_size")
-        try c.encode(maxSize, forKey: "max_size")
-        try c.encode(numSelect, forKey: "num_select")
-        var m = c.nestedContainer(keyedBy: JSONKey.self, forKey: "matcher")
-        try m.encode(matcher.costClass, forKey: "cost_class")
-        try m.encode(matcher.costBbox, forKey: "cost_bbox")
-        try m.encode(matcher.costGiou, forKey: "cost_giou")
-        try c.encode(lossWeights, forKey: "loss_weights")
-        try c.encode(focalAlpha, forKey: "focal_alpha")
-        try c.encode(focalGamma, forKey: "focal_gamma")
+        return [
+            ConfigField("num_classes", \.numClasses),
+            ConfigField("num_queries", \.numQueries),
+            ConfigField(A.widthKey, \.hiddenDim),
+            ConfigField("num_heads", \.numHeads),
+            ConfigField("num_encoder_layers", \.numEncoderLayers),
+            ConfigField("num_decoder_layers", \.numDecoderLayers),
+            ConfigField("dim_feedforward", \.dimFeedforward),
+            ConfigField("dropout", \.dropout),
+            ConfigField("min_size", \.minSize),
+            ConfigField("max_size", \.maxSize),
+            ConfigField("num_select", \.numSelect),
+            ConfigField("focal_alpha", \.focalAlpha),
+            ConfigField("focal_gamma", \.focalGamma),
+            ConfigField("loss_weights", \.lossWeights),
+            ConfigField(
+                key: "backbone", read: { r, c in try c.backbone.read(r, rules: A.backboneRules, architecture: name) },
+                write: { c, container in
+                    var b = container.nestedContainer(keyedBy: JSONKey.self, forKey: "backbone")
+                    try c.backbone.encode(&b, rules: A.backboneRules)
+                }),
+            .object(
+                "position_embedding", \.positionEmbedding, fields: A.positionEmbeddingFields,
+                context: "\(name) position_embedding"),
+            .object(
+                "matcher", \.matcher,
+                fields: [
+                    ConfigField("cost_class", \.costClass), ConfigField("cost_bbox", \.costBbox),
+                    ConfigField("cost_giou", \.costGiou),
+                ], context: "matcher"),
+        ]
     }
 
     /// Checks the common numbers against their ranges (`widthKey` names the width in messages).

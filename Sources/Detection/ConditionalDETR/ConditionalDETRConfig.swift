@@ -25,22 +25,24 @@ public struct ConditionalDETRConfig: Equatable, Sendable {
 extension ConditionalDETRConfig: ArchitectureConfig {
     static let architecture = Architecture.conditionalDetr
     static let widthKey = "hidden_dim"
-    static let ownKeys: Set<String> = ["aux_loss", "group_detr"]
-    static let positionEmbeddingKeys: Set<String> = ["temperature"]
+    static var ownFields: [ConfigField<Self>] {
+        [
+            ConfigField("aux_loss", \.auxLoss),
+            // Written only when it is not the default, as the official configs leave it out.
+            ConfigField(
+                key: "group_detr", read: { r, c in try r.read("group_detr", &c.groupDetr) },
+                write: { c, container in
+                    if c.groupDetr != 1 { try container.encode(c.groupDetr, forKey: "group_detr") }
+                }),
+        ]
+    }
+    static var positionEmbeddingFields: [ConfigField<PositionEmbeddingConfig>] {
+        [ConfigField("temperature", \.temperature)]
+    }
     static let backboneRules = BackboneRules(families: [.resnet], selectsStages: false, dilation: true)
 
     var modelConfig: ModelConfig { .conditionalDetr(self) }
     var recipe: any DetectorRecipe { ConditionalDETRRecipe(config: self) }
-
-    mutating func readOwn(_ r: ObjectReader) throws {
-        try r.read("aux_loss", &auxLoss)
-        try r.read("group_detr", &groupDetr)
-    }
-
-    func encodeOwn(_ c: inout KeyedEncodingContainer<JSONKey>) throws {
-        try c.encode(auxLoss, forKey: "aux_loss")
-        if groupDetr != 1 { try c.encode(groupDetr, forKey: "group_detr") }
-    }
 
     func validateOwn() throws {
         try ConfigRange.check(groupDetr, "group_detr", 1...64)

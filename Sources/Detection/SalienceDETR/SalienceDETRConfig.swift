@@ -44,51 +44,32 @@ public struct SalienceDETRConfig: Equatable, Sendable {
 extension SalienceDETRConfig: ArchitectureConfig {
     static let architecture = Architecture.salienceDetr
     static let widthKey = "embed_dim"
-    static let ownKeys: Set<String> = [
-        "num_feature_levels", "num_points", "topk_sa", "max_num_embedding", "level_filter_ratio",
-        "layer_filter_ratio", "transformer_neck", "denoising",
-    ]
-    static let positionEmbeddingKeys: Set<String> = ["temperature", "offset"]
+    static var ownFields: [ConfigField<Self>] {
+        [
+            ConfigField("num_feature_levels", \.numFeatureLevels),
+            ConfigField("num_points", \.numPoints),
+            ConfigField("topk_sa", \.topkSA),
+            ConfigField("max_num_embedding", \.maxNumEmbedding),
+            ConfigField("level_filter_ratio", \.levelFilterRatio),
+            ConfigField("layer_filter_ratio", \.layerFilterRatio),
+            .object(
+                "transformer_neck", \.transformerNeck,
+                fields: [ConfigField("type", \.type), ConfigField("groups", \.groups)], context: "transformer_neck"),
+            .object(
+                "denoising", \.denoising,
+                fields: [
+                    ConfigField("num", \.num), ConfigField("label_noise_prob", \.labelNoiseProb),
+                    ConfigField("box_noise_scale", \.boxNoiseScale),
+                ], context: "denoising"),
+        ]
+    }
+    static var positionEmbeddingFields: [ConfigField<PositionEmbeddingConfig>] {
+        [ConfigField("temperature", \.temperature), ConfigField("offset", \.offset)]
+    }
     static let backboneRules = BackboneRules(families: BackboneType.allCases, selectsStages: true, dilation: false)
 
     var modelConfig: ModelConfig { .salienceDetr(self) }
     var recipe: any DetectorRecipe { SalienceDETRRecipe(config: self) }
-
-    mutating func readOwn(_ r: ObjectReader) throws {
-        try r.read("num_feature_levels", &numFeatureLevels)
-        try r.read("num_points", &numPoints)
-        try r.read("topk_sa", &topkSA)
-        try r.read("max_num_embedding", &maxNumEmbedding)
-        try r.read("level_filter_ratio", &levelFilterRatio)
-        try r.read("layer_filter_ratio", &layerFilterRatio)
-        if let n = try r.object("transformer_neck", allowed: ["type", "groups"], context: "transformer_neck") {
-            try n.read("type", &transformerNeck.type)
-            try n.read("groups", &transformerNeck.groups)
-        }
-        if let d = try r.object(
-            "denoising", allowed: ["num", "label_noise_prob", "box_noise_scale"], context: "denoising")
-        {
-            try d.read("num", &denoising.num)
-            try d.read("label_noise_prob", &denoising.labelNoiseProb)
-            try d.read("box_noise_scale", &denoising.boxNoiseScale)
-        }
-    }
-
-    func encodeOwn(_ c: inout KeyedEncodingContainer<JSONKey>) throws {
-        try c.encode(numFeatureLevels, forKey: "num_feature_levels")
-        try c.encode(numPoints, forKey: "num_points")
-        try c.encode(topkSA, forKey: "topk_sa")
-        try c.encode(maxNumEmbedding, forKey: "max_num_embedding")
-        try c.encode(levelFilterRatio, forKey: "level_filter_ratio")
-        try c.encode(layerFilterRatio, forKey: "layer_filter_ratio")
-        var n = c.nestedContainer(keyedBy: JSONKey.self, forKey: "transformer_neck")
-        try n.encode(transformerNeck.type, forKey: "type")
-        try n.encode(transformerNeck.groups, forKey: "groups")
-        var d = c.nestedContainer(keyedBy: JSONKey.self, forKey: "denoising")
-        try d.encode(denoising.num, forKey: "num")
-        try d.encode(denoising.labelNoiseProb, forKey: "label_noise_prob")
-        try d.encode(denoising.boxNoiseScale, forKey: "box_noise_scale")
-    }
 
     func validateOwn() throws {
         func fail(_ p: String) -> ConfigError { ConfigError(source: "", problem: p) }
