@@ -71,8 +71,8 @@ public enum DatasetEvaluator {
             for (imageId, list) in zip(b.imageIds, dets) {
                 for d in list where known.contains(d.label) {
                     let box = COCOBox(
-                        x: Double(d.box[0]), y: Double(d.box[1]),
-                        width: Double(d.box[2] - d.box[0]), height: Double(d.box[3] - d.box[1]))
+                        x: Double(d.box.x0), y: Double(d.box.y0),
+                        width: Double(d.box.x1 - d.box.x0), height: Double(d.box.y1 - d.box.y0))
                     detections.append(
                         COCODetection(imageId: imageId, categoryId: d.label, box: box, score: Double(d.score)))
                 }

@@ -1,14 +1,15 @@
 import Torch
+import Vision
 
 /// One detection in original-image pixels.
 public struct DetectedObject: Sendable, Equatable {
     /// Class index = logit column (the COCO category id for 91-class models).
     public var label: Int
     public var score: Float
-    /// (x0, y0, x1, y1) in pixels of the original image.
-    public var box: [Float]
+    /// The box in pixels of the original image.
+    public var box: PixelBox
 
-    public init(label: Int, score: Float, box: [Float]) {
+    public init(label: Int, score: Float, box: PixelBox) {
         self.label = label
         self.score = score
         self.box = box
@@ -60,7 +61,10 @@ public struct PostProcess: Sendable {
                 let s = scores[i * k + j]
                 guard s >= threshold else { continue }
                 let o = (i * k + j) * 4
-                out.append(DetectedObject(label: labels[i * k + j], score: s, box: Array(bx[o..<(o + 4)])))
+                out.append(
+                    DetectedObject(
+                        label: labels[i * k + j], score: s,
+                        box: PixelBox(x0: bx[o], y0: bx[o + 1], x1: bx[o + 2], y1: bx[o + 3])))
             }
             return out
         }

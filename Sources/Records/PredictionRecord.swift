@@ -30,10 +30,9 @@ public struct PredictionRecord: Sendable {
     public func drawn(on image: Image) -> Image {
         // Lowest scores first so the best detections end up on top.
         image.annotated(
-            with: detections.reversed().compactMap { d in
-                guard d.box.count == 4 else { return nil }
-                return LabeledBox(
-                    corners: d.box, label: String(format: "%@ %.2f", name(d.label), d.score),
+            with: detections.reversed().map { d in
+                LabeledBox(
+                    corners: d.box.corners, label: String(format: "%@ %.2f", name(d.label), d.score),
                     color: Color.forClass(d.label))
             })
     }
@@ -60,7 +59,8 @@ public struct PredictionRecord: Sendable {
             file: file, width: width, height: height,
             detections: detections.map { d in
                 DetectionEntry(
-                    label: d.label, name: name(d.label), score: FiniteOrNull(d.score), box: d.box.map(FiniteOrNull.init)
+                    label: d.label, name: name(d.label), score: FiniteOrNull(d.score),
+                    box: d.box.corners.map(FiniteOrNull.init)
                 )
             })
     }

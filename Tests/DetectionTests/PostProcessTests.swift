@@ -26,7 +26,7 @@ import Torch
             for d in dets[i] {
                 let hit = unmatched.firstIndex { j in
                     refLabels[j] == d.label && abs(refScores[j] - d.score) <= 1e-6
-                        && (0..<4).allSatisfy { abs(refBoxes[4 * j + $0] - d.box[$0]) <= 1e-2 }
+                        && (0..<4).allSatisfy { abs(refBoxes[4 * j + $0] - d.box.corners[$0]) <= 1e-2 }
                 }
                 guard let hit else {
                     Issue.record("\(dir) image \(i): detection \(d) not in reference")
@@ -45,7 +45,7 @@ import Torch
         let pp = PostProcess(numSelect: 4)
         let all = pp.detections(logits: logits, boxes: boxes, originalSizes: [(100, 200)])[0]
         #expect(all.map(\.label) == [1, 1, 0, 0])
-        #expect(zip(all[0].box, [80, 40, 120, 60] as [Float]).allSatisfy { abs($0 - $1) < 1e-4 })
+        #expect(zip(all[0].box.corners, [80, 40, 120, 60] as [Float]).allSatisfy { abs($0 - $1) < 1e-4 })
         // Scores: sigmoid(2) 0.88, sigmoid(1) 0.73, 0.5, sigmoid(-2) 0.12.
         let kept = pp.detections(logits: logits, boxes: boxes, originalSizes: [(100, 200)], threshold: 0.6)[0]
         #expect(kept.count == 2 && kept[0].score > 0.8)

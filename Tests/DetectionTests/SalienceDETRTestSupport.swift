@@ -97,7 +97,7 @@ enum SalienceFixture {
             for d in dets[i] {
                 let hit = unmatched.firstIndex { j in
                     refLabels[j] == d.label && abs(refScores[j] - d.score) <= 1e-6
-                        && (0..<4).allSatisfy { abs(refBoxes[4 * j + $0] - d.box[$0]) <= 1e-2 }
+                        && (0..<4).allSatisfy { abs(refBoxes[4 * j + $0] - d.box.corners[$0]) <= 1e-2 }
                 }
                 guard let hit else {
                     Issue.record("\(what) image \(i): detection \(d) not in reference", sourceLocation: sourceLocation)
@@ -105,7 +105,7 @@ enum SalienceFixture {
                 }
                 let j = unmatched.remove(at: hit)
                 worstScore = Swift.max(worstScore, abs(refScores[j] - d.score))
-                worstBox = Swift.max(worstBox, (0..<4).map { abs(refBoxes[4 * j + $0] - d.box[$0]) }.max()!)
+                worstBox = Swift.max(worstBox, (0..<4).map { abs(refBoxes[4 * j + $0] - d.box.corners[$0]) }.max()!)
             }
             #expect(
                 unmatched.isEmpty, "\(what) image \(i): \(unmatched.count) reference detections unmatched",

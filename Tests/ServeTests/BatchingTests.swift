@@ -43,9 +43,10 @@ import Vision
     static func detections(_ json: Data) throws -> [DetectedObject] {
         let root = try #require(try JSONSerialization.jsonObject(with: json) as? [String: Any])
         return (root["detections"] as? [[String: Any]] ?? []).map {
-            DetectedObject(
+            let c = ($0["box"] as! [Double]).map(Float.init)
+            return DetectedObject(
                 label: $0["label"] as! Int, score: Float($0["score"] as! Double),
-                box: ($0["box"] as! [Double]).map(Float.init))
+                box: PixelBox(x0: c[0], y0: c[1], x1: c[2], y1: c[3]))
         }
     }
 
@@ -54,7 +55,7 @@ import Vision
         guard a.count == b.count else { return false }
         return zip(a, b).allSatisfy { x, y in
             x.label == y.label && abs(x.score - y.score) <= 1e-5
-                && zip(x.box, y.box).allSatisfy { abs($0 - $1) <= 1e-3 * max(1, abs($1)) }
+                && zip(x.box.corners, y.box.corners).allSatisfy { abs($0 - $1) <= 1e-3 * max(1, abs($1)) }
         }
     }
 
@@ -95,7 +96,7 @@ import Vision
                     if results[j] != alone[i] { differing += 1 }
                     for (x, y) in zip(results[j], alone[i]) {
                         maxScore = max(maxScore, abs(x.score - y.score))
-                        maxBox = max(maxBox, zip(x.box, y.box).map { abs($0 - $1) }.max() ?? 0)
+                        maxBox = max(maxBox, zip(x.box.corners, y.box.corners).map { abs($0 - $1) }.max() ?? 0)
                     }
                 }
                 if chunk.count > 1 { batched += 1 }

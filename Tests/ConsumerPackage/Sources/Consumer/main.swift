@@ -25,7 +25,7 @@ for (d, w) in zip(detections, wanted) {
     let box = (w["box"] as? [Double]) ?? []
     let score = (w["score"] as? Double) ?? -1
     if d.label != w["label"] as? Int || abs(Double(d.score) - score) > 1e-5 || box.count != 4
-        || zip(d.box, box).contains(where: { abs(Double($0) - $1) > 1e-3 })
+        || zip(d.box.corners, box).contains(where: { abs(Double($0) - $1) > 1e-3 })
     {
         problems.append("\(d) differs from \(w)")
     }
