@@ -119,7 +119,8 @@ let package = Package(
         // COCO-format datasets for detectors: loading, augmentation, batching, evaluation
         .target(name: "Datasets", dependencies: ["Diagnostics", "Torch", "Vision", "Detection", "COCO"]),
         // The training loop, runs, checkpoints and logs
-        .target(name: "Training", dependencies: ["Torch", "NN", "Vision", "Detection", "COCO", "Datasets"]),
+        .target(
+            name: "Training", dependencies: ["Diagnostics", "Torch", "NN", "Vision", "Detection", "COCO", "Datasets"]),
         // Video files through FFmpeg (libavformat, libavcodec, libswscale, libavutil; pkg-config)
         .systemLibrary(
             name: "CFFmpeg", pkgConfig: "libavformat",
@@ -133,18 +134,18 @@ let package = Package(
         .target(name: "Video", dependencies: ["Diagnostics", "Vision", "CVideo"]),
         // Drawing: cairo (found through pkg-config) behind a small Swift layer: canvas, text, charts
         .systemLibrary(name: "CCairo", pkgConfig: "cairo", providers: [.apt(["libcairo2-dev"])]),
-        .target(name: "Graphics", dependencies: ["Vision", "CCairo"]),
+        .target(name: "Graphics", dependencies: ["Diagnostics", "Vision", "Records", "CCairo"]),
         // Pictures and tables for people: evaluation reports, training curves, dataset pictures
         .target(
             name: "Reports",
-            dependencies: ["Diagnostics", "Torch", "Vision", "Graphics", "COCO", "Detection", "Datasets", "Training"]),
+            dependencies: ["Diagnostics", "Vision", "Graphics", "COCO", "Datasets", "Training"]),
         // Records the tools write (one detection record, one JSON encoding)
-        .target(name: "Records", dependencies: ["Diagnostics", "Vision", "Detection", "Graphics"]),
+        .target(name: "Records", dependencies: ["Vision"]),
         // The HTTP detection service (`detr serve`)
         .target(
             name: "Serving",
             dependencies: [
-                "Diagnostics", "Torch", "NN", "Vision", "Detection", "Records",
+                "Diagnostics", "Torch", "Vision", "Detection", "Records", "Graphics",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -1,6 +1,4 @@
-import Detection
 import Foundation
-import Graphics
 import Vision
 
 /// One image's detections as `detr predict` writes them and `detr serve` answers them.
@@ -23,19 +21,6 @@ public struct PredictionRecord: Sendable {
 
     /// The name of a class label; "class N" for a label without one.
     public func name(_ label: Int) -> String { label < names.count ? names[label] : "class \(label)" }
-
-    /// The image with boxes, names and scores drawn in class colours: anti-aliased text whose
-    /// size grows with the image (`BoxStyle`). Same size as `image`; an image too large for
-    /// cairo (a side over 32767 pixels) comes back undrawn.
-    public func drawn(on image: Image) -> Image {
-        // Lowest scores first so the best detections end up on top.
-        image.annotated(
-            with: detections.reversed().map { d in
-                LabeledBox(
-                    corners: d.box.corners, label: String(format: "%@ %.2f", name(d.label), d.score),
-                    color: Color.forClass(d.label))
-            })
-    }
 
     /// One image of the predictions file.
     public struct ImageEntry: Encodable, Sendable {

@@ -1,5 +1,6 @@
 import Detection
 import Foundation
+import Vision
 
 /// Queues prepared images and runs them in micro-batches on one worker thread.
 ///

@@ -1,7 +1,6 @@
 import Detection
 import Diagnostics
 import Foundation
-import NN
 import Torch
 import Vision
 

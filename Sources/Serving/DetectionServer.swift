@@ -1,6 +1,7 @@
 import Detection
 import Diagnostics
 import Foundation
+import Graphics
 import HTTPTypes
 import Hummingbird
 import HummingbirdCore

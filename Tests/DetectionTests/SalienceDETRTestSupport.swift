@@ -4,6 +4,7 @@ import NN
 import TestSupport
 import Testing
 import Torch
+import Vision
 
 /// Shared helpers of the Salience DETR tests.
 enum SalienceFixture {
