@@ -1,5 +1,6 @@
-import Foundation
 // swift-tools-version: 6.0
+// (The line above must stay the first: `make format` leaves this file alone.)
+import Foundation
 import PackageDescription
 
 // libtorch 2.x (C++20) is found through pkg-config: `swift-detr-libtorch.pc` gives its include
@@ -107,7 +108,7 @@ let package = Package(
         // Errors: one shape for every module (no dependencies, so COCO stays free of libtorch)
         .target(name: "Diagnostics"),
         .target(name: "Torch", dependencies: ["CTorch", "Diagnostics"]),
-        .target(name: "NN", dependencies: ["Torch"]),
+        .target(name: "NN", dependencies: ["Diagnostics", "Torch"]),
         // Library
         .target(
             name: "CImage",
@@ -140,7 +141,7 @@ let package = Package(
             name: "Reports",
             dependencies: ["Diagnostics", "Vision", "Graphics", "COCO", "Datasets", "Training"]),
         // Records the tools write (one detection record, one JSON encoding)
-        .target(name: "Records", dependencies: ["Vision"]),
+        .target(name: "Records", dependencies: ["Diagnostics", "Vision"]),
         // The HTTP detection service (`detr serve`)
         .target(
             name: "Serving",
@@ -170,7 +171,7 @@ let package = Package(
             linkerSettings: libtorchRpath
         ),
         // Tests
-        .target(name: "TestSupport", dependencies: ["Torch", "Detection"], path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["Torch", "Detection", "Datasets"], path: "Tests/TestSupport"),
         .testTarget(name: "TorchTests", dependencies: ["Torch", "TestSupport"], linkerSettings: libtorchRpath),
         .testTarget(name: "NNTests", dependencies: ["NN", "TestSupport"], linkerSettings: libtorchRpath),
         .testTarget(name: "VisionTests", dependencies: ["Vision", "TestSupport"], linkerSettings: libtorchRpath),

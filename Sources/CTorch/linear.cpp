@@ -2,8 +2,8 @@
 //
 // On CPU, at::linear runs float32 matrix products through MKL's sgemm; oneDNN's inner product
 // (the operator mkldnn::_linear_pointwise that PyTorch's compiler uses for frozen inference
-// graphs) measured 15-25% faster on the DETR shapes ([n, 256] x [256, 2048] and back) on these
-// machines, and it applies the bias and a ReLU inside the same kernel. It has no autograd
+// graphs) is faster on the DETR shapes ([n, 256] x [256, 2048] and back; measured in
+// Benchmarks/detectors/RESULTS.md), and it applies the bias and a ReLU inside the same kernel. It has no autograd
 // formula, so it runs only when no input needs a gradient; results agree with at::linear to
 // float32 rounding. The fused activations are ReLU and GELU (exact erf form; oneDNN's eltwise
 // kernel, within float32 rounding of at::gelu).

@@ -142,10 +142,10 @@ void ct_capture_record(const char *msg) {
 }
 
 // glibc returns every allocation above 32 MB (and, by its trim rule, the top of the heap) to the
-// system when it is freed, so each forward pays page faults to touch fresh memory again: measured
-// on R50 at 800x1333, 2 cores, 17% of Conditional DETR's inference and 15% of a training step.
-// Keeping freed memory in the heap (no mmap, no trimming, one arena so worker threads
-// reuse it too) removes that; peak resident memory grows by a few percent. Settings given in
+// system when it is freed, so each forward pays page faults to touch fresh memory again (a
+// sizeable share of a forward and of a training step: Benchmarks/detectors/RESULTS.md). Keeping
+// freed memory in the heap (no mmap, no trimming, one arena so worker threads reuse it too)
+// removes that; peak resident memory grows a little. Settings given in
 // MALLOC_MMAP_MAX_, MALLOC_TRIM_THRESHOLD_ or MALLOC_ARENA_MAX win.
 int32_t ct_keep_freed_memory(void) {
   int32_t applied = 0;

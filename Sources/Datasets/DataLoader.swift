@@ -20,12 +20,13 @@ public enum UnreadableImagePolicy: String, Sendable, Codable {
 ///     let data = try COCODetectionDataset(imagesDirectory: root.appendingPathComponent("train"),
 ///                                         annotationFile: root.appendingPathComponent("annotations/train.json"))
 ///     try data.validate(numClasses: config.numClasses)
-///     let loader = try DataLoader(source: data, transform: .train(.conditionalDetr), batchSize: 2,
-///                                 seed: 42, sizeDivisor: 1, workers: 2)
+///     let recipe = config.recipe
+///     let loader = try DataLoader(source: data, transform: .train(recipe.trainAugmentation), batchSize: 2,
+///                                 seed: 42, sizeDivisor: recipe.evalTransform.sizeDivisor, workers: 2)
 ///     for epoch in 0..<epochs {
 ///         let batches = loader.epoch(epoch)
 ///         while let batch = try batches.next() {
-///             let out = model(batch.images, training: true)   // batch.targets, batch.imageIds
+///             let out = model(batch.images, targets: batch.targets, options: .training(generator: generator))
 ///         }
 ///         // batches.skippedImages lists images left out under `.skip`
 ///     }

@@ -32,9 +32,12 @@ public struct SeededRandom: Sendable, Equatable {
         self.init(seed: h)
     }
 
+    /// SplitMix64's increment, 2^64 / φ: also what separates per-process seeds.
+    public static let golden: UInt64 = 0x9E37_79B9_7F4A_7C15
+
     /// SplitMix64 step: advances `state` and returns a well-mixed 64-bit value.
-    static func splitMix(_ state: inout UInt64) -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
+    public static func splitMix(_ state: inout UInt64) -> UInt64 {
+        state &+= golden
         var z = state
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
         z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB

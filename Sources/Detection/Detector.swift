@@ -97,13 +97,15 @@ public enum DetectorFactory {
 }
 
 /// A checkpoint whose tensors do not fit the configured model.
-public struct CheckpointMismatch: Error, CustomStringConvertible {
+public struct CheckpointMismatch: SubjectError {
     public var file: String
     public var architecture: Architecture
     public var error: StateDictLoadError
 
+    public var subject: String? { file }
+
     /// One line: counts and the first offending keys.
-    public var description: String {
+    public var problem: String {
         var parts: [String] = []
         if !error.missingKeys.isEmpty {
             parts.append(
@@ -133,7 +135,7 @@ public struct CheckpointMismatch: Error, CustomStringConvertible {
         {
             hint = " (a Group DETR checkpoint? set \"group_detr\": \(m.checkpoint[0] / m.model[0]) in the config)"
         }
-        return "\(file): weights do not fit the \(architecture.rawValue) model of this config: "
+        return "weights do not fit the \(architecture.rawValue) model of this config: "
             + parts.joined(separator: "; ") + hint
     }
 }

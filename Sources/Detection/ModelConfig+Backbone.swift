@@ -1,3 +1,4 @@
+import Diagnostics
 import Foundation
 
 /// What an architecture's `backbone` object may hold: the families it takes, whether it selects
@@ -87,7 +88,7 @@ extension BackboneConfig {
         for field in fields { try field.read(b, &self) }
     }
 
-    func encode(_ b: inout KeyedEncodingContainer<JSONKey>, rules: BackboneRules) throws {
+    func encode(_ b: inout KeyedEncodingContainer<DynamicKey>, rules: BackboneRules) throws {
         try b.encode(type, forKey: "type")
         for field in Self.fields(type, rules: rules) { try field.write(self, &b) }
     }

@@ -1,21 +1,12 @@
+import Diagnostics
 import Foundation
-
-/// A JSON object key known only at run time.
-struct JSONKey: CodingKey, ExpressibleByStringLiteral {
-    var stringValue: String
-    var intValue: Int? { nil }
-    init(_ s: String) { stringValue = s }
-    init(stringLiteral s: String) { stringValue = s }
-    init?(stringValue: String) { self.stringValue = stringValue }
-    init?(intValue: Int) { nil }
-}
 
 /// Reads optional keys from a JSON object, rejecting keys outside an allowed set.
 struct ObjectReader {
-    let container: KeyedDecodingContainer<JSONKey>
+    let container: KeyedDecodingContainer<DynamicKey>
     let path: String
 
-    init(_ container: KeyedDecodingContainer<JSONKey>, path: String, allowed: Set<String>, context: String) throws {
+    init(_ container: KeyedDecodingContainer<DynamicKey>, path: String, allowed: Set<String>, context: String) throws {
         self.container = container
         self.path = path
         for key in container.allKeys where !allowed.contains(key.stringValue) {
@@ -25,7 +16,7 @@ struct ObjectReader {
 
     func read<T: Decodable>(_ key: String, _ value: inout T) throws {
         do {
-            if let v = try container.decodeIfPresent(T.self, forKey: JSONKey(key)) { value = v }
+            if let v = try container.decodeIfPresent(T.self, forKey: DynamicKey(key)) { value = v }
         } catch DecodingError.typeMismatch(let type, _) {
             throw ConfigError(source: "", problem: "'\(path)\(key)' should be of type \(type)")
         } catch DecodingError.dataCorrupted(let ctx) {
@@ -36,20 +27,20 @@ struct ObjectReader {
     /// The string `key` of the nested object `object`, if both exist (read before the object's
     /// allowed keys are known, e.g. a backbone's `type`).
     func peek(_ object: String, _ key: String) throws -> String? {
-        guard container.contains(JSONKey(object)),
-            let nested = try? container.nestedContainer(keyedBy: JSONKey.self, forKey: JSONKey(object))
+        guard container.contains(DynamicKey(object)),
+            let nested = try? container.nestedContainer(keyedBy: DynamicKey.self, forKey: DynamicKey(object))
         else { return nil }
         do {
-            return try nested.decodeIfPresent(String.self, forKey: JSONKey(key))
+            return try nested.decodeIfPresent(String.self, forKey: DynamicKey(key))
         } catch {
             throw ConfigError(source: "", problem: "'\(path)\(object).\(key)' should be of type String")
         }
     }
 
     func object(_ key: String, allowed: Set<String>, context: String) throws -> ObjectReader? {
-        guard container.contains(JSONKey(key)) else { return nil }
+        guard container.contains(DynamicKey(key)) else { return nil }
         do {
-            let nested = try container.nestedContainer(keyedBy: JSONKey.self, forKey: JSONKey(key))
+            let nested = try container.nestedContainer(keyedBy: DynamicKey.self, forKey: DynamicKey(key))
             return try ObjectReader(nested, path: "\(path)\(key).", allowed: allowed, context: context)
         } catch DecodingError.typeMismatch {
             throw ConfigError(source: "", problem: "'\(path)\(key)' should be an object")
@@ -62,11 +53,11 @@ struct ObjectReader {
 struct ConfigField<Root> {
     let key: String
     let read: (ObjectReader, inout Root) throws -> Void
-    let write: (Root, inout KeyedEncodingContainer<JSONKey>) throws -> Void
+    let write: (Root, inout KeyedEncodingContainer<DynamicKey>) throws -> Void
 
     init(
         key: String, read: @escaping (ObjectReader, inout Root) throws -> Void,
-        write: @escaping (Root, inout KeyedEncodingContainer<JSONKey>) throws -> Void
+        write: @escaping (Root, inout KeyedEncodingContainer<DynamicKey>) throws -> Void
     ) {
         self.key = key
         self.read = read
@@ -77,7 +68,7 @@ struct ConfigField<Root> {
     init<Value: Codable>(_ key: String, _ path: WritableKeyPath<Root, Value>) {
         self.init(
             key: key, read: { r, root in try r.read(key, &root[keyPath: path]) },
-            write: { root, c in try c.encode(root[keyPath: path], forKey: JSONKey(key)) })
+            write: { root, c in try c.encode(root[keyPath: path], forKey: DynamicKey(key)) })
     }
 
     /// A nested object with fields of its own (unknown keys in it named with `context`).
@@ -91,7 +82,7 @@ struct ConfigField<Root> {
                 for field in fields { try field.read(nested, &root[keyPath: path]) }
             },
             write: { root, c in
-                var nested = c.nestedContainer(keyedBy: JSONKey.self, forKey: JSONKey(key))
+                var nested = c.nestedContainer(keyedBy: DynamicKey.self, forKey: DynamicKey(key))
                 for field in fields { try field.write(root[keyPath: path], &nested) }
             })
     }
@@ -134,7 +125,7 @@ extension ArchitectureConfig {
     }
 
     /// A config of this architecture from a JSON object whose `architecture` names it.
-    static func decode(_ c: KeyedDecodingContainer<JSONKey>) throws -> ModelConfig {
+    static func decode(_ c: KeyedDecodingContainer<DynamicKey>) throws -> ModelConfig {
         let fields = fields
         let r = try ObjectReader(
             c, path: "", allowed: Set(fields.map(\.key)).union(["architecture"]), context: architecture.rawValue)
@@ -143,7 +134,7 @@ extension ArchitectureConfig {
         return config.modelConfig
     }
 
-    func encode(_ c: inout KeyedEncodingContainer<JSONKey>) throws {
+    func encode(_ c: inout KeyedEncodingContainer<DynamicKey>) throws {
         try c.encode(Self.architecture, forKey: "architecture")
         for field in Self.fields { try field.write(self, &c) }
     }
@@ -153,7 +144,7 @@ extension ArchitectureConfig {
 struct ArchitectureEntry: Sendable {
     let architecture: Architecture
     let official: @Sendable () -> ModelConfig
-    let decode: @Sendable (KeyedDecodingContainer<JSONKey>) throws -> ModelConfig
+    let decode: @Sendable (KeyedDecodingContainer<DynamicKey>) throws -> ModelConfig
 
     init<A: ArchitectureConfig>(_: A.Type) {
         architecture = A.architecture
@@ -169,7 +160,7 @@ extension ModelConfig: Codable {
 
     /// The config of the architecture the object names, checked.
     private static func decoded(from decoder: Decoder) throws -> ModelConfig {
-        let c = try decoder.container(keyedBy: JSONKey.self)
+        let c = try decoder.container(keyedBy: DynamicKey.self)
         let names = architectures.map(\.architecture.rawValue)
         guard c.contains("architecture") else {
             throw ConfigError(source: "", problem: "missing key 'architecture' (\(names.joined(separator: " or ")))")
@@ -185,7 +176,7 @@ extension ModelConfig: Codable {
     }
 
     public func encode(to encoder: Encoder) throws {
-        var c = encoder.container(keyedBy: JSONKey.self)
+        var c = encoder.container(keyedBy: DynamicKey.self)
         try body.encode(&c)
     }
 
@@ -223,7 +214,7 @@ extension CommonConfig {
             ConfigField(
                 key: "backbone", read: { r, c in try c.backbone.read(r, rules: A.backboneRules, architecture: name) },
                 write: { c, container in
-                    var b = container.nestedContainer(keyedBy: JSONKey.self, forKey: "backbone")
+                    var b = container.nestedContainer(keyedBy: DynamicKey.self, forKey: "backbone")
                     try c.backbone.encode(&b, rules: A.backboneRules)
                 }),
             .object(

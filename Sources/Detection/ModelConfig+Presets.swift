@@ -2,48 +2,49 @@ import Diagnostics
 import Foundation
 
 extension ModelConfig {
-    /// Names of the built-in configurations of the official releases.
-    public static let presetNames = [
-        "salience-detr-r50", "salience-detr-r50-5scale", "salience-detr-swin-l", "salience-detr-convnext-l",
-        "salience-detr-focalnet-l",
-        "conditional-detr-r50", "conditional-detr-r50-dc5", "conditional-detr-r101", "conditional-detr-r101-dc5",
+    /// The built-in configurations of the official releases, by name, in the order help texts
+    /// list them.
+    static let presets: [(name: String, config: @Sendable () -> ModelConfig)] = [
+        ("salience-detr-r50", { ModelConfig(architecture: .salienceDetr) }),
+        (
+            "salience-detr-r50-5scale",
+            {
+                var c = ModelConfig(architecture: .salienceDetr)
+                c.backbone.returnIndices = [0, 1, 2, 3]
+                c.salience?.maxNumEmbedding = 500
+                return c
+            }
+        ),
+        // The official -L configs differ from R50 only in the backbone (its settings default to the
+        // -L values); the ChannelMapper's input channels follow from it.
+        ("salience-detr-swin-l", { salience(backbone: .swin) }),
+        ("salience-detr-convnext-l", { salience(backbone: .convnext) }),
+        ("salience-detr-focalnet-l", { salience(backbone: .focalnet) }),
+        ("conditional-detr-r50", { conditional(layers: [3, 4, 6, 3], dilation: false) }),
+        ("conditional-detr-r50-dc5", { conditional(layers: [3, 4, 6, 3], dilation: true) }),
+        ("conditional-detr-r101", { conditional(layers: [3, 4, 23, 3], dilation: false) }),
+        ("conditional-detr-r101-dc5", { conditional(layers: [3, 4, 23, 3], dilation: true) }),
     ]
+
+    private static func salience(backbone type: BackboneType) -> ModelConfig {
+        var c = ModelConfig(architecture: .salienceDetr)
+        c.backbone.type = type
+        return c
+    }
+
+    private static func conditional(layers: [Int], dilation: Bool) -> ModelConfig {
+        var c = ModelConfig(architecture: .conditionalDetr)
+        c.backbone.layers = layers
+        c.backbone.dilation = dilation
+        return c
+    }
+
+    /// Names of the built-in configurations of the official releases.
+    public static var presetNames: [String] { presets.map(\.name) }
 
     /// A built-in configuration by name, nil when unknown.
     public static func preset(_ name: String) -> ModelConfig? {
-        switch name {
-        case "salience-detr-r50":
-            return ModelConfig(architecture: .salienceDetr)
-        case "salience-detr-r50-5scale":
-            var c = ModelConfig(architecture: .salienceDetr)
-            c.backbone.returnIndices = [0, 1, 2, 3]
-            c.salience?.maxNumEmbedding = 500
-            return c
-        case "salience-detr-swin-l", "salience-detr-convnext-l", "salience-detr-focalnet-l":
-            // The official -L configs differ from R50 only in the backbone (its settings default
-            // to the -L values); the ChannelMapper's input channels follow from it.
-            var c = ModelConfig(architecture: .salienceDetr)
-            c.backbone.type =
-                name == "salience-detr-swin-l" ? .swin : name == "salience-detr-convnext-l" ? .convnext : .focalnet
-            return c
-        case "conditional-detr-r50":
-            return ModelConfig(architecture: .conditionalDetr)
-        case "conditional-detr-r50-dc5":
-            var c = ModelConfig(architecture: .conditionalDetr)
-            c.backbone.dilation = true
-            return c
-        case "conditional-detr-r101":
-            var c = ModelConfig(architecture: .conditionalDetr)
-            c.backbone.layers = [3, 4, 23, 3]
-            return c
-        case "conditional-detr-r101-dc5":
-            var c = ModelConfig(architecture: .conditionalDetr)
-            c.backbone.layers = [3, 4, 23, 3]
-            c.backbone.dilation = true
-            return c
-        default:
-            return nil
-        }
+        presets.first { $0.name == name }?.config()
     }
 
     /// A preset name or the path of a JSON config file.

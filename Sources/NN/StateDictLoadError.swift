@@ -1,5 +1,7 @@
+import Diagnostics
+
 /// Why a state dict does not fit a module: every problem at once, so one run shows them all.
-public struct StateDictLoadError: Error, CustomStringConvertible, Equatable {
+public struct StateDictLoadError: SubjectError, Equatable {
     /// A tensor whose checkpoint shape differs from the module's.
     public struct ShapeMismatch: Equatable, Sendable {
         public var key: String
@@ -36,7 +38,9 @@ public struct StateDictLoadError: Error, CustomStringConvertible, Equatable {
     /// At most this many keys of each list are named in `description`.
     static let listedPerKind = 40
 
-    public var description: String {
+    public var subject: String? { nil }
+
+    public var problem: String {
         var lines = ["state dict\(source.isEmpty ? "" : " " + source) does not match the model:"]
         func list(_ title: String, _ items: [String]) {
             guard !items.isEmpty else { return }

@@ -1,3 +1,4 @@
+import Diagnostics
 import Foundation
 
 /// How swift-detr writes JSON: every record is an `Encodable` value written by one encoder
@@ -30,13 +31,4 @@ public struct FiniteOrNull<Value: BinaryFloatingPoint & Encodable & Sendable>: E
         var c = encoder.singleValueContainer()
         if value.isFinite { try c.encode(value) } else { try c.encodeNil() }
     }
-}
-
-/// A coding key made at run time (records whose keys come from data, e.g. metric names).
-public struct DynamicKey: CodingKey {
-    public var stringValue: String
-    public var intValue: Int? { nil }
-    public init(_ name: String) { stringValue = name }
-    public init?(stringValue: String) { self.stringValue = stringValue }
-    public init?(intValue: Int) { nil }
 }

@@ -3,9 +3,10 @@ import CTorch
 /// A failed or timed-out collective, or a rendezvous that did not complete. The message names
 /// this process's rank and, when they can be told, the ranks that stopped (and the failure they
 /// reported).
-public struct ProcessGroupError: Error, CustomStringConvertible, Equatable {
+public struct ProcessGroupError: SubjectError, Equatable {
     public var message: String
-    public var description: String { message }
+    public var subject: String? { nil }
+    public var problem: String { message }
 
     public init(message: String) { self.message = message }
 }

@@ -128,9 +128,8 @@ public enum Torch {
 
     /// Keeps freed tensor memory in the C heap for reuse instead of returning it to the system
     /// (process-wide, glibc). A forward pass allocates and frees the same large blocks every
-    /// time; returned blocks cost page faults when touched again (measured: 17% of Conditional
-    /// DETR's inference time, 15% of a training step on 2 cores). Peak resident memory grows by a
-    /// few percent. The `detr` tool calls this at start; applications embedding the library may.
+    /// time; returned blocks cost page faults when touched again (measured in
+    /// Benchmarks/detectors/RESULTS.md). Peak resident memory grows a little. The `detr` tool calls this at start; applications embedding the library may.
     /// `MALLOC_MMAP_MAX_`, `MALLOC_TRIM_THRESHOLD_` and `MALLOC_ARENA_MAX` in the environment win.
     /// - Returns: whether any setting was applied.
     @discardableResult public static func keepFreedMemory() -> Bool { ct_keep_freed_memory() > 0 }

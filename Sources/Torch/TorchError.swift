@@ -2,7 +2,7 @@
 @_exported import Diagnostics
 
 /// Errors surfaced by the Torch layer.
-public enum TorchError: Error, CustomStringConvertible, Equatable {
+public enum TorchError: SubjectError, Equatable {
     /// libtorch threw; the payload is its message.
     case libtorch(String)
     /// A value the caller passed cannot be used (wrong count, unknown name...).
@@ -10,7 +10,9 @@ public enum TorchError: Error, CustomStringConvertible, Equatable {
     /// A requested device is not available in this build or machine.
     case deviceUnavailable(String)
 
-    public var description: String {
+    public var subject: String? { nil }
+
+    public var problem: String {
         switch self {
         case .libtorch(let m): "libtorch: \(m)"
         case .invalidArgument(let m): m

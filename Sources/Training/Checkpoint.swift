@@ -19,7 +19,9 @@ public struct TrainingCheckpoint {
     /// Optimizer steps taken.
     public var step: Int
     public var config: ModelConfig
-    /// Free-form extra metadata (e.g. the training options as JSON).
+    /// Further metadata, stored as `extra.<key>`: the class names by classifier column
+    /// (`class_names`, JSON), the number of data-parallel processes that wrote it (`world_size`)
+    /// and the fp16 loss scaler's state (`loss_scaler`).
     public var extra: [String: String]
 
     public init(
@@ -65,20 +67,22 @@ public struct TrainingCheckpoint {
         do { config = try JSONDecoder().decode(ModelConfig.self, from: Data(configText.utf8)) } catch {
             throw FileError(file: url.path, problem: "checkpoint config is invalid: \(error)")
         }
-        var optTensors = StateDict(), generators: [String: Tensor] = [:]
-        for (k, v) in contents.tensors {
-            if k.hasPrefix("optimizer.") { optTensors[String(k.dropFirst(10))] = v }
-            if k.hasPrefix("rng.") { generators[String(k.dropFirst(4))] = v }
-        }
-        var optMeta: [String: String] = [:], extra: [String: String] = [:]
-        for (k, v) in meta {
-            if k.hasPrefix("optimizer.") { optMeta[String(k.dropFirst(10))] = v }
-            if k.hasPrefix("extra.") { extra[String(k.dropFirst(6))] = v }
-        }
+        let optTensors = contents.tensors.stripping(prefix: "optimizer.")
+        let generators = Dictionary(
+            uniqueKeysWithValues: contents.tensors.stripping(prefix: "rng.").map { ($0.key, $0.value) })
+        let optMeta = Self.entries(of: meta, under: "optimizer."), extra = Self.entries(of: meta, under: "extra.")
         let optimizer =
             optMeta.isEmpty && optTensors.isEmpty ? nil : OptimizerState(tensors: optTensors, metadata: optMeta)
         return TrainingCheckpoint(
             model: contents.tensors.stripping(prefix: "model."), optimizer: optimizer,
             generators: generators, epoch: epoch, step: step, config: config, extra: extra)
+    }
+
+    /// The entries of `dictionary` whose keys start with `prefix`, keyed without it.
+    static func entries(of dictionary: [String: String], under prefix: String) -> [String: String] {
+        Dictionary(
+            uniqueKeysWithValues: dictionary.compactMap { key, value in
+                key.hasPrefix(prefix) ? (String(key.dropFirst(prefix.count)), value) : nil
+            })
     }
 }

@@ -28,12 +28,13 @@ public struct StepReport: Sendable {
 }
 
 /// A loss that is NaN or infinite: training stops with the step and the term named.
-public struct NonFiniteLoss: Error, CustomStringConvertible {
+public struct NonFiniteLoss: SubjectError {
     public var epoch: Int
     public var step: Int
     public var term: String
     public var value: Double
-    public var description: String {
+    public var subject: String? { nil }
+    public var problem: String {
         """
         loss term '\(term)' is \(value) at epoch \(epoch), step \(step): training stopped (lower the learning rate \
         or check the data)
@@ -42,11 +43,12 @@ public struct NonFiniteLoss: Error, CustomStringConvertible {
 }
 
 /// A failure inside one training step (e.g. matching non-finite predictions), with its position.
-public struct TrainingStepError: Error, CustomStringConvertible {
+public struct TrainingStepError: SubjectError {
     public var epoch: Int
     public var step: Int
     public var underlying: any Error
-    public var description: String {
+    public var subject: String? { nil }
+    public var problem: String {
         """
         training stopped at epoch \(epoch), step \(step): \(underlying) (the model produced invalid values; lower \
         the learning rate or check the data)

@@ -126,7 +126,7 @@ public final class TrainingRun {
         // Rank 0 draws the single process's dropout stream; every other rank its own.
         let rank = UInt64(parallel?.rank ?? 0)
         let trainer = Trainer(
-            model: model, options: o, generator: Generator(seed: settings.seed &+ 1 &+ rank &* 0x9E37_79B9_7F4A_7C15),
+            model: model, options: o, generator: Generator(seed: settings.seed &+ 1 &+ rank &* SeededRandom.golden),
             parallel: parallel)
         trainer.padToGlobalBatch = settings.padToGlobalBatch
         trainer.precision = settings.precision

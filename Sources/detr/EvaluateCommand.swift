@@ -2,6 +2,7 @@ import ArgumentParser
 import COCO
 import Datasets
 import Detection
+import Diagnostics
 import Foundation
 import Records
 import Reports

@@ -1,3 +1,5 @@
+import Datasets
+
 /// SplitMix64: a small seeded generator, so that every run of a fuzz test tries the same cases on
 /// every machine.
 public struct SplitMix64: RandomNumberGenerator {
@@ -5,13 +7,7 @@ public struct SplitMix64: RandomNumberGenerator {
 
     public init(seed: UInt64) { state = seed }
 
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+    public mutating func next() -> UInt64 { SeededRandom.splitMix(&state) }
 
     /// A value in `range`.
     public mutating func int(_ range: Range<Int>) -> Int {

@@ -7,7 +7,7 @@
  *  - No C++ exception crosses this boundary. A failing call returns NULL
  *    (or -1 / 0 for functions that return counts/flags) and stores the
  *    libtorch message in a thread-local slot read by ct_last_error().
- *  - Only APIs present in both libtorch 1.13 (C++17) and 2.x (C++20) are used.
+ *  - It is compiled as C++20 against libtorch 2.x (2.13.0 by default: scripts/fetch_libtorch.sh).
  */
 #ifndef CTORCH_H
 #define CTORCH_H

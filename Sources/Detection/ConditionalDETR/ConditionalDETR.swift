@@ -99,8 +99,7 @@ public struct ConditionalDETR: Module {
     {
         let c5 = timer.measure("backbone") { backbone(images, returning: [3])[0] }
         let (h, w) = (c5.size(2), c5.size(3))
-        let featMask = Functional.interpolate(mask.unsqueeze(0).to(.float32), size: (h, w), mode: .nearest)
-            .squeeze(dim: 0).to(.bool)  // [B, h, w]
+        let featMask = paddingMask(mask, height: h, width: w)  // [B, h, w]
         let pos = positionEmbedding(mask: featMask)  // [B, d, h, w]
         let src = timer.measure("neck") { inputProj(c5) }
         let srcSeq = src.flatten(startDim: 2).permute(2, 0, 1)  // [HW, B, d]

@@ -85,8 +85,9 @@ public struct HungarianMatcher: Sendable {
 }
 
 /// A matching that cannot be computed (non-finite predictions, usually a diverged model).
-public struct MatchingError: Error, CustomStringConvertible {
+public struct MatchingError: SubjectError {
     public var image: Int
     public var cause: LinearSumAssignment.InvalidCost
-    public var description: String { "matching image \(image) of the batch: \(cause)" }
+    public var subject: String? { nil }
+    public var problem: String { "matching image \(image) of the batch: \(cause)" }
 }

@@ -97,12 +97,7 @@ public struct SalienceDETR: Module {
         }
         let (levels, masks, positions) = timer.measure("neck") {
             let levels = neck(features)
-            let masks = levels.map { level in
-                Functional.interpolate(
-                    mask.unsqueeze(0).to(.float32), size: (level.size(2), level.size(3)),
-                    mode: .nearest
-                ).squeeze(dim: 0).to(.bool)
-            }
+            let masks = levels.map { paddingMask(mask, height: $0.size(2), width: $0.size(3)) }
             return (levels, masks, masks.map { positionEmbedding(mask: $0) })
         }
         let t = transformer(

@@ -87,10 +87,4 @@ public final class AdamW {
     public func zeroGrad(setToNone: Bool = false) {
         for (_, p) in allParameters { clearGrad(p, setToNone: setToNone) }
     }
-
-    /// Sets each group's learning rate to `schedule`'s value after `step` scheduler steps,
-    /// from the group's `initialLR`.
-    public func setLR(_ schedule: some LRSchedule, at step: Int) {
-        for i in groups.indices { groups[i].lr = schedule.lr(at: step, baseLR: groups[i].initialLR) }
-    }
 }

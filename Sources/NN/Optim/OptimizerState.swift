@@ -1,3 +1,4 @@
+import Diagnostics
 import Torch
 
 /// A serialisable optimizer snapshot: tensors (moments, step counts) plus string metadata
@@ -13,8 +14,10 @@ public struct OptimizerState {
 }
 
 /// An optimizer snapshot that cannot be restored into this optimizer.
-public struct OptimizerStateError: Error, CustomStringConvertible, Equatable {
-    public var problem: String
-    public init(_ problem: String) { self.problem = problem }
-    public var description: String { "optimizer state cannot be restored: \(problem)" }
+public struct OptimizerStateError: SubjectError, Equatable {
+    /// What does not fit, without the common start.
+    public var reason: String
+    public init(_ reason: String) { self.reason = reason }
+    public var subject: String? { nil }
+    public var problem: String { "optimizer state cannot be restored: \(reason)" }
 }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Learning-rate schedule of the official recipes: step decay by epoch, optionally with a
 /// per-iteration linear warmup during the first epoch (Salience DETR).
 public struct TrainingSchedule: Sendable, Codable, Equatable {
@@ -16,14 +18,16 @@ public struct TrainingSchedule: Sendable, Codable, Equatable {
         self.warmupStartFactor = warmupStartFactor
     }
 
-    /// The learning rate of a group with base `baseLR` at `epoch`, global `iteration`:
-    /// `MultiStepLR` over epochs times `LinearWarmup`'s factor over iterations (torch's
-    /// LinearLR(start_factor=s, total_iters=N): s + (1 − s)·min(i, N)/N).
+    /// The learning rate of a group with base `baseLR` at `epoch`, global `iteration`: PyTorch's
+    /// closed forms of `MultiStepLR` over epochs (base · γ^(milestones ≤ epoch), a milestone listed
+    /// twice counting twice) times `LinearLR`'s warm-up factor over iterations
+    /// (s + (1 − s)·min(i, N)/N), pure functions of the counters, so resuming needs no state.
     public func lr(baseLR: Double, epoch: Int, iteration: Int) -> Double {
-        let lr = MultiStepLR(milestones: milestones, gamma: gamma).lr(at: epoch, baseLR: baseLR)
+        let lr = baseLR * pow(gamma, Double(milestones.filter { $0 <= epoch }.count))
         guard warmupIterations > 0 else { return lr }
-        return lr
-            * LinearWarmup(wrapping: ConstantLR(), warmupSteps: warmupIterations, startFactor: warmupStartFactor)
-            .factor(at: iteration)
+        let warmup =
+            warmupStartFactor + (1 - warmupStartFactor) * Double(min(warmupIterations, iteration))
+            / Double(warmupIterations)
+        return lr * warmup
     }
 }
