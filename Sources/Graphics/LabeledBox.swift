@@ -49,35 +49,58 @@ public struct BoxStyle: Sendable, Equatable {
 
 extension Canvas {
     /// Draws `boxes` in order (later ones on top): outlines first, then every label, so no
-    /// outline crosses a label. Labels are kept inside `area` (default: the whole canvas).
+    /// outline crosses a label. Labels are kept inside `area` (default: the whole canvas) and,
+    /// where one of the places beside its box is free, off the labels already placed: the later
+    /// boxes (the best detections, when drawn in ascending score) choose first.
     public func draw(_ boxes: [LabeledBox], style: BoxStyle, within area: Rect? = nil) {
         let area = area ?? bounds
         for b in boxes {
             if b.fillOpacity > 0 { fill(b.box, b.color.opacity(b.fillOpacity)) }
             stroke(b.box, b.color, width: style.lineWidth, dash: dash(b, style))
         }
-        for b in boxes where !b.label.isEmpty { drawTab(b, style, area) }
+        let tabs = labelTabs(for: boxes, style: style, within: area)
+        for (b, tab) in zip(boxes, tabs) {
+            guard let tab else { continue }
+            let padX = 0.3 * style.font.size, padY = 0.12 * style.font.size
+            fill(tab.rect, b.color.opacity(1))
+            text(tab.text, at: Point(tab.rect.x + padX, tab.rect.y + padY), style.font, b.color.ink)
+        }
     }
 
     private func dash(_ b: LabeledBox, _ style: BoxStyle) -> [Double] {
         b.dashed ? [4 * style.lineWidth, 2.5 * style.lineWidth] : []
     }
 
-    /// The label tab: above the box's top-left corner, inside the box when there is no room
-    /// above, shifted left to stay in `area`.
-    private func drawTab(_ b: LabeledBox, _ style: BoxStyle, _ area: Rect) {
-        let shown = truncated(b.label, style.font, toWidth: area.width - 4)
-        let size = measure(shown, style.font)
-        let padX = 0.3 * style.font.size, padY = 0.12 * style.font.size
-        let tabWidth = size.width + 2 * padX, tabHeight = size.height + 2 * padY
-        let top = b.box.minY - style.lineWidth / 2
-        var y = top - tabHeight
-        if y < area.minY { y = Swift.max(area.minY, b.box.minY + style.lineWidth / 2) }
-        var x = b.box.minX - style.lineWidth / 2
-        x = Swift.max(area.minX, Swift.min(x, area.maxX - tabWidth))
-        let tab = Rect(x: x, y: y, width: tabWidth, height: tabHeight)
-        fill(tab, b.color.opacity(1))
-        text(shown, at: Point(x + padX, y + padY), style.font, b.color.ink)
+    /// Where each box's label tab goes (nil for an empty label), and its text (truncated to the
+    /// area's width). The places tried, in order: above the box's top-left corner (where there is
+    /// room), inside it under its top edge, below its bottom edge, inside it over its bottom edge;
+    /// each shifted to stay in `area`. The first that overlaps no tab placed before wins (boxes are placed last
+    /// to first); when all overlap, the first.
+    public func labelTabs(
+        for boxes: [LabeledBox], style: BoxStyle, within area: Rect
+    ) -> [(rect: Rect, text: String)?] {
+        var placed: [Rect] = []
+        var tabs = [(rect: Rect, text: String)?](repeating: nil, count: boxes.count)
+        for index in boxes.indices.reversed() where !boxes[index].label.isEmpty {
+            let b = boxes[index]
+            let shown = truncated(b.label, style.font, toWidth: area.width - 4)
+            let size = measure(shown, style.font)
+            let width = size.width + 0.6 * style.font.size, height = size.height + 0.24 * style.font.size
+            let half = style.lineWidth / 2
+            let x = Swift.max(area.minX, Swift.min(b.box.minX - half, area.maxX - width))
+            func at(_ y: Double) -> Rect {
+                Rect(x: x, y: Swift.max(area.minY, Swift.min(y, area.maxY - height)), width: width, height: height)
+            }
+            let above = b.box.minY - half - height
+            let candidates =
+                ((above >= area.minY ? [above] : []) + [
+                    b.box.minY + half, b.box.maxY + half, b.box.maxY - half - height,
+                ]).map(at)
+            let rect = candidates.first { c in !placed.contains { $0.intersects(c) } } ?? candidates[0]
+            placed.append(rect)
+            tabs[index] = (rect, shown)
+        }
+        return tabs
     }
 }
 

@@ -99,3 +99,24 @@ struct CanvasTests {
         #expect(both.width == 600 && both.height > 240)
     }
 }
+
+/// Labels of boxes that share a corner do not cover each other, stay inside the picture, and a
+/// box alone keeps its label above its top-left corner.
+@Test func labelTabsAvoidEachOtherAndStayInside() throws {
+    let canvas = try Canvas(width: 200, height: 120)
+    let style = BoxStyle(font: Font(size: 13), lineWidth: 2)
+    let boxes = [
+        LabeledBox(corners: [20, 40, 120, 100], label: "first 0.40", color: Color.forClass(1)),
+        LabeledBox(corners: [20, 40, 180, 110], label: "second 0.90", color: Color.forClass(2)),
+        LabeledBox(corners: [150, 0, 199, 30], label: "edge 0.50", color: Color.forClass(3)),
+    ]
+    let tabs = canvas.labelTabs(for: boxes, style: style, within: canvas.bounds).map { try! #require($0).rect }
+    for (i, a) in tabs.enumerated() {
+        #expect(a.minX >= 0 && a.minY >= 0 && a.maxX <= 200 && a.maxY <= 120, "tab \(i) leaves the picture: \(a)")
+        for b in tabs[(i + 1)...] { #expect(!a.intersects(b), "\(a) covers \(b)") }
+    }
+    // The best (last) box chose first: its label sits above its top-left corner.
+    #expect(tabs[1].maxY <= 40 && abs(tabs[1].minX - 19) < 1e-9)
+    let alone = canvas.labelTabs(for: [boxes[0]], style: style, within: canvas.bounds)[0]!.rect
+    #expect(alone.maxY <= 40)
+}
