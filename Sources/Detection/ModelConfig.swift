@@ -85,6 +85,20 @@ public struct CommonConfig: Equatable, Sendable {
     }
 }
 
+/// A configuration with the common settings, which read and write through it directly
+/// (`config.hiddenDim` for `config.common.hiddenDim`).
+@dynamicMemberLookup
+public protocol CommonConfigured {
+    var common: CommonConfig { get set }
+}
+
+extension CommonConfigured {
+    public subscript<T>(dynamicMember path: WritableKeyPath<CommonConfig, T>) -> T {
+        get { common[keyPath: path] }
+        set { common[keyPath: path] = newValue }
+    }
+}
+
 /// A detector configuration: one case per architecture, each with its own config type (its
 /// common part plus what only it has), its own JSON keys and rules, and its own recipe. The
 /// common settings read and write through the enum directly (`config.numClasses`); what only one
@@ -92,8 +106,7 @@ public struct CommonConfig: Equatable, Sendable {
 ///
 /// Adding an architecture: its folder (model, config type conforming to `ArchitectureConfig`,
 /// recipe), one case here, and its line in `body`, `common` and `ModelConfig.architectures`.
-@dynamicMemberLookup
-public enum ModelConfig: Equatable, Sendable {
+public enum ModelConfig: CommonConfigured, Equatable, Sendable {
     case salienceDetr(SalienceDETRConfig)
     case conditionalDetr(ConditionalDETRConfig)
 
@@ -130,11 +143,6 @@ public enum ModelConfig: Equatable, Sendable {
                 self = .conditionalDetr(c)
             }
         }
-    }
-
-    public subscript<T>(dynamicMember path: WritableKeyPath<CommonConfig, T>) -> T {
-        get { common[keyPath: path] }
-        set { common[keyPath: path] = newValue }
     }
 
     /// The Salience DETR config, nil for another architecture (setting it replaces the config).

@@ -2,8 +2,7 @@ import Foundation
 
 /// A Conditional DETR configuration: the common settings (read and written through it directly,
 /// `config.hiddenDim`) and Conditional DETR's own. Every field has the official R50 default.
-@dynamicMemberLookup
-public struct ConditionalDETRConfig: Equatable, Sendable {
+public struct ConditionalDETRConfig: CommonConfigured, Equatable, Sendable {
     public var common = CommonConfig(
         numQueries: 300, dropout: 0.1, numSelect: 100, lossWeights: ["loss_ce": 2, "loss_bbox": 5, "loss_giou": 2])
     /// Per-layer outputs and losses.
@@ -15,11 +14,6 @@ public struct ConditionalDETRConfig: Equatable, Sendable {
 
     /// The official R50 configuration.
     public init() {}
-
-    public subscript<T>(dynamicMember path: WritableKeyPath<CommonConfig, T>) -> T {
-        get { common[keyPath: path] }
-        set { common[keyPath: path] = newValue }
-    }
 }
 
 extension ConditionalDETRConfig: ArchitectureConfig {

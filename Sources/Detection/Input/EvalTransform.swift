@@ -21,12 +21,6 @@ public struct EvalTransform: Sendable, Equatable {
     public var minSize: Int
     public var maxSize: Int
 
-    public init(rule: ResizeRule, minSize: Int, maxSize: Int) {
-        self.rule = rule
-        self.minSize = minSize
-        self.maxSize = maxSize
-    }
-
     /// DETR / Conditional DETR: PIL bilinear resize with `get_size_with_aspect_ratio`; batches
     /// are padded to the largest image (no rounding).
     public static func conditionalDetr(minSize: Int, maxSize: Int) -> EvalTransform {

@@ -15,8 +15,7 @@ public struct DenoisingConfig: Equatable, Sendable {
 
 /// A Salience DETR configuration: the common settings (read and written through it directly,
 /// `config.hiddenDim`) and Salience DETR's own. Every field has the official R50 default.
-@dynamicMemberLookup
-public struct SalienceDETRConfig: Equatable, Sendable {
+public struct SalienceDETRConfig: CommonConfigured, Equatable, Sendable {
     public var common = CommonConfig(
         numQueries: 900, dropout: 0, numSelect: 300,
         lossWeights: ["loss_class": 1, "loss_bbox": 5, "loss_giou": 2, "loss_salience": 2])
@@ -33,11 +32,6 @@ public struct SalienceDETRConfig: Equatable, Sendable {
     /// The official R50 configuration.
     public init() {
         common.positionEmbedding.offset = -0.5
-    }
-
-    public subscript<T>(dynamicMember path: WritableKeyPath<CommonConfig, T>) -> T {
-        get { common[keyPath: path] }
-        set { common[keyPath: path] = newValue }
     }
 }
 
