@@ -172,9 +172,17 @@ public struct TrainingCurves {
                 let margin = Swift.max(0.02, (hi - lo) * 0.12)
                 range = Swift.max(0, lo - margin)...Swift.min(1, hi + margin)
             }
+            // The best evaluation the run marked in this key (its best_*.safetensors).
+            let marked = runs.compactMap { run -> String? in
+                guard let e = run.records.evaluations.last(where: { $0.best.contains(key) }), let v = e.values[key]
+                else { return nil }
+                return (runs.count > 1 ? run.name + ": " : "") + String(format: "best epoch %d (%.3f)", e.epoch, v)
+            }
             return LineChart(
                 title: title, x: epochAxis, y: Axis("", range: range ?? 0...1),
-                series: series, note: series.isEmpty ? "no ground truth in this range" : nil)
+                series: series,
+                note: series.isEmpty
+                    ? "no ground truth in this range" : marked.isEmpty ? nil : marked.joined(separator: "; "))
         }
         let subtitle = runs.count == 1 ? runs[0].name : "one colour per run"
         return try Figure(title: "COCO evaluation", subtitle: subtitle, panels: panels, columns: 4)

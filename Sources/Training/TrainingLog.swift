@@ -13,7 +13,9 @@ public final class TrainingLog {
     let handle: FileHandle
     public let url: URL
     /// Epochs (completed-epoch counts) that have an evaluation record.
-    public private(set) var evaluatedEpochs: Set<Int> = []
+    public var evaluatedEpochs: Set<Int> { Set(evaluations.keys) }
+    /// The COCO numbers of each evaluation record, by epoch.
+    public private(set) var evaluations: [Int: [String: Double]] = [:]
 
     /// Opens `url` for appending, creating it if needed.
     /// - Parameter resumingAt: the checkpoint's (step, epoch): records of later steps/epochs and
@@ -29,7 +31,7 @@ public final class TrainingLog {
                 }
                 if record["eval"] as? Bool == true {
                     guard let epoch = record["epoch"] as? Int, epoch <= checkpoint.epoch else { continue }
-                    evaluatedEpochs.insert(epoch)
+                    evaluations[epoch] = Self.numbers(record)
                 } else if let step = record["step"] as? Int, step > checkpoint.step {
                     continue
                 }
@@ -51,7 +53,18 @@ public final class TrainingLog {
         guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) else { return }
         handle.write(data + Data("\n".utf8))
         try? handle.synchronize()
-        if object["eval"] as? Bool == true, let epoch = object["epoch"] as? Int { evaluatedEpochs.insert(epoch) }
+        if object["eval"] as? Bool == true, let epoch = object["epoch"] as? Int {
+            evaluations[epoch] = Self.numbers(object)
+        }
+    }
+
+    /// The numeric entries of a record but its bookkeeping (epoch, the eval flag).
+    static func numbers(_ record: [String: Any]) -> [String: Double] {
+        var values: [String: Double] = [:]
+        for (key, value) in record where key != "epoch" && key != "eval" {
+            if let n = value as? NSNumber { values[key] = n.doubleValue }
+        }
+        return values
     }
 
     /// A step record: `epoch` (0-based), `step` (optimizer steps so far), `lr`, `loss` (weighted
@@ -64,11 +77,13 @@ public final class TrainingLog {
         write(entry)
     }
 
-    /// An evaluation record: `"eval": true`, `epoch` (epochs completed) and the 12 COCO numbers
-    /// under their summary keys.
-    public func write(evaluation summary: COCOSummary, epoch: Int) {
+    /// An evaluation record: `"eval": true`, `epoch` (epochs completed), the 12 COCO numbers
+    /// under their summary keys, and `"best"`: the keys (`AP`, `AP50`) in which this evaluation is
+    /// the best of the run so far (their `best_*.safetensors` hold this epoch's weights).
+    public func write(evaluation summary: COCOSummary, epoch: Int, best: [String] = []) {
         var entry: [String: Any] = ["epoch": epoch, "eval": true]
         for line in summary.lines { entry[line.key] = line.value }
+        if !best.isEmpty { entry["best"] = best }
         write(entry)
     }
 }

@@ -29,6 +29,8 @@ public struct TrainingLogRecords: Sendable {
         /// Epochs completed when it ran.
         public var epoch: Int
         public var values: [String: Double]
+        /// The keys in which this evaluation was the best of the run so far (`"best"`).
+        public var best: [String] = []
 
         public init(epoch: Int, values: [String: Double]) {
             self.epoch = epoch
@@ -77,7 +79,9 @@ public struct TrainingLogRecords: Sendable {
                 if let number = value as? NSNumber { values[key] = number.doubleValue }
             }
             if object["eval"] as? Bool == true, let epoch = object["epoch"] as? Int {
-                evaluations.append(Evaluation(epoch: epoch, values: values))
+                var evaluation = Evaluation(epoch: epoch, values: values)
+                evaluation.best = object["best"] as? [String] ?? []
+                evaluations.append(evaluation)
             } else if let step = object["step"] as? Int {
                 steps.append(Step(epoch: object["epoch"] as? Int ?? 0, step: step, values: values))
             }

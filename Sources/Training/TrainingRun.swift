@@ -44,6 +44,8 @@ public final class TrainingRun {
         /// Data-parallel: pad every process's batch to the whole step's largest image
         /// (`Trainer.padToGlobalBatch`).
         public var padToGlobalBatch = false
+        /// The last this many epochs' checkpoints are kept as `epoch_<N>.safetensors` (0: none).
+        public var keepEpochs = 0
 
         public init(config: ModelConfig, trainImages: URL, trainAnnotations: URL, output: URL) {
             self.config = config
@@ -232,6 +234,45 @@ public final class TrainingRun {
             guard parallel.isMain else { return }
         }
         try trainer.checkpoint(extra: extra, generators: generators).write(to: checkpointURL)
+        guard settings.keepEpochs > 0 else { return }
+        try AtomicFile.write(try Data(contentsOf: checkpointURL), to: epochCheckpointURL(trainer.epoch))
+        let fm = FileManager.default
+        for name in (try? fm.contentsOfDirectory(atPath: settings.output.path)) ?? []
+        where name.hasPrefix("epoch_") && name.hasSuffix(".safetensors") {
+            let number = Int(name.dropFirst("epoch_".count).dropLast(".safetensors".count))
+            if let number, number <= trainer.epoch - settings.keepEpochs {
+                try? fm.removeItem(at: settings.output.appendingPathComponent(name))
+            }
+        }
+    }
+
+    /// Where `--keep-epochs` keeps the checkpoint after `epoch` epochs.
+    public func epochCheckpointURL(_ epoch: Int) -> URL {
+        settings.output.appendingPathComponent("epoch_\(epoch).safetensors")
+    }
+
+    /// The metrics whose best evaluation keeps its weights, with the file they go to.
+    public static let bestMetrics = [("AP", "best_ap.safetensors"), ("AP50", "best_ap50.safetensors")]
+
+    /// Writes the model's weights (with class names, config and epoch, loadable by
+    /// `detr predict --weights`) to the `best_*` file of every metric in which `summary` beats all
+    /// earlier evaluations of the run; returns those metrics.
+    private func keepBest(_ summary: COCOSummary) throws -> [String] {
+        let values = Dictionary(summary.lines.map { ($0.key, $0.value) }) { a, _ in a }
+        let earlier = (log?.evaluations ?? [:]).filter { $0.key != trainer.epoch }.map(\.value)
+        var best: [String] = []
+        for (metric, file) in Self.bestMetrics {
+            guard let value = values[metric], value.isFinite, earlier.allSatisfy({ value > ($0[metric] ?? -.infinity) })
+            else { continue }
+            let meta = [
+                "class_names": classNamesJSON,
+                "config": String(decoding: try settings.config.jsonData(), as: UTF8.self),
+                "epoch": "\(trainer.epoch)", metric: "\(value)",
+            ]
+            try Safetensors.write(model.stateDict(), metadata: meta, to: settings.output.appendingPathComponent(file))
+            best.append(metric)
+        }
+        return best
     }
 
     /// Evaluates the model as it is after `trainer.epoch` epochs (when a validation set is set)
@@ -252,7 +293,8 @@ public final class TrainingRun {
                 predictor: predictor, imagesDirectory: validation.images,
                 annotations: validation.annotations, batchSize: settings.batchSize, workers: settings.workers)
         }
-        log?.write(evaluation: result.summary, epoch: trainer.epoch)
+        let best = log == nil ? [] : try keepBest(result.summary)
+        log?.write(evaluation: result.summary, epoch: trainer.epoch, best: best)
         events(.evaluated(epoch: trainer.epoch, summary: result.summary))
     }
 }

@@ -12,7 +12,9 @@ struct Train: ParsableCommand {
         discussion: """
             Category ids are used directly as classifier columns: num_classes in the config must exceed the \
             largest category id. OUTPUT gets checkpoint.safetensors (written atomically after every epoch), \
-            log.jsonl (one JSON object per step and per evaluation) and config.json.
+            log.jsonl (one JSON object per step and per evaluation) and config.json; with a validation set, \
+            best_ap.safetensors and best_ap50.safetensors hold the weights (and class names) of the evaluation \
+            best in AP and AP50 so far, marked "best" in its log record.
 
             Data-parallel training: --nproc N starts N worker processes on this machine; on several machines \
             start one `detr train` per process with torchrun's environment variables (RANK, WORLD_SIZE, \
@@ -47,6 +49,10 @@ struct Train: ParsableCommand {
     var clipMaxNorm: Double?
     @Option(name: .customLong("warmup"), parsing: .unconditional, help: "Linear warmup iterations (default: recipe's).")
     var warmup: Int?
+    @Option(
+        name: .customLong("keep-epochs"), parsing: .unconditional,
+        help: "Also keep the last N epochs' checkpoints as OUTPUT/epoch_<E>.safetensors (default 0: none).")
+    var keepEpochs = 0
     @Flag(help: "Continue from OUTPUT/checkpoint.safetensors.") var resume = false
     @Flag(name: .shortAndLong, help: "No progress line.") var quiet = false
     @Flag(name: .shortAndLong, help: "One line per step (all loss terms) instead of the progress line.")
@@ -91,6 +97,7 @@ struct Train: ParsableCommand {
         }
         try check(batchSize, "--batch-size", 1...4096)
         try check(workers, "--workers", 0...256)
+        try check(keepEpochs, "--keep-epochs", 0...100_000)
         try check(epochs, "--epochs", 1...1_000_000)
         try check(lrDrop, "--lr-drop", 1...1_000_000)
         try check(warmup, "--warmup", 0...100_000_000)
@@ -187,6 +194,7 @@ struct Train: ParsableCommand {
             if let warmup { o.schedule.warmupIterations = warmup }
         }
         settings.padToGlobalBatch = padGlobalBatch
+        settings.keepEpochs = keepEpochs
         var parallel: DataParallel?
         if let world, world.size > 1 {
             let env = ProcessInfo.processInfo.environment

@@ -25,7 +25,7 @@ import Torch
             "train", "--config", config.path, "--train-images", data + "/train",
             "--train-annotations", data + "/annotations/train.json", "--val-images", data + "/val",
             "--val-annotations", data + "/annotations/val.json", "--output", out, "--batch-size", "4",
-            "--workers", "1", "--lr", "1e-3", "--lr-backbone", "1e-3", "--quiet",
+            "--workers", "1", "--lr", "1e-3", "--lr-backbone", "1e-3", "--quiet", "--keep-epochs", "2",
         ]
         let t = try DetrProcess.run(common + ["--epochs", "2"])
         #expect(t.status == 0, "\(t.stderr)")
@@ -53,6 +53,33 @@ import Torch
         #expect(e.status == 0, "\(e.stderr)")
         let stats = try #require(try JSONSerialization.jsonObject(with: Data(e.stdout.utf8)) as? [String: Double])
         #expect(stats["AP50"] != nil)
+
+        // --keep-epochs 2: the last two epochs' checkpoints; best_ap/best_ap50: the weights of the
+        // evaluation marked best, which evaluate to the logged numbers (same batches).
+        let fm = FileManager.default
+        #expect(!fm.fileExists(atPath: out + "/epoch_1.safetensors"))
+        #expect(
+            fm.fileExists(atPath: out + "/epoch_2.safetensors") && fm.fileExists(atPath: out + "/epoch_3.safetensors"))
+        for (metric, file) in [("AP", "best_ap.safetensors"), ("AP50", "best_ap50.safetensors")] {
+            var best = -Double.infinity
+            var bestEpoch = 0
+            for record in evals {
+                let value = try #require(record[metric] as? Double)
+                let marked = (record["best"] as? [String] ?? []).contains(metric)
+                #expect(marked == (value > best), "\(metric) epoch \(record["epoch"] ?? "?")")
+                if value > best { (best, bestEpoch) = (value, record["epoch"] as! Int) }
+            }
+            let stored = try Safetensors.read(contentsOf: URL(fileURLWithPath: out + "/" + file))
+            #expect(stored.metadata["epoch"] == "\(bestEpoch)" && stored.metadata["class_names"] != nil)
+            let again = try DetrProcess.run([
+                "evaluate", "--config", config.path, "--weights", out + "/" + file, "--images", data + "/val",
+                "--annotations", data + "/annotations/val.json", "--batch-size", "4", "--json",
+            ])
+            #expect(again.status == 0, "\(again.stderr)")
+            let numbers = try #require(
+                try JSONSerialization.jsonObject(with: Data(again.stdout.utf8)) as? [String: Double])
+            #expect(abs((numbers[metric] ?? -1) - best) < 1e-9, "\(file): \(numbers[metric] ?? -1) vs logged \(best)")
+        }
 
         // Resuming past the last epoch does nothing; a missing checkpoint is a one-line error.
         let missing = try DetrProcess.run(
