@@ -44,10 +44,13 @@ public enum DetectorFactory {
     public static let checkpointFormatTag = "swift-detr-checkpoint-1"
 
     /// The model state dict of a loaded file: swift-detr training checkpoints keep it under
-    /// "model." beside the optimizer state; other files are the state dict itself.
+    /// "model." beside the optimizer state, and the moving average of the weights under "ema."
+    /// when training kept one (then that is the model's, as the official evaluation uses it);
+    /// other files are the state dict itself.
     public static func modelTensors(of weights: LoadedWeights) -> StateDict {
-        weights.metadata["format"] == checkpointFormatTag
-            ? weights.tensors.stripping(prefix: "model.") : weights.tensors
+        guard weights.metadata["format"] == checkpointFormatTag else { return weights.tensors }
+        let average = weights.tensors.stripping(prefix: "ema.")
+        return average.isEmpty ? weights.tensors.stripping(prefix: "model.") : average
     }
 
     /// A freshly initialised detector of `config`'s architecture (`config.recipe.makeModel`),

@@ -13,6 +13,8 @@ public struct TrainingCheckpoint {
 
     public var model: StateDict
     public var optimizer: OptimizerState?
+    /// The moving average of the weights (`ema.<key>`), when training keeps one.
+    public var average: StateDict?
     public var generators: [String: Tensor]
     /// Epochs completed.
     public var epoch: Int
@@ -25,11 +27,12 @@ public struct TrainingCheckpoint {
     public var extra: [String: String]
 
     public init(
-        model: StateDict, optimizer: OptimizerState?, generators: [String: Tensor] = [:], epoch: Int, step: Int,
-        config: ModelConfig, extra: [String: String] = [:]
+        model: StateDict, optimizer: OptimizerState?, average: StateDict? = nil, generators: [String: Tensor] = [:],
+        epoch: Int, step: Int, config: ModelConfig, extra: [String: String] = [:]
     ) {
         self.model = model
         self.optimizer = optimizer
+        self.average = average
         self.generators = generators
         self.epoch = epoch
         self.step = step
@@ -41,6 +44,7 @@ public struct TrainingCheckpoint {
         var tensors = StateDict()
         for (k, v) in model { tensors["model." + k] = v }
         if let optimizer { for (k, v) in optimizer.tensors { tensors["optimizer." + k] = v } }
+        if let average { for (k, v) in average { tensors["ema." + k] = v } }
         for (k, v) in generators.sorted(by: { $0.key < $1.key }) { tensors["rng." + k] = v }
         var meta: [String: String] = [
             "format": Self.formatTag, "epoch": "\(epoch)", "step": "\(step)",
@@ -73,8 +77,10 @@ public struct TrainingCheckpoint {
         let optMeta = Self.entries(of: meta, under: "optimizer."), extra = Self.entries(of: meta, under: "extra.")
         let optimizer =
             optMeta.isEmpty && optTensors.isEmpty ? nil : OptimizerState(tensors: optTensors, metadata: optMeta)
+        let average = contents.tensors.stripping(prefix: "ema.")
         return TrainingCheckpoint(
             model: contents.tensors.stripping(prefix: "model."), optimizer: optimizer,
+            average: average.isEmpty ? nil : average,
             generators: generators, epoch: epoch, step: step, config: config, extra: extra)
     }
 

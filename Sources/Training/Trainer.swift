@@ -89,6 +89,9 @@ public final class Trainer {
     }
     /// Dynamic loss scaling of fp16 training (nil otherwise); part of the checkpoint.
     public private(set) var lossScaler: LossScaler?
+    /// The moving average of the weights (`--ema-decay`), updated after every step taken; part
+    /// of the checkpoint.
+    public var weightAverage: WeightAverage?
     private let trainable: [(key: String, tensor: Tensor)]
 
     public init(
@@ -171,7 +174,10 @@ public final class Trainer {
                     baseLR: optimizer.groups[g].initialLR, epoch: epoch, iteration: step)
             }
             // An overflowed fp16 step changes nothing but the scale (as GradScaler skips it).
-            if finite { optimizer.step() }
+            if finite {
+                optimizer.step()
+                weightAverage?.update()
+            }
             step += 1
             report(
                 StepReport(
@@ -192,8 +198,10 @@ public final class Trainer {
     /// Everything needed to continue exactly: model, optimizer, counters, generator state.
     /// - Parameter generators: further generator states to store (the other ranks')
     public func checkpoint(extra: [String: String] = [:], generators: [String: Tensor] = [:]) -> TrainingCheckpoint {
-        TrainingCheckpoint(
-            model: model.stateDict(), optimizer: optimizer.stateDict(),
+        var extra = extra
+        if let weightAverage { extra[Self.averageUpdatesKey] = "\(weightAverage.updates)" }
+        return TrainingCheckpoint(
+            model: model.stateDict(), optimizer: optimizer.stateDict(), average: weightAverage?.stateDict,
             generators: generators.merging([generatorKey: generator.state]) { $1 }, epoch: epoch, step: step,
             config: model.modelConfig,
             extra: extra.merging(lossScaler.map { [Self.lossScalerKey: $0.encoded] } ?? [:]) { a, _ in a })
@@ -209,10 +217,19 @@ public final class Trainer {
                 throw FileError(file: source, problem: "unreadable loss-scaler state: \(error)")
             }
         }
+        if let weightAverage {
+            if let average = c.average, let updates = c.extra[Self.averageUpdatesKey].flatMap(Int.init) {
+                try weightAverage.restore(average, updates: updates, source: source)
+            } else {
+                weightAverage.reset()
+            }
+        }
         epoch = c.epoch
         step = c.step
     }
 
     /// The checkpoint metadata entry of the fp16 loss scaler.
     static let lossScalerKey = "loss_scaler"
+    /// The checkpoint metadata entry of the weight average's update count.
+    static let averageUpdatesKey = "ema_updates"
 }

@@ -46,6 +46,11 @@ public final class TrainingRun {
         public var padToGlobalBatch = false
         /// The last this many epochs' checkpoints are kept as `epoch_<N>.safetensors` (0: none).
         public var keepEpochs = 0
+        /// A moving average of the weights with this decay (`WeightAverage`; nil: none): evaluated,
+        /// written to `best_*` and read as the checkpoint's model weights.
+        public var emaDecay: Double?
+        /// The decay's warm-up in steps (`WeightAverage.tau`; 0: none).
+        public var emaTau: Double = 2000
 
         public init(config: ModelConfig, trainImages: URL, trainAnnotations: URL, output: URL) {
             self.config = config
@@ -132,6 +137,7 @@ public final class TrainingRun {
             parallel: parallel)
         trainer.padToGlobalBatch = settings.padToGlobalBatch
         trainer.precision = settings.precision
+        trainer.weightAverage = settings.emaDecay.map { WeightAverage(model: model, decay: $0, tau: settings.emaTau) }
         self.trainer = trainer
         checkpointURL = out.appendingPathComponent("checkpoint.safetensors")
         if settings.resume {
@@ -246,6 +252,22 @@ public final class TrainingRun {
         }
     }
 
+    /// A second model holding the weight average, for evaluation (built once).
+    private var averagedModel: (any Detector)?
+
+    /// The model evaluation runs and `best_*` keeps: the weight average when training keeps one.
+    private func evaluatedModel() throws -> any Detector {
+        guard let average = trainer.weightAverage else { return model }
+        let copy =
+            try averagedModel
+            ?? DetectorFactory.make(
+                config: settings.config,
+                store: try ParameterStore(dtype: .float32, device: settings.device, generator: Generator(seed: 0)))
+        averagedModel = copy
+        try copy.load(stateDict: average.stateDict, strict: true, source: "the weight average")
+        return copy
+    }
+
     /// Where `--keep-epochs` keeps the checkpoint after `epoch` epochs.
     public func epochCheckpointURL(_ epoch: Int) -> URL {
         settings.output.appendingPathComponent("epoch_\(epoch).safetensors")
@@ -269,7 +291,8 @@ public final class TrainingRun {
                 "config": String(decoding: try settings.config.jsonData(), as: UTF8.self),
                 "epoch": "\(trainer.epoch)", metric: "\(value)",
             ]
-            try Safetensors.write(model.stateDict(), metadata: meta, to: settings.output.appendingPathComponent(file))
+            try Safetensors.write(
+                try evaluatedModel().stateDict(), metadata: meta, to: settings.output.appendingPathComponent(file))
             best.append(metric)
         }
         return best
@@ -279,7 +302,8 @@ public final class TrainingRun {
     /// and logs the result (data-parallel: each rank evaluates its share, rank 0 the whole).
     private func evaluate(events: (Event) -> Void) throws {
         guard let validation = settings.validation else { return }
-        let predictor = Predictor(detector: model, device: settings.device, precision: settings.precision)
+        let predictor = Predictor(
+            detector: try evaluatedModel(), device: settings.device, precision: settings.precision)
         let result: DatasetEvaluation
         if let parallel {
             guard

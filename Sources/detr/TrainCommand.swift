@@ -53,6 +53,17 @@ struct Train: ParsableCommand {
         name: .customLong("keep-epochs"), parsing: .unconditional,
         help: "Also keep the last N epochs' checkpoints as OUTPUT/epoch_<E>.safetensors (default 0: none).")
     var keepEpochs = 0
+    @Option(
+        name: .customLong("ema-decay"), parsing: .unconditional,
+        help: """
+            Keep a moving average of the weights with this decay (e.g. 0.9999; off by default): it is \
+            evaluated, kept as best_*.safetensors and read as the checkpoint's weights.
+            """)
+    var emaDecay: Double?
+    @Option(
+        name: .customLong("ema-tau"), parsing: .unconditional,
+        help: "Warm-up of --ema-decay in steps: decay·(1 − exp(−step/tau)), as D-FINE and DEIM (0: none).")
+    var emaTau: Double = 2000
     @Flag(help: "Continue from OUTPUT/checkpoint.safetensors.") var resume = false
     @Flag(name: .shortAndLong, help: "No progress line.") var quiet = false
     @Flag(name: .shortAndLong, help: "One line per step (all loss terms) instead of the progress line.")
@@ -98,6 +109,10 @@ struct Train: ParsableCommand {
         try check(batchSize, "--batch-size", 1...4096)
         try check(workers, "--workers", 0...256)
         try check(keepEpochs, "--keep-epochs", 0...100_000)
+        if let emaDecay, !(emaDecay >= 0 && emaDecay < 1) {
+            throw ValidationError("--ema-decay must be in [0, 1), got \(emaDecay)")
+        }
+        try check(emaTau, "--ema-tau", 0...1e9)
         try check(epochs, "--epochs", 1...1_000_000)
         try check(lrDrop, "--lr-drop", 1...1_000_000)
         try check(warmup, "--warmup", 0...100_000_000)
@@ -195,6 +210,8 @@ struct Train: ParsableCommand {
         }
         settings.padToGlobalBatch = padGlobalBatch
         settings.keepEpochs = keepEpochs
+        settings.emaDecay = emaDecay
+        settings.emaTau = emaTau
         var parallel: DataParallel?
         if let world, world.size > 1 {
             let env = ProcessInfo.processInfo.environment

@@ -26,6 +26,8 @@ import Torch
             "--train-annotations", data + "/annotations/train.json", "--val-images", data + "/val",
             "--val-annotations", data + "/annotations/val.json", "--output", out, "--batch-size", "4",
             "--workers", "1", "--lr", "1e-3", "--lr-backbone", "1e-3", "--quiet", "--keep-epochs", "2",
+            // The weight average is what is evaluated, kept as best_* and read from the checkpoint.
+            "--ema-decay", "0.6", "--ema-tau", "2",
         ]
         let t = try DetrProcess.run(common + ["--epochs", "2"])
         #expect(t.status == 0, "\(t.stderr)")

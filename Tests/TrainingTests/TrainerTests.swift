@@ -58,6 +58,41 @@ import Vision
         }
     }
 
+    /// The weight average follows `d · average + (1 − d) · weight` with the warm-up decay, resumes
+    /// exactly from a checkpoint, and is what a checkpoint gives `detr predict`.
+    @Test func weightAverageUpdatesResumesAndIsTheCheckpointsModel() throws {
+        let data = Self.batches()
+        let a = try Self.makeTrainer(seed: 1)
+        a.weightAverage = WeightAverage(model: a.model, decay: 0.9, tau: 3)
+        let key = "class_embed.weight"
+        let w0 = a.model.stateDict()[key]!.clone()
+        try a.trainEpoch(data.prefix(1), count: 1) { _ in }
+        let d1 = 0.9 * (1 - exp(-1.0 / 3))
+        let expected = w0 * d1 + a.model.stateDict()[key]! * (1 - d1)
+        #expect(TestSupport.maxAbsDiff(a.weightAverage!.stateDict[key]!, expected) < 1e-7)
+        #expect(abs(a.weightAverage!.currentDecay - 0.9 * (1 - exp(-2.0 / 3))) < 1e-15)
+
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("ema-\(UUID().uuidString).safetensors")
+        defer { try? FileManager.default.removeItem(at: url) }
+        try a.checkpoint().write(to: url)
+        try a.trainEpoch(data.suffix(2), count: 2) { _ in }
+
+        let b = try Self.makeTrainer(seed: 99)
+        b.weightAverage = WeightAverage(model: b.model, decay: 0.9, tau: 3)
+        try b.restore(TrainingCheckpoint.read(from: url), source: url.path)
+        #expect(b.weightAverage?.updates == 1)
+        try b.trainEpoch(data.suffix(2), count: 2) { _ in }
+        for ((k, x), (_, y)) in zip(a.weightAverage!.stateDict, b.weightAverage!.stateDict) {
+            #expect(TestSupport.maxAbsDiff(x, y) == 0, "\(k): the average differs after the resume")
+        }
+        // A checkpoint with an average loads the average as the model's weights.
+        try b.checkpoint().write(to: url)
+        let loaded = try DetectorFactory.make(config: Self.tinyConfig())
+        try DetectorFactory.loadWeights(url, into: loaded)
+        #expect(TestSupport.maxAbsDiff(loaded.stateDict()[key]!, b.weightAverage!.stateDict[key]!) == 0)
+        #expect(TestSupport.maxAbsDiff(loaded.stateDict()[key]!, b.model.stateDict()[key]!) > 0)
+    }
+
     @Test func lossDecreasesOnAFixedBatch() throws {
         let t = try Self.makeTrainer(seed: 3)
         let one = Array(Self.batches().prefix(1))
