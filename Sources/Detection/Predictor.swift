@@ -77,11 +77,11 @@ public struct Predictor: @unchecked Sendable {
         return PreparedImage(resized: resized, originalSize: (image.height, image.width))
     }
 
-    /// Prepared images as one batch on the device (padded as the official evaluation pads).
+    /// Prepared images as one batch (padded as the official evaluation pads; `forward` moves it
+    /// to the device).
     public func batch(_ images: [PreparedImage]) -> ImageBatch {
         ImageBatch.collate(
-            images.map(\.resized), originalSizes: images.map(\.originalSize), sizeDivisor: transform.sizeDivisor
-        ).to(device)
+            images.map(\.resized), originalSizes: images.map(\.originalSize), sizeDivisor: transform.sizeDivisor)
     }
 
     /// The detector's forward on `batch` (moved to the device) without gradients, in `precision`
@@ -102,7 +102,7 @@ public struct Predictor: @unchecked Sendable {
             if let k = o.topK { p.numSelect = k }
             return p
         }
-        if Set(options.map(\.threshold)).count == 1 && Set(options.map(\.topK)).count == 1 {
+        if options.allSatisfy({ $0 == options[0] }) {
             return post(options[0]).detections(
                 logits: output.final.logits, boxes: output.final.boxes, originalSizes: batch.originalSizes,
                 threshold: options[0].threshold)

@@ -41,6 +41,9 @@ public struct BoxStyle: Sendable, Equatable {
         self.lineWidth = lineWidth
     }
 
+    /// Space between a label's text and the edges of its tab.
+    var tabPadding: (x: Double, y: Double) { (0.3 * font.size, 0.12 * font.size) }
+
     public init(pictureWidth: Int, pictureHeight: Int) {
         let size = Swift.max(13, 0.02 * Double(pictureWidth + pictureHeight) / 2)
         self.init(font: Font(size: size), lineWidth: Swift.max(1.5, size / 8))
@@ -61,7 +64,7 @@ extension Canvas {
         let tabs = labelTabs(for: boxes, style: style, within: area)
         for (b, tab) in zip(boxes, tabs) {
             guard let tab else { continue }
-            let padX = 0.3 * style.font.size, padY = 0.12 * style.font.size
+            let (padX, padY) = style.tabPadding
             fill(tab.rect, b.color.opacity(1))
             text(tab.text, at: Point(tab.rect.x + padX, tab.rect.y + padY), style.font, b.color.ink)
         }
@@ -85,7 +88,8 @@ extension Canvas {
             let b = boxes[index]
             let shown = truncated(b.label, style.font, toWidth: area.width - 4)
             let size = measure(shown, style.font)
-            let width = size.width + 0.6 * style.font.size, height = size.height + 0.24 * style.font.size
+            let pad = style.tabPadding
+            let width = size.width + 2 * pad.x, height = size.height + 2 * pad.y
             let half = style.lineWidth / 2
             let x = Swift.max(area.minX, Swift.min(b.box.minX - half, area.maxX - width))
             func at(_ y: Double) -> Rect {

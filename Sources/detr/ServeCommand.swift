@@ -166,7 +166,8 @@ struct Serve: AsyncParsableCommand {
             throw ValidationError("--max-megapixels must be in (0, 10000], got \(maxMegapixels)")
         }
         do { try serverConfiguration.validate() } catch let e as ServerConfiguration.InvalidSetting {
-            if e.setting == "apiKey" && e.problem.hasPrefix("is needed") {
+            // No key given: the rule that binding beyond loopback needs one (or --insecure).
+            if e.setting == "apiKey" && serverConfiguration.apiKey == nil {
                 throw ValidationError(
                     "binding to \(host) (not loopback) needs --api-key KEY, or --insecure to serve without one")
             }
