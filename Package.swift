@@ -80,6 +80,7 @@ let package = Package(
         .library(name: "Serving", targets: ["Serving"]),
         .library(name: "Graphics", targets: ["Graphics"]),
         .library(name: "Reports", targets: ["Reports"]),
+        .library(name: "ONNX", targets: ["ONNX"]),
         // `swift package --allow-writing-to-package-directory fetch-libtorch` in a package that
         // depends on this one: libtorch into that package's .libtorch/ (README, "Using the library").
         .plugin(name: "FetchLibtorch", targets: ["FetchLibtorch"]),
@@ -94,6 +95,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.81.0"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.0.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
     ],
     targets: [
         // Engine
@@ -159,12 +161,20 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // ONNX model files: the generated onnx.proto messages (scripts/generate_onnx_proto.sh), then
+        // reading, writing (external data included) and summarising models
+        .target(name: "ONNXProto", dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")]),
+        .target(
+            name: "ONNX",
+            dependencies: [
+                "Diagnostics", "Torch", "NN", "Detection", "ONNXProto", .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ]),
         // CLI
         .executableTarget(
             name: "detr",
             dependencies: [
                 "Diagnostics", "Torch", "NN", "Vision", "Detection", "COCO", "Datasets", "Training", "Records",
-                "Serving", "Video", "Graphics", "Reports",
+                "Serving", "Video", "Graphics", "Reports", "ONNX",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
@@ -198,6 +208,9 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
+            linkerSettings: libtorchRpath),
+        .testTarget(
+            name: "ONNXTests", dependencies: ["ONNX", "ONNXProto", "Torch", "TestSupport"],
             linkerSettings: libtorchRpath),
     ],
     cxxLanguageStandard: .cxx20

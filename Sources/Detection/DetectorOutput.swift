@@ -95,12 +95,21 @@ public struct SalienceMaps: @unchecked Sendable {
     /// Padded batch size over feature size per level and axis, as floats, as the official
     /// criterion computes them: a 224-wide batch with a 4-wide map has stride 56, not 64.
     public var strides: [(height: Double, width: Double)]
-    /// (h, w) of every image before padding, in pixels (targets are normalised by these).
-    public var imageSizes: [(height: Int, width: Int)]
+    /// The batch's padding mask, [B, H, W] bool, true = padding.
+    public var mask: Tensor
 
-    public init(scores: [Tensor], strides: [(height: Double, width: Double)], imageSizes: [(height: Int, width: Int)]) {
+    public init(scores: [Tensor], strides: [(height: Double, width: Double)], mask: Tensor) {
         self.scores = scores
         self.strides = strides
-        self.imageSizes = imageSizes
+        self.mask = mask
+    }
+
+    /// (h, w) of every image before padding, in pixels (targets are normalised by these): the
+    /// non-padded rows of its first column and columns of its first row (read from the mask when
+    /// asked, so that a forward reads nothing back from its tensors).
+    public var imageSizes: [(height: Int, width: Int)] {
+        let valid = mask.logicalNot()
+        let h = valid.select(dim: 2, index: 0).sum(dim: 1).ints, w = valid.select(dim: 1, index: 0).sum(dim: 1).ints
+        return zip(h, w).map { (height: $0, width: $1) }
     }
 }

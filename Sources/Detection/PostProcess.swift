@@ -19,6 +19,15 @@ public struct PostProcess: Sendable {
     )
         -> (scores: Tensor, labels: Tensor, boxes: Tensor)
     {
+        let sizes = Tensor(originalSizes.flatMap { [$0.height, $0.width] }, shape: [originalSizes.count, 2])
+        return self(logits: logits, boxes: boxes, originalSizes: sizes.to(boxes.device))
+    }
+
+    /// The same, with the original sizes as a tensor (as an exported graph takes them).
+    /// - Parameter originalSizes: [B, 2] int64, (h, w) per image
+    public func callAsFunction(logits: Tensor, boxes: Tensor, originalSizes: Tensor)
+        -> (scores: Tensor, labels: Tensor, boxes: Tensor)
+    {
         let (b, q, c) = (logits.size(0), logits.size(1), logits.size(2))
         let prob = logits.sigmoid().view(b, q * c)
         let (scores, index) = prob.topk(Swift.min(numSelect, q * c), dim: 1)
@@ -26,9 +35,8 @@ public struct PostProcess: Sendable {
         let labels = index.remainder(c)
         let xyxy = BoxOps.cxcywhToXyxy(boxes)
         let picked = xyxy.gather(dim: 1, index: query.unsqueeze(-1).expand([-1, -1, 4]))
-        let scale = Tensor(
-            originalSizes.flatMap { [Float($0.width), Float($0.height), Float($0.width), Float($0.height)] },
-            shape: [b, 1, 4])
+        let (h, w) = (originalSizes.select(dim: 1, index: 0), originalSizes.select(dim: 1, index: 1))
+        let scale = Tensor.stack([w, h, w, h], dim: 1).to(picked.dtype).view(b, 1, 4)
         return (scores, labels, picked * scale)
     }
 

@@ -134,3 +134,36 @@ public struct Predictor: @unchecked Sendable {
         try predict(images.map(prepare), options: [options])
     }
 }
+
+/// The detections of a batch as tensors: what an exported graph outputs.
+public struct TensorDetections: @unchecked Sendable {
+    /// [B, K] sigmoid scores, by decreasing score.
+    public var scores: Tensor
+    /// [B, K] int64 class labels.
+    public var labels: Tensor
+    /// [B, K, 4] xyxy boxes in original pixels.
+    public var boxes: Tensor
+    /// The detector's output they were computed from.
+    public var output: DetectorOutput
+}
+
+extension Predictor {
+    /// The forward and the post-processing from tensors alone, without reading anything back:
+    /// the function an ONNX export records. Given `batch(_:)`'s images, image sizes and original
+    /// sizes, it computes what `detections(of:in:options:)` returns with a zero threshold.
+    /// - Parameters:
+    ///   - images: [B, 3, H, W] normalised, zero-padded bottom/right
+    ///   - imageSizes: [B, 2] int64, (h, w) of each resized image before padding
+    ///   - originalSizes: [B, 2] int64, (h, w) of each original image
+    public func detect(images: Tensor, imageSizes: Tensor, originalSizes: Tensor) -> TensorDetections {
+        let (b, h, w) = (images.size(0), images.size(2), images.size(3))
+        let mask = ImageBatch.paddingMask(imageSizes: imageSizes, height: h, width: w)
+        // The forward reads the images and the mask only; the size lists are for callers.
+        let batch = ImageBatch(
+            images: images, mask: mask, imageSizes: Array(repeating: (h, w), count: b),
+            originalSizes: Array(repeating: (h, w), count: b))
+        let output = forward(batch)
+        let r = postProcess(logits: output.final.logits, boxes: output.final.boxes, originalSizes: originalSizes)
+        return TensorDetections(scores: r.scores, labels: r.labels, boxes: r.boxes, output: output)
+    }
+}

@@ -35,7 +35,7 @@ extension Tensor {
     public var version: Int64 { ct_version(handle) }
 
     /// A tensor sharing storage with no autograd history.
-    public func detach() -> Tensor { Tensor(checking: ct_detach(handle)) }
+    public func detach() -> Tensor { Tensor(checking: ct_detach(handle)).traced(.identity, [self], view: true) }
 }
 
 /// Gradients of `outputs` with respect to `inputs` (`torch.autograd.grad`), without touching `.grad`.

@@ -46,7 +46,8 @@ extension Functional {
                     value.handle, spatialShapes.handle, levelStartIndex.handle,
                     samplingLocations.handle, attentionWeights.handle))
         }
-        guard value.device == .cpu && !MSDeformAttnSettings.forceGridSample else {
+        // A recording takes the composition: it is made of operators every export has.
+        guard value.device == .cpu && !MSDeformAttnSettings.forceGridSample && !OperationTrace.isRecording else {
             return msDeformAttnGridSample(
                 value: value, spatialShapes: spatialShapes, levelStartIndex: levelStartIndex,
                 samplingLocations: samplingLocations, attentionWeights: attentionWeights)

@@ -30,7 +30,11 @@ public enum Functional {
             checking: ct_conv2d(
                 x.handle, weight.handle, bias?.handle, Int64(stride.0), Int64(stride.1),
                 Int64(padding.0), Int64(padding.1), Int64(dilation.0), Int64(dilation.1),
-                Int64(groups)))
+                Int64(groups))
+        ).traced(
+            .conv2d(
+                stride: [stride.0, stride.1], padding: [padding.0, padding.1], dilation: [dilation.0, dilation.1],
+                groups: groups), [x, weight, bias])
     }
 
     /// softmax(q kᵀ·scale + mask) v through libtorch's fused attention kernels (no dropout).
@@ -43,6 +47,7 @@ public enum Functional {
         scale: Double
     ) -> Tensor {
         Tensor(checking: ct_scaled_dot_product_attention(q.handle, k.handle, v.handle, mask?.handle, scale))
+            .traced(.scaledDotProductAttention(scale: scale), [q, k, v, mask])
     }
 
     public static func maxPool2d(
@@ -55,7 +60,11 @@ public enum Functional {
             checking: ct_max_pool2d(
                 x.handle, Int64(kernel.0), Int64(kernel.1), Int64(s.0), Int64(s.1),
                 Int64(padding.0), Int64(padding.1), Int64(dilation.0),
-                Int64(dilation.1), ceilMode))
+                Int64(dilation.1), ceilMode)
+        ).traced(
+            .maxPool2d(
+                kernel: [kernel.0, kernel.1], stride: [s.0, s.1], padding: [padding.0, padding.1],
+                dilation: [dilation.0, dilation.1], ceilMode: ceilMode), [x])
     }
 
     public static func avgPool2d(
@@ -66,11 +75,13 @@ public enum Functional {
         return Tensor(
             checking: ct_avg_pool2d(
                 x.handle, Int64(kernel.0), Int64(kernel.1), Int64(s.0), Int64(s.1),
-                Int64(padding.0), Int64(padding.1)))
+                Int64(padding.0), Int64(padding.1))
+        ).traced(.avgPool2d(kernel: [kernel.0, kernel.1], stride: [s.0, s.1], padding: [padding.0, padding.1]), [x])
     }
 
     public static func adaptiveAvgPool2d(_ x: Tensor, outputSize: (Int, Int)) -> Tensor {
         Tensor(checking: ct_adaptive_avg_pool2d(x.handle, Int64(outputSize.0), Int64(outputSize.1)))
+            .traced(.adaptiveAvgPool2d(outputSize: [outputSize.0, outputSize.1]), [x])
     }
 
     /// Resizes [B, C, H, W] to `size` (h, w), as `F.interpolate(size=...)`.
@@ -79,6 +90,7 @@ public enum Functional {
         alignCorners: Bool = false
     ) -> Tensor {
         Tensor(checking: ct_interpolate(x.handle, Int64(size.0), Int64(size.1), mode.rawValue, alignCorners))
+            .traced(.interpolate(size: [size.0, size.1], mode: mode, alignCorners: alignCorners), [x])
     }
 
     /// Samples x [B, C, H, W] at grid [B, Ho, Wo, 2] (x, y in [-1, 1]) -> [B, C, Ho, Wo], as
@@ -88,6 +100,7 @@ public enum Functional {
         padding: GridSamplePadding = .zeros, alignCorners: Bool = false
     ) -> Tensor {
         Tensor(checking: ct_grid_sample(x.handle, grid.handle, nearest ? 1 : 0, padding.rawValue, alignCorners))
+            .traced(.gridSample(nearest: nearest, padding: padding, alignCorners: alignCorners), [x, grid])
     }
 
     public static func layerNorm(
@@ -96,6 +109,7 @@ public enum Functional {
     ) -> Tensor {
         let s = normalizedShape.map(Int64.init)
         return Tensor(checking: ct_layer_norm(x.handle, s, Int64(s.count), weight?.handle, bias?.handle, eps))
+            .traced(.layerNorm(normalizedShape: normalizedShape, eps: eps), [x, weight, bias])
     }
 
     public static func groupNorm(
@@ -104,6 +118,7 @@ public enum Functional {
         -> Tensor
     {
         Tensor(checking: ct_group_norm(x.handle, Int64(groups), weight?.handle, bias?.handle, eps))
+            .traced(.groupNorm(groups: groups, eps: eps), [x, weight, bias])
     }
 
     /// Batch normalisation; in training mode uses batch statistics and updates the running ones in place.
@@ -115,7 +130,8 @@ public enum Functional {
         Tensor(
             checking: ct_batch_norm(
                 x.handle, weight?.handle, bias?.handle, runningMean?.handle,
-                runningVar?.handle, training, momentum, eps))
+                runningVar?.handle, training, momentum, eps)
+        ).traced(.batchNorm(training: training, eps: eps), [x, weight, bias, runningMean, runningVar])
     }
 
     /// Zeroes elements with probability `p` and scales the rest by 1/(1-p) when training.
@@ -136,25 +152,26 @@ public enum Functional {
         stream: DropoutStream = .counterBased
     ) -> Tensor {
         Tensor(checking: ct_dropout(x.handle, p, training, generator?.handle, stream == .torch))
+            .traced(.dropout(p: p, training: training), [x])
     }
 
     public static func embedding(_ indices: Tensor, weight: Tensor) -> Tensor {
-        Tensor(checking: ct_embedding(weight.handle, indices.handle))
+        Tensor(checking: ct_embedding(weight.handle, indices.handle)).traced(.embedding, [indices, weight])
     }
 
     public static func oneHot(_ labels: Tensor, numClasses: Int) -> Tensor {
-        Tensor(checking: ct_one_hot(labels.handle, Int64(numClasses)))
+        Tensor(checking: ct_one_hot(labels.handle, Int64(numClasses))).traced(.oneHot(numClasses: numClasses), [labels])
     }
 
     /// Constant padding with `F.pad` ordering: (left, right, top, bottom, ...) from the last dim.
     public static func pad(_ x: Tensor, _ pads: [Int], value: Double = 0) -> Tensor {
         let p = pads.map(Int64.init)
-        return Tensor(checking: ct_pad(x.handle, p, Int64(p.count), value))
+        return Tensor(checking: ct_pad(x.handle, p, Int64(p.count), value)).traced(.pad(pads, value: value), [x])
     }
 
     /// Rearranges [B, C*f*f, H, W] into [B, C, H*f, W*f].
     public static func pixelShuffle(_ x: Tensor, factor: Int) -> Tensor {
-        Tensor(checking: ct_pixel_shuffle(x.handle, Int64(factor)))
+        Tensor(checking: ct_pixel_shuffle(x.handle, Int64(factor))).traced(.pixelShuffle(factor: factor), [x])
     }
 
     // MARK: losses
@@ -164,18 +181,20 @@ public enum Functional {
         reduction: Reduction = .mean
     ) -> Tensor {
         Tensor(checking: ct_bce_with_logits(logits.handle, target.handle, weight?.handle, reduction.rawValue))
+            .traced(.unsupported("binary_cross_entropy_with_logits"), [logits, target, weight])
     }
     public static func binaryCrossEntropy(
         _ probs: Tensor, _ target: Tensor, weight: Tensor? = nil,
         reduction: Reduction = .mean
     ) -> Tensor {
         Tensor(checking: ct_bce(probs.handle, target.handle, weight?.handle, reduction.rawValue))
+            .traced(.unsupported("binary_cross_entropy"), [probs, target, weight])
     }
     public static func l1Loss(_ x: Tensor, _ target: Tensor, reduction: Reduction = .mean) -> Tensor {
-        Tensor(checking: ct_l1_loss(x.handle, target.handle, reduction.rawValue))
+        Tensor(checking: ct_l1_loss(x.handle, target.handle, reduction.rawValue)).traced(.unsupported("l1_loss"), [x, target])
     }
     public static func mseLoss(_ x: Tensor, _ target: Tensor, reduction: Reduction = .mean) -> Tensor {
-        Tensor(checking: ct_mse_loss(x.handle, target.handle, reduction.rawValue))
+        Tensor(checking: ct_mse_loss(x.handle, target.handle, reduction.rawValue)).traced(.unsupported("mse_loss"), [x, target])
     }
     public static func smoothL1Loss(
         _ x: Tensor, _ target: Tensor, beta: Double = 1, reduction: Reduction = .mean
@@ -183,6 +202,7 @@ public enum Functional {
         -> Tensor
     {
         Tensor(checking: ct_smooth_l1_loss(x.handle, target.handle, reduction.rawValue, beta))
+            .traced(.unsupported("smooth_l1_loss"), [x, target])
     }
     /// Cross entropy of logits [N, C, ...] against int64 class indices [N, ...].
     public static func crossEntropy(
@@ -192,6 +212,7 @@ public enum Functional {
         Tensor(
             checking: ct_cross_entropy(
                 logits.handle, target.handle, weight?.handle, reduction.rawValue,
-                Int64(ignoreIndex)))
+                Int64(ignoreIndex))
+        ).traced(.unsupported("cross_entropy"), [logits, target, weight])
     }
 }

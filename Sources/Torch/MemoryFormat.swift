@@ -11,7 +11,7 @@ public enum MemoryFormat: Int32, Sendable {
 extension Tensor {
     /// This tensor in `format` (itself when it already is).
     public func contiguous(_ format: MemoryFormat) -> Tensor {
-        Tensor(checking: ct_contiguous_format(handle, format.rawValue))
+        Tensor(checking: ct_contiguous_format(handle, format.rawValue)).traced(.identity, [self], view: isContiguous(format))
     }
 
     /// Whether the strides are those of `format`.

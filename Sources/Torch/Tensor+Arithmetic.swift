@@ -4,17 +4,21 @@ import CTorch
 @usableFromInline enum BinaryOp: Int32 {
     case add = 0, sub, mul, div, pow, remainder, floorDivide, maximum, minimum
     case eq, ne, lt, le, gt, ge, logicalAnd, logicalOr, logicalXor, atan2, divTrunc, divFloor
+
+    @usableFromInline var traced: BinaryOperator { BinaryOperator(rawValue: rawValue)! }
 }
 
 extension Tensor {
     @usableFromInline func binary(_ op: BinaryOp, _ other: Tensor) -> Tensor {
-        Tensor(checking: ct_binary(op.rawValue, handle, other.handle))
+        Tensor(checking: ct_binary(op.rawValue, handle, other.handle)).traced(.binary(op.traced), [self, other])
     }
     @usableFromInline func binary(_ op: BinaryOp, _ s: some TensorScalar) -> Tensor {
         Tensor(checking: ct_binary_scalar(op.rawValue, handle, s.ctScalar))
+            .traced(.binaryScalar(op.traced, TracedScalar(s.ctScalar), scalarFirst: false), [self])
     }
     @usableFromInline static func binary(_ op: BinaryOp, _ s: some TensorScalar, _ t: Tensor) -> Tensor {
         Tensor(checking: ct_scalar_binary(op.rawValue, s.ctScalar, t.handle))
+            .traced(.binaryScalar(op.traced, TracedScalar(s.ctScalar), scalarFirst: true), [t])
     }
 
     // MARK: arithmetic (broadcasting, PyTorch type promotion)
@@ -70,53 +74,71 @@ extension Tensor {
         Tensor(
             checking: alpha == 1
                 ? ct_inplace_binary(BinaryOp.add.rawValue, handle, o.handle)
-                : ct_add_scaled_(handle, o.handle, alpha))
+                : ct_add_scaled_(handle, o.handle, alpha)
+        ).tracedInPlace(alpha == 1 ? .binary(.add) : .addScaled(alpha: alpha), on: self, [self, o])
     }
     @discardableResult public func sub_(_ o: Tensor) -> Tensor {
         Tensor(checking: ct_inplace_binary(BinaryOp.sub.rawValue, handle, o.handle))
+            .tracedInPlace(.binary(.sub), on: self, [self, o])
     }
     @discardableResult public func mul_(_ o: Tensor) -> Tensor {
         Tensor(checking: ct_inplace_binary(BinaryOp.mul.rawValue, handle, o.handle))
+            .tracedInPlace(.binary(.mul), on: self, [self, o])
     }
     @discardableResult public func div_(_ o: Tensor) -> Tensor {
         Tensor(checking: ct_inplace_binary(BinaryOp.div.rawValue, handle, o.handle))
+            .tracedInPlace(.binary(.div), on: self, [self, o])
     }
     @discardableResult public func add_(_ s: some TensorScalar) -> Tensor {
         Tensor(checking: ct_inplace_binary_scalar(BinaryOp.add.rawValue, handle, s.ctScalar))
+            .tracedInPlace(.binaryScalar(.add, TracedScalar(s.ctScalar), scalarFirst: false), on: self, [self])
     }
     @discardableResult public func sub_(_ s: some TensorScalar) -> Tensor {
         Tensor(checking: ct_inplace_binary_scalar(BinaryOp.sub.rawValue, handle, s.ctScalar))
+            .tracedInPlace(.binaryScalar(.sub, TracedScalar(s.ctScalar), scalarFirst: false), on: self, [self])
     }
     @discardableResult public func mul_(_ s: some TensorScalar) -> Tensor {
         Tensor(checking: ct_inplace_binary_scalar(BinaryOp.mul.rawValue, handle, s.ctScalar))
+            .tracedInPlace(.binaryScalar(.mul, TracedScalar(s.ctScalar), scalarFirst: false), on: self, [self])
     }
     @discardableResult public func div_(_ s: some TensorScalar) -> Tensor {
         Tensor(checking: ct_inplace_binary_scalar(BinaryOp.div.rawValue, handle, s.ctScalar))
+            .tracedInPlace(.binaryScalar(.div, TracedScalar(s.ctScalar), scalarFirst: false), on: self, [self])
     }
     /// self += value * a * b
     @discardableResult public func addcmul_(_ a: Tensor, _ b: Tensor, value: Double = 1) -> Tensor {
         Tensor(checking: ct_addcmul_(handle, a.handle, b.handle, value))
+            .tracedInPlace(.addcmul(value: value), on: self, [self, a, b])
     }
     /// self += value * a / b
     @discardableResult public func addcdiv_(_ a: Tensor, _ b: Tensor, value: Double = 1) -> Tensor {
         Tensor(checking: ct_addcdiv_(handle, a.handle, b.handle, value))
+            .tracedInPlace(.unsupported("addcdiv_"), on: self, [self, a, b])
     }
     /// Copies `src` (broadcast, cast) into self.
-    @discardableResult public func copy_(_ src: Tensor) -> Tensor { Tensor(checking: ct_copy_(handle, src.handle)) }
-    @discardableResult public func fill_(_ v: some TensorScalar) -> Tensor {
-        Tensor(checking: ct_fill_(handle, v.ctScalar))
+    @discardableResult public func copy_(_ src: Tensor) -> Tensor {
+        Tensor(checking: ct_copy_(handle, src.handle)).tracedInPlace(.copy, on: self, [self, src])
     }
-    @discardableResult public func zero_() -> Tensor { Tensor(checking: ct_zero_(handle)) }
+    @discardableResult public func fill_(_ v: some TensorScalar) -> Tensor {
+        Tensor(checking: ct_fill_(handle, v.ctScalar)).tracedInPlace(.full(TracedScalar(v.ctScalar)), on: self, [])
+    }
+    @discardableResult public func zero_() -> Tensor {
+        Tensor(checking: ct_zero_(handle)).tracedInPlace(.full(.int(0)), on: self, [])
+    }
     @discardableResult public func maskedFill_(_ mask: Tensor, _ v: some TensorScalar) -> Tensor {
         Tensor(checking: ct_masked_fill_(handle, mask.handle, v.ctScalar))
+            .tracedInPlace(.maskedFill(TracedScalar(v.ctScalar)), on: self, [self, mask])
     }
     /// In-place ReLU (`relu_`).
-    @discardableResult public func relu_() -> Tensor { Tensor(checking: ct_relu_(handle)) }
+    @discardableResult public func relu_() -> Tensor {
+        Tensor(checking: ct_relu_(handle)).tracedInPlace(.unary(.relu), on: self, [self])
+    }
     /// self + value·a·b (broadcast) in one pass (`torch.addcmul`).
     public func addcmul(_ a: Tensor, _ b: Tensor, value: Double = 1) -> Tensor {
-        Tensor(checking: ct_addcmul(handle, a.handle, b.handle, value))
+        Tensor(checking: ct_addcmul(handle, a.handle, b.handle, value)).traced(.addcmul(value: value), [self, a, b])
     }
     @discardableResult public func clamp_(min: Double? = nil, max: Double? = nil) -> Tensor {
         Tensor(checking: ct_clamp_(handle, min != nil, min ?? 0, max != nil, max ?? 0))
+            .tracedInPlace(.clamp(min: min, max: max), on: self, [self])
     }
 }

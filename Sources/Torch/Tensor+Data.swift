@@ -29,6 +29,7 @@ extension Tensor {
             ct_from_data(buf.baseAddress, buf.count, T.dtype.rawValue, sizes, Int64(sizes.count))
         }
         self.init(checking: h)
+        _ = tracedConstant()
     }
 
     /// A 1-D tensor from Swift `Int`s, stored as int64.
@@ -48,10 +49,12 @@ extension Tensor {
             throw TorchError.invalidArgument(Torch.lastErrorMessage())
         }
         self.init(owning: h)
+        _ = tracedConstant()
     }
 
     /// The elements in row-major order, converted to `T` (the tensor is copied to CPU and cast if needed).
     public func toArray<T: TensorElement>(_: T.Type = T.self) -> [T] {
+        tracedRead()
         let src = dtype == T.dtype ? self : to(T.dtype)
         let n = src.count
         var out = [T](repeating: T(), count: n)
@@ -63,6 +66,7 @@ extension Tensor {
 
     /// The contiguous little-endian bytes of the tensor (copied to CPU).
     public func bytes() -> [UInt8] {
+        tracedRead()
         let n = count * dtype.byteSize
         var out = [UInt8](repeating: 0, count: n)
         guard n > 0 else { return out }
@@ -73,6 +77,7 @@ extension Tensor {
 
     /// The single value of a one-element tensor as Double.
     public func item() -> Double {
+        tracedRead()
         let v = ct_item_double(handle)
         if ct_last_error() != nil { Torch.fail(Torch.lastErrorMessage()) }
         return v
@@ -80,6 +85,7 @@ extension Tensor {
 
     /// The single value of a one-element tensor as Int.
     public func itemInt() -> Int {
+        tracedRead()
         let v = ct_item_int(handle)
         if ct_last_error() != nil { Torch.fail(Torch.lastErrorMessage()) }
         return Int(v)

@@ -2,15 +2,22 @@ import CTorch
 
 extension Tensor {
     /// `torch.matmul` (broadcasting batched matrix product).
-    public func matmul(_ other: Tensor) -> Tensor { Tensor(checking: ct_matmul(handle, other.handle)) }
+    public func matmul(_ other: Tensor) -> Tensor {
+        Tensor(checking: ct_matmul(handle, other.handle)).traced(.matmul, [self, other])
+    }
     /// Batched matrix product of [B, n, m] and [B, m, p].
-    public func bmm(_ other: Tensor) -> Tensor { Tensor(checking: ct_bmm(handle, other.handle)) }
+    public func bmm(_ other: Tensor) -> Tensor {
+        Tensor(checking: ct_bmm(handle, other.handle)).traced(.bmm, [self, other])
+    }
     /// beta * self + alpha * (a @ b), batched.
     public func baddbmm(_ a: Tensor, _ b: Tensor, beta: Double = 1, alpha: Double = 1) -> Tensor {
         Tensor(checking: ct_baddbmm(handle, a.handle, b.handle, beta, alpha))
+            .traced(.baddbmm(beta: beta, alpha: alpha), [self, a, b])
     }
     /// Pairwise p-norm distances between rows: [.., P, M] x [.., R, M] -> [.., P, R].
-    public func cdist(_ other: Tensor, p: Double = 2) -> Tensor { Tensor(checking: ct_cdist(handle, other.handle, p)) }
+    public func cdist(_ other: Tensor, p: Double = 2) -> Tensor {
+        Tensor(checking: ct_cdist(handle, other.handle, p)).traced(.cdist(p: p), [self, other])
+    }
 
     /// x @ weight.T + bias. x [.., in], weight [out, in], bias [out].
     ///
@@ -21,18 +28,22 @@ extension Tensor {
         Tensor(
             checking: relu
                 ? ct_linear_relu(x.handle, weight.handle, bias?.handle)
-                : ct_linear(x.handle, weight.handle, bias?.handle))
+                : ct_linear(x.handle, weight.handle, bias?.handle)
+        ).traced(.linear(activation: relu ? "relu" : nil), [x, weight, bias])
     }
 
     /// GELU (exact erf form) of x @ weight.T + bias, fused into the product where no input needs a
     /// gradient; values agree with `linear(...).gelu()` to float32 rounding.
     public static func linearGELU(_ x: Tensor, weight: Tensor, bias: Tensor?) -> Tensor {
         Tensor(checking: ct_linear_gelu(x.handle, weight.handle, bias?.handle))
+            .traced(.linear(activation: "gelu"), [x, weight, bias])
     }
 
     public static func einsum(_ equation: String, _ tensors: [Tensor]) -> Tensor {
         let hs: [ct_tensor?] = tensors.map { $0.handle }
-        return withExtendedLifetime(tensors) { Tensor(checking: ct_einsum(equation, hs, Int64(hs.count))) }
+        return withExtendedLifetime(tensors) {
+            Tensor(checking: ct_einsum(equation, hs, Int64(hs.count))).traced(.einsum(equation), tensors)
+        }
     }
 }
 

@@ -9,7 +9,9 @@ import CTorch
 }
 
 extension Tensor {
-    @usableFromInline func unary(_ op: UnaryOp) -> Tensor { Tensor(checking: ct_unary(op.rawValue, handle)) }
+    @usableFromInline func unary(_ op: UnaryOp) -> Tensor {
+        Tensor(checking: ct_unary(op.rawValue, handle)).traced(.unary(UnaryOperator(rawValue: op.rawValue)!), [self])
+    }
 
     public func abs() -> Tensor { unary(.abs) }
     public func exp() -> Tensor { unary(.exp) }
@@ -45,12 +47,19 @@ extension Tensor {
     /// GELU, exact (erf) form by default, tanh approximation when `approximate` is true.
     public func gelu(approximate: Bool = false) -> Tensor { unary(approximate ? .geluTanh : .gelu) }
     public func hardsigmoid() -> Tensor { unary(.hardsigmoid) }
-    public func leakyRelu(_ slope: Double = 0.01) -> Tensor { Tensor(checking: ct_leaky_relu(handle, slope)) }
-    public func softmax(dim: Int) -> Tensor { Tensor(checking: ct_softmax(handle, Int64(dim))) }
-    public func logSoftmax(dim: Int) -> Tensor { Tensor(checking: ct_log_softmax(handle, Int64(dim))) }
+    public func leakyRelu(_ slope: Double = 0.01) -> Tensor {
+        Tensor(checking: ct_leaky_relu(handle, slope)).traced(.leakyRelu(slope), [self])
+    }
+    public func softmax(dim: Int) -> Tensor {
+        Tensor(checking: ct_softmax(handle, Int64(dim))).traced(.softmax(dim: dim), [self])
+    }
+    public func logSoftmax(dim: Int) -> Tensor {
+        Tensor(checking: ct_log_softmax(handle, Int64(dim))).traced(.logSoftmax(dim: dim), [self])
+    }
 
     public func clamp(min: Double? = nil, max: Double? = nil) -> Tensor {
         Tensor(checking: ct_clamp(handle, min != nil, min ?? 0, max != nil, max ?? 0))
+            .traced(.clamp(min: min, max: max), [self])
     }
 
     /// Inverse of sigmoid with the clamping DETR code uses: log(x / (1 - x)) on x clamped to [eps, 1-eps].
@@ -63,14 +72,17 @@ extension Tensor {
 
     /// Elementwise selection: `condition ? a : b`.
     public static func `where`(_ condition: Tensor, _ a: Tensor, _ b: Tensor) -> Tensor {
-        Tensor(checking: ct_where(condition.handle, a.handle, b.handle))
+        Tensor(checking: ct_where(condition.handle, a.handle, b.handle)).traced(.where, [condition, a, b])
     }
 
     /// Copy with positions where `mask` is true set to `value`.
     public func maskedFill(_ mask: Tensor, _ value: some TensorScalar) -> Tensor {
         Tensor(checking: ct_masked_fill(handle, mask.handle, value.ctScalar))
+            .traced(.maskedFill(TracedScalar(value.ctScalar)), [self, mask])
     }
 
     /// self + weight * (end - self)
-    public func lerp(_ end: Tensor, weight: Double) -> Tensor { Tensor(checking: ct_lerp(handle, end.handle, weight)) }
+    public func lerp(_ end: Tensor, weight: Double) -> Tensor {
+        Tensor(checking: ct_lerp(handle, end.handle, weight)).traced(.lerp(weight: weight), [self, end])
+    }
 }

@@ -8,6 +8,7 @@ extension Tensor {
     @usableFromInline func reduce(_ op: ReduceOp, _ dims: [Int], _ keepDim: Bool) -> Tensor {
         let d = dims.map(Int64.init)
         return Tensor(checking: ct_reduce(op.rawValue, handle, d, Int64(d.count), keepDim))
+            .traced(.reduce(ReduceOperator(rawValue: op.rawValue)!, dims: dims, keepDim: keepDim), [self])
     }
 
     // Reductions take `dims` (negative counts from the end); an empty list reduces every
@@ -41,32 +42,44 @@ extension Tensor {
     public func variance(dims: [Int] = [], correction: Int = 1, keepDim: Bool = false) -> Tensor {
         let d = dims.map(Int64.init)
         return Tensor(checking: ct_var(handle, d, Int64(d.count), Int64(correction), keepDim))
+            .traced(.variance(dims: dims, correction: correction, keepDim: keepDim, std: false), [self])
     }
     public func std(dims: [Int] = [], correction: Int = 1, keepDim: Bool = false) -> Tensor {
         let d = dims.map(Int64.init)
         return Tensor(checking: ct_std(handle, d, Int64(d.count), Int64(correction), keepDim))
+            .traced(.variance(dims: dims, correction: correction, keepDim: keepDim, std: true), [self])
     }
 
     /// Maximum along `dim` with its indices.
     public func max(dim: Int, keepDim: Bool = false) -> (values: Tensor, indices: Tensor) {
         var v: ct_tensor?, i: ct_tensor?
         Torch.check(ct_max_dim(handle, Int64(dim), keepDim, &v, &i))
-        return (Tensor(checking: v), Tensor(checking: i))
+        let r = (values: Tensor(checking: v), indices: Tensor(checking: i))
+        traceResults(.maxDim(dim: dim, keepDim: keepDim, isMax: true), [self], outputs: [r.values, r.indices])
+        return r
     }
     public func min(dim: Int, keepDim: Bool = false) -> (values: Tensor, indices: Tensor) {
         var v: ct_tensor?, i: ct_tensor?
         Torch.check(ct_min_dim(handle, Int64(dim), keepDim, &v, &i))
-        return (Tensor(checking: v), Tensor(checking: i))
+        let r = (values: Tensor(checking: v), indices: Tensor(checking: i))
+        traceResults(.maxDim(dim: dim, keepDim: keepDim, isMax: false), [self], outputs: [r.values, r.indices])
+        return r
     }
     /// Index of the maximum (of the flattened tensor when `dim` is nil).
     public func argmax(dim: Int? = nil, keepDim: Bool = false) -> Tensor {
         Tensor(checking: ct_argmax(handle, Int64(dim ?? 0), dim != nil, keepDim))
+            .traced(.argmax(dim: dim, keepDim: keepDim, isMax: true), [self])
     }
     public func argmin(dim: Int? = nil, keepDim: Bool = false) -> Tensor {
         Tensor(checking: ct_argmin(handle, Int64(dim ?? 0), dim != nil, keepDim))
+            .traced(.argmax(dim: dim, keepDim: keepDim, isMax: false), [self])
     }
-    public func cumsum(dim: Int) -> Tensor { Tensor(checking: ct_cumsum(handle, Int64(dim))) }
-    public func cumprod(dim: Int) -> Tensor { Tensor(checking: ct_cumprod(handle, Int64(dim))) }
+    public func cumsum(dim: Int) -> Tensor {
+        Tensor(checking: ct_cumsum(handle, Int64(dim))).traced(.cumsum(dim: dim), [self])
+    }
+    public func cumprod(dim: Int) -> Tensor {
+        Tensor(checking: ct_cumprod(handle, Int64(dim))).traced(.cumprod(dim: dim), [self])
+    }
 
     /// The `k` largest (or smallest) values along `dim` and their indices.
     public func topk(
@@ -76,7 +89,9 @@ extension Tensor {
     {
         var v: ct_tensor?, i: ct_tensor?
         Torch.check(ct_topk(handle, Int64(k), Int64(dim), largest, sorted, &v, &i))
-        return (Tensor(checking: v), Tensor(checking: i))
+        let r = (values: Tensor(checking: v), indices: Tensor(checking: i))
+        traceResults(.topk(k: k, dim: dim, largest: largest, sorted: sorted), [self], outputs: [r.values, r.indices])
+        return r
     }
 
     public func sort(
@@ -86,9 +101,14 @@ extension Tensor {
     {
         var v: ct_tensor?, i: ct_tensor?
         Torch.check(ct_sort(handle, Int64(dim), descending, stable, &v, &i))
-        return (Tensor(checking: v), Tensor(checking: i))
+        let r = (values: Tensor(checking: v), indices: Tensor(checking: i))
+        traceResults(
+            .sort(dim: dim, descending: descending, stable: stable, indicesOnly: false), [self],
+            outputs: [r.values, r.indices])
+        return r
     }
     public func argsort(dim: Int = -1, descending: Bool = false, stable: Bool = false) -> Tensor {
         Tensor(checking: ct_argsort(handle, Int64(dim), descending, stable))
+            .traced(.sort(dim: dim, descending: descending, stable: stable, indicesOnly: true), [self])
     }
 }

@@ -12,16 +12,22 @@ import CTorch
 /// into a thrown `TorchError.libtorch`.
 public final class Tensor: @unchecked Sendable {
     @usableFromInline let handle: ct_tensor
+    /// The recording (`OperationTrace.generation`) and value that `traceIndex` refers to.
+    var traceGeneration: Int32 = 0
+    var traceIndex: Int32 = -1
 
     /// Takes ownership of a shim handle.
     @usableFromInline init(owning handle: ct_tensor) {
         self.handle = handle
+        if OperationTrace.active != nil { traceID = Tensor.poisoned }
     }
 
     deinit { ct_free(handle) }
 
     /// A second owner of the same tensor (same storage, same autograd node).
-    public func shallowCopy() -> Tensor { Tensor(checking: ct_shallow_clone(handle)) }
+    public func shallowCopy() -> Tensor {
+        Tensor(checking: ct_shallow_clone(handle)).traced(.identity, [self], view: true)
+    }
 
     // MARK: metadata
 

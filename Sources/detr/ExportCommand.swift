@@ -2,19 +2,52 @@ import ArgumentParser
 import COCO
 import Detection
 import Foundation
+import ONNX
 import Torch
 
-/// `detr export`: a model-only `.safetensors` from any weight file (official .pth, training checkpoint).
+/// `detr export`: a model-only `.safetensors` from any weight file (official .pth, training
+/// checkpoint), or the whole detector as an ONNX model.
 struct Export: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "export",
-        abstract: "Write the model weights of a checkpoint as a compact .safetensors file.",
+        abstract: "Write the model weights of a checkpoint as a compact .safetensors file, or the detector as ONNX.",
         discussion:
             """
-            Optimizer state and other entries are dropped; --half stores floating tensors as float16 (loading \
-            upcasts them).
+            safetensors (default): optimizer state and other entries are dropped; --half stores floating tensors \
+            as float16 (loading upcasts them).
+
+            onnx (--format onnx --config C): the forward and post-processing that `detr predict` runs, recorded \
+            at one input size (--size, default: the largest image the evaluation resize makes, padded as the \
+            architecture pads) and batch. Inputs: images float32 [N, 3, H, W] (resized as the model's evaluation \
+            resize does, normalised with ImageNet's mean and std, zero-padded bottom/right to H x W), image_sizes \
+            int64 [N, 2] (each resized image's height and width before padding) and orig_sizes int64 [N, 2]. \
+            Outputs: scores [N, K], labels [N, K] int64, boxes [N, K, 4] (xyxy in original pixels), K the \
+            config's num_select; --raw adds pred_logits and pred_boxes. Weights are initializers named by their \
+            state-dict keys; a model over 1.8 GB keeps them in FILE.data beside it.
             """
     )
+
+    enum Format: String, ExpressibleByArgument, CaseIterable {
+        case safetensors, onnx
+    }
+
+    @Option(help: "safetensors or onnx.")
+    var format: Format = .safetensors
+
+    @Option(help: "onnx: a preset or JSON config file (the checkpoint's own config when it stores one).")
+    var config: String?
+
+    @Option(help: "onnx: the input size HxW (default: 800x1333, padded to the architecture's size divisor).")
+    var size: String?
+
+    @Option(help: "onnx: images per inference.")
+    var batch = 1
+
+    @Option(help: "onnx: the ONNX operator set (16-20).")
+    var opset = 17
+
+    @Flag(help: "onnx: also output the decoder's logits (pred_logits) and normalised cxcywh boxes (pred_boxes).")
+    var raw = false
 
     @Option(help: "Input weights (.pth or .safetensors, official or swift-detr training checkpoint).")
     var weights: String
@@ -39,12 +72,29 @@ struct Export: ParsableCommand {
     var mapPrefix: [String] = []
 
     func validate() throws {
+        if format == .onnx {
+            if !(16...20).contains(opset) { throw ValidationError("--opset must be in 16...20, got \(opset)") }
+            if !(1...64).contains(batch) { throw ValidationError("--batch must be in 1...64, got \(batch)") }
+            if let size, Self.parseSize(size) == nil {
+                throw ValidationError("--size must look like HEIGHTxWIDTH with sides in 32...4096, got '\(size)'")
+            }
+            if !mapPrefix.isEmpty || annotations != nil || half {
+                throw ValidationError("--map-prefix, --annotations and --half are options of --format safetensors")
+            }
+        }
         for m in mapPrefix where m.split(separator: "=", omittingEmptySubsequences: false).count != 2 {
             throw ValidationError("--map-prefix must look like FROM=TO, not '\(m)'")
         }
     }
 
+    static func parseSize(_ text: String) -> (height: Int, width: Int)? {
+        let parts = text.lowercased().split(separator: "x").compactMap { Int($0) }
+        guard parts.count == 2, parts.allSatisfy({ (32...4096).contains($0) }) else { return nil }
+        return (parts[0], parts[1])
+    }
+
     func run() throws {
+        if format == .onnx { return try exportONNX() }
         do {
             let loaded = try WeightFile.load(URL(fileURLWithPath: weights))
             var tensors = DetectorFactory.modelTensors(of: loaded)
@@ -81,5 +131,39 @@ struct Export: ParsableCommand {
             Terminal.error("\(error)")
             throw ExitCode(1)
         }
+    }
+}
+
+extension Export {
+    func exportONNX() throws {
+        do {
+            let configName = try config ?? Self.storedConfig(weights)
+            let predictor = try Predictor.load(config: configName, weights: weights)
+            let divisor = predictor.transform.sizeDivisor
+            let (h, w) = size.flatMap(Self.parseSize) ?? (800, 1333)
+            let options = DetectorExportOptions(
+                height: h.roundedUp(toMultipleOf: divisor), width: w.roundedUp(toMultipleOf: divisor), batch: batch,
+                opset: opset, raw: raw)
+            let model = try DetectorExport.model(predictor, options: options, subject: configName)
+            try ONNXModelFile.write(model, to: URL(fileURLWithPath: output))
+            let bytes = (try? FileManager.default.attributesOfItem(atPath: output)[.size] as? Int) ?? 0
+            print(
+                "wrote \(output) (\(bytes / 1_000_000) MB): \(model.graph.node.count) nodes, input \(options.batch)x3x"
+                    + "\(options.height)x\(options.width), opset \(opset)")
+        } catch {
+            Terminal.error("\(error)")
+            throw ExitCode(1)
+        }
+    }
+
+    /// The config a swift-detr checkpoint stores (official ones store none).
+    static func storedConfig(_ weights: String) throws -> String {
+        let loaded = try WeightFile.load(URL(fileURLWithPath: weights))
+        guard let config = loaded.metadata["config"] else {
+            throw ValidationError("\(weights) stores no config: give --config (a preset or a JSON config file)")
+        }
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("detr-export-\(getpid()).json")
+        try Data(config.utf8).write(to: file)
+        return file.path
     }
 }

@@ -1,30 +1,54 @@
 import ArgumentParser
 import Foundation
+import ONNX
 import Torch
 
-/// `detr inspect FILE`: lists the tensors of a weight file.
+/// `detr inspect FILE`: lists the tensors of a weight file, or summarises an ONNX model.
 struct Inspect: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "inspect",
-        abstract: "List the tensors of a weight file (.pth or .safetensors).",
+        abstract: "List the tensors of a weight file (.pth or .safetensors) or summarise an ONNX model (.onnx).",
         discussion: """
             Shows each tensor's state-dict key, dtype and shape (and with --checksums the SHA-256 of \
             its contiguous little-endian bytes). For a training checkpoint the tensors listed are those \
             of its model state dict ("model", "state_dict" or "model_state_dict") under their bare keys; \
             the other top-level entries (args, epoch, optimizer, ...) are summarised after the table.
+
+            For an ONNX model (a file ending in .onnx) it shows the IR version, the opset imports, the \
+            producer, the graph's inputs and outputs (element type and shape, symbolic dimensions by \
+            name), how many nodes run each operator, and the count and bytes of the initializers, with \
+            the external data files they are stored in, if any (those files are not read). --json \
+            prints the same as one JSON object.
             """
     )
 
-    @Argument(help: "The weight file: a PyTorch .pth (zip or legacy format) or a .safetensors file.")
+    @Argument(
+        help: "The weight file: a PyTorch .pth (zip or legacy format) or a .safetensors file; or an ONNX .onnx model.")
     var file: String
 
-    @Flag(help: "Print JSON: {\"tensors\": [{\"name\", \"dtype\", \"shape\", \"sha256\"}], \"other\": [...]}.")
+    @Flag(
+        help: """
+            Print JSON: {\"tensors\": [{\"name\", \"dtype\", \"shape\", \"sha256\"}], \"other\": [...]}; \
+            for an .onnx model its summary (ir_version, opset_imports, inputs, outputs, operators, ...).
+            """)
     var json = false
 
-    @Flag(help: "Add the SHA-256 of each tensor's contiguous little-endian bytes.")
+    @Flag(help: "Add the SHA-256 of each tensor's contiguous little-endian bytes (weight files only).")
     var checksums = false
 
+    func validate() throws {
+        if isONNX && checksums {
+            throw ValidationError("--checksums applies to weight files, not to ONNX models")
+        }
+    }
+
+    var isONNX: Bool { file.lowercased().hasSuffix(".onnx") }
+
     func run() throws {
+        if isONNX {
+            try inspectONNX()
+            return
+        }
         let weights: LoadedWeights
         do {
             weights = try WeightFile.load(URL(fileURLWithPath: file))
@@ -103,6 +127,91 @@ struct Inspect: ParsableCommand {
             let keyWidth = others.map(\.key.count).max() ?? 0
             for o in others { print("  \(pad(o.key, keyWidth))  \(o.summary)") }
         }
+    }
+
+    // MARK: - ONNX models
+
+    private func inspectONNX() throws {
+        let summary: ONNXModelSummary
+        do {
+            summary = ONNXModelSummary(try ONNXModelFile.read(URL(fileURLWithPath: file)))
+        } catch {
+            Terminal.error("\(error)")
+            throw ExitCode(1)
+        }
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+            print(String(decoding: try encoder.encode(ONNXReport(file: file, summary: summary)), as: UTF8.self))
+        } else {
+            Self.printSummary(summary, file: file)
+        }
+    }
+
+    /// The JSON of an ONNX model: its file, then the summary's keys.
+    struct ONNXReport: Encodable {
+        var file: String
+        var format = "onnx"
+        var summary: ONNXModelSummary
+
+        enum CodingKeys: String, CodingKey { case file, format }
+
+        func encode(to encoder: Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(file, forKey: .file)
+            try c.encode(format, forKey: .format)
+            try summary.encode(to: encoder)
+        }
+    }
+
+    static func printSummary(_ s: ONNXModelSummary, file: String) {
+        func pad(_ s: String, _ width: Int) -> String { s + String(repeating: " ", count: max(0, width - s.count)) }
+        func domain(_ d: String) -> String { d.isEmpty ? "ai.onnx" : d }
+        let opsets = s.opsetImports.map { "\(domain($0.domain)) \($0.version)" }.joined(separator: ", ")
+        var head = "\(file): onnx, IR version \(s.irVersion)"
+        if !opsets.isEmpty { head += ", opset \(opsets)" }
+        let producer = [s.producerName, s.producerVersion].filter { !$0.isEmpty }.joined(separator: " ")
+        if !producer.isEmpty { head += ", produced by \(producer)" }
+        print(head)
+        let graphName = s.graphName.isEmpty ? "" : " '\(s.graphName)'"
+        var body = "graph\(graphName): \(s.nodeCount) node\(s.nodeCount == 1 ? "" : "s"), "
+        body += "\(s.initializerCount) initializer\(s.initializerCount == 1 ? "" : "s") (\(byteString(s.initializerBytes))"
+        if s.usesExternalData { body += ", external data in \(s.externalDataFiles.joined(separator: ", "))" }
+        print(body + ")")
+
+        for (title, values) in [("inputs", s.inputs), ("outputs", s.outputs)] where !values.isEmpty {
+            print("\n\(title):")
+            let shapes = values.map { v in v.shape.map { "[" + $0.map(\.description).joined(separator: ", ") + "]" } ?? "" }
+            let nameWidth = max(4, values.map(\.name.count).max() ?? 0)
+            let typeWidth = max(4, values.map(\.type.count).max() ?? 0)
+            print("  \(pad("name", nameWidth))  \(pad("type", typeWidth))  shape")
+            for (v, shape) in zip(values, shapes) {
+                print("  \(pad(v.name, nameWidth))  \(pad(v.type, typeWidth))  \(shape)".trimmingTrailingSpaces)
+            }
+        }
+        if !s.operators.isEmpty {
+            print("\noperators:")
+            let names = s.operators.map { $0.domain.isEmpty ? $0.opType : "\($0.domain).\($0.opType)" }
+            let nameWidth = names.map(\.count).max() ?? 0
+            let countWidth = s.operators.map { String($0.count).count }.max() ?? 0
+            for (name, op) in zip(names, s.operators) {
+                let count = String(op.count)
+                print("  \(pad(name, nameWidth))  \(String(repeating: " ", count: countWidth - count.count))\(count)")
+            }
+        }
+    }
+
+    /// "1234 bytes", "12.3 KiB", "4.5 MiB", "1.2 GiB".
+    static func byteString(_ n: Int64) -> String {
+        let units = ["KiB", "MiB", "GiB", "TiB"]
+        guard n >= 1024 else { return "\(n) byte\(n == 1 ? "" : "s")" }
+        var value = Double(n) / 1024
+        var unit = 0
+        while value >= 1024 && unit < units.count - 1 {
+            value /= 1024
+            unit += 1
+        }
+        return String(format: "%.1f %@", value, units[unit])
     }
 
     private static func sha256(_ tensor: Tensor) -> String {

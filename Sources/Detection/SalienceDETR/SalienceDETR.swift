@@ -117,7 +117,7 @@ public struct SalienceDETR: Module {
         let salience = SalienceMaps(
             scores: t.salience.scores,
             strides: levels.map { (height / Double($0.size(2)), width / Double($0.size(3))) },
-            imageSizes: Self.imageSizes(mask: mask))
+            mask: mask)
         let output = DetectorOutput(
             final: predictions[layers - 1], auxiliary: Array(predictions.dropLast()),
             encoder: Predictions(logits: t.queries.logits, boxes: t.queries.boxes),
@@ -138,13 +138,5 @@ public struct SalienceDETR: Module {
         transformer(
             features: features, masks: masks, positions: positions, training: false, generator: nil,
             encoderQueries: encoderQueries)
-    }
-
-    /// Unpadded (h, w) of every image: the non-padded rows of its first column and columns of its
-    /// first row. - Parameter mask: [B, H, W] bool, true = padding
-    static func imageSizes(mask: Tensor) -> [(height: Int, width: Int)] {
-        let valid = mask.logicalNot()
-        let h = valid.select(dim: 2, index: 0).sum(dim: 1).ints, w = valid.select(dim: 1, index: 0).sum(dim: 1).ints
-        return zip(h, w).map { (height: $0, width: $1) }
     }
 }
