@@ -174,7 +174,7 @@ public enum ONNXModelFile {
     static func readFile(_ url: URL, what: String, neededBy: String = "") throws -> Data {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) else {
-            throw FileError(file: url.path, problem: "no such file\(neededBy)")
+            throw FileError(file: url.path, problem: "does not exist\(neededBy)")
         }
         if isDirectory.boolValue {
             throw FileError(file: url.path, problem: "is a directory, not an \(what) file\(neededBy)")

@@ -8,6 +8,11 @@ public struct ONNXModelSummary: Encodable, Sendable, Equatable {
     public struct OperatorSet: Encodable, Sendable, Equatable {
         public var domain: String
         public var version: Int64
+
+        public init(domain: String, version: Int64) {
+            self.domain = domain
+            self.version = version
+        }
     }
 
     /// One dimension of a shape: a fixed size, a symbolic name, or neither (unknown). JSON: a
@@ -44,6 +49,12 @@ public struct ONNXModelSummary: Encodable, Sendable, Equatable {
         /// Nil when the rank is unknown (and for values that are not tensors).
         public var shape: [Dimension]?
 
+        public init(name: String, type: String, shape: [Dimension]?) {
+            self.name = name
+            self.type = type
+            self.shape = shape
+        }
+
         enum CodingKeys: String, CodingKey { case name, type, shape }
 
         public func encode(to encoder: Encoder) throws {
@@ -60,6 +71,12 @@ public struct ONNXModelSummary: Encodable, Sendable, Equatable {
         /// Empty for the default domain (`ai.onnx`).
         public var domain: String
         public var count: Int
+
+        public init(opType: String, domain: String, count: Int) {
+            self.opType = opType
+            self.domain = domain
+            self.count = count
+        }
 
         enum CodingKeys: String, CodingKey { case opType = "op_type", domain, count }
     }

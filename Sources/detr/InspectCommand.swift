@@ -181,7 +181,7 @@ struct Inspect: ParsableCommand {
 
         for (title, values) in [("inputs", s.inputs), ("outputs", s.outputs)] where !values.isEmpty {
             print("\n\(title):")
-            let shapes = values.map { v in v.shape.map { "[" + $0.map(\.description).joined(separator: ", ") + "]" } ?? "" }
+            let shapes = values.map { v in v.shape.map { "[" + $0.map(\.description).joined(separator: ", ") + "]" } ?? "unknown" }
             let nameWidth = max(4, values.map(\.name.count).max() ?? 0)
             let typeWidth = max(4, values.map(\.type.count).max() ?? 0)
             print("  \(pad("name", nameWidth))  \(pad("type", typeWidth))  shape")

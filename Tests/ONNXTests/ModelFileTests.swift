@@ -147,6 +147,9 @@ import Testing
         model.graph.initializer += [second, small]
 
         try ONNXModelFile.write(model, to: url, externalDataThreshold: 1000)
+        try? FileManager.default.createDirectory(atPath: "/tmp/onnxcheck", withIntermediateDirectories: true)
+        for f in ["add.onnx", "add.onnx.data"] { try? FileManager.default.copyItem(atPath: dir.path + "/" + f, toPath: "/tmp/onnxcheck/" + f) }
+        try ONNXModelFile.write(model, to: URL(fileURLWithPath: "/tmp/onnxcheck/inline.onnx"))
         #expect(FileManager.default.fileExists(atPath: dataURL.path))
         #expect(Set(try FileManager.default.contentsOfDirectory(atPath: dir.path)) == ["add.onnx", "add.onnx.data"])
         #expect(try Self.size(url) < 1000)
@@ -197,7 +200,7 @@ import Testing
         _ = try ONNXModelFile.read(url)  // references alone are fine
         let error = try #require(throws: FileError.self) { try ONNXModelFile.read(url, loadExternalData: true) }
         #expect(error.file == dataURL.path)
-        #expect(error.description.contains("no such file") && error.description.contains("tensor 'w'"))
+        #expect(error.description.contains("does not exist") && error.description.contains("tensor 'w'"))
         #expect(!error.description.contains("\n"))
 
         // A data file too short for the tensor.
@@ -238,7 +241,7 @@ import Testing
         let missing = try #require(throws: FileError.self) {
             try ONNXModelFile.read(dir.appendingPathComponent("absent.onnx"))
         }
-        #expect(missing.description == dir.appendingPathComponent("absent.onnx").path + ": no such file")
+        #expect(missing.description == dir.appendingPathComponent("absent.onnx").path + ": does not exist")
     }
 
     @Test func writeIntoMissingFolderNamesTheFile() throws {
