@@ -158,6 +158,9 @@ public enum ONNXModelFile {
     static func serialize(_ model: Onnx_ModelProto, path: String) throws -> Data {
         do {
             return try model.serializedBytes()
+        } catch BinaryEncodingError.missingRequiredFields {
+            // onnx.proto has no required fields: swift-protobuf throws this for messages over 2 GiB.
+            throw FileError(file: path, problem: "could not be written: the model is over protobuf's 2 GiB limit")
         } catch {
             throw FileError(file: path, problem: "could not be written: the model does not serialize (\(error))")
         }
@@ -302,71 +305,73 @@ private final class TemporaryFile {
 // MARK: - Every tensor of a model
 
 extension ONNXModelFile {
-/// Calls `body` with every tensor of `model`: graph initializers, sparse initializers (values and
-/// indices), tensors of node attributes, and those of subgraphs, functions and training graphs.
-static func forEachTensor(in model: Onnx_ModelProto, _ body: (Onnx_TensorProto) throws -> Void) rethrows {
-    func graph(_ g: Onnx_GraphProto) throws {
-        for t in g.initializer { try body(t) }
-        for s in g.sparseInitializer { try sparse(s) }
-        try nodes(g.node)
-    }
-    func sparse(_ s: Onnx_SparseTensorProto) throws {
-        if s.hasValues { try body(s.values) }
-        if s.hasIndices { try body(s.indices) }
-    }
-    func nodes(_ list: [Onnx_NodeProto]) throws {
-        for node in list {
-            for a in node.attribute {
-                if a.hasT { try body(a.t) }
-                for t in a.tensors { try body(t) }
-                if a.hasSparseTensor { try sparse(a.sparseTensor) }
-                for s in a.sparseTensors { try sparse(s) }
-                if a.hasG { try graph(a.g) }
-                for g in a.graphs { try graph(g) }
+    /// Calls `body` with every tensor of `model`: graph initializers, sparse initializers (values and
+    /// indices), tensors of node attributes, and those of subgraphs, functions and training graphs.
+    static func forEachTensor(in model: Onnx_ModelProto, _ body: (Onnx_TensorProto) throws -> Void) rethrows {
+        func graph(_ g: Onnx_GraphProto) throws {
+            for t in g.initializer { try body(t) }
+            for s in g.sparseInitializer { try sparse(s) }
+            try nodes(g.node)
+        }
+        func sparse(_ s: Onnx_SparseTensorProto) throws {
+            if s.hasValues { try body(s.values) }
+            if s.hasIndices { try body(s.indices) }
+        }
+        func nodes(_ list: [Onnx_NodeProto]) throws {
+            for node in list {
+                for a in node.attribute {
+                    if a.hasT { try body(a.t) }
+                    for t in a.tensors { try body(t) }
+                    if a.hasSparseTensor { try sparse(a.sparseTensor) }
+                    for s in a.sparseTensors { try sparse(s) }
+                    if a.hasG { try graph(a.g) }
+                    for g in a.graphs { try graph(g) }
+                }
             }
         }
+        if model.hasGraph { try graph(model.graph) }
+        for f in model.functions { try nodes(f.node) }
+        for info in model.trainingInfo {
+            if info.hasInitialization { try graph(info.initialization) }
+            if info.hasAlgorithm { try graph(info.algorithm) }
+        }
     }
-    if model.hasGraph { try graph(model.graph) }
-    for f in model.functions { try nodes(f.node) }
-    for info in model.trainingInfo {
-        if info.hasInitialization { try graph(info.initialization) }
-        if info.hasAlgorithm { try graph(info.algorithm) }
-    }
-}
 
-/// `forEachTensor(in:_:)` that can change the tensors.
-static func updateTensors(in model: inout Onnx_ModelProto, _ body: (inout Onnx_TensorProto) throws -> Void) rethrows {
-    func graph(_ g: inout Onnx_GraphProto) throws {
-        for i in g.initializer.indices { try body(&g.initializer[i]) }
-        for i in g.sparseInitializer.indices { try sparse(&g.sparseInitializer[i]) }
-        try nodes(&g.node)
-    }
-    func sparse(_ s: inout Onnx_SparseTensorProto) throws {
-        if s.hasValues { try body(&s.values) }
-        if s.hasIndices { try body(&s.indices) }
-    }
-    func nodes(_ list: inout [Onnx_NodeProto]) throws {
-        for n in list.indices {
-            for i in list[n].attribute.indices {
-                var a = list[n].attribute[i]
-                guard a.hasT || !a.tensors.isEmpty || a.hasSparseTensor || !a.sparseTensors.isEmpty || a.hasG
-                    || !a.graphs.isEmpty
-                else { continue }
-                if a.hasT { try body(&a.t) }
-                for j in a.tensors.indices { try body(&a.tensors[j]) }
-                if a.hasSparseTensor { try sparse(&a.sparseTensor) }
-                for j in a.sparseTensors.indices { try sparse(&a.sparseTensors[j]) }
-                if a.hasG { try graph(&a.g) }
-                for j in a.graphs.indices { try graph(&a.graphs[j]) }
-                list[n].attribute[i] = a
+    /// `forEachTensor(in:_:)` that can change the tensors.
+    static func updateTensors(in model: inout Onnx_ModelProto, _ body: (inout Onnx_TensorProto) throws -> Void) rethrows
+    {
+        func graph(_ g: inout Onnx_GraphProto) throws {
+            for i in g.initializer.indices { try body(&g.initializer[i]) }
+            for i in g.sparseInitializer.indices { try sparse(&g.sparseInitializer[i]) }
+            try nodes(&g.node)
+        }
+        func sparse(_ s: inout Onnx_SparseTensorProto) throws {
+            if s.hasValues { try body(&s.values) }
+            if s.hasIndices { try body(&s.indices) }
+        }
+        func nodes(_ list: inout [Onnx_NodeProto]) throws {
+            for n in list.indices {
+                for i in list[n].attribute.indices {
+                    var a = list[n].attribute[i]
+                    guard
+                        a.hasT || !a.tensors.isEmpty || a.hasSparseTensor || !a.sparseTensors.isEmpty || a.hasG
+                            || !a.graphs.isEmpty
+                    else { continue }
+                    if a.hasT { try body(&a.t) }
+                    for j in a.tensors.indices { try body(&a.tensors[j]) }
+                    if a.hasSparseTensor { try sparse(&a.sparseTensor) }
+                    for j in a.sparseTensors.indices { try sparse(&a.sparseTensors[j]) }
+                    if a.hasG { try graph(&a.g) }
+                    for j in a.graphs.indices { try graph(&a.graphs[j]) }
+                    list[n].attribute[i] = a
+                }
             }
         }
+        if model.hasGraph { try graph(&model.graph) }
+        for i in model.functions.indices { try nodes(&model.functions[i].node) }
+        for i in model.trainingInfo.indices {
+            if model.trainingInfo[i].hasInitialization { try graph(&model.trainingInfo[i].initialization) }
+            if model.trainingInfo[i].hasAlgorithm { try graph(&model.trainingInfo[i].algorithm) }
+        }
     }
-    if model.hasGraph { try graph(&model.graph) }
-    for i in model.functions.indices { try nodes(&model.functions[i].node) }
-    for i in model.trainingInfo.indices {
-        if model.trainingInfo[i].hasInitialization { try graph(&model.trainingInfo[i].initialization) }
-        if model.trainingInfo[i].hasAlgorithm { try graph(&model.trainingInfo[i].algorithm) }
-    }
-}
 }

@@ -124,7 +124,9 @@ public struct ONNXModelSummary: Encodable, Sendable, Equatable {
         outputs = graph.output.map(Self.value)
 
         var counts: [String: [String: Int]] = [:]  // domain → op_type → count
-        for node in graph.node { counts[node.domain == "ai.onnx" ? "" : node.domain, default: [:]][node.opType, default: 0] += 1 }
+        for node in graph.node {
+            counts[node.domain == "ai.onnx" ? "" : node.domain, default: [:]][node.opType, default: 0] += 1
+        }
         operators = counts.flatMap { domain, ops in
             ops.map { OperatorCount(opType: $0.key, domain: domain, count: $0.value) }
         }.sorted {

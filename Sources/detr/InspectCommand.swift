@@ -175,13 +175,16 @@ struct Inspect: ParsableCommand {
         print(head)
         let graphName = s.graphName.isEmpty ? "" : " '\(s.graphName)'"
         var body = "graph\(graphName): \(s.nodeCount) node\(s.nodeCount == 1 ? "" : "s"), "
-        body += "\(s.initializerCount) initializer\(s.initializerCount == 1 ? "" : "s") (\(byteString(s.initializerBytes))"
+        body +=
+            "\(s.initializerCount) initializer\(s.initializerCount == 1 ? "" : "s") (\(byteString(s.initializerBytes))"
         if s.usesExternalData { body += ", external data in \(s.externalDataFiles.joined(separator: ", "))" }
         print(body + ")")
 
         for (title, values) in [("inputs", s.inputs), ("outputs", s.outputs)] where !values.isEmpty {
             print("\n\(title):")
-            let shapes = values.map { v in v.shape.map { "[" + $0.map(\.description).joined(separator: ", ") + "]" } ?? "unknown" }
+            let shapes = values.map { v in
+                v.shape.map { "[" + $0.map(\.description).joined(separator: ", ") + "]" } ?? "unknown"
+            }
             let nameWidth = max(4, values.map(\.name.count).max() ?? 0)
             let typeWidth = max(4, values.map(\.type.count).max() ?? 0)
             print("  \(pad("name", nameWidth))  \(pad("type", typeWidth))  shape")

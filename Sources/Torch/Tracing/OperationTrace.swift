@@ -16,7 +16,7 @@ import Foundation
 /// - a result of an operator that records nothing (every operator of the layer records);
 /// - an in-place change of a tensor that shares storage with another (a view or its base).
 ///
-/// Only one recording runs at a time, on the thread that started it.
+/// Only one recording runs at a time; it records the operators of the thread that started it.
 public final class OperationTrace: @unchecked Sendable {
     /// Where a value comes from.
     public enum Origin: Sendable, Equatable {
@@ -55,7 +55,15 @@ public final class OperationTrace: @unchecked Sendable {
     /// What makes the recording unusable, in order of occurrence (at most 20 kept).
     public private(set) var problems: [String] = []
 
-    nonisolated(unsafe) static var active: OperationTrace?
+    nonisolated(unsafe) private static var recording: OperationTrace?
+    /// The thread that runs `recording` (other threads' operators are not recorded).
+    nonisolated(unsafe) private static var recordingThread = pthread_self()
+
+    /// The trace recording this thread's operators.
+    @inline(__always) static var active: OperationTrace? {
+        guard let r = recording, pthread_equal(recordingThread, pthread_self()) != 0 else { return nil }
+        return r
+    }
     /// Numbers the traces: a tensor's value id belongs to the newest trace.
     nonisolated(unsafe) static var generation: Int32 = 0
 
@@ -67,15 +75,16 @@ public final class OperationTrace: @unchecked Sendable {
         generation = Self.generation
     }
 
-    /// Whether a recording is running.
+    /// Whether a recording of this thread's operators is running.
     public static var isRecording: Bool { active != nil }
 
     /// Runs `body` with operators recorded into this trace.
     public func record<T>(_ body: () throws -> T) rethrows -> T {
-        precondition(Self.active == nil, "OperationTrace: a recording is already running")
+        precondition(Self.recording == nil, "OperationTrace: a recording is already running")
         precondition(Self.generation == generation, "OperationTrace: a newer trace was made since this one")
-        Self.active = self
-        defer { Self.active = nil }
+        Self.recordingThread = pthread_self()
+        Self.recording = self
+        defer { Self.recording = nil }
         return try body()
     }
 
