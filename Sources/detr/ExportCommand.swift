@@ -2,6 +2,7 @@ import ArgumentParser
 import COCO
 import Detection
 import Foundation
+import NN
 import ONNX
 import Torch
 
@@ -137,14 +138,13 @@ struct Export: ParsableCommand {
 extension Export {
     func exportONNX() throws {
         do {
-            let configName = try config ?? Self.storedConfig(weights)
-            let predictor = try Predictor.load(config: configName, weights: weights)
+            let (predictor, subject) = try loadPredictor()
             let divisor = predictor.transform.sizeDivisor
             let (h, w) = size.flatMap(Self.parseSize) ?? (800, 1333)
             let options = DetectorExportOptions(
                 height: h.roundedUp(toMultipleOf: divisor), width: w.roundedUp(toMultipleOf: divisor), batch: batch,
                 opset: opset, raw: raw)
-            let model = try DetectorExport.model(predictor, options: options, subject: configName)
+            let model = try DetectorExport.model(predictor, options: options, subject: subject)
             try ONNXModelFile.write(model, to: URL(fileURLWithPath: output))
             let bytes = (try? FileManager.default.attributesOfItem(atPath: output)[.size] as? Int) ?? 0
             print(
@@ -156,14 +156,23 @@ extension Export {
         }
     }
 
-    /// The config a swift-detr checkpoint stores (official ones store none).
-    static func storedConfig(_ weights: String) throws -> String {
-        let loaded = try WeightFile.load(URL(fileURLWithPath: weights))
-        guard let config = loaded.metadata["config"] else {
+    /// The predictor of --config, or of the config a swift-detr checkpoint stores (official
+    /// checkpoints store none), with the weights loaded; and the name errors use for it.
+    func loadPredictor() throws -> (Predictor, String) {
+        if let config { return (try Predictor.load(config: config, weights: weights), config) }
+        let url = URL(fileURLWithPath: weights)
+        guard let stored = try WeightFile.load(url).metadata["config"] else {
             throw ValidationError("\(weights) stores no config: give --config (a preset or a JSON config file)")
         }
-        let file = FileManager.default.temporaryDirectory.appendingPathComponent("detr-export-\(getpid()).json")
-        try Data(config.utf8).write(to: file)
-        return file.path
+        let config: ModelConfig
+        do {
+            config = try JSONDecoder().decode(ModelConfig.self, from: Data(stored.utf8))
+        } catch {
+            throw FileError(file: weights, problem: "its stored config cannot be read (\(error))")
+        }
+        let detector = try DetectorFactory.make(config: config, store: ParameterStore(dtype: .float32))
+        let loaded = try DetectorFactory.loadWeights(url, into: detector)
+        let names = COCOClassNames.names(from: loaded, numClasses: config.numClasses)
+        return (Predictor(detector: detector, names: names), weights)
     }
 }
