@@ -15,16 +15,19 @@ extension Tensor {
     public func reshape(_ shape: Int...) -> Tensor { reshape(shape) }
     public func permute(_ dims: [Int]) -> Tensor {
         let d = dims.map(Int64.init)
-        let n = rank
         return Tensor(checking: ct_permute(handle, d, Int64(d.count)))
-            .traced(.permute(dims.map { $0 < 0 ? $0 + n : $0 }), [self], view: true)
+            .traced(.permute(dims.map { $0 < 0 ? $0 + rank : $0 }), [self], view: true)
     }
     public func permute(_ dims: Int...) -> Tensor { permute(dims) }
     public func transpose(_ d0: Int, _ d1: Int) -> Tensor {
+        Tensor(checking: ct_transpose(handle, Int64(d0), Int64(d1))).traced(.permute(swapping(d0, d1)), [self], view: true)
+    }
+    /// The permutation of this tensor's dimensions that swaps d0 and d1.
+    private func swapping(_ d0: Int, _ d1: Int) -> [Int] {
         let n = rank
         var perm = Array(0..<n)
         if n > 0 { perm.swapAt(d0 < 0 ? d0 + n : d0, d1 < 0 ? d1 + n : d1) }
-        return Tensor(checking: ct_transpose(handle, Int64(d0), Int64(d1))).traced(.permute(perm), [self], view: true)
+        return perm
     }
     public func flatten(startDim: Int = 0, endDim: Int = -1) -> Tensor {
         Tensor(checking: ct_flatten(handle, Int64(startDim), Int64(endDim))).traced(.reshape, [self], view: true)

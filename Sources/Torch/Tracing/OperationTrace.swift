@@ -186,8 +186,11 @@ extension Tensor {
 
     /// Records this result of an operator (a no-op unless a recording runs).
     @inline(__always) @usableFromInline
-    func traced(_ op: @autoclosure () -> TracedOp, _ inputs: @autoclosure () -> [Tensor?], view: Bool = false) -> Tensor {
-        if let trace = OperationTrace.active { trace.append(op(), inputs: inputs(), outputs: [self], view: view) }
+    func traced(
+        _ op: @autoclosure () -> TracedOp, _ inputs: @autoclosure () -> [Tensor?], view: @autoclosure () -> Bool = false
+    ) -> Tensor {
+        // Arguments are evaluated only while a recording runs.
+        if let trace = OperationTrace.active { trace.append(op(), inputs: inputs(), outputs: [self], view: view()) }
         return self
     }
 
