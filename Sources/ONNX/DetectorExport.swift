@@ -66,17 +66,7 @@ public enum DetectorExport {
         let images = Tensor.zeros([o.batch, 3, o.height, o.width], device: device)
         let sizes = Tensor(Array(repeating: [o.height, o.width], count: o.batch).flatMap { $0 }, shape: [o.batch, 2])
             .to(device)
-        let originalSizes = sizes.clone()
-        let trace = OperationTrace()
-        trace.addInput(images, name: inputNames[0])
-        trace.addInput(sizes, name: inputNames[1])
-        trace.addInput(originalSizes, name: inputNames[2])
-        for (key, tensor) in predictor.detector.namedParameters() + predictor.detector.namedBuffers() {
-            trace.addInitializer(tensor, name: key)
-        }
-        let result = trace.record {
-            predictor.detect(images: images, imageSizes: sizes, originalSizes: originalSizes)
-        }
+        let (trace, result) = record(predictor, images: images, imageSizes: sizes, originalSizes: sizes.clone())
         var outputs: [(String, Tensor)] = [("scores", result.scores), ("labels", result.labels), ("boxes", result.boxes)]
         if o.raw {
             outputs += [("pred_logits", result.output.final.logits), ("pred_boxes", result.output.final.boxes)]
@@ -84,6 +74,27 @@ public enum DetectorExport {
         return try ONNXGraph.model(
             trace: trace, outputs: outputs, opset: o.opset, graphName: "swift-detr",
             subject: subject)
+    }
+}
+
+extension DetectorExport {
+    /// Runs `predictor.detect` on the given inputs while recording it: what the exported graph
+    /// computes on these inputs, and the recording (inputs under `inputNames`, parameters and
+    /// buffers as initializers under their state-dict keys).
+    public static func record(
+        _ predictor: Predictor, images: Tensor, imageSizes: Tensor, originalSizes: Tensor
+    ) -> (trace: OperationTrace, detections: TensorDetections) {
+        let trace = OperationTrace()
+        for (name, tensor) in zip(inputNames, [images, imageSizes, originalSizes]) {
+            trace.addInput(tensor, name: name)
+        }
+        for (key, tensor) in predictor.detector.namedParameters() + predictor.detector.namedBuffers() {
+            trace.addInitializer(tensor, name: key)
+        }
+        let result = trace.record {
+            predictor.detect(images: images, imageSizes: imageSizes, originalSizes: originalSizes)
+        }
+        return (trace, result)
     }
 }
 

@@ -289,6 +289,9 @@ extension GraphBuilder {
         case .scaledDotProductAttention(let scale):
             set(attention(q: x(0), k: x(1), v: x(2), mask: input(3), scale: scale, result: outType))
 
+        case .nonMaximumSuppression(let threshold):
+            set(nonMaximumSuppression(boxes: x(0), scores: x(1), groups: x(2), iouThreshold: threshold))
+
         case .copy:
             let src = operand(x(1), as: outType)
             set(shape(x(1)) == outShape ? op("Identity", src) : op("Expand", src, ints(outShape)))

@@ -272,4 +272,28 @@ extension GraphBuilder {
         }
         return op("MatMul", op("Softmax", logits, attributes: [.int("axis", -1)]), name(v))
     }
+
+    /// Per-row, per-group greedy NMS as ONNX's `NonMaxSuppression` (one class): boxes of group g
+    /// are moved by g·(extent + 1) so that groups never overlap (torchvision's `batched_nms`),
+    /// and the selected (row, box) pairs are scattered into a [B, K] mask.
+    func nonMaximumSuppression(boxes: Int, scores: Int, groups: Int, iouThreshold: Double) -> String {
+        let (b, k) = (shape(scores)[0], shape(scores)[1])
+        let bx = operand(boxes, as: .float32)
+        let extent = op("Add", op("Sub", reduceOp("ReduceMax", bx, axes: [], keepDim: false),
+            reduceOp("ReduceMin", bx, axes: [], keepDim: false)), scalar(1, .float32))
+        let offset = op("Mul", operand(groups, as: .float32), extent)  // [B, K]
+        let moved = op("Add", bx, op("Unsqueeze", offset, ints([2])))
+        let s = op("Unsqueeze", operand(scores, as: .float32), ints([1]))  // [B, 1, K]
+        var threshold = Onnx_TensorProto()
+        threshold.dataType = ONNXTensor.dataType(.float32)
+        threshold.dims = [1]
+        threshold.rawData = withUnsafeBytes(of: Float(iouThreshold)) { Data($0) }
+        let selected = emit(
+            "NonMaxSuppression",
+            [moved, s, ints([k]), constant(key: "nms-threshold:\(iouThreshold)", threshold)])[0]  // [M, 3]
+        let pairs = op("Gather", selected, ints([0, 2]), attributes: [.int("axis", 1)])  // [M, 2]
+        let ones = op("Add", op("Mul", op("Gather", selected, intScalar(0), attributes: [.int("axis", 1)]), intScalar(0)), intScalar(1))
+        let mask = op("ScatterND", constantFill(.int(0), [b, k], .int64), pairs, ones)
+        return cast(mask, from: .int64, to: .bool)
+    }
 }

@@ -88,7 +88,18 @@ extension Tensor {
         -> (values: Tensor, indices: Tensor)
     {
         var v: ct_tensor?, i: ct_tensor?
-        Torch.check(ct_topk(handle, Int64(k), Int64(dim), largest, sorted, &v, &i))
+        if OperationTrace.isRecording {
+            // A recording computes what its graph will: ONNX's TopK puts the lower index first
+            // among equal values, which a stable sort does (libtorch's topk leaves ties in no
+            // defined order).
+            var sv: ct_tensor?, si: ct_tensor?
+            Torch.check(ct_sort(handle, Int64(dim), largest, true, &sv, &si))
+            let (allValues, allIndices) = (Tensor(checking: sv), Tensor(checking: si))
+            v = ct_narrow(allValues.handle, Int64(dim), 0, Int64(k))
+            i = ct_narrow(allIndices.handle, Int64(dim), 0, Int64(k))
+        } else {
+            Torch.check(ct_topk(handle, Int64(k), Int64(dim), largest, sorted, &v, &i))
+        }
         let r = (values: Tensor(checking: v), indices: Tensor(checking: i))
         traceResults(.topk(k: k, dim: dim, largest: largest, sorted: sorted), [self], outputs: [r.values, r.indices])
         return r
@@ -100,7 +111,9 @@ extension Tensor {
         -> (values: Tensor, indices: Tensor)
     {
         var v: ct_tensor?, i: ct_tensor?
-        Torch.check(ct_sort(handle, Int64(dim), descending, stable, &v, &i))
+        // While recording, ties keep their order (the lower index first, as ONNX's TopK that
+        // records the sort orders them).
+        Torch.check(ct_sort(handle, Int64(dim), descending, stable || OperationTrace.isRecording, &v, &i))
         let r = (values: Tensor(checking: v), indices: Tensor(checking: i))
         traceResults(
             .sort(dim: dim, descending: descending, stable: stable, indicesOnly: false), [self],
@@ -108,7 +121,7 @@ extension Tensor {
         return r
     }
     public func argsort(dim: Int = -1, descending: Bool = false, stable: Bool = false) -> Tensor {
-        Tensor(checking: ct_argsort(handle, Int64(dim), descending, stable))
+        Tensor(checking: ct_argsort(handle, Int64(dim), descending, stable || OperationTrace.isRecording))
             .traced(.sort(dim: dim, descending: descending, stable: stable, indicesOnly: true), [self])
     }
 }

@@ -14,7 +14,22 @@ import Torch
 @Suite(.needsFixtures, .serialized) struct DetectorExportTests {
     /// The fixture models that export (each a folder with tiny.config.json, tiny.pth and
     /// tiny_eval.safetensors).
-    static let models = ["conditional_detr"]
+    static let models = ["conditional_detr", "salience_detr"]
+
+    /// Whether the official outputs of the fixture batch are fixed by the model alone. Salience
+    /// DETR's padded tokens share one score; `tiny.json` → `eval.ties` lists where the official
+    /// result depends on the order libtorch's kernel leaves such ties in (a tie group across a
+    /// layer's or the write-back's boundary, or padded tokens among the decoder's queries).
+    /// A recording breaks ties by the lower index, so only a tie-independent batch can be held
+    /// to the official outputs.
+    static func officialIsTieIndependent(_ dir: URL) throws -> Bool {
+        let data = try Data(contentsOf: dir.appendingPathComponent("tiny.json"))
+        let json = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        guard let ties = (json["eval"] as? [String: Any])?["ties"] as? [String: Any] else { return true }
+        let straddling = ties["ties_straddling_prefix_or_layer_boundaries"] as? [Any] ?? []
+        let padded = ties["enc_topk_selected_padding_tokens_per_image"] as? [Int] ?? []
+        return straddling.isEmpty && padded.allSatisfy { $0 == 0 }
+    }
 
     @Test(arguments: models) func exportedModelIsWellFormed(_ folder: String) throws {
         let dir = try TestSupport.fixtures(folder)
@@ -28,9 +43,15 @@ import Torch
 
         // The recorded function, run as it is recorded, gives the official detections (the
         // tolerances of Benchmarks/onnx/check.sh: scores 1e-4, boxes 0.05 px).
-        let detected = predictor.detect(
-            images: batch, imageSizes: try #require(eval["pre.image_sizes"]), originalSizes: try #require(eval["pre.orig_sizes"]))
-        for i in 0..<n {
+        let (trace, detected) = DetectorExport.record(
+            predictor, images: batch, imageSizes: try #require(eval["pre.image_sizes"]),
+            originalSizes: try #require(eval["pre.orig_sizes"]))
+        #expect(trace.problems.isEmpty, "\(trace.problems.prefix(3))")
+        let comparable = try Self.officialIsTieIndependent(dir)
+        if !comparable {
+            print("note: \(folder): the official outputs of this fixture batch depend on tie order; not compared")
+        }
+        for i in 0..<n where comparable {
             TestSupport.expectClose(
                 detected.scores[i], try #require(eval["post.\(i).scores"]), atol: 1e-4, rtol: 0, "post.\(i).scores")
             TestSupport.expectClose(
@@ -103,3 +124,4 @@ import Torch
         #expect(trace.problems.count == 1)
     }
 }
+

@@ -65,12 +65,15 @@ struct SalienceEncoder: Module {
         let references = Self.referencePoints(layout: layout, validRatios: validRatios).view(b, n, levels * 2)
         var output = features
         // The first layer that runs (a layer with no selected token is skipped).
-        let firstRun = selection.foregroundInds.firstIndex { $0.size(1) > 0 } ?? 0
+        let firstRun = selection.candidates.firstIndex { $0.size(1) > 0 } ?? 0
         for (j, layer) in layers.enumerated() {
-            let inds = selection.foregroundInds[j]  // [B, n_j]
+            let inds = selection.candidates[j]  // [B, n_j]
             let nj = inds.size(1)
             // Nothing selected (only for degenerate, nearly empty inputs): the layer is skipped.
             guard nj > 0 else { continue }
+            // Bounded candidates: the layer's own tokens are the first layerCounts[j].
+            let position = Tensor.arange(nj, device: inds.device).unsqueeze(0)  // [1, n_j]
+            let own = selection.bounded ? position .< selection.layerCounts.select(dim: 0, index: j) : nil
             let query = output.selectRows(inds)  // [B, n_j, C]
             let queryPos = pos.selectRows(inds)
             let foreground = selection.foregroundScore.gather(dim: 1, index: inds)
@@ -78,10 +81,16 @@ struct SalienceEncoder: Module {
             let refined = layer(
                 query, pos: queryPos, value: features, referencePoints: refs, layout: layout,
                 keyPaddingMask: valuePaddingMask, scoreTarget: classHead(query), foreground: foreground,
-                training: training, generator: generator
+                tokens: own, training: training, generator: generator
             ).to(output.dtype)  // under mixed precision, written back in the features' dtype (as a Python setitem casts)
-            // Only the first focus_token_nums[i] tokens of image i are written back. Without
-            // autograd the write-back is in place, into a copy of the features made once.
+            // Only the first focus_token_nums[i] tokens of image i are written back.
+            if let own {
+                // The other candidates write their own value back (the tokens are distinct).
+                let written = own .& (position .< selection.focusCounts.unsqueeze(1))  // [B, n_j]
+                let src = Tensor.where(written.unsqueeze(-1), refined, query)
+                output = output.scatter(dim: 1, index: inds.unsqueeze(-1).expand([-1, -1, c]), src: src)
+                continue
+            }
             let counts = (0..<b).map { Swift.min(selection.focusTokenNums[$0], nj) }
             if isGradEnabled && counts.allSatisfy({ $0 == nj }) {
                 // Every selected token is written (always so for one image): one scatter.
@@ -94,6 +103,7 @@ struct SalienceEncoder: Module {
                         return output[i].scatter(dim: 0, index: rowIndex, src: refined[i].slice(dim: 0, end: m))
                     })
             } else {
+                // Without autograd the write-back is in place, into a copy of the features made once.
                 if j == firstRun { output = features.clone() }
                 for i in 0..<b {
                     let m = counts[i]
@@ -106,10 +116,16 @@ struct SalienceEncoder: Module {
             layout.shapes.map { backgroundEmbedding.flattened(height: $0.height, width: $0.width) },
             dim: 0
         ).unsqueeze(0).repeat([b, 1, 1])  // [B, N, C]
-        if let last = selection.foregroundInds.last, last.size(1) > 0 {
+        if let last = selection.candidates.last, last.size(1) > 0 {
             let index = last.unsqueeze(-1).expand([-1, -1, c]).contiguous()
-            let zeros = Tensor.zeros(index.shape, dtype: background.dtype, device: background.device)
-            background = background.scatter(dim: 1, index: index, src: zeros)
+            var src = Tensor.zeros(index.shape, dtype: background.dtype, device: background.device)
+            if selection.bounded {
+                // Candidates beyond the last layer's own tokens keep their embedding.
+                let notOwn = Tensor.arange(last.size(1), device: last.device).unsqueeze(0)
+                    .>= selection.layerCounts.select(dim: 0, index: layers.count - 1)
+                src = Tensor.where(notOwn.unsqueeze(-1), background.gather(dim: 1, index: index), src)
+            }
+            background = background.scatter(dim: 1, index: index, src: src)
         }
         background = background * keyPaddingMask.logicalNot().unsqueeze(-1)
         return output + background

@@ -42,25 +42,35 @@ struct SalienceEncoderLayer: Module {
     ///   - referencePoints: [B, n, L, 2]
     ///   - scoreTarget: [B, n, numClasses] class logits of `query`
     ///   - foreground: [B, n] salience logits of the tokens
+    ///   - tokens: nil when every token is the layer's; else [1 or B, n] bool, the layer's own
+    ///     tokens: the others rank behind them for the top-k self-attention and are no keys
+    ///     there, and what the layer computes for them is not used (`SalienceSelection.bounded`)
     /// - Returns: [B, n, C]
     ///
     /// The official layer requires n ≥ topkSA; here min(topkSA, n) tokens attend (small images).
     func callAsFunction(
         _ query: Tensor, pos: Tensor, value: Tensor, referencePoints: Tensor, layout: MultiLevelLayout,
-        keyPaddingMask: Tensor?, scoreTarget: Tensor, foreground: Tensor, training: Bool,
-        generator: Generator?
+        keyPaddingMask: Tensor?, scoreTarget: Tensor, foreground: Tensor, tokens: Tensor? = nil,
+        training: Bool, generator: Generator?
     ) -> Tensor {
         func drop(_ x: Tensor) -> Tensor { Functional.dropout(x, p: dropout, training: training, generator: generator) }
-        let c = query.size(2)
-        let k = Swift.min(topkSA, query.size(1))
+        let (b, n, c) = (query.size(0), query.size(1), query.size(2))
+        let k = Swift.min(topkSA, n)
         var x = query
         if k > 0 {
-            let mc = scoreTarget.amax(dims: [-1]) * foreground  // [B, n]
+            var mc = scoreTarget.amax(dims: [-1]) * foreground  // [B, n]
+            var own: Tensor? = nil
+            if let tokens {
+                own = tokens.expand([b, n])
+                mc = mc.maskedFill(tokens.logicalNot(), -Float.infinity)
+            }
             let top = mc.topk(k, dim: 1).indices  // [B, k]
             let index = top.unsqueeze(-1).expand([-1, -1, c])
             var t = x.selectRows(top)  // [B, k, C]
             let qk = (t + pos.selectRows(top)).transpose(0, 1)  // [k, B, C]
-            let sa = preAttention.attend(query: qk, key: qk, value: t.transpose(0, 1), training: training)
+            let sa = preAttention.attend(
+                query: qk, key: qk, value: t.transpose(0, 1),
+                keyPaddingMask: own.map { $0.gather(dim: 1, index: top).logicalNot() }, training: training)
             t = preNorm(t + drop(sa.transpose(0, 1)))
             x = x.scatter(dim: 1, index: index, src: t)
         }

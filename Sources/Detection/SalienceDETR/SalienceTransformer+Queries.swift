@@ -18,32 +18,29 @@ extension SalienceTransformer {
         let k = Swift.min(4 * numQueries, n)
         let q = Swift.min(numQueries, k)
         let top = logits.amax(dims: [-1]).topk(k, dim: 1)  // [B, K]
-        let scores = top.values.to(.float32).floats, tokens = top.indices.ints
-        var selected: [Int] = []
-        selected.reserveCapacity(b * q)
-        for i in 0..<b {
-            let row = Array(tokens[(i * k)..<((i + 1) * k)])
-            let rowScores = Array(scores[(i * k)..<((i + 1) * k)])
-            var pseudo: [Float] = [], groups: [Int] = []
-            pseudo.reserveCapacity(4 * k)
-            for t in row {
-                let l = layout.level(ofToken: t)
-                let local = t - layout.starts[l], w = layout.shapes[l].width
-                let (x, y) = (Float(local % w), Float(local / w))
-                pseudo += [x - 1, y - 1, x + 1, y + 1]
-                groups.append(l)
+        // Each token's level and (x, y) in that level's grid, as constant tables over the tokens.
+        var levelOf = [Int](), xs = [Float](), ys = [Float]()
+        for (l, shape) in layout.shapes.enumerated() {
+            levelOf += Array(repeating: l, count: shape.height * shape.width)
+            for t in 0..<(shape.height * shape.width) {
+                xs.append(Float(t % shape.width))
+                ys.append(Float(t / shape.width))
             }
-            let kept = BoxOps.batchedNMS(
-                boxes: pseudo, scores: rowScores, groups: groups,
-                iouThreshold: Self.nmsIoUThreshold)
-            var order = kept
-            if order.count < q {
-                let keptSet = Set(kept)
-                order += (0..<k).filter { !keptSet.contains($0) }
-            }
-            selected += order.prefix(q).map { row[$0] }
         }
-        let index = Tensor(selected, shape: [b, q]).to(logits.device)  // [B, Q]
+        let device = logits.device
+        let tokens = top.indices.flatten()
+        func lookup(_ table: Tensor) -> Tensor { table.to(device).indexSelect(dim: 0, index: tokens).view(b, k) }
+        let x = lookup(Tensor(xs)), y = lookup(Tensor(ys))
+        let pseudo = Tensor.stack([x - 1, y - 1, x + 1, y + 1], dim: -1)  // [B, K, 4]
+        let kept = Functional.nonMaximumSuppression(
+            boxes: pseudo, scores: top.values.to(.float32), groups: lookup(Tensor(levelOf)),
+            iouThreshold: Self.nmsIoUThreshold)
+        // Survivors in score order, then the suppressed tokens in score order: positions of the
+        // suppressed ones move behind all survivors.
+        let position = Tensor.arange(k, device: device).unsqueeze(0)
+        let key = position + kept.logicalNot().to(.int64) * k  // [B, K], distinct per row
+        let order = key.topk(q, dim: 1, largest: false).indices
+        let index = top.indices.gather(dim: 1, index: order)  // [B, Q]
         let classes = logits.size(2)
         return QuerySelection(
             topkScoresPreNMS: top.values, topkIndexPreNMS: top.indices, topkIndex: index,

@@ -17,14 +17,20 @@ extension SalienceTransformer {
     {
         let b = memory.size(0)
         let levels = layout.levelCount
+        let device = memory.device
+        let bounded = OperationTrace.isRecording
+        // The ratios are buffers: reading them back does not depend on the input.
         let levelRatio = levelFilterRatio.to(.float32).floats, layerRatio = layerFilterRatio.to(.float32).floats
-        // [L][B] -> [B][L]
-        let validPerLevel = masks.map { $0.logicalNot().sum(dims: [1, 2]).ints }
-        let validTokenNums = (0..<b).map { i in (0..<levels).map { validPerLevel[$0][i] } }
-        // int(valid · ratio) in float32, as `(valid_token_nums * level_filter_ratio).int()`.
-        let focus = validTokenNums.map { row in (0..<levels).map { Int(Float(row[$0]) * levelRatio[$0]) } }
-        let levelTokenNums = (0..<levels).map { l in focus.map { $0[l] }.max() ?? 0 }
-        let focusTokenNums = focus.map { $0.reduce(0, +) }
+        // int(valid · ratio) in float32, as `(valid_token_nums * level_filter_ratio).int()`: [B, L].
+        let validCounts = Tensor.stack(masks.map { $0.logicalNot().sum(dims: [1, 2]) }, dim: 1)
+        let focus = (validCounts.to(.float32) * levelFilterRatio.to(.float32).to(device)).to(.int64)
+        let levelCounts = focus.amax(dims: [0])  // k_l, [L]
+        let focusCounts = focus.sum(dim: 1)  // [B]
+        // Picks per level: k_l, or while recording the most the level can keep (every token valid).
+        let picks =
+            bounded
+            ? layout.shapes.enumerated().map { Int(Float($1.height * $1.width) * levelRatio[$0]) }
+            : levelCounts.ints
 
         var scores = [Tensor](repeating: Tensor(scalar: Float(0)), count: levels)
         var inputs = scores
@@ -45,28 +51,35 @@ extension SalienceTransformer {
             let map = score.transpose(1, 2).reshape(b, 1, h, w)
             scores[l] = map
             higher = map
-            if levelTokenNums[l] > 0 {
-                let top = masked.topk(levelTokenNums[l], dim: 1)
-                pickedScores.insert(top.values, at: 0)
+            if picks[l] > 0 {
+                let top = masked.topk(picks[l], dim: 1)
+                var values = top.values
+                if bounded {
+                    // Picks from k_l on are not kept: −inf sorts them behind every kept one.
+                    let notKept = Tensor.arange(picks[l], device: device) .>= levelCounts.select(dim: 0, index: l)
+                    values = values.maskedFill(notKept, -Float.infinity)
+                }
+                pickedScores.insert(values, at: 0)
                 pickedInds.insert(top.indices + layout.starts[l], at: 0)
             }
         }
         let merged: Tensor
         if pickedInds.isEmpty {
-            merged = Tensor.zeros([b, 0], dtype: .int64, device: memory.device)
+            merged = Tensor.zeros([b, 0], dtype: .int64, device: device)
         } else {
             let order = Tensor.cat(pickedScores, dim: 1).sort(dim: 1, descending: true, stable: false).indices
-            merged = Tensor.cat(pickedInds, dim: 1).gather(dim: 1, index: order)  // [B, Σ k_l]
+            merged = Tensor.cat(pickedInds, dim: 1).gather(dim: 1, index: order)  // [B, Σ picks_l]
         }
-        let numInds = merged.size(1)
+        let numPicks = merged.size(1)
         // int(num_inds · ratio) in float32, as `(num_inds * layer_filter_ratio).to(int64)`.
-        let counts = layerRatio.map { Swift.min(numInds, Int(Float(numInds) * $0)) }
-        let foregroundInds = counts.map { merged.slice(dim: 1, end: $0) }
+        let kept = levelCounts.sum()  // num_inds = Σ k_l
+        let layerCounts = (kept.to(.float32) * layerFilterRatio.to(.float32).to(device)).to(.int64).minimum(kept)
+        let candidates = layerRatio.map { merged.slice(dim: 1, end: Swift.min(numPicks, Int(Float(numPicks) * $0))) }
         let flat = MultiLevelLayout.flatten(scores).squeeze(dim: -1)  // [B, N]
         let foregroundScore = Tensor.where(maskFlatten, flat.min(), flat)
         return SalienceSelection(
-            scores: scores, predictorInputs: inputs, validTokenNums: validTokenNums,
-            levelTokenNums: levelTokenNums, focusTokenNums: focusTokenNums, layerIndexCounts: counts,
-            foregroundInds: foregroundInds, foregroundScore: foregroundScore)
+            scores: scores, predictorInputs: inputs, validCounts: validCounts, levelCounts: levelCounts,
+            focusCounts: focusCounts, layerCounts: layerCounts, candidates: candidates, bounded: bounded,
+            foregroundScore: foregroundScore)
     }
 }

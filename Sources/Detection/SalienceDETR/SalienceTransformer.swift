@@ -120,8 +120,10 @@ public struct SalienceTransformer: Module {
                 pos + levelEmbeds[l].view(1, -1, 1, 1)
             })
         let validRatios = MultiLevelLayout.validRatios(masks)  // [B, L, 2]
-        // Deformable attention's values need no zeroing when nothing is padded (one host read per forward).
-        let valuePaddingMask: Tensor? = maskFlat.any().item() != 0 ? maskFlat : nil
+        // Deformable attention's values need no zeroing when nothing is padded (one host read per
+        // forward). A recording always zeroes them: the same values, and nothing read back.
+        let valuePaddingMask: Tensor? =
+            OperationTrace.isRecording || maskFlat.any().item() != 0 ? maskFlat : nil
 
         let (salience, memoryPreNeck, memory, proposals, queries) = timer.measure("encoder") {
             // Parts of the encoder stage are timed too ("encoder.<part>").

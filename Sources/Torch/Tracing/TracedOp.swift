@@ -117,6 +117,8 @@ public enum TracedOp: Sendable {
     case pixelShuffle(factor: Int)
     /// Inputs: q, k, v, mask (optional).
     case scaledDotProductAttention(scale: Double)
+    /// Inputs: boxes [B, K, 4], scores [B, K], groups [B, K]; output: kept [B, K] bool.
+    case nonMaximumSuppression(iouThreshold: Double)
 
     // Conversions and creation
     /// Inputs: self, src: `src` broadcast to self's shape and cast to its dtype (`copy_`).
