@@ -66,22 +66,18 @@ extension GraphBuilder {
             set(r)
         case .cumsum(let dim):
             set(op("CumSum", operand(x(), as: outType), intScalar(dim)))
-        case .topk(let k, let dim, let largest, let sorted):
-            let r = emit(
-                "TopK", [name(x()), ints([k])], outputs: 2,
-                attributes: [.int("axis", dim), .int("largest", largest ? 1 : 0), .int("sorted", sorted ? 1 : 0)])
-            bind(outs[0], to: r[0])
-            bind(outs[1], to: r[1])
+        case .topk(let k, let dim, let largest, _):
+            let r = orderedTopK(name(x()), shape: shape(x()), k: k, axis: dim, largest: largest)
+            bind(outs[0], to: r.values)
+            bind(outs[1], to: r.indices)
         case .sort(let dim, let descending, _, let indicesOnly):
             let d = dim < 0 ? dim + shape(x()).count : dim
-            let r = emit(
-                "TopK", [name(x()), ints([shape(x())[d]])], outputs: 2,
-                attributes: [.int("axis", d), .int("largest", descending ? 1 : 0), .int("sorted", 1)])
+            let r = orderedTopK(name(x()), shape: shape(x()), k: shape(x())[d], axis: d, largest: descending)
             if indicesOnly {
-                set(r[1])
+                set(r.indices)
             } else {
-                bind(outs[0], to: r[0])
-                bind(outs[1], to: r[1])
+                bind(outs[0], to: r.values)
+                bind(outs[1], to: r.indices)
             }
 
         case .reshape:
@@ -311,6 +307,38 @@ extension GraphBuilder {
     }
 
     /// A constant of `shape` filled with `value`.
+    /// The k largest (smallest) along `axis`, equal values in the order of their indices — the
+    /// rule of ONNX's TopK, which not every runtime keeps (OpenVINO leaves ties in any order).
+    /// So no runtime's tie order is relied on: a full TopK sorts the values; the runs of equal
+    /// values in that order are numbered (a CumSum of where the value changes); and a second
+    /// TopK, smallest first, on the int64 keys run · n + index — all distinct — puts every run
+    /// in index order.
+    func orderedTopK(_ x: String, shape: [Int], k: Int, axis: Int, largest: Bool) -> (values: String, indices: String) {
+        let d = axis < 0 ? axis + shape.count : axis
+        let n = shape[d]
+        let sorted = emit(
+            "TopK", [x, ints([n])], outputs: 2,
+            attributes: [.int("axis", d), .int("largest", largest ? 1 : 0), .int("sorted", 1)])
+        guard n > 1 else { return (sorted[0], sorted[1]) }
+        func along(_ v: String, _ start: Int, _ end: Int) -> String {
+            op("Slice", v, ints([start]), ints([end]), ints([d]))
+        }
+        let changed = cast(
+            op("Not", op("Equal", along(sorted[0], 1, n), along(sorted[0], 0, n - 1))), from: .bool, to: .int64)
+        var first = shape
+        first[d] = 1
+        let run = op(
+            "CumSum", op("Concat", constantFill(.int(0), first, .int64), changed, attributes: [.int("axis", d)]),
+            intScalar(d))
+        let key = op("Add", op("Mul", run, intScalar(n)), sorted[1])
+        let order = emit(
+            "TopK", [key, ints([k])], outputs: 2, attributes: [.int("axis", d), .int("largest", 0), .int("sorted", 1)])[1]
+        return (
+            op("GatherElements", sorted[0], order, attributes: [.int("axis", d)]),
+            op("GatherElements", sorted[1], order, attributes: [.int("axis", d)])
+        )
+    }
+
     func constantFill(_ value: TracedScalar, _ shape: [Int], _ dtype: DType) -> String {
         if shape.isEmpty { return scalar(value, dtype) }
         var t = value.asTensorProto(dtype)

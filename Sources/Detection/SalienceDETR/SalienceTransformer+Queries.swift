@@ -32,12 +32,14 @@ extension SalienceTransformer {
         func lookup(_ table: Tensor) -> Tensor { table.to(device).indexSelect(dim: 0, index: tokens).view(b, k) }
         let x = lookup(Tensor(xs)), y = lookup(Tensor(ys))
         let pseudo = Tensor.stack([x - 1, y - 1, x + 1, y + 1], dim: -1)  // [B, K, 4]
+        // NMS visits the tokens in their top-k order: the scores it is given are the ranks
+        // (k − position, all distinct), so no runtime's order among equal scores is relied on.
+        let position = Tensor.arange(k, device: device).unsqueeze(0)
         let kept = Functional.nonMaximumSuppression(
-            boxes: pseudo, scores: top.values.to(.float32), groups: lookup(Tensor(levelOf)),
+            boxes: pseudo, scores: (Float(k) - position.to(.float32)).expand([b, k]), groups: lookup(Tensor(levelOf)),
             iouThreshold: Self.nmsIoUThreshold)
         // Survivors in score order, then the suppressed tokens in score order: positions of the
         // suppressed ones move behind all survivors.
-        let position = Tensor.arange(k, device: device).unsqueeze(0)
         let key = position + kept.logicalNot().to(.int64) * k  // [B, K], distinct per row
         let order = key.topk(q, dim: 1, largest: false).indices
         let index = top.indices.gather(dim: 1, index: order)  // [B, Q]

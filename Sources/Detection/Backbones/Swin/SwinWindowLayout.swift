@@ -55,8 +55,8 @@ struct SwinWindowLayout {
             let cols = (Tensor.arange(wp) + shift.width).remainder(wp)
             let source = rows.unsqueeze(1) * wp + cols.unsqueeze(0)
             let gather = Self.windowOrder(source, window: window).reshape([-1])
-            let inverse = Tensor.zeros([hp * wp], dtype: .int64).indexPut(
-                [.tensor(gather)], Tensor.arange(hp * wp))
+            // `gather` is a permutation: its argsort is the inverse permutation.
+            let inverse = gather.argsort()
             let scatter = inverse.view(hp, wp).slice(dim: 0, end: height).slice(dim: 1, end: width).reshape([-1])
             var mask: Tensor?
             if shift.height > 0 || shift.width > 0 {
@@ -116,8 +116,13 @@ final class SwinWindowLayoutCache: @unchecked Sendable {
         self.capacity = capacity
     }
 
-    /// The layout of an H×W map (built on first use).
+    /// The layout of an H×W map (built on first use). While an `OperationTrace` records, built
+    /// anew and not kept: the recording holds how it is made, not tensors from before it.
     func layout(height: Int, width: Int, shifted: Bool, dtype: DType, device: Device) -> SwinWindowLayout {
+        if OperationTrace.isRecording {
+            return SwinWindowLayout(
+                height: height, width: width, window: window, shifted: shifted, dtype: dtype, device: device)
+        }
         let key = Key(height: height, width: width, shifted: shifted, dtype: dtype, device: device)
         lock.lock()
         defer { lock.unlock() }
