@@ -1,4 +1,5 @@
 import Foundation
+import Torch
 
 /// Collects wall time per named stage of a forward pass (`detr benchmark --breakdown`).
 /// Stages run sequentially on the calling thread; libtorch CPU ops are synchronous, so the
@@ -11,6 +12,10 @@ public final class StageTimer: @unchecked Sendable {
 
     /// Runs `body`, adding its duration to `stage`.
     public func measure<T>(_ stage: String, _ body: () throws -> T) rethrows -> T {
+        try OperationTrace.labeled(stage) { try timed(stage, body) }
+    }
+
+    private func timed<T>(_ stage: String, _ body: () throws -> T) rethrows -> T {
         let start = DispatchTime.now().uptimeNanoseconds
         defer {
             let s = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
@@ -30,6 +35,7 @@ extension Optional where Wrapped == StageTimer {
     /// `timer?.measure` that still runs `body` without a timer.
     @inline(__always) func measure<T>(_ stage: String, _ body: () throws -> T) rethrows -> T {
         if let t = self { return try t.measure(stage, body) }
-        return try body()
+        // A recording labels the stage's operators (`OperationTrace.multiplyAdds`).
+        return try OperationTrace.labeled(stage, body)
     }
 }

@@ -47,7 +47,7 @@ extension Functional {
                     samplingLocations.handle, attentionWeights.handle))
         }
         // A recording takes the composition: it is made of operators every export has.
-        guard value.device == .cpu && !MSDeformAttnSettings.forceGridSample && !OperationTrace.isRecording else {
+        guard value.device == .cpu && !MSDeformAttnSettings.forceGridSample && !OperationTrace.isRecordingGraph else {
             return msDeformAttnGridSample(
                 value: value, spatialShapes: spatialShapes, levelStartIndex: levelStartIndex,
                 samplingLocations: samplingLocations, attentionWeights: attentionWeights)

@@ -88,7 +88,7 @@ extension Tensor {
         -> (values: Tensor, indices: Tensor)
     {
         var v: ct_tensor?, i: ct_tensor?
-        if OperationTrace.isRecording {
+        if OperationTrace.isRecordingGraph {
             // A recording computes what its graph will: ONNX's TopK puts the lower index first
             // among equal values, which a stable sort does (libtorch's topk leaves ties in no
             // defined order).
@@ -113,7 +113,7 @@ extension Tensor {
         var v: ct_tensor?, i: ct_tensor?
         // While recording, ties keep their order (the lower index first, as ONNX's TopK that
         // records the sort orders them).
-        Torch.check(ct_sort(handle, Int64(dim), descending, stable || OperationTrace.isRecording, &v, &i))
+        Torch.check(ct_sort(handle, Int64(dim), descending, stable || OperationTrace.isRecordingGraph, &v, &i))
         let r = (values: Tensor(checking: v), indices: Tensor(checking: i))
         traceResults(
             .sort(dim: dim, descending: descending, stable: stable, indicesOnly: false), [self],
@@ -121,7 +121,7 @@ extension Tensor {
         return r
     }
     public func argsort(dim: Int = -1, descending: Bool = false, stable: Bool = false) -> Tensor {
-        Tensor(checking: ct_argsort(handle, Int64(dim), descending, stable || OperationTrace.isRecording))
+        Tensor(checking: ct_argsort(handle, Int64(dim), descending, stable || OperationTrace.isRecordingGraph))
             .traced(.sort(dim: dim, descending: descending, stable: stable, indicesOnly: true), [self])
     }
 }

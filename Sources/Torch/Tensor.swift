@@ -12,14 +12,14 @@ import CTorch
 /// into a thrown `TorchError.libtorch`.
 public final class Tensor: @unchecked Sendable {
     @usableFromInline let handle: ct_tensor
-    /// The recording (`OperationTrace.generation`) and value that `traceIndex` refers to.
+    /// The recording (its `generation`) and value that `traceIndex` refers to.
     var traceGeneration: Int32 = 0
     var traceIndex: Int32 = -1
 
     /// Takes ownership of a shim handle.
     @usableFromInline init(owning handle: ct_tensor) {
         self.handle = handle
-        if OperationTrace.active != nil { traceID = Tensor.poisoned }
+        if let trace = OperationTrace.active { setTraceID(Tensor.poisoned, in: trace) }
     }
 
     deinit { ct_free(handle) }

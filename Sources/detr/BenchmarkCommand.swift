@@ -16,6 +16,8 @@ struct Benchmark: ParsableCommand {
         abstract: "Measure inference latency, throughput and memory of a detector.",
         discussion: """
             Random weights are used unless --weights is given; the input is a random normalised batch. \
+            Inference also reports the multiply-adds of one forward per stage (backbone, neck, encoder, decoder, \
+            heads), counted from the operators it runs as fvcore counts FLOPs. \
             With --train every iteration is one optimizer step of the official recipe (training-mode forward, \
             matching and losses against 5 synthetic objects per image, backward, gradient clipping, AdamW).
             """)
@@ -124,6 +126,8 @@ struct Benchmark: ParsableCommand {
                 }
             }
         }
+        // Multiply-adds of one inference forward (counted from a recording of it).
+        let multiplyAdds = train ? nil : Self.countMultiplyAdds(predictor, batch)
         var latencies: [Double] = []
         for i in 0..<(warmup + iterations) {
             if i == warmup { timer.reset() }
@@ -131,11 +135,27 @@ struct Benchmark: ParsableCommand {
             try iteration()
             if i >= warmup { latencies.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6) }
         }
-        report(model: detector, latencies: latencies, timer: timer)
+        report(model: detector, latencies: latencies, timer: timer, multiplyAdds: multiplyAdds)
         if let profile {
             printProfile(
                 try OperatorProfiler.profile(recordShapes: profileShapes, tracePath: tracePath, iteration).rows,
                 top: profile)
+        }
+    }
+
+    /// Multiply-adds of one forward of `predictor` on `batch` (`OperationTrace.multiplyAdds`),
+    /// by stage; the class and box heads count as "heads".
+    static func countMultiplyAdds(_ predictor: Predictor, _ batch: ImageBatch) -> MultiplyAddCount {
+        let trace = OperationTrace(purpose: .analysis)
+        trace.addInput(batch.images, name: "images")
+        trace.addInput(batch.mask, name: "mask")
+        for (key, tensor) in predictor.detector.namedParameters() + predictor.detector.namedBuffers() {
+            trace.addInitializer(tensor, name: key)
+        }
+        // The stages are labelled by the timer's stage names.
+        _ = trace.record { predictor.forward(batch, timer: StageTimer()) }
+        return trace.multiplyAdds { key in
+            ["class_embed", "bbox_embed", "class_head", "bbox_head"].contains { key.contains($0) }
         }
     }
 
@@ -189,7 +209,7 @@ struct Benchmark: ParsableCommand {
         return { try trainer.trainEpoch([item], count: 1) { _ in } }
     }
 
-    func report(model: any Detector, latencies: [Double], timer: StageTimer) {
+    func report(model: any Detector, latencies: [Double], timer: StageTimer, multiplyAdds: MultiplyAddCount?) {
         let sorted = latencies.sorted()
         func pct(_ p: Double) -> Double {
             sorted[Swift.min(sorted.count - 1, Int((p * Double(sorted.count - 1)).rounded()))]
@@ -207,7 +227,10 @@ struct Benchmark: ParsableCommand {
                 precision: self.model.precision.rawValue,
                 batchSize: batchSize, iterations: iterations, threads: Torch.numThreads, parameters: params,
                 meanMs: mean, p50Ms: pct(0.5), p90Ms: pct(0.9), imagesPerS: ips, peakRssMib: peak,
-                stagesMs: breakdown ? Dictionary(uniqueKeysWithValues: stages) : nil, engine: engine)
+                stagesMs: breakdown ? Dictionary(uniqueKeysWithValues: stages) : nil,
+                multiplyAdds: multiplyAdds?.total,
+                multiplyAddsByStage: multiplyAdds.map { Dictionary(uniqueKeysWithValues: $0.stages.map { ($0.name, $0.count) }) },
+                engine: engine)
             print((try? JSONOutput.encode(record, snakeCaseKeys: true)) ?? "{}")
             return
         }
@@ -227,6 +250,12 @@ struct Benchmark: ParsableCommand {
         print(String(format: "latency      mean %.1f ms   p50 %.1f ms   p90 %.1f ms", mean, pct(0.5), pct(0.9)))
         print(String(format: "throughput   %.2f images/s", ips))
         print(String(format: "peak memory  %.0f MiB resident", peak))
+        if let multiplyAdds {
+            let g = { (n: Int) in String(format: "%.2f G", Double(n) / 1e9) }
+            print(
+                "multiply-adds \(g(multiplyAdds.total)) per forward ("
+                    + multiplyAdds.stages.map { "\($0.name) \(g($0.count))" }.joined(separator: ", ") + ")")
+        }
         if breakdown {
             for (name, ms) in stages {
                 print("  " + name.padding(toLength: 18, withPad: " ", startingAt: 0) + String(format: "%8.1f ms", ms))
@@ -263,6 +292,9 @@ struct BenchmarkReport: Encodable {
     var meanMs, p50Ms, p90Ms, imagesPerS, peakRssMib: Double
     /// Mean milliseconds per stage (`--breakdown`).
     var stagesMs: [String: Double]?
+    /// Multiply-adds of one inference forward (fvcore's FLOP count), and per stage.
+    var multiplyAdds: Int?
+    var multiplyAddsByStage: [String: Int]?
     var engine: Engine
 }
 

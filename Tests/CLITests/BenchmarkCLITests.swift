@@ -36,6 +36,15 @@ import Testing
             #expect(obj["mode"] as? String == (train ? "train" : "inference"))
             #expect((obj["images_per_s"] as? Double).map { $0 > 0 } == true)
             #expect((obj["parameters"] as? Int).map { $0 > 0 } == true)
+            if train {
+                #expect(obj["multiply_adds"] == nil)
+            } else {
+                // One forward's multiply-adds, and per stage (they add up).
+                let total = try #require(obj["multiply_adds"] as? Int)
+                let stages = try #require(obj["multiply_adds_by_stage"] as? [String: Int])
+                #expect(total > 0 && stages.values.reduce(0, +) == total)
+                #expect(Set(["backbone", "encoder", "decoder", "heads"]).isSubset(of: Set(stages.keys)), "\(stages)")
+            }
         }
         let bad = try DetrProcess.run(["benchmark", "--config", config.path, "--train", "--breakdown"])
         #expect(bad.status == 64 && bad.stderr.contains("--breakdown"))

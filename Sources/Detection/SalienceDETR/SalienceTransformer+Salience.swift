@@ -18,7 +18,7 @@ extension SalienceTransformer {
         let b = memory.size(0)
         let levels = layout.levelCount
         let device = memory.device
-        let bounded = OperationTrace.isRecording
+        let bounded = OperationTrace.isRecordingGraph
         // The ratios are buffers: reading them back does not depend on the input.
         let levelRatio = levelFilterRatio.to(.float32).floats, layerRatio = layerFilterRatio.to(.float32).floats
         // int(valid · ratio) in float32, as `(valid_token_nums * level_filter_ratio).int()`: [B, L].

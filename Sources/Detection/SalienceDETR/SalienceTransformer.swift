@@ -123,7 +123,7 @@ public struct SalienceTransformer: Module {
         // Deformable attention's values need no zeroing when nothing is padded (one host read per
         // forward). A recording always zeroes them: the same values, and nothing read back.
         let valuePaddingMask: Tensor? =
-            OperationTrace.isRecording || maskFlat.any().item() != 0 ? maskFlat : nil
+            OperationTrace.isRecordingGraph || maskFlat.any().item() != 0 ? maskFlat : nil
 
         let (salience, memoryPreNeck, memory, proposals, queries) = timer.measure("encoder") {
             // Parts of the encoder stage are timed too ("encoder.<part>").

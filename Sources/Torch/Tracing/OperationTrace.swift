@@ -16,7 +16,7 @@ import Foundation
 /// - a result of an operator that records nothing (every operator of the layer records);
 /// - an in-place change of a tensor that shares storage with another (a view or its base).
 ///
-/// Only one recording runs at a time; it records the operators of the thread that started it.
+/// A recording records the operators of the thread that runs it; threads record independently.
 public final class OperationTrace: @unchecked Sendable {
     /// Where a value comes from.
     public enum Origin: Sendable, Equatable {
@@ -43,7 +43,22 @@ public final class OperationTrace: @unchecked Sendable {
         public var outputs: [Int]
         /// The values of a `.constant` node.
         public var constant: Tensor?
+        /// The outermost stage label running when the node was recorded (`labeled(_:_:)`).
+        public var stage: String?
     }
+
+    /// What a recording is for.
+    public enum Purpose: Sendable {
+        /// A graph to export: code with a static-shape form for graphs takes it (`isRecordingGraph`).
+        case graph
+        /// Counting what the forward runs (`multiplyAdds()`): the code runs as it does outside a
+        /// recording, and host reads are reported but change nothing.
+        case analysis
+    }
+
+    public let purpose: Purpose
+    /// The stage label nodes get now.
+    private var stage: String?
 
     /// Values by id (ids start at 0).
     public private(set) var values: [Value] = []
@@ -55,36 +70,64 @@ public final class OperationTrace: @unchecked Sendable {
     /// What makes the recording unusable, in order of occurrence (at most 20 kept).
     public private(set) var problems: [String] = []
 
-    nonisolated(unsafe) private static var recording: OperationTrace?
-    /// The thread that runs `recording` (other threads' operators are not recorded).
-    nonisolated(unsafe) private static var recordingThread = pthread_self()
+    /// How many recordings run (on any thread): operators look no further while there are none.
+    nonisolated(unsafe) private static var running = 0
+    private static let lock = NSLock()
+    /// Each thread's recording.
+    private static let threadKey: pthread_key_t = {
+        var key = pthread_key_t()
+        precondition(pthread_key_create(&key, nil) == 0, "OperationTrace: no thread-local key")
+        return key
+    }()
 
     /// The trace recording this thread's operators.
     @inline(__always) static var active: OperationTrace? {
-        guard let r = recording, pthread_equal(recordingThread, pthread_self()) != 0 else { return nil }
-        return r
+        guard running > 0, let p = pthread_getspecific(threadKey) else { return nil }
+        return Unmanaged<OperationTrace>.fromOpaque(p).takeUnretainedValue()
     }
-    /// Numbers the traces: a tensor's value id belongs to the newest trace.
-    nonisolated(unsafe) static var generation: Int32 = 0
+    /// Numbers the traces (a tensor's value id is valid in the trace of its number).
+    nonisolated(unsafe) private static var count: Int32 = 0
 
-    /// The value ids of this trace's tensors are valid while no newer trace has been made.
-    private let generation: Int32
+    let generation: Int32
 
-    public init() {
-        Self.generation += 1
-        generation = Self.generation
+    public init(purpose: Purpose = .graph) {
+        self.purpose = purpose
+        Self.lock.lock()
+        Self.count += 1
+        generation = Self.count
+        Self.lock.unlock()
     }
 
-    /// Whether a recording of this thread's operators is running.
+    /// Whether a recording of this thread's operators is running (for either purpose).
     public static var isRecording: Bool { active != nil }
 
+    /// Whether a recording for a graph (`Purpose.graph`) is running: code whose shapes or tie
+    /// order depend on values takes its graph form.
+    public static var isRecordingGraph: Bool { active?.purpose == .graph }
+
+    /// Runs `body` with the nodes it records labelled `stage`, unless an outer label is set
+    /// (labels name the outermost stage). Outside a recording it only runs `body`.
+    public static func labeled<T>(_ stage: String, _ body: () throws -> T) rethrows -> T {
+        guard let trace = active, trace.stage == nil else { return try body() }
+        trace.stage = stage
+        defer { trace.stage = nil }
+        return try body()
+    }
+
     /// Runs `body` with operators recorded into this trace.
+    /// Recordings on different threads are independent; one thread runs one at a time.
     public func record<T>(_ body: () throws -> T) rethrows -> T {
-        precondition(Self.recording == nil, "OperationTrace: a recording is already running")
-        precondition(Self.generation == generation, "OperationTrace: a newer trace was made since this one")
-        Self.recordingThread = pthread_self()
-        Self.recording = self
-        defer { Self.recording = nil }
+        precondition(Self.active == nil, "OperationTrace: this thread is already recording")
+        pthread_setspecific(Self.threadKey, Unmanaged.passUnretained(self).toOpaque())
+        Self.lock.lock()
+        Self.running += 1
+        Self.lock.unlock()
+        defer {
+            pthread_setspecific(Self.threadKey, nil)
+            Self.lock.lock()
+            Self.running -= 1
+            Self.lock.unlock()
+        }
         return try body()
     }
 
@@ -97,13 +140,13 @@ public final class OperationTrace: @unchecked Sendable {
     /// Declares `tensor` as the weight `name` (a state-dict key). A tensor declared twice keeps
     /// its first name.
     public func addInitializer(_ tensor: Tensor, name: String) {
-        guard tensor.traceID < 0 else { return }
+        guard tensor.traceID(in: self) < 0 else { return }
         let id = newValue(tensor, origin: .initializer(name), dependsOnInput: false)
         initializers.append((name, id, tensor))
     }
 
     /// The value id of `tensor`, if it is a value of this trace.
-    public func value(of tensor: Tensor) -> Int? { tensor.traceID >= 0 ? tensor.traceID : nil }
+    public func value(of tensor: Tensor) -> Int? { tensor.traceID(in: self) >= 0 ? tensor.traceID(in: self) : nil }
 
     /// The node that produced value `id`, if any.
     public func producer(of id: Int) -> Int? {
@@ -116,7 +159,7 @@ public final class OperationTrace: @unchecked Sendable {
     private func newValue(_ t: Tensor, origin: Origin, dependsOnInput: Bool, aliased: Bool = false) -> Int {
         let id = values.count
         values.append(Value(shape: t.shape, dtype: t.dtype, origin: origin, dependsOnInput: dependsOnInput, aliased: aliased))
-        t.traceID = id
+        t.setTraceID(id, in: self)
         return id
     }
 
@@ -125,8 +168,8 @@ public final class OperationTrace: @unchecked Sendable {
     }
 
     private func operand(_ t: Tensor, of op: TracedOp) -> Int? {
-        switch t.traceID {
-        case 0...: return t.traceID
+        switch t.traceID(in: self) {
+        case 0...: return t.traceID(in: self)
         case Tensor.poisoned:
             problem("an operand of \(op.name) (\(t.shape) \(t.dtype)) came from an operator that records nothing")
         default:
@@ -147,23 +190,23 @@ public final class OperationTrace: @unchecked Sendable {
         let outs = outputs.enumerated().map { i, t in
             newValue(t, origin: .node(n, output: i), dependsOnInput: depends, aliased: view)
         }
-        nodes.append(Node(op: op, inputs: ids, outputs: outs, constant: constant))
+        nodes.append(Node(op: op, inputs: ids, outputs: outs, constant: constant, stage: stage))
     }
 
     /// An in-place operator: `target` now holds a new value computed from `inputs` (its old value
     /// first); `results` (the tensors the operator returned for `target`) name the same value.
     func appendInPlace(_ op: TracedOp, target: Tensor, inputs: [Tensor?], results: [Tensor]) {
-        if target.traceID >= 0 && values[target.traceID].aliased {
+        if target.traceID(in: self) >= 0 && values[target.traceID(in: self)].aliased {
             problem("\(op.name) changed a tensor in place that shares storage with another (a view or its base)")
         }
         append(op, inputs: inputs, outputs: [target])
-        for r in results where r !== target { r.traceID = target.traceID }
+        for r in results where r !== target { r.setTraceID(target.traceID(in: self), in: self) }
     }
 
     /// A host read of `tensor`'s elements.
     func read(_ tensor: Tensor) {
-        guard tensor.traceID >= 0, values[tensor.traceID].dependsOnInput else { return }
-        let origin = producer(of: tensor.traceID).map { nodes[$0].op.name } ?? "an input"
+        guard tensor.traceID(in: self) >= 0, values[tensor.traceID(in: self)].dependsOnInput else { return }
+        let origin = producer(of: tensor.traceID(in: self)).map { nodes[$0].op.name } ?? "an input"
         problem(
             "a value computed from the inputs (\(tensor.shape) \(tensor.dtype), from \(origin)) was read on the host: what it decides would be fixed in the graph"
         )
@@ -171,13 +214,14 @@ public final class OperationTrace: @unchecked Sendable {
 }
 
 extension Tensor {
-    /// The value id of this tensor in the running recording (-1: none).
-    var traceID: Int {
-        get { traceGeneration == OperationTrace.generation ? Int(traceIndex) : -1 }
-        set {
-            traceGeneration = OperationTrace.generation
-            traceIndex = Int32(newValue)
-        }
+    /// The value id of this tensor in `trace` (-1: none).
+    func traceID(in trace: OperationTrace) -> Int {
+        traceGeneration == trace.generation ? Int(traceIndex) : -1
+    }
+
+    func setTraceID(_ id: Int, in trace: OperationTrace) {
+        traceGeneration = trace.generation
+        traceIndex = Int32(id)
     }
 
     /// `traceID` of a tensor returned by an operator while a recording runs, until the operator
