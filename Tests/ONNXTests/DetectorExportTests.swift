@@ -1,5 +1,6 @@
 import Detection
 import Foundation
+import NN
 import ONNX
 import ONNXProto
 import TestSupport
@@ -162,3 +163,17 @@ import Torch
 }
 
 
+
+/// Every preset records into a graph without problems (opt-in: DETR_EXPORT_PRESETS=1; the -L
+/// presets take about a gigabyte each). Random weights, a 256x384 input.
+@Suite(.serialized, .enabled(if: ProcessInfo.processInfo.environment["DETR_EXPORT_PRESETS"] == "1"))
+struct PresetExportTests {
+    @Test(arguments: ModelConfig.presetNames) func presetExports(_ name: String) throws {
+        let config = try ModelConfig.load(presetOrPath: name)
+        let detector = try DetectorFactory.make(
+            config: config, store: try ParameterStore(dtype: .float32, device: .cpu, generator: Generator(seed: 0)))
+        let model = try DetectorExport.model(
+            Predictor(detector: detector), options: DetectorExportOptions(height: 256, width: 384), subject: name)
+        #expect(!model.graph.node.isEmpty)
+    }
+}
