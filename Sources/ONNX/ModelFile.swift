@@ -258,19 +258,7 @@ private final class TemporaryFile {
     }
 
     func write(_ data: Data) throws {
-        var failure: Int32 = 0
-        data.withUnsafeBytes { raw in
-            var offset = 0
-            while offset < raw.count {
-                let n = Foundation.write(fd, raw.baseAddress! + offset, raw.count - offset)
-                if n < 0 && errno == EINTR { continue }
-                guard n > 0 else {
-                    failure = n < 0 ? errno : EIO
-                    return
-                }
-                offset += n
-            }
-        }
+        let failure = AtomicFile.writeAll(data, to: fd)
         if failure != 0 { throw failed(failure) }
     }
 

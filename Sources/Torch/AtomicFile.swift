@@ -27,6 +27,21 @@ public enum AtomicFile {
         }
     }
 
+    /// Writes all of `data` to the open descriptor `fd`, retrying interrupted and short writes.
+    /// - Returns: 0, or the errno of the write that failed (EIO for one that wrote nothing)
+    public static func writeAll(_ data: Data, to fd: Int32) -> Int32 {
+        data.withUnsafeBytes { raw -> Int32 in
+            var offset = 0
+            while offset < raw.count {
+                let n = Foundation.write(fd, raw.baseAddress! + offset, raw.count - offset)
+                if n < 0 && errno == EINTR { continue }
+                guard n > 0 else { return n < 0 ? errno : EIO }
+                offset += n
+            }
+            return 0
+        }
+    }
+
     /// Writes `data` into an existing special file, checking every write and the close.
     static func writeInPlace(_ data: Data, to path: String) throws {
         let fd = open(path, O_WRONLY | O_CLOEXEC)
@@ -34,19 +49,7 @@ public enum AtomicFile {
             throw FileError(
                 file: path, problem: "could not be opened for writing (\(String(cString: strerror(errno))))")
         }
-        var failure: Int32 = 0
-        data.withUnsafeBytes { raw in
-            var offset = 0
-            while offset < raw.count {
-                let n = Foundation.write(fd, raw.baseAddress! + offset, raw.count - offset)
-                if n < 0 && errno == EINTR { continue }
-                guard n > 0 else {
-                    failure = errno
-                    return
-                }
-                offset += n
-            }
-        }
+        var failure = writeAll(data, to: fd)
         if close(fd) != 0 && failure == 0 { failure = errno }
         if failure != 0 {
             throw FileError(file: path, problem: "could not be written (\(String(cString: strerror(failure))))")
