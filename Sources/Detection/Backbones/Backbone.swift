@@ -16,14 +16,35 @@ public protocol Backbone: Module {
     ///   memory layout may be channels-last)
     func callAsFunction(_ x: Tensor, returning indices: [Int], training: Bool, generator: Generator?) -> [Tensor]
     /// Whether the official code freezes the parameter `key` (relative to the backbone) for
-    /// `freeze_indices`: a non-empty list freezes the stem and the listed stages.
-    func isFrozen(_ key: String, freezeIndices: [Int]) -> Bool
+    /// `freeze_indices`: a non-empty list freezes the stem and the listed stages. A rule on key
+    /// names alone, so a recipe applies it without the model.
+    static func isFrozen(_ key: String, freezeIndices: [Int]) -> Bool
 }
 
 extension Backbone {
+    /// `Self.isFrozen(_:freezeIndices:)`.
+    public func isFrozen(_ key: String, freezeIndices: [Int]) -> Bool {
+        Self.isFrozen(key, freezeIndices: freezeIndices)
+    }
+
     /// Stops gradients of what the official code freezes for `freezeIndices`.
     public func freezeStages(_ freezeIndices: [Int]) {
         freeze { isFrozen($0, freezeIndices: freezeIndices) }
+    }
+}
+
+extension BackboneConfig {
+    /// Whether the official code freezes the backbone parameter `key` (relative to the backbone)
+    /// for this config's `freezeIndices`.
+    func freezes(_ key: String) -> Bool {
+        let rule: any Backbone.Type =
+            switch type {
+            case .resnet: ResNet.self
+            case .swin: SwinTransformer.self
+            case .convnext: ConvNeXt.self
+            case .focalnet: FocalNet.self
+            }
+        return rule.isFrozen(key, freezeIndices: freezeIndices)
     }
 }
 

@@ -111,7 +111,7 @@ extension ResNet: Backbone {
     }
 
     /// The stem (`conv1`, `bn1`) with any stage, and `layer{i+1}` for each listed index.
-    public func isFrozen(_ key: String, freezeIndices: [Int]) -> Bool {
+    public static func isFrozen(_ key: String, freezeIndices: [Int]) -> Bool {
         guard !freezeIndices.isEmpty else { return false }
         if key.hasPrefix("conv1.") || key.hasPrefix("bn1.") { return true }
         return freezeIndices.contains { key.hasPrefix("layer\($0 + 1).") }

@@ -50,12 +50,9 @@ public struct SalienceDETRRecipe: DetectorRecipe {
     /// With `freezeBackbone`, the stem and the stages in `freeze_indices` stay frozen (as the
     /// official backbones freeze them); otherwise the whole backbone trains.
     public func frozenParameters(of model: any Detector, options o: TrainingOptions) -> (String) -> Bool {
-        guard o.freezeBackbone, let backbone = (model as? SalienceDETR)?.backbone else { return { _ in false } }
-        let stages = config.backbone.freezeIndices
-        let prefix = "backbone."
-        return { key in
-            key.hasPrefix(prefix) && backbone.isFrozen(String(key.dropFirst(prefix.count)), freezeIndices: stages)
-        }
+        guard o.freezeBackbone else { return { _ in false } }
+        let backbone = config.backbone, prefix = "backbone."
+        return { key in key.hasPrefix(prefix) && backbone.freezes(String(key.dropFirst(prefix.count))) }
     }
 
     /// Groups: backbone at `lrBackbone` (norm and bias without decay); `sampling_offsets` and

@@ -92,7 +92,7 @@ public struct ConvNeXt: Module {
 
     /// A non-empty `freezeIndices` freezes the stem (`features.0`); index i freezes stage i
     /// (`features.{2i+1}`) and the downsampling after it (`features.{2i+2}`).
-    public func isFrozen(_ key: String, freezeIndices: [Int]) -> Bool {
+    public static func isFrozen(_ key: String, freezeIndices: [Int]) -> Bool {
         guard !freezeIndices.isEmpty else { return false }
         if key.hasPrefix("features.0.") { return true }
         return freezeIndices.contains {

@@ -132,7 +132,7 @@ extension FocalNet: Backbone {
     /// stage `0.layers.{i}` (its blocks and its downsample); the output norms stay trainable.
     /// Freezing stops gradients only: stochastic depth and dropout of frozen blocks stay active
     /// in training.
-    public func isFrozen(_ key: String, freezeIndices: [Int]) -> Bool {
+    public static func isFrozen(_ key: String, freezeIndices: [Int]) -> Bool {
         guard !freezeIndices.isEmpty else { return false }
         if key.hasPrefix("0.patch_embed.") { return true }
         return freezeIndices.contains { key.hasPrefix("0.layers.\($0).") }

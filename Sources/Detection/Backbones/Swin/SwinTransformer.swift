@@ -99,7 +99,7 @@ public struct SwinTransformer: Module {
 extension SwinTransformer: Backbone {
     /// The official `_freeze_stages`: any index freezes the stem (`0.features.0`); index i freezes
     /// stage i (`0.features.{2i+1}`) and the merge after it (`0.features.{2i+2}`, stages 0...2).
-    public func isFrozen(_ key: String, freezeIndices: [Int]) -> Bool {
+    public static func isFrozen(_ key: String, freezeIndices: [Int]) -> Bool {
         guard !freezeIndices.isEmpty else { return false }
         if key.hasPrefix("0.features.0.") { return true }
         return freezeIndices.contains { i in
