@@ -187,7 +187,7 @@ let package = Package(
         .testTarget(name: "VisionTests", dependencies: ["Vision", "TestSupport"], linkerSettings: libtorchRpath),
         .testTarget(name: "DetectionTests", dependencies: ["Detection", "TestSupport"], linkerSettings: libtorchRpath),
         .testTarget(name: "COCOTests", dependencies: ["COCO", "TestSupport"], linkerSettings: libtorchRpath),
-        .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "TestSupport"], linkerSettings: libtorchRpath),
+        .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "COCO", "Vision", "Diagnostics", "TestSupport"], linkerSettings: libtorchRpath),
         .testTarget(
             name: "TrainingTests", dependencies: ["Training", "Datasets", "Diagnostics", "TestSupport"],
             linkerSettings: libtorchRpath),

@@ -55,7 +55,7 @@ public struct COCODetectionDataset: Sendable {
     /// - Throws: `COCOError` for an unreadable or malformed annotation file,
     ///   `TrainingDataError` (`.missingFileName`, `.empty`).
     public init(imagesDirectory: URL, annotationFile: URL, skipImagesWithoutAnnotations: Bool = true) throws {
-        let coco = try COCODataset(contentsOf: annotationFile)
+        let coco = try DetectionAnnotations.load(annotationFile, images: imagesDirectory)
         try self.init(
             imagesDirectory: imagesDirectory, coco: coco, annotationName: annotationFile.relativePath,
             skipImagesWithoutAnnotations: skipImagesWithoutAnnotations)

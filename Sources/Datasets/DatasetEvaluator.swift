@@ -29,7 +29,7 @@ public enum DatasetEvaluator {
         predictor: Predictor, imagesDirectory: URL, annotations: URL, batchSize: Int, workers: Int = 2,
         progress: ((Int, Int) -> Void)? = nil
     ) throws -> DatasetEvaluation {
-        let coco = try COCODataset(contentsOf: annotations)
+        let coco = try DetectionAnnotations.load(annotations, images: imagesDirectory)
         let (detections, skipped) = try detect(
             predictor: predictor, imagesDirectory: imagesDirectory, coco: coco,
             annotationName: annotations.lastPathComponent, batchSize: batchSize, workers: workers,

@@ -48,7 +48,7 @@ public struct ImageHeader: Sendable, Equatable {
     }
 
     /// How far into the bytes the JPEG frame header is looked for (EXIF and ICC segments come first).
-    static let maxScan = 4 << 20
+    public static let maxScan = 4 << 20
     static let pngSignature: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
 
     static func be32(_ b: [UInt8], _ i: Int) -> Int {

@@ -16,7 +16,7 @@ struct Detr: AsyncParsableCommand {
         subcommands: [
             Predict.self, Serve.self, Evaluate.self, Train.self, Plot.self, ShowDataset.self, Inspect.self,
             Benchmark.self,
-            Synth.self, Export.self,
+            Synth.self, Export.self, Convert.self,
         ]
     )
 

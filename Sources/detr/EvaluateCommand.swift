@@ -26,7 +26,7 @@ struct Evaluate: ParsableCommand {
             background). The report's files appear together or not at all.
             """)
 
-    @Option(name: .long, help: "COCO annotation file (instances_*.json).")
+    @Option(name: .long, help: "Annotations: a COCO .json, a YOLO data.yaml (labels beside the images) or a VOC Annotations folder or ImageSets/Main/<split>.txt.")
     var annotations: String
 
     @Option(name: .long, help: "COCO results file: [{\"image_id\", \"category_id\", \"bbox\": [x,y,w,h], \"score\"}].")
@@ -158,7 +158,8 @@ struct Evaluate: ParsableCommand {
             let parameters = try parameters()
             let clock = ContinuousClock()
             let start = clock.now
-            let dataset = try COCODataset(contentsOf: URL(fileURLWithPath: annotations), displayName: annotations)
+            let dataset = try DetectionAnnotations.load(
+                URL(fileURLWithPath: annotations), images: images.map { URL(fileURLWithPath: $0) }, displayName: annotations)
             let loaded =
                 results != nil
                 ? try COCOResults(contentsOf: URL(fileURLWithPath: results!), displayName: results!, dataset: dataset)

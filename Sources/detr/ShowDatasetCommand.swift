@@ -25,7 +25,7 @@ struct ShowDataset: ParsableCommand {
     @Option(help: "The image directory (file_name of each image is looked up in it).")
     var images: String
 
-    @Option(help: "COCO-format annotation file.")
+    @Option(help: "Annotations: a COCO .json, a YOLO data.yaml (labels beside the images) or a VOC Annotations folder or ImageSets/Main/<split>.txt.")
     var annotations: String
 
     @Option(name: .shortAndLong, help: "Directory for the pictures (created if missing).")
@@ -78,7 +78,8 @@ struct ShowDataset: ParsableCommand {
 
     /// Draws every selected image into a staged output; returns the number of pictures.
     func draw() throws -> Int {
-        let dataset = try COCODataset(contentsOf: URL(fileURLWithPath: annotations), displayName: annotations)
+        let dataset = try DetectionAnnotations.load(
+            URL(fileURLWithPath: annotations), images: URL(fileURLWithPath: images), displayName: annotations)
         let byId = Dictionary(dataset.images.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
         let selected: [COCODataset.Image]
         if let ids = try selectedIds() {

@@ -25,7 +25,7 @@ struct Train: ParsableCommand {
 
     @OptionGroup var model: ModelOptions
     @Option(name: .customLong("train-images"), help: "Directory of the training images.") var trainImages: String
-    @Option(name: .customLong("train-annotations"), help: "COCO-format annotation file of the training images.")
+    @Option(name: .customLong("train-annotations"), help: "Annotations of the training images: a COCO .json, a YOLO data.yaml (labels beside the images) or a VOC Annotations folder or ImageSets/Main/<split>.txt.")
     var trainAnnotations: String
     @Option(name: .customLong("val-images"), help: "Directory of the validation images.") var valImages: String?
     @Option(name: .customLong("val-annotations"), help: "Annotation file of the validation images.")

@@ -12,7 +12,7 @@ extension DataParallel {
     public func evaluate(
         predictor: Predictor, imagesDirectory: URL, annotations: URL, batchSize: Int, workers: Int
     ) throws -> DatasetEvaluation? {
-        let coco = try COCODataset(contentsOf: annotations)
+        let coco = try DetectionAnnotations.load(annotations, images: imagesDirectory)
         let (detections, skipped) = try DatasetEvaluator.detect(
             predictor: predictor, imagesDirectory: imagesDirectory, coco: coco,
             annotationName: annotations.lastPathComponent, batchSize: batchSize, workers: workers,
