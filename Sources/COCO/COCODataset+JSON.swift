@@ -2,9 +2,10 @@ import Foundation
 
 extension COCODataset {
     /// The dataset as a COCO annotation file: `images`, `annotations` (`bbox` [x, y, w, h] in
-    /// pixels, `area`, `iscrowd`) and `categories`, keys sorted.
-    public func jsonData() throws -> Data {
+    /// pixels, `area`, `iscrowd`) and `categories`, keys sorted; `info` when given.
+    public func jsonData(info: [String: String]? = nil) throws -> Data {
         let file = FileShape(
+            info: info,
             images: images.map { .init(id: $0.id, width: $0.width, height: $0.height, fileName: $0.fileName) },
             annotations: annotations.map {
                 .init(
@@ -39,6 +40,7 @@ private struct FileShape: Encodable {
         var supercategory: String?
     }
 
+    var info: [String: String]?
     var images: [Image]
     var annotations: [Annotation]
     var categories: [Category]

@@ -1,3 +1,4 @@
+import COCO
 import Foundation
 import Vision
 
@@ -44,34 +45,32 @@ extension SyntheticShapes {
         }
         var written = 0
         func split(_ name: String, _ range: Range<Int>) throws -> (objects: Int, url: URL) {
-            var file = COCOFile(
-                categories: Shape.allCases.map { .init(id: $0.rawValue, name: $0.name, supercategory: "shape") })
+            var images: [COCODataset.Image] = [], objects: [COCODataset.Annotation] = []
             for (k, index) in range.enumerated() {
                 let picture = self.picture(index: index)
                 let imageId = k + 1
                 let fileName = String(format: "%06d.png", imageId)
                 try picture.image.write(to: directory.appendingPathComponent(name).appendingPathComponent(fileName))
-                file.images.append(
-                    .init(
-                        id: imageId, width: picture.image.width, height: picture.image.height,
-                        fileName: fileName))
+                images.append(
+                    .init(id: imageId, width: picture.image.width, height: picture.image.height, fileName: fileName))
                 for o in picture.objects {
-                    file.annotations.append(
+                    let b = Self.roundedBox(o, width: picture.image.width, height: picture.image.height)
+                    objects.append(
                         .init(
-                            id: file.annotations.count + 1, imageId: imageId, categoryId: o.shape.rawValue,
-                            iscrowd: 0,
-                            bbox: Self.roundedBox(o, width: picture.image.width, height: picture.image.height),
+                            id: objects.count + 1, imageId: imageId, categoryId: o.shape.rawValue,
+                            box: COCOBox(x: b[0], y: b[1], width: b[2], height: b[3]),
                             area: (o.area * 100).rounded() / 100))
                 }
                 written += 1
                 progress?(written)
             }
+            let dataset = try COCODataset(
+                images: images,
+                categories: Shape.allCases.map { .init(id: $0.rawValue, name: $0.name, supercategory: "shape") },
+                annotations: objects, name: name)
             let url = annotations.appendingPathComponent("\(name).json")
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys]
-            encoder.keyEncodingStrategy = .convertToSnakeCase
-            try encoder.encode(file).write(to: url, options: .atomic)
-            return (file.annotations.count, url)
+            try dataset.jsonData(info: ["description": "swift-detr synthetic shapes"]).write(to: url, options: .atomic)
+            return (objects.count, url)
         }
         let train = try split("train", 0..<trainCount)
         let val = try split("val", trainCount..<count)
@@ -87,32 +86,4 @@ extension SyntheticShapes {
         let x1 = min(Double(width), r(o.x + o.width)), y1 = min(Double(height), r(o.y + o.height))
         return [x0, y0, r(x1 - x0), r(y1 - y0)]
     }
-}
-
-/// The JSON shape of a COCO annotation file (written with snake_case keys, as in the format).
-private struct COCOFile: Encodable {
-    struct ImageEntry: Encodable {
-        var id, width, height: Int
-        var fileName: String
-    }
-
-    struct AnnotationEntry: Encodable {
-        var id, imageId, categoryId, iscrowd: Int
-        /// [x, y, width, height] pixels and the box area.
-        var bbox: [Double]
-        var area: Double
-    }
-
-    struct CategoryEntry: Encodable {
-        var id: Int
-        var name: String
-        var supercategory: String
-    }
-
-    var info = ["description": "swift-detr synthetic shapes"]
-    var images: [ImageEntry] = []
-    var annotations: [AnnotationEntry] = []
-    var categories: [CategoryEntry]
-
-    init(categories: [CategoryEntry]) { self.categories = categories }
 }
