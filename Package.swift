@@ -210,7 +210,7 @@ let package = Package(
             ],
             linkerSettings: libtorchRpath),
         .testTarget(
-            name: "ONNXTests", dependencies: ["ONNX", "ONNXProto", "Torch", "NN", "Detection", "TestSupport"],
+            name: "ONNXTests", dependencies: ["ONNX", "ONNXProto", "Torch", "NN", "Vision", "Detection", "TestSupport"],
             linkerSettings: libtorchRpath),
     ],
     cxxLanguageStandard: .cxx20

@@ -6,6 +6,7 @@ import ONNXProto
 import TestSupport
 import Testing
 import Torch
+import Vision
 
 /// `DetectorExport` on the fixture models: the recorded function computes the official
 /// detections, and the ONNX model decoded back from its bytes is well formed (every node input
@@ -118,6 +119,31 @@ import Torch
             #expect(t.dims.map(Int.init) == key.shape, "\(t.name)")
             #expect(t.rawData.count == key.count * key.dtype.byteSize, "\(t.name) holds its values in its dtype")
         }
+    }
+
+    /// The demo model (a trained Salience DETR) exports at a demo sample's evaluation size, and
+    /// the recording detects on that sample what `detr predict` detects (a batch of one image is
+    /// padded only to the size divisor; its padding here is the same for both).
+    @Test func demoModelExports() throws {
+        let root = TestSupport.repoRoot
+        let predictor = try Predictor.load(
+            config: root.appendingPathComponent("demo/shapes-salience.json").path,
+            weights: root.appendingPathComponent("demo/shapes-salience.safetensors").path)
+        let image = try Image(contentsOf: root.appendingPathComponent("demo/samples/shapes-1.png"))
+        let batch = predictor.batch([try predictor.prepare(image)])
+        let (h, w) = (batch.images.size(2), batch.images.size(3))
+        let sizes = Tensor(batch.imageSizes.flatMap { [$0.height, $0.width] }, shape: [1, 2])
+        let original = Tensor([image.height, image.width], shape: [1, 2])
+        let inferred = predictor.detect(images: batch.images, imageSizes: sizes, originalSizes: original)
+        let (trace, recorded) = DetectorExport.record(
+            predictor, images: batch.images, imageSizes: sizes, originalSizes: original)
+        #expect(trace.problems.isEmpty, "\(trace.problems.prefix(3))")
+        Self.expectSame(recorded, inferred, "demo sample")
+        let model = try DetectorExport.model(
+            predictor, options: DetectorExportOptions(height: h, width: w), subject: "demo")
+        let keys = Set(predictor.detector.namedParameters().map(\.key) + predictor.detector.namedBuffers().map(\.key))
+        #expect(!model.graph.initializer.isEmpty && model.graph.initializer.allSatisfy { keys.contains($0.name) })
+        #expect(model.graph.input.map(\.name) == DetectorExport.inputNames)
     }
 
     /// A forward that reads a value computed from the inputs back to the host cannot be exported:
