@@ -54,8 +54,12 @@ public struct COCODetectionDataset: Sendable {
     /// Loads and indexes `annotationFile`; images are looked up as `imagesDirectory/file_name`.
     /// - Throws: `COCOError` for an unreadable or malformed annotation file,
     ///   `TrainingDataError` (`.missingFileName`, `.empty`).
-    public init(imagesDirectory: URL, annotationFile: URL, skipImagesWithoutAnnotations: Bool = true) throws {
-        let coco = try DetectionAnnotations.load(annotationFile, images: imagesDirectory)
+    /// - Parameter format: the annotations' format (told by the path when nil; `DetectionAnnotations`)
+    public init(
+        imagesDirectory: URL, annotationFile: URL, format: AnnotationFormat? = nil,
+        skipImagesWithoutAnnotations: Bool = true
+    ) throws {
+        let coco = try DetectionAnnotations.load(annotationFile, images: imagesDirectory, format: format)
         try self.init(
             imagesDirectory: imagesDirectory, coco: coco, annotationName: annotationFile.relativePath,
             skipImagesWithoutAnnotations: skipImagesWithoutAnnotations)

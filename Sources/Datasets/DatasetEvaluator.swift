@@ -26,10 +26,10 @@ public enum DatasetEvaluator {
     ///   - batchSize: images per forward pass, in annotation-file order (padding as the official evaluation pads).
     ///   - progress: called after each batch with (images done, total).
     public static func run(
-        predictor: Predictor, imagesDirectory: URL, annotations: URL, batchSize: Int, workers: Int = 2,
-        progress: ((Int, Int) -> Void)? = nil
+        predictor: Predictor, imagesDirectory: URL, annotations: URL, format: AnnotationFormat? = nil,
+        batchSize: Int, workers: Int = 2, progress: ((Int, Int) -> Void)? = nil
     ) throws -> DatasetEvaluation {
-        let coco = try DetectionAnnotations.load(annotations, images: imagesDirectory)
+        let coco = try DetectionAnnotations.load(annotations, images: imagesDirectory, format: format)
         let (detections, skipped) = try detect(
             predictor: predictor, imagesDirectory: imagesDirectory, coco: coco,
             annotationName: annotations.lastPathComponent, batchSize: batchSize, workers: workers,

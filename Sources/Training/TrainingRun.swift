@@ -23,6 +23,8 @@ public final class TrainingRun {
         public var trainAnnotations: URL
         /// Evaluated after every epoch when set.
         public var validation: (images: URL, annotations: URL)?
+        /// The format of both annotation sources (told by each path when nil).
+        public var annotationFormat: AnnotationFormat?
         /// Initial weights (.pth or .safetensors); tensors whose shape differs are re-initialised.
         /// Without them the model trains from scratch and no backbone stage is frozen.
         public var initialWeights: URL?
@@ -105,7 +107,7 @@ public final class TrainingRun {
         let fm = FileManager.default
         let data = try COCODetectionDataset(
             imagesDirectory: settings.trainImages,
-            annotationFile: settings.trainAnnotations)
+            annotationFile: settings.trainAnnotations, format: settings.annotationFormat)
         try data.validate(numClasses: cfg.numClasses)
         self.data = data
         let namesByColumn = (0..<cfg.numClasses).map { $0 < data.classNames.count ? data.classNames[$0] : nil }
@@ -309,13 +311,14 @@ public final class TrainingRun {
             guard
                 let r = try parallel.evaluate(
                     predictor: predictor, imagesDirectory: validation.images, annotations: validation.annotations,
-                    batchSize: settings.batchSize, workers: settings.workers)
+                    format: settings.annotationFormat, batchSize: settings.batchSize, workers: settings.workers)
             else { return }
             result = r
         } else {
             result = try DatasetEvaluator.run(
                 predictor: predictor, imagesDirectory: validation.images,
-                annotations: validation.annotations, batchSize: settings.batchSize, workers: settings.workers)
+                annotations: validation.annotations, format: settings.annotationFormat, batchSize: settings.batchSize,
+                workers: settings.workers)
         }
         let best = log == nil ? [] : try keepBest(result.summary)
         log?.write(evaluation: result.summary, epoch: trainer.epoch, best: best)

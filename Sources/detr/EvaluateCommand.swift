@@ -29,6 +29,9 @@ struct Evaluate: ParsableCommand {
     @Option(name: .long, help: "Annotations: a COCO .json, a YOLO data.yaml (labels beside the images) or a VOC Annotations folder or ImageSets/Main/<split>.txt.")
     var annotations: String
 
+    @Option(name: .customLong("annotation-format"), help: "The annotations' format: coco, yolo or voc (default: told by the path).")
+    var annotationFormat: AnnotationFormat?
+
     @Option(name: .long, help: "COCO results file: [{\"image_id\", \"category_id\", \"bbox\": [x,y,w,h], \"score\"}].")
     var results: String?
 
@@ -159,7 +162,8 @@ struct Evaluate: ParsableCommand {
             let clock = ContinuousClock()
             let start = clock.now
             let dataset = try DetectionAnnotations.load(
-                URL(fileURLWithPath: annotations), images: images.map { URL(fileURLWithPath: $0) }, displayName: annotations)
+                URL(fileURLWithPath: annotations), images: images.map { URL(fileURLWithPath: $0) },
+                format: annotationFormat, displayName: annotations)
             let loaded =
                 results != nil
                 ? try COCOResults(contentsOf: URL(fileURLWithPath: results!), displayName: results!, dataset: dataset)

@@ -28,6 +28,9 @@ struct ShowDataset: ParsableCommand {
     @Option(help: "Annotations: a COCO .json, a YOLO data.yaml (labels beside the images) or a VOC Annotations folder or ImageSets/Main/<split>.txt.")
     var annotations: String
 
+    @Option(name: .customLong("annotation-format"), help: "The annotations' format: coco, yolo or voc (default: told by the path).")
+    var annotationFormat: AnnotationFormat?
+
     @Option(name: .shortAndLong, help: "Directory for the pictures (created if missing).")
     var output: String
 
@@ -79,7 +82,8 @@ struct ShowDataset: ParsableCommand {
     /// Draws every selected image into a staged output; returns the number of pictures.
     func draw() throws -> Int {
         let dataset = try DetectionAnnotations.load(
-            URL(fileURLWithPath: annotations), images: URL(fileURLWithPath: images), displayName: annotations)
+            URL(fileURLWithPath: annotations), images: URL(fileURLWithPath: images), format: annotationFormat,
+            displayName: annotations)
         let byId = Dictionary(dataset.images.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
         let selected: [COCODataset.Image]
         if let ids = try selectedIds() {

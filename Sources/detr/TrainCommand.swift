@@ -1,4 +1,5 @@
 import ArgumentParser
+import Datasets
 import Detection
 import Foundation
 import Torch
@@ -30,6 +31,8 @@ struct Train: ParsableCommand {
     @Option(name: .customLong("val-images"), help: "Directory of the validation images.") var valImages: String?
     @Option(name: .customLong("val-annotations"), help: "Annotation file of the validation images.")
     var valAnnotations: String?
+    @Option(name: .customLong("annotation-format"), help: "The annotations' format: coco, yolo or voc (default: told by the path).")
+    var annotationFormat: AnnotationFormat?
     @Option(help: "Output directory.") var output: String
     @Option(parsing: .unconditional, help: "Epochs (default: the official recipe's).") var epochs: Int?
     @Option(name: .customLong("batch-size"), parsing: .unconditional, help: "Images per step.") var batchSize: Int = 2
@@ -193,6 +196,7 @@ struct Train: ParsableCommand {
         if let valImages, let valAnnotations {
             settings.validation = (URL(fileURLWithPath: valImages), URL(fileURLWithPath: valAnnotations))
         }
+        settings.annotationFormat = annotationFormat
         settings.initialWeights = model.weights.map { URL(fileURLWithPath: $0) }
         settings.batchSize = batchSize
         settings.seed = seed

@@ -68,6 +68,21 @@ import Testing
             for (a, b) in zip(w, g) { #expect(zip(a, b).allSatisfy { abs($0 - $1) < 1e-6 }, "\(file): \(a) vs \(b)") }
         }
 
+        // show-dataset reads the YOLO dataset directly; --annotation-format overrides the path's.
+        let yaml = root.appendingPathComponent("data.yaml").path
+        let shown = try DetrProcess.run([
+            "show-dataset", "--images", imageDir.path, "--annotations", yaml, "--output", dir.appendingPathComponent("shown").path,
+            "--limit", "2",
+        ])
+        #expect(shown.status == 0, "\(shown.stderr)")
+        let pictures = (try? FileManager.default.contentsOfDirectory(atPath: dir.appendingPathComponent("shown").path)) ?? []
+        #expect(pictures.filter { $0.hasSuffix(".png") }.count == 2, "\(pictures)")
+        let forced = try DetrProcess.run([
+            "show-dataset", "--images", imageDir.path, "--annotations", yaml, "--annotation-format", "coco",
+            "--output", dir.appendingPathComponent("shown2").path,
+        ])
+        #expect(forced.status != 0 && forced.stderr.contains("data.yaml"), "\(forced.stderr)")
+
         // A label line naming a class data.yaml lacks: one line naming the file and line.
         let bad = labelDir.appendingPathComponent("000001.txt")
         try Data("\(names.count) 0.5 0.5 0.1 0.1\n".utf8).write(to: bad)

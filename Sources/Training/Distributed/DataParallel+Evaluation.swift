@@ -10,9 +10,10 @@ extension DataParallel {
     /// detection, puts them in the single process's order (ascending image id) and evaluates.
     /// - Returns: the evaluation on rank 0, nil on the other ranks
     public func evaluate(
-        predictor: Predictor, imagesDirectory: URL, annotations: URL, batchSize: Int, workers: Int
+        predictor: Predictor, imagesDirectory: URL, annotations: URL, format: AnnotationFormat? = nil,
+        batchSize: Int, workers: Int
     ) throws -> DatasetEvaluation? {
-        let coco = try DetectionAnnotations.load(annotations, images: imagesDirectory)
+        let coco = try DetectionAnnotations.load(annotations, images: imagesDirectory, format: format)
         let (detections, skipped) = try DatasetEvaluator.detect(
             predictor: predictor, imagesDirectory: imagesDirectory, coco: coco,
             annotationName: annotations.lastPathComponent, batchSize: batchSize, workers: workers,

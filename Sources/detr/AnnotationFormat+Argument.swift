@@ -1,0 +1,5 @@
+import ArgumentParser
+import Datasets
+
+/// `--annotation-format coco|yolo|voc`.
+extension AnnotationFormat: ExpressibleByArgument {}
