@@ -18,25 +18,22 @@ extension SalienceTransformer {
         let k = Swift.min(4 * numQueries, n)
         let q = Swift.min(numQueries, k)
         let top = logits.amax(dims: [-1]).topk(k, dim: 1)  // [B, K]
-        // Each token's level and (x, y) in that level's grid, as constant tables over the tokens.
-        var levelOf = [Int](), xs = [Float](), ys = [Float]()
-        for (l, shape) in layout.shapes.enumerated() {
-            levelOf += Array(repeating: l, count: shape.height * shape.width)
-            for t in 0..<(shape.height * shape.width) {
-                xs.append(Float(t % shape.width))
-                ys.append(Float(t / shape.width))
-            }
-        }
+        // Each selected token's level (how many later levels start at or before it) and its
+        // (x, y) in that level's grid.
         let device = logits.device
-        let tokens = top.indices.flatten()
-        func lookup(_ table: Tensor) -> Tensor { table.to(device).indexSelect(dim: 0, index: tokens).view(b, k) }
-        let x = lookup(Tensor(xs)), y = lookup(Tensor(ys))
+        let levels = layout.levelCount
+        let starts = Tensor(layout.starts, shape: [levels]).to(device)
+        let widths = Tensor(layout.shapes.map(\.width), shape: [levels]).to(device)
+        let level = (top.indices.unsqueeze(-1) .>= starts.slice(dim: 0, start: 1)).to(.int64).sum(dim: -1)  // [B, K]
+        func ofLevel(_ table: Tensor) -> Tensor { table.indexSelect(dim: 0, index: level.flatten()).view(b, k) }
+        let local = top.indices - ofLevel(starts), width = ofLevel(widths)
+        let x = local.remainder(width).to(.float32), y = local.floorDivide(width).to(.float32)
         let pseudo = Tensor.stack([x - 1, y - 1, x + 1, y + 1], dim: -1)  // [B, K, 4]
         // NMS visits the tokens in their top-k order: the scores it is given are the ranks
         // (k − position, all distinct), so no runtime's order among equal scores is relied on.
         let position = Tensor.arange(k, device: device).unsqueeze(0)
         let kept = Functional.nonMaximumSuppression(
-            boxes: pseudo, scores: (Float(k) - position.to(.float32)).expand([b, k]), groups: lookup(Tensor(levelOf)),
+            boxes: pseudo, scores: (Float(k) - position.to(.float32)).expand([b, k]), groups: level,
             iouThreshold: Self.nmsIoUThreshold)
         // Survivors in score order, then the suppressed tokens in score order: positions of the
         // suppressed ones move behind all survivors.
