@@ -88,9 +88,7 @@ extension DetectorExport {
         for (name, tensor) in zip(inputNames, [images, imageSizes, originalSizes]) {
             trace.addInput(tensor, name: name)
         }
-        for (key, tensor) in predictor.detector.namedParameters() + predictor.detector.namedBuffers() {
-            trace.addInitializer(tensor, name: key)
-        }
+        trace.addInitializers(of: predictor.detector)
         let result = trace.record {
             predictor.detect(images: images, imageSizes: imageSizes, originalSizes: originalSizes)
         }

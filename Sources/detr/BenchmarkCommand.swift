@@ -149,9 +149,7 @@ struct Benchmark: ParsableCommand {
         let trace = OperationTrace(purpose: .analysis)
         trace.addInput(batch.images, name: "images")
         trace.addInput(batch.mask, name: "mask")
-        for (key, tensor) in predictor.detector.namedParameters() + predictor.detector.namedBuffers() {
-            trace.addInitializer(tensor, name: key)
-        }
+        trace.addInitializers(of: predictor.detector)
         // The stages are labelled by the timer's stage names.
         _ = trace.record { predictor.forward(batch, timer: StageTimer()) }
         return trace.multiplyAdds { key in
