@@ -10,6 +10,7 @@
 # The Salience DETR run produced the bundled demo model (demo/shapes-salience.safetensors).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+export PKG_CONFIG_PATH="${PKG_CONFIG_PATH:+$PKG_CONFIG_PATH:}$PWD/.libtorch/lib/pkgconfig"
 which=${1:?salience or conditional}
 work=${2:-/tmp/swift-detr-training}
 swift build -c release --product detr >/dev/null

@@ -57,7 +57,8 @@ extension SyntheticShapes {
                     let b = Self.roundedBox(o, width: picture.image.width, height: picture.image.height)
                     objects.append(
                         .init(
-                            id: objects.count + 1, imageId: imageId, categoryId: o.shape.rawValue,
+                            id: objects.count + 1, imageId: imageId,
+                            categoryId: category(of: o, width: picture.image.width, height: picture.image.height),
                             box: COCOBox(x: b[0], y: b[1], width: b[2], height: b[3]),
                             area: (o.area * 100).rounded() / 100))
                 }
@@ -66,7 +67,7 @@ extension SyntheticShapes {
             }
             let dataset = try COCODataset(
                 images: images,
-                categories: Shape.allCases.map { .init(id: $0.rawValue, name: $0.name, supercategory: "shape") },
+                categories: categories.map { .init(id: $0.id, name: $0.name, supercategory: "shape") },
                 annotations: objects, name: name)
             let url = annotations.appendingPathComponent("\(name).json")
             try dataset.jsonData(info: ["description": "swift-detr synthetic shapes"]).write(to: url, options: .atomic)

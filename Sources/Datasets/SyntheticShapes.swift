@@ -41,7 +41,18 @@ public struct SyntheticShapes: Sendable, Equatable {
         public var objects: [Object]
     }
 
+    /// What the category of an object says.
+    public enum Labels: String, Sendable, CaseIterable {
+        /// Its shape: circle 1, rectangle 2, triangle 3.
+        case shape
+        /// Its shape and size: small and large circle 1, 2, rectangle 3, 4, triangle 5, 6; large
+        /// when the square root of the box area is at least 0.3 of the image's shorter side.
+        case shapeAndSize = "shape-size"
+    }
+
     public var seed: UInt64
+    /// The categories of the annotations (the pictures do not depend on it).
+    public var labels: Labels = .shape
     /// Image width and height are drawn independently from this range (pixels).
     public var sizeRange: ClosedRange<Int>
     public var objectsPerImage: ClosedRange<Int>
@@ -105,6 +116,25 @@ public struct SyntheticShapes: Sendable, Equatable {
         case .triangle: area = bw * bh / 2
         }
         return Object(shape: shape, x: x, y: y, width: bw, height: bh, area: area)
+    }
+
+    /// The categories of `labels` (id, name).
+    public var categories: [(id: Int, name: String)] {
+        switch labels {
+        case .shape: Shape.allCases.map { ($0.rawValue, $0.name) }
+        case .shapeAndSize:
+            Shape.allCases.flatMap { s in [(2 * s.rawValue - 1, "small \(s.name)"), (2 * s.rawValue, "large \(s.name)")] }
+        }
+    }
+
+    /// The category id of `o` in a picture of `width` × `height`.
+    public func category(of o: Object, width: Int, height: Int) -> Int {
+        switch labels {
+        case .shape: return o.shape.rawValue
+        case .shapeAndSize:
+            let large = (o.width * o.height).squareRoot() >= 0.3 * Double(min(width, height))
+            return 2 * o.shape.rawValue - (large ? 0 : 1)
+        }
     }
 
     static func iou(_ a: Object, _ b: Object) -> Double {

@@ -58,6 +58,7 @@ public enum DetectorFactory {
     /// cannot give, say) are thrown as `TorchError`.
     public static func make(config: ModelConfig, store: ParameterStore = ParameterStore()) throws -> any Detector {
         try config.validate()
+        try config.requireClassCount()
         return try Torch.catching { try config.recipe.makeModel(store: store) }
     }
 
@@ -71,6 +72,7 @@ public enum DetectorFactory {
         -> (detector: any Detector, names: [String])
     {
         let cfg = try ModelConfig.load(presetOrPath: config)
+        try cfg.requireClassCount(source: config)
         let model = try make(config: cfg, store: try ParameterStore(dtype: .float32, device: device))
         guard FileManager.default.fileExists(atPath: weights) else {
             throw FileError(file: weights, problem: "no such file")

@@ -14,7 +14,11 @@ struct BackboneRules: Sendable {
 extension BackboneConfig {
     /// The fields of a backbone of `type` under `rules` (besides `type`).
     static func fields(_ type: BackboneType, rules: BackboneRules) -> [ConfigField<BackboneConfig>] {
-        var fields: [ConfigField<BackboneConfig>] = []
+        var fields: [ConfigField<BackboneConfig>] = [
+            ConfigField(
+                key: "weights", read: { r, b in try r.read("weights", &b.weights) },
+                write: { b, c in try c.encodeIfPresent(b.weights, forKey: "weights") })
+        ]
         if rules.selectsStages {
             fields += [ConfigField("return_indices", \.returnIndices), ConfigField("freeze_indices", \.freezeIndices)]
         }

@@ -180,6 +180,18 @@ extension ModelConfig: Codable {
         try body.encode(&c)
     }
 
+    /// Throws unless `numClasses` is known (`numClassesFromDataset` is resolved by training).
+    public func requireClassCount(source: String = "") throws {
+        guard !common.numClassesFromDataset else {
+            throw ConfigError(
+                source: source,
+                problem: """
+                    'num_classes' is "auto", which only detr train resolves (from its dataset); use the config.json \
+                    a training run writes, or a number
+                    """)
+        }
+    }
+
     /// Checks values that would otherwise fail deep inside a model: every number against its
     /// meaningful range (an allocation of a trillion queries, a zero-width layer and the like
     /// are refused here, naming the key, instead of failing inside libtorch), then the rules of
@@ -197,7 +209,23 @@ extension CommonConfig {
     static func fields<A: ArchitectureConfig>(of _: A.Type) -> [ConfigField<CommonConfig>] {
         let name = A.architecture.rawValue
         return [
-            ConfigField("num_classes", \.numClasses),
+            ConfigField(
+                key: "num_classes",
+                read: { r, c in
+                    if (try? r.container.decode(String.self, forKey: "num_classes")) == "auto" {
+                        c.numClassesFromDataset = true
+                    } else {
+                        try r.read("num_classes", &c.numClasses)
+                        c.numClassesFromDataset = false
+                    }
+                },
+                write: { c, container in
+                    if c.numClassesFromDataset {
+                        try container.encode("auto", forKey: "num_classes")
+                    } else {
+                        try container.encode(c.numClasses, forKey: "num_classes")
+                    }
+                }),
             ConfigField("num_queries", \.numQueries),
             ConfigField(A.widthKey, \.hiddenDim),
             ConfigField("num_heads", \.numHeads),

@@ -66,7 +66,11 @@ extension ModelConfig {
             throw ConfigError(source: url.path, problem: "cannot be read")
         }
         do {
-            return try JSONDecoder().decode(ModelConfig.self, from: data)
+            var config = try JSONDecoder().decode(ModelConfig.self, from: data)
+            if let path = config.backbone.weights, !path.hasPrefix("/") {
+                config.backbone.weights = url.deletingLastPathComponent().appendingPathComponent(path).path
+            }
+            return config
         } catch let e as ConfigError {
             throw ConfigError(source: url.path, problem: e.problem)
         } catch let DecodingError.dataCorrupted(ctx) {

@@ -35,6 +35,10 @@ public struct BackboneConfig: Equatable, Sendable {
     public var swin = SwinConfig()
     public var convnext = ConvNeXtConfig()
     public var focalnet = FocalNetConfig()
+    /// The backbone's published ImageNet weights that `detr train` starts from (JSON `weights`;
+    /// a relative path in a config file is relative to the file's folder). Not part of the
+    /// architecture: every other command ignores it.
+    public var weights: String?
 }
 
 /// Sine position embedding settings.
@@ -55,6 +59,9 @@ public struct MatcherConfig: Equatable, Sendable {
 /// (camelCase here, snake_case in JSON).
 public struct CommonConfig: Equatable, Sendable {
     public var numClasses: Int = 91
+    /// JSON `"num_classes": "auto"`: `detr train` sets `numClasses` to the training dataset's
+    /// largest category id + 1 (ids are classifier columns); no model is built before that.
+    public var numClassesFromDataset = false
     public var numQueries: Int
     /// The model width: `embed_dim` (Salience DETR) / `hidden_dim` (Conditional DETR) in JSON.
     public var hiddenDim: Int = 256

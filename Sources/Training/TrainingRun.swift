@@ -26,8 +26,12 @@ public final class TrainingRun {
         /// The format of both annotation sources (told by each path when nil).
         public var annotationFormat: AnnotationFormat?
         /// Initial weights (.pth or .safetensors); tensors whose shape differs are re-initialised.
-        /// Without them the model trains from scratch and no backbone stage is frozen.
+        /// Without them or `backboneWeights` the model trains from scratch and no backbone stage is
+        /// frozen.
         public var initialWeights: URL?
+        /// The backbone's published ImageNet weights (`InitialWeights.loadBackbone`; nil: the
+        /// config's `backbone.weights`), loaded before `initialWeights`.
+        public var backboneWeights: URL?
         public var output: URL
         public var batchSize = 2
         public var seed: UInt64 = 42
@@ -83,6 +87,8 @@ public final class TrainingRun {
     public let checkpointURL: URL
     /// The process group of data-parallel training (nil: one process).
     public let parallel: DataParallel?
+    /// What the backbone weights filled (nil without them).
+    public let backboneReport: BackboneWeightsReport?
     /// Keys of the initial weights left at their fresh initialisation (shape mismatch or absent).
     public let reinitialisedKeys: [String]
     /// Where a resumed run continues: epochs and steps already done (nil: a new run).
@@ -99,15 +105,21 @@ public final class TrainingRun {
     /// - Throws: configuration, dataset, weight-file and checkpoint errors, naming the file;
     ///   `ProcessGroupError`
     public init(_ settings: Settings, parallel: DataParallel? = nil) throws {
-        self.settings = settings
+        var settings = settings
         self.parallel = parallel
         let isMain = parallel?.isMain ?? true
-        let cfg = settings.config
         let out = settings.output
         let fm = FileManager.default
         let data = try COCODetectionDataset(
             imagesDirectory: settings.trainImages,
             annotationFile: settings.trainAnnotations, format: settings.annotationFormat)
+        if settings.config.numClassesFromDataset {
+            settings.config.numClasses = Swift.max(1, data.maxCategoryId + 1)
+            settings.config.numClassesFromDataset = false
+            try settings.config.validate()
+        }
+        let cfg = settings.config
+        self.settings = settings
         try data.validate(numClasses: cfg.numClasses)
         self.data = data
         let namesByColumn = (0..<cfg.numClasses).map { $0 < data.classNames.count ? data.classNames[$0] : nil }
@@ -116,6 +128,8 @@ public final class TrainingRun {
             dtype: .float32, device: settings.device, generator: Generator(seed: settings.seed))
         let model = try DetectorFactory.make(config: cfg, store: store)
         self.model = model
+        let backboneWeights = settings.backboneWeights ?? cfg.backbone.weights.map { URL(fileURLWithPath: $0) }
+        backboneReport = try backboneWeights.map { try InitialWeights.loadBackbone($0, into: model) }
         reinitialisedKeys = try settings.initialWeights.map { try InitialWeights.load($0, into: model) } ?? []
         let recipe = cfg.recipe
         let loader = try DataLoader(
@@ -130,7 +144,7 @@ public final class TrainingRun {
         settings.adjustOptions(&o)
         // The official recipes freeze early backbone stages of ImageNet-pretrained weights; from
         // scratch those random layers could never learn, so everything trains.
-        o.freezeBackbone = settings.initialWeights != nil
+        o.freezeBackbone = settings.initialWeights != nil || backboneWeights != nil
         options = o
         // Rank 0 draws the single process's dropout stream; every other rank its own.
         let rank = UInt64(parallel?.rank ?? 0)

@@ -32,6 +32,13 @@ struct Synth: ParsableCommand {
             valueName: "min-max"))
     var size: String = "96-160"
 
+    @Option(
+        help: """
+            What the categories say: shape (circle 1, rectangle 2, triangle 3) or shape-size (small and large \
+            circle 1, 2, rectangle 3, 4, triangle 5, 6). The images are the same.
+            """)
+    var classes: SyntheticShapes.Labels = .shape
+
     @Option(help: "Fraction of the images used for validation (0-1).")
     var valFraction: Double = 0.2
 
@@ -62,7 +69,8 @@ struct Synth: ParsableCommand {
     }
 
     func run() throws {
-        let generator = SyntheticShapes(seed: seed, sizeRange: Self.parseSize(size)!)
+        var generator = SyntheticShapes(seed: seed, sizeRange: Self.parseSize(size)!)
+        generator.labels = classes
         let directory = URL(fileURLWithPath: output)
         let bar = ProgressBar(total: images, label: "synth")
         let summary: SyntheticShapes.Summary
@@ -113,3 +121,5 @@ struct Synth: ParsableCommand {
         var val: Split
     }
 }
+
+extension SyntheticShapes.Labels: ExpressibleByArgument {}

@@ -33,6 +33,15 @@ struct Train: ParsableCommand {
     var valAnnotations: String?
     @Option(name: .customLong("annotation-format"), help: "The annotations' format: coco, yolo or voc (default: told by the path).")
     var annotationFormat: AnnotationFormat?
+    @Option(
+        name: .customLong("backbone-weights"),
+        help: """
+            The backbone's published ImageNet weights as their authors release them (torchvision's \
+            resnet50/101 and convnext_large .pth, the Swin-L and FocalNet-L releases; .pth or .safetensors), \
+            loaded as the official code loads them; the early stages then stay frozen as in the official recipe \
+            (default: the config's backbone.weights).
+            """)
+    var backboneWeights: String?
     @Option(help: "Output directory.") var output: String
     @Option(parsing: .unconditional, help: "Epochs (default: the official recipe's).") var epochs: Int?
     @Option(name: .customLong("batch-size"), parsing: .unconditional, help: "Images per step.") var batchSize: Int = 2
@@ -198,6 +207,7 @@ struct Train: ParsableCommand {
         }
         settings.annotationFormat = annotationFormat
         settings.initialWeights = model.weights.map { URL(fileURLWithPath: $0) }
+        settings.backboneWeights = backboneWeights.map { URL(fileURLWithPath: $0) }
         settings.batchSize = batchSize
         settings.seed = seed
         settings.workers = workers
@@ -241,6 +251,11 @@ struct Train: ParsableCommand {
         let run = try TrainingRun(settings, parallel: parallel)
         let epochs = run.options.epochs
         if !quiet {
+            if let report = run.backboneReport { Terminal.note(report.summary) }
+            if settings.config.numClassesFromDataset {
+                Terminal.note(
+                    "num_classes auto: \(run.settings.config.numClasses) (the dataset's largest category id + 1)")
+            }
             let keys = run.reinitialisedKeys
             if !keys.isEmpty {
                 Terminal.note(

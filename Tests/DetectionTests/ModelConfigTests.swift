@@ -166,4 +166,38 @@ import Testing
         }
         #expect(throws: ConfigError.self) { try ModelConfig.load(presetOrPath: "/no/such/config.json") }
     }
+
+    /// `"num_classes": "auto"` decodes to a config that says so, encodes back to "auto", and no
+    /// model is built from it (only training resolves it).
+    @Test func numClassesAutoWaitsForTheDataset() throws {
+        let c = try decode(#"{"architecture": "conditional_detr", "num_classes": "auto"}"#)
+        #expect(c.numClassesFromDataset)
+        let json = try #require(try JSONSerialization.jsonObject(with: try c.jsonData()) as? [String: Any])
+        #expect(json["num_classes"] as? String == "auto")
+        #expect(try JSONDecoder().decode(ModelConfig.self, from: try c.jsonData()) == c)
+        #expect(throws: ConfigError.self) { try DetectorFactory.make(config: c) }
+        var resolved = c
+        resolved.numClasses = 4
+        resolved.numClassesFromDataset = false
+        let again = try #require(try JSONSerialization.jsonObject(with: try resolved.jsonData()) as? [String: Any])
+        #expect(again["num_classes"] as? Int == 4)
+        #expect(throws: ConfigError.self) { try decode(#"{"architecture": "salience_detr", "num_classes": "many"}"#) }
+    }
+
+    /// `backbone.weights` is kept as written when absolute, resolved against the config file's
+    /// folder when relative, and written only when set.
+    @Test func backboneWeightsPathIsRelativeToTheConfigFile() throws {
+        let dir = try TestSupport.temporaryDirectory("cfg-weights")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let url = dir.appendingPathComponent("model.json")
+        try Data(#"{"architecture": "salience_detr", "backbone": {"type": "swin", "weights": "w/swin_l.pth"}}"#.utf8)
+            .write(to: url)
+        let c = try ModelConfig.load(contentsOf: url)
+        #expect(c.backbone.weights == dir.appendingPathComponent("w/swin_l.pth").path)
+        try Data(#"{"architecture": "conditional_detr", "backbone": {"weights": "/abs/r50.pth"}}"#.utf8).write(to: url)
+        #expect(try ModelConfig.load(contentsOf: url).backbone.weights == "/abs/r50.pth")
+        let plain = try #require(ModelConfig.preset("salience-detr-r50"))
+        let json = try #require(try JSONSerialization.jsonObject(with: try plain.jsonData()) as? [String: Any])
+        #expect((json["backbone"] as? [String: Any])?["weights"] == nil)
+    }
 }

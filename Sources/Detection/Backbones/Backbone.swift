@@ -19,6 +19,10 @@ public protocol Backbone: Module {
     /// `freeze_indices`: a non-empty list freezes the stem and the listed stages. A rule on key
     /// names alone, so a recipe applies it without the model.
     static func isFrozen(_ key: String, freezeIndices: [Int]) -> Bool
+    /// The path (relative to the backbone, "" or ending in ".") of the module that the family's
+    /// published ImageNet classification weights fit under their own key names: the module the
+    /// official code loads them into, before it wraps it for detection.
+    static var publishedRoot: String { get }
 }
 
 extension Backbone {
@@ -37,14 +41,19 @@ extension BackboneConfig {
     /// Whether the official code freezes the backbone parameter `key` (relative to the backbone)
     /// for this config's `freezeIndices`.
     func freezes(_ key: String) -> Bool {
-        let rule: any Backbone.Type =
-            switch type {
-            case .resnet: ResNet.self
-            case .swin: SwinTransformer.self
-            case .convnext: ConvNeXt.self
-            case .focalnet: FocalNet.self
-            }
-        return rule.isFrozen(key, freezeIndices: freezeIndices)
+        family.isFrozen(key, freezeIndices: freezeIndices)
+    }
+
+    /// `Backbone.publishedRoot` of this config's family.
+    public var publishedRoot: String { family.publishedRoot }
+
+    private var family: any Backbone.Type {
+        switch type {
+        case .resnet: ResNet.self
+        case .swin: SwinTransformer.self
+        case .convnext: ConvNeXt.self
+        case .focalnet: FocalNet.self
+        }
     }
 }
 

@@ -101,6 +101,10 @@ public struct ResNet: Module {
 }
 
 extension ResNet: Backbone {
+    /// torchvision's classification ResNet: the same keys (`fc.*` and the batch norms'
+    /// `num_batches_tracked` unused, as FrozenBatchNorm2d has none).
+    public static var publishedRoot: String { "" }
+
     /// ResNet has no training-dependent layers (FrozenBatchNorm2d, no dropout).
     public func callAsFunction(
         _ x: Tensor, returning indices: [Int], training: Bool, generator: Generator?

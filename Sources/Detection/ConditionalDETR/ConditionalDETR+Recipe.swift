@@ -63,4 +63,7 @@ public struct ConditionalDETRRecipe: DetectorRecipe {
     }
 
     public var hasSalienceMaps: Bool { false }
+
+    /// The official `Joiner`'s first module wraps torchvision's ResNet as `body`.
+    public var backbonePrefix: String { "backbone.0.body." }
 }

@@ -29,6 +29,14 @@ public protocol DetectorRecipe {
     func optimizer(for model: any Detector, options: TrainingOptions) -> AdamW
     /// Whether outputs carry salience maps (`DetectorOutput.salience`).
     var hasSalienceMaps: Bool { get }
+    /// The state-dict prefix (ending in ".") of the whole backbone in the model.
+    var backbonePrefix: String { get }
+}
+
+extension DetectorRecipe {
+    /// The state-dict prefix of the module that the backbone family's published ImageNet weights
+    /// fit under their own key names (`Backbone.publishedRoot` inside `backbonePrefix`).
+    public var publishedBackboneRoot: String { backbonePrefix + modelConfig.backbone.publishedRoot }
 }
 
 extension DetectorRecipe {

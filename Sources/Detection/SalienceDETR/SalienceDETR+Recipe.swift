@@ -51,7 +51,7 @@ public struct SalienceDETRRecipe: DetectorRecipe {
     /// official backbones freeze them); otherwise the whole backbone trains.
     public func frozenParameters(of model: any Detector, options o: TrainingOptions) -> (String) -> Bool {
         guard o.freezeBackbone else { return { _ in false } }
-        let backbone = config.backbone, prefix = "backbone."
+        let backbone = config.backbone, prefix = backbonePrefix
         return { key in key.hasPrefix(prefix) && backbone.freezes(String(key.dropFirst(prefix.count))) }
     }
 
@@ -74,4 +74,6 @@ public struct SalienceDETRRecipe: DetectorRecipe {
     }
 
     public var hasSalienceMaps: Bool { true }
+
+    public var backbonePrefix: String { "backbone." }
 }

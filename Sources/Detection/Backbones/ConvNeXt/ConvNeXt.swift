@@ -101,4 +101,7 @@ public struct ConvNeXt: Module {
     }
 }
 
-extension ConvNeXt: Backbone {}
+extension ConvNeXt: Backbone {
+    /// torchvision's classification ConvNeXt: `features.*` as here, `classifier.*` unused.
+    public static var publishedRoot: String { "" }
+}

@@ -128,6 +128,10 @@ public struct FocalNet: Module {
 }
 
 extension FocalNet: Backbone {
+    /// The classification FocalNet (`patch_embed.*`, `layers.*`; `norm.*`, `head.*` unused) sits
+    /// at `0.`; the output norms `1.norm{i}` are not in its files.
+    public static var publishedRoot: String { "0." }
+
     /// The official rule: a non-empty `freezeIndices` freezes the patch embedding and every listed
     /// stage `0.layers.{i}` (its blocks and its downsample); the output norms stay trainable.
     /// Freezing stops gradients only: stochastic depth and dropout of frozen blocks stay active

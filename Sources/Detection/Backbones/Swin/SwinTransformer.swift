@@ -97,6 +97,9 @@ public struct SwinTransformer: Module {
 }
 
 extension SwinTransformer: Backbone {
+    /// torchvision's classification Swin (`features.*`; `norm.*`, `head.*` unused) sits at `0.`.
+    public static var publishedRoot: String { "0." }
+
     /// The official `_freeze_stages`: any index freezes the stem (`0.features.0`); index i freezes
     /// stage i (`0.features.{2i+1}`) and the merge after it (`0.features.{2i+2}`, stages 0...2).
     public static func isFrozen(_ key: String, freezeIndices: [Int]) -> Bool {
