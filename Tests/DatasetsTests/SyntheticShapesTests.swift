@@ -70,4 +70,30 @@ import Vision
                     == Data(contentsOf: again.appendingPathComponent(path)))
         }
     }
+
+    /// `--classes shape-size`: the same pictures, six categories (shape × small/large by the
+    /// square root of the box area against 0.3 of the shorter image side), all of them used.
+    @Test func shapeAndSizeLabelsSplitEachShape() throws {
+        var g = SyntheticShapes(seed: 11)
+        g.labels = .shapeAndSize
+        #expect(g.categories.map(\.id) == Array(1...6))
+        #expect(g.categories[0].name == "small circle" && g.categories[5].name == "large triangle")
+        var seen = Set<Int>()
+        for i in 0..<40 {
+            let p = g.picture(index: i)
+            #expect(p == SyntheticShapes(seed: 11).picture(index: i), "pictures do not depend on the labels")
+            for o in p.objects {
+                let id = g.category(of: o, width: p.image.width, height: p.image.height)
+                let large = (o.width * o.height).squareRoot() >= 0.3 * Double(min(p.image.width, p.image.height))
+                #expect(id == 2 * o.shape.rawValue - (large ? 0 : 1))
+                seen.insert(id)
+            }
+        }
+        #expect(seen == Set(1...6))
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("synth-size-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let summary = try g.write(to: dir, images: 6)
+        let data = try COCODataset(contentsOf: summary.trainAnnotations)
+        #expect(data.categories.map(\.id) == Array(1...6))
+    }
 }

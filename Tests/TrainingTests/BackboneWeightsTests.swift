@@ -103,6 +103,26 @@ import Training
         #expect(report.summary.contains("\(published.count) tensors into \(root.dropLast())"), "\(report.summary)")
     }
 
+    /// A detector checkpoint gives its backbone: the tensors under the published root.
+    @Test(arguments: ["conditional", "focalnet"])
+    func takesTheBackboneOfADetectorCheckpoint(family: String) throws {
+        let config = Self.config(family)
+        let root = config.recipe.publishedBackboneRoot
+        let source = try DetectorFactory.make(config: config, store: ParameterStore(generator: Generator(seed: 1)))
+        let target = try DetectorFactory.make(config: config, store: ParameterStore(generator: Generator(seed: 2)))
+        let dir = try TestSupport.temporaryDirectory("bb-weights")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let url = dir.appendingPathComponent("detector.safetensors")
+        try Safetensors.write(source.stateDict(), to: url)
+        let report = try InitialWeights.loadBackbone(url, into: target)
+        let backbone = source.stateDict().stripping(prefix: root)
+        #expect(report.loaded == backbone.count && report.shapeMismatches.isEmpty)
+        let after = target.stateDict().stripping(prefix: root)
+        for key in backbone.keys {
+            #expect(TestSupport.maxAbsDiff(try #require(after[key]), try #require(backbone[key])) == 0, "\(key)")
+        }
+    }
+
     @Test func refusesAFileOfAnotherFamily() throws {
         let resnet = try DetectorFactory.make(config: Self.config("resnet"))
         let swin = try DetectorFactory.make(config: Self.config("swin"))
