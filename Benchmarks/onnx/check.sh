@@ -8,7 +8,8 @@
 # file. A Salience fixture without tie diagnostics (the large-backbone ones) may have official
 # outputs that depend on libtorch's order among tied padded tokens: ONNX Runtime's difference from
 # them is reported without a verdict ("ok": null) and OpenVINO is held to ONNX Runtime.
-# One JSON line per model and runtime.
+# One JSON line per model and runtime. Then the demo model's float16 export against its float32 one
+# (compare_half.py, needs Pillow).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 PY=${PY:-python3}
@@ -31,4 +32,13 @@ for set in ../shared/fixtures ../shared/fixtures-b; do
     grep -q '"ok": false' "$OUT/$name.json" && status=1
   done
 done
+# The demo model (trained): float32 and --half exports on the demo samples and 40 unseen synth
+# images; how far the float16 detections (score >= 0.3) move from the float32 ones.
+"$DETR" synth --output "$OUT/half-val" --images 42 --seed 99 --val-fraction 0.95 > /dev/null
+for h in "" --half; do
+  "$DETR" export --format onnx --config demo/shapes-salience.json --weights demo/shapes-salience.safetensors \
+    --output "$OUT/demo$h.onnx" --size 224x224 $h > /dev/null
+done
+"$PY" Benchmarks/onnx/compare_half.py "$OUT/demo.onnx" "$OUT/demo--half.onnx" --short 128 --longest 213 \
+  demo/samples/*.png "$OUT"/half-val/val/*.png
 exit $status

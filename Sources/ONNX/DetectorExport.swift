@@ -16,8 +16,12 @@ public struct DetectorExportOptions: Sendable {
     public var opset: Int
     /// Also output the decoder's raw logits and normalised boxes.
     public var raw: Bool
+    /// Float16 weights and activations, with normalisation, box heads, selections and geometry
+    /// in float32 (`GraphBuilder+Half.swift`); inputs and outputs keep their types.
+    public var half: Bool
 
-    public init(height: Int, width: Int, batch: Int = 1, opset: Int = 17, raw: Bool = false) {
+    public init(height: Int, width: Int, batch: Int = 1, opset: Int = 17, raw: Bool = false, half: Bool = false) {
+        self.half = half
         self.height = height
         self.width = width
         self.batch = batch
@@ -73,7 +77,7 @@ public enum DetectorExport {
         }
         return try ONNXGraph.model(
             trace: trace, outputs: outputs, opset: o.opset, graphName: "swift-detr",
-            subject: subject)
+            subject: subject, half: o.half)
     }
 }
 
@@ -98,28 +102,31 @@ extension DetectorExport {
 
 /// An ONNX model from a recording.
 public enum ONNXGraph {
-    /// The model computing `outputs` (tensors of the recording) from the recording's inputs.
+    /// The model computing `outputs` (tensors of the recording) from the recording's inputs;
+    /// `half`: in float16 where `GraphBuilder+Half.swift` says (inputs and outputs keep their types).
     /// - Throws: `ExportError` with the recording's and the lowering's problems
     public static func model(
         trace: OperationTrace, outputs: [(name: String, tensor: Tensor)], opset: Int, graphName: String,
-        subject: String
+        subject: String, half: Bool = false
     ) throws -> Onnx_ModelProto {
         var problems = trace.problems
         let ids = outputs.map { trace.value(of: $0.tensor) }
         for (o, id) in zip(outputs, ids) where id == nil { problems.append("output \(o.name) was not recorded") }
         guard problems.isEmpty else { throw ExportError(subject: subject, problems: problems) }
         let builder = GraphBuilder(trace: trace, opset: opset)
+        builder.half = half
         builder.lower(outputs: ids.map { $0! })
         guard builder.problems.isEmpty else { throw ExportError(subject: subject, problems: builder.problems) }
+        let results = ids.map { builder.recordedTypeName($0!) }
 
         var graph = Onnx_GraphProto()
         graph.name = graphName
         graph.node = builder.nodes
-        for (o, id) in zip(outputs, ids) {
+        for ((o, id), result) in zip(zip(outputs, ids), results) {
             var node = Onnx_NodeProto()
             node.opType = "Identity"
             node.name = "output_\(o.name)"
-            node.input = [builder.name(id!)]
+            node.input = [result]
             node.output = [o.name]
             graph.node.append(node)
             graph.output.append(valueInfo(o.name, trace.values[id!]))

@@ -291,14 +291,15 @@ extension GraphBuilder {
         case .copy:
             let src = operand(x(1), as: outType)
             set(shape(x(1)) == outShape ? op("Identity", src) : op("Expand", src, ints(outShape)))
-        case .cast(let to):
-            set(operand(x(), as: to))
+        case .cast:
+            set(operand(x(), as: outType))
         case .identity:
             set(name(x()))
         case .full(let v):
             set(constantFill(v, outShape, outType))
         case .constant:
-            set(constant(key: "t\(out)", ONNXTensor.make(node.constant!)))
+            let t = node.constant!
+            set(constant(key: "t\(out)", ONNXTensor.make(t.dtype == outType ? t : t.to(outType))))
 
         case .variance, .cumprod, .indexAdd, .maskedSelect, .nonzero, .indexPut, .cdist, .oneHot, .asStrided,
             .unsupported:

@@ -17,6 +17,15 @@ final class GraphBuilder {
     private(set) var problems: [String] = []
     /// The node being lowered (for names and messages).
     private var current = 0
+    /// Float16 graph (`GraphBuilder+Half.swift`): the float type each recorded node computes in
+    /// and each float32 value has in the graph.
+    var half = false
+    var computeType: [Int: DType] = [:]
+    var valueType: [Int: DType] = [:]
+    /// While a node is lowered in a float16 graph: its float type, and its operands' converted names.
+    private var currentType: DType?
+    private var overrides: [Int: String] = [:]
+    private var converted: [String: String] = [:]
 
     init(trace: OperationTrace, opset: Int) {
         self.trace = trace
@@ -26,11 +35,17 @@ final class GraphBuilder {
     // MARK: values
 
     func shape(_ id: Int) -> [Int] { trace.values[id].shape }
-    func dtype(_ id: Int) -> DType { trace.values[id].dtype }
+    /// The value's type in the graph (in a float16 graph, float32 values of float16 nodes are
+    /// float16).
+    func dtype(_ id: Int) -> DType {
+        let t = trace.values[id].dtype
+        guard half, t == .float32 else { return t }
+        return currentType ?? valueType[id] ?? t
+    }
 
     /// The ONNX name of value `id`.
     func name(_ id: Int) -> String {
-        if let n = names[id] { return n }
+        if let n = overrides[id] ?? names[id] { return n }
         switch trace.values[id].origin {
         case .input(let n), .initializer(let n): return n
         case .node: return "v\(id)"
@@ -131,16 +146,41 @@ final class GraphBuilder {
                 if let p = trace.producer(of: i) { stack.append(p) }
             }
         }
-        for n in needed.sorted() {
+        let order = needed.sorted()
+        if half { planHalf(order) }
+        for n in order {
             current = n
-            lower(trace.nodes[n])
+            let node = trace.nodes[n]
+            guard half, let type = computeType[n] else {
+                lower(node)
+                continue
+            }
+            for case let i? in node.inputs where trace.values[i].dtype == .float32 {
+                let have = valueType[i] ?? .float32
+                guard have != type else { continue }
+                let key = "\(i)>\(type)"
+                if converted[key] == nil { converted[key] = cast(name(i), from: have, to: type) }
+                overrides[i] = converted[key]
+            }
+            currentType = type
+            lower(node)
+            currentType = nil
+            overrides.removeAll()
         }
+    }
+
+    /// The name of value `id` with its recorded type (a cast after a float16 value).
+    func recordedTypeName(_ id: Int) -> String {
+        let have = dtype(id), recorded = trace.values[id].dtype
+        return cast(name(id), from: have, to: recorded)
     }
 
     /// The weights the lowered nodes read.
     func usedInitializers() -> [(name: String, tensor: Tensor)] {
         let read = Set(nodes.flatMap(\.input))
-        return trace.initializers.filter { read.contains($0.name) }.map { ($0.name, $0.tensor) }
+        return trace.initializers.filter { read.contains($0.name) }.map {
+            (name: $0.name, tensor: dtype($0.value) == $0.tensor.dtype ? $0.tensor : $0.tensor.to(dtype($0.value)))
+        }
     }
 }
 

@@ -56,7 +56,12 @@ struct Export: ParsableCommand {
     @Option(help: "Output .safetensors file.")
     var output: String
 
-    @Flag(help: "Store floating-point tensors as float16 (half the size).")
+    @Flag(
+        help: """
+            Float16: safetensors stores floating-point tensors as float16 (half the size); onnx computes in \
+            float16 with normalisation, box heads, selections and geometry in float32 (inputs and outputs \
+            stay float32).
+            """)
     var half = false
 
     @Option(help: "A COCO annotation file whose category names are stored with the weights (for predict's labels).")
@@ -79,8 +84,8 @@ struct Export: ParsableCommand {
             if let size, Self.parseSize(size) == nil {
                 throw ValidationError("--size must look like HEIGHTxWIDTH with sides in 32...4096, got '\(size)'")
             }
-            if !mapPrefix.isEmpty || annotations != nil || half {
-                throw ValidationError("--map-prefix, --annotations and --half are options of --format safetensors")
+            if !mapPrefix.isEmpty || annotations != nil {
+                throw ValidationError("--map-prefix and --annotations are options of --format safetensors")
             }
         }
         for m in mapPrefix where m.split(separator: "=", omittingEmptySubsequences: false).count != 2 {
@@ -143,7 +148,7 @@ extension Export {
             let (h, w) = size.flatMap(Self.parseSize) ?? (800, 1333)
             let options = DetectorExportOptions(
                 height: h.roundedUp(toMultipleOf: divisor), width: w.roundedUp(toMultipleOf: divisor), batch: batch,
-                opset: opset, raw: raw)
+                opset: opset, raw: raw, half: half)
             let model = try DetectorExport.model(predictor, options: options, subject: subject)
             try ONNXModelFile.write(model, to: URL(fileURLWithPath: output))
             let bytes = (try? FileManager.default.attributesOfItem(atPath: output)[.size] as? Int) ?? 0

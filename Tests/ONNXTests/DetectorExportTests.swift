@@ -146,6 +146,38 @@ import Vision
         #expect(model.graph.input.map(\.name) == DetectorExport.inputNames)
     }
 
+    /// `--half`: the same inputs and outputs, float16 weights for the matrix products, the
+    /// normalisation layers' and box heads' weights in float32, every node input defined.
+    @Test func halfExportKeepsItsInterfaceAndFloat32Islands() throws {
+        let root = TestSupport.repoRoot
+        let predictor = try Predictor.load(
+            config: root.appendingPathComponent("demo/shapes-salience.json").path,
+            weights: root.appendingPathComponent("demo/shapes-salience.safetensors").path)
+        let full = try DetectorExport.model(
+            predictor, options: DetectorExportOptions(height: 128, width: 160), subject: "demo")
+        let half = try DetectorExport.model(
+            predictor, options: DetectorExportOptions(height: 128, width: 160, half: true), subject: "demo")
+        func signatures(_ values: [Onnx_ValueInfoProto]) -> [String] {
+            values.map { "\($0.name) \($0.type.tensorType.elemType) \($0.type.tensorType.shape.dim.map(\.dimValue))" }
+        }
+        #expect(signatures(half.graph.input) == signatures(full.graph.input))
+        #expect(signatures(half.graph.output) == signatures(full.graph.output))
+        var defined = Set(half.graph.input.map(\.name) + half.graph.initializer.map(\.name) + [""])
+        for node in half.graph.node {
+            for input in node.input { #expect(defined.contains(input), "\(node.name) reads \(input) before it is made") }
+            defined.formUnion(node.output)
+        }
+        let float16 = ONNXTensor.dataType(.float16), float32 = ONNXTensor.dataType(.float32)
+        let types = Dictionary(uniqueKeysWithValues: half.graph.initializer.map { ($0.name, $0.dataType) })
+        #expect(Set(types.keys) == Set(full.graph.initializer.map(\.name)))
+        for (name, type) in types where name.contains("norm") || name.contains("bbox") {
+            #expect(type == float32, "\(name) stays float32")
+        }
+        let projections = types.filter { $0.key.hasPrefix("transformer.encoder.") && $0.key.contains("linear") }
+        #expect(!projections.isEmpty && projections.values.allSatisfy { $0 == float16 }, "\(projections)")
+        #expect(half.graph.node.contains { $0.opType == "Cast" && $0.attribute.first?.i == Int64(float16) })
+    }
+
     /// A forward that reads a value computed from the inputs back to the host cannot be exported:
     /// the recording says so instead of freezing the value into the graph.
     @Test func hostReadsOfInputValuesAreReported() throws {
