@@ -283,4 +283,33 @@ import Torch
         let names = try FileManager.default.contentsOfDirectory(atPath: out)
         #expect(!names.contains { $0.contains(".tmp-") }, "\(names)")
     }
+
+    /// An `srun` step: two `detr train` tasks with the variables srun sets (no torchrun ones); rank
+    /// 0 hosts the store at the first host of the node list and both train one data-parallel run.
+    @Test func srunTasksTrainTogether() throws {
+        let w = try Self.workspace(images: 6)
+        defer { try? FileManager.default.removeItem(at: w.dir) }
+        let out = w.dir.appendingPathComponent("run").path
+        let port = try RendezvousServer(timeout: 1).port  // a free port, released at once
+        var args = Self.trainArgs(w, output: out) + ["--batch-size", "1", "--epochs", "1"]
+        args.removeAll { $0 == "--quiet" }
+        var tasks: [Process] = []
+        for rank in 0..<2 {
+            tasks.append(
+                try Self.start(
+                    args,
+                    environment: [
+                        "SLURM_JOB_ID": "42", "SLURM_JOB_NODELIST": "localhost", "SLURM_NTASKS": "2",
+                        "SLURM_PROCID": "\(rank)", "SLURM_LOCALID": "\(rank)", "SLURM_STEP_ID": "0",
+                        "MASTER_PORT": "\(port)", "CTORCH_NUM_THREADS": "1",
+                    ], stderr: w.dir.appendingPathComponent("stderr\(rank)")))
+        }
+        defer { for p in tasks where p.isRunning { kill(p.processIdentifier, SIGKILL) } }
+        for p in tasks { #expect(Self.waitForExit(p, seconds: 300)) }
+        let message = (try? String(contentsOf: w.dir.appendingPathComponent("stderr0"), encoding: .utf8)) ?? ""
+        #expect(tasks.allSatisfy { $0.terminationStatus == 0 }, "\(message)")
+        #expect(message.contains("data-parallel: 2 processes"), "\(message)")
+        let checkpoint = try Safetensors.read(contentsOf: URL(fileURLWithPath: out + "/checkpoint.safetensors"))
+        #expect(checkpoint.metadata["extra.world_size"] == "2")
+    }
 }

@@ -33,10 +33,11 @@ public struct World: Sendable, Equatable {
         ["127.0.0.1", "localhost", "::1"].contains(masterAddress) || masterAddress.hasPrefix("127.")
     }
 
-    /// The world the environment describes, or nil when `WORLD_SIZE` is not set (one process).
+    /// The world the environment describes: torchrun's variables, else an `srun` step's
+    /// (`fromSLURM`), else nil (one process).
     /// - Throws: `ProcessGroupError` naming the variable that is missing or invalid
     public static func fromEnvironment(_ env: [String: String]) throws -> World? {
-        guard let sizeText = env["WORLD_SIZE"] else { return nil }
+        guard let sizeText = env["WORLD_SIZE"] else { return try fromSLURM(env) }
         func integer(_ name: String, _ text: String?, _ range: ClosedRange<Int>) throws -> Int {
             guard let text else {
                 throw ProcessGroupError(message: "\(name) is not set (WORLD_SIZE is \(sizeText))")
