@@ -9,7 +9,7 @@ export PKG_CONFIG_PATH := $(if $(PKG_CONFIG_PATH),$(PKG_CONFIG_PATH):)$(CURDIR)/
 # TORCH=cuda: PyPI's CUDA build of torch instead of the CPU wheel (README, "Building").
 export TORCH
 
-.PHONY: bootstrap build release test test-consumer test-browser demo format clean distclean
+.PHONY: bootstrap build release test test-consumer test-browser test-multinode demo format clean distclean
 
 bootstrap:
 	@scripts/bootstrap.sh
@@ -43,6 +43,12 @@ test: bootstrap
 test-consumer: bootstrap
 	swift build --product detr
 	scripts/test-consumer.sh
+
+# Data-parallel training across two hosts, made as two network namespaces joined by a veth pair
+# (opt-in: needs root and iproute2; MultiNodeCLITests).
+test-multinode: bootstrap
+	swift build --build-tests
+	DETR_MULTINODE=1 swift test --skip-build --filter MultiNodeCLITests
 
 # The page of `detr serve` in headless Chromium (opt-in: the bootstrap does not install Chromium;
 # `apt-get install chromium`, or set DETR_CHROMIUM to a Chromium or Chrome binary).

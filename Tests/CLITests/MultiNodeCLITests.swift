@@ -1,0 +1,121 @@
+import Foundation
+import TestSupport
+import Testing
+import Torch
+
+/// `ip` from iproute2, and whether this process may make network namespaces.
+enum NetworkNamespaces {
+    /// Asked for (`DETR_MULTINODE`, then a missing capability fails the test), or possible here: a
+    /// probe namespace can be made and deleted.
+    static let available: Bool = {
+        if ProcessInfo.processInfo.environment["DETR_MULTINODE"] != nil { return true }
+        guard geteuid() == 0, FileManager.default.isExecutableFile(atPath: "/usr/sbin/ip") else { return false }
+        let probe = "detr-mn-probe"
+        guard (try? ip(["netns", "add", probe], check: false)) == 0 else { return false }
+        return (try? ip(["netns", "del", probe], check: false)) == 0
+    }()
+
+    @discardableResult
+    static func ip(_ args: [String], check: Bool = true) throws -> Int32 {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/sbin/ip")
+        p.arguments = args
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        p.waitUntilExit()
+        if check && p.terminationStatus != 0 {
+            throw FileError(file: "ip", problem: "ip \(args.joined(separator: " ")) exited \(p.terminationStatus)")
+        }
+        return p.terminationStatus
+    }
+}
+
+/// Data-parallel training across two hosts (`make test-multinode`; in the default suite too
+/// wherever this process may make network namespaces: root with iproute2).
+/// Two network namespaces joined by a veth pair stand for two machines (their addresses exist only
+/// inside them; both are deleted afterwards, also when the test fails): ranks 0-1 run in the
+/// first, 2-3 in the second, over Gloo on the veth (`GLOO_SOCKET_IFNAME`, `MASTER_ADDR` the first
+/// namespace's address), and the run equals the same 4-process job on one host (`--nproc 4`).
+@Suite(
+    .serialized,
+    .enabled(if: NetworkNamespaces.available, "needs network namespaces (root and iproute2); DETR_MULTINODE=1 insists"))
+struct MultiNodeCLITests {
+    static let hosts = [(namespace: "detr-mn-a", device: "detr-veth-a", address: "10.203.0.1"),
+                        (namespace: "detr-mn-b", device: "detr-veth-b", address: "10.203.0.2")]
+
+    static func removeHosts() {
+        for h in hosts { _ = try? NetworkNamespaces.ip(["netns", "del", h.namespace], check: false) }
+    }
+
+    /// The two namespaces, joined and addressed.
+    static func makeHosts() throws {
+        removeHosts()  // a killed earlier run's
+        for h in hosts { try NetworkNamespaces.ip(["netns", "add", h.namespace]) }
+        try NetworkNamespaces.ip(["link", "add", hosts[0].device, "type", "veth", "peer", "name", hosts[1].device])
+        for h in hosts {
+            try NetworkNamespaces.ip(["link", "set", h.device, "netns", h.namespace])
+            try NetworkNamespaces.ip(["-n", h.namespace, "addr", "add", h.address + "/24", "dev", h.device])
+            try NetworkNamespaces.ip(["-n", h.namespace, "link", "set", h.device, "up"])
+            try NetworkNamespaces.ip(["-n", h.namespace, "link", "set", "lo", "up"])
+        }
+    }
+
+    @Test func twoHostsEqualOneHost() throws {
+        let w = try DistributedTrainCLITests.workspace(images: 16)
+        defer { try? FileManager.default.removeItem(at: w.dir) }
+        try Self.makeHosts()
+        defer { Self.removeHosts() }
+        let args = { (out: String) in
+            DistributedTrainCLITests.trainArgs(w, output: out) + ["--batch-size", "1", "--epochs", "2"]
+        }
+        let local = w.dir.appendingPathComponent("one-host").path
+        let reference = try DetrProcess.run(args(local) + ["--nproc", "4"], environment: ["CTORCH_NUM_THREADS": "1"])
+        #expect(reference.status == 0, "\(reference.stderr)")
+
+        let out = w.dir.appendingPathComponent("two-hosts").path
+        var ranks: [Process] = []
+        defer { for p in ranks where p.isRunning { kill(p.processIdentifier, SIGKILL) } }
+        for rank in 0..<4 {
+            let host = Self.hosts[rank / 2]
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: "/usr/sbin/ip")
+            p.arguments = ["netns", "exec", host.namespace, DetrProcess.executable.path] + args(out)
+            p.environment = ProcessInfo.processInfo.environment.merging([
+                "RANK": "\(rank)", "LOCAL_RANK": "\(rank % 2)", "WORLD_SIZE": "4", "MASTER_ADDR": Self.hosts[0].address,
+                "MASTER_PORT": "29611", "GLOO_SOCKET_IFNAME": host.device, "CTORCH_NUM_THREADS": "1",
+            ]) { $1 }
+            let log = w.dir.appendingPathComponent("stderr\(rank)")
+            _ = FileManager.default.createFile(atPath: log.path, contents: nil)
+            p.standardOutput = FileHandle.nullDevice
+            p.standardError = try FileHandle(forWritingTo: log)
+            try p.run()
+            ranks.append(p)
+        }
+        for p in ranks { #expect(DistributedTrainCLITests.waitForExit(p, seconds: 600)) }
+        let messages = (0..<4).map {
+            (try? String(contentsOf: w.dir.appendingPathComponent("stderr\($0)"), encoding: .utf8)) ?? ""
+        }
+        #expect(ranks.allSatisfy { $0.terminationStatus == 0 }, "\(messages)")
+
+        let a = try DistributedTrainCLITests.records(local + "/log.jsonl")
+        let b = try DistributedTrainCLITests.records(out + "/log.jsonl")
+        #expect(a.count == b.count && a.count >= 8, "\(a.count) and \(b.count) log records")
+        var worst = 0.0
+        for (x, y) in zip(a, b) {
+            #expect(x["step"] as? Int == y["step"] as? Int)
+            for (key, value) in x where key.hasPrefix("loss") {
+                let u = try #require(value as? Double), v = try #require(y[key] as? Double, "\(key)")
+                worst = max(worst, abs(u - v) / max(abs(u), 1e-3))
+            }
+        }
+        #expect(worst < 1e-5, "largest relative loss difference \(worst)")
+        // The same ranks in the same ring reduce in the same order: the weights are identical.
+        let ta = try DistributedTrainCLITests.modelTensors(local + "/checkpoint.safetensors")
+        let tb = try DistributedTrainCLITests.modelTensors(out + "/checkpoint.safetensors")
+        #expect(ta.count == tb.count && ta.count > 0)
+        for (key, t) in ta {
+            #expect(TestSupport.maxAbsDiff(t, try #require(tb[key], "\(key)")) == 0, "\(key)")
+        }
+    }
+}
