@@ -45,10 +45,15 @@ test-consumer: bootstrap
 	scripts/test-consumer.sh
 
 # Data-parallel training across two hosts, made as two network namespaces joined by a veth pair
-# (opt-in: needs root and iproute2; MultiNodeCLITests).
+# (opt-in: needs root and iproute2; MultiNodeCLITests), launched directly and by torchrun (from
+# a venv with PyPI's torch, made here once: only the launcher is Python, the workers are detr).
+TORCHRUN_VENV ?= .build/torchrun-venv
 test-multinode: bootstrap
 	swift build --build-tests
-	DETR_MULTINODE=1 swift test --skip-build --filter MultiNodeCLITests
+	@[ -x "$(TORCHRUN_VENV)/bin/torchrun" ] || { python3 -m venv "$(TORCHRUN_VENV)" && \
+		"$(TORCHRUN_VENV)/bin/pip" install -q "torch==2.13.0+cpu" || "$(TORCHRUN_VENV)/bin/pip" install -q torch; }
+	DETR_MULTINODE=1 DETR_TORCHRUN="$(abspath $(TORCHRUN_VENV))/bin/torchrun" \
+		swift test --skip-build --filter MultiNodeCLITests
 
 # The page of `detr serve` in headless Chromium (opt-in: the bootstrap does not install Chromium;
 # `apt-get install chromium`, or set DETR_CHROMIUM to a Chromium or Chrome binary).

@@ -80,7 +80,8 @@ struct ct_dist_s {
   bool store_on_rank0 = false;
   milliseconds timeout{0};
   at::Device device{at::kCPU};
-  c10::intrusive_ptr<c10d::Store> store;  // prefixed "detr/"
+  std::string prefix;                     // of every key this group uses in the store
+  c10::intrusive_ptr<c10d::Store> store;  // prefixed prefix + "detr/"
   c10::intrusive_ptr<c10d::Backend> backend;
   std::atomic<bool> failed{false};
 
@@ -93,7 +94,7 @@ struct ct_dist_s {
     heartbeat = std::thread([this] {
       try {
         // Its own connection: a store client is not shared between threads here.
-        auto s = c10::make_intrusive<c10d::PrefixStore>("detr/", connect_store(host, port, false, timeout));
+        auto s = c10::make_intrusive<c10d::PrefixStore>(prefix + "detr/", connect_store(host, port, false, timeout));
         std::unique_lock<std::mutex> lock(heartbeat_mutex);
         for (int64_t beat = 1; !heartbeat_stop; beat++) {
           lock.unlock();
@@ -125,7 +126,7 @@ struct ct_dist_s {
     std::ostringstream out;
     try {
       auto s = c10::make_intrusive<c10d::PrefixStore>(
-          "detr/", connect_store(host, port, false, std::min(timeout, milliseconds(5000))));
+          prefix + "detr/", connect_store(host, port, false, std::min(timeout, milliseconds(5000))));
       auto read = [&](int r) -> std::string {
         std::string key = "heartbeat/" + std::to_string(r);
         return s->check({key}) ? text(s->get(key)) : std::string();
@@ -238,7 +239,8 @@ int32_t ct_store_server_port(ct_store_server s) { return s ? static_cast<int32_t
 void ct_store_server_free(ct_store_server s) { delete s; }
 
 ct_dist ct_dist_new(int32_t backend, const char *host, int32_t port, int32_t rank, int32_t world, bool host_store,
-                    const char *interface, const char *bind_host, int32_t device_index, int64_t timeout_ms) {
+                    const char *interface, const char *bind_host, int32_t device_index, int64_t timeout_ms,
+                    const char *store_prefix) {
   CT_TRY(nullptr, {
     if (world < 1 || rank < 0 || rank >= world) {
       throw std::invalid_argument("rank " + std::to_string(rank) + " is outside a world of size " +
@@ -251,9 +253,10 @@ ct_dist ct_dist_new(int32_t backend, const char *host, int32_t port, int32_t ran
     d->world = world;
     d->store_on_rank0 = host_store;
     d->timeout = milliseconds(timeout_ms);
+    d->prefix = store_prefix ? store_prefix : "";
     auto base = connect_store(d->host, port, host_store && rank == 0, d->timeout);
-    d->store = c10::make_intrusive<c10d::PrefixStore>("detr/", base);
-    auto backend_store = c10::make_intrusive<c10d::PrefixStore>("backend/", base);
+    d->store = c10::make_intrusive<c10d::PrefixStore>(d->prefix + "detr/", base);
+    auto backend_store = c10::make_intrusive<c10d::PrefixStore>(d->prefix + "backend/", base);
     d->start_heartbeat();
     try {
       if (backend == CT_DIST_GLOO) {

@@ -76,7 +76,12 @@ struct Train: ParsableCommand {
         name: .customLong("ema-tau"), parsing: .unconditional,
         help: "Warm-up of --ema-decay in steps: decay·(1 − exp(−step/tau)), as D-FINE and DEIM (0: none).")
     var emaTau: Double = 2000
-    @Flag(help: "Continue from OUTPUT/checkpoint.safetensors.") var resume = false
+    @Flag(
+        help: """
+            Continue from OUTPUT/checkpoint.safetensors (implied where torchrun restarted the workers: \
+            TORCHELASTIC_RESTART_COUNT above 0).
+            """)
+    var resume = false
     @Flag(name: .shortAndLong, help: "No progress line.") var quiet = false
     @Flag(name: .shortAndLong, help: "One line per step (all loss terms) instead of the progress line.")
     var verbose = false
@@ -213,7 +218,11 @@ struct Train: ParsableCommand {
         settings.workers = workers
         settings.device = model.device
         settings.precision = model.precision
-        settings.resume = resume
+        // torchrun restarts a failed worker group (`--max-restarts`) with TORCHELASTIC_RESTART_COUNT
+        // above 0: the restarted workers continue from the last epoch's checkpoint, as --resume.
+        let restarts = ProcessInfo.processInfo.environment["TORCHELASTIC_RESTART_COUNT"].flatMap(Int.init) ?? 0
+        let checkpoint = URL(fileURLWithPath: output).appendingPathComponent("checkpoint.safetensors").path
+        settings.resume = resume || (restarts > 0 && FileManager.default.fileExists(atPath: checkpoint))
         settings.epochs = epochs
         settings.adjustOptions = { [lr, lrBackbone, lrDrop, clipMaxNorm, warmup] o in
             if let lr { o.lr = lr }

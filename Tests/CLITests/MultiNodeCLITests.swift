@@ -61,6 +61,92 @@ struct MultiNodeCLITests {
         }
     }
 
+    /// Runs `command` in `namespace` with `environment` added, its stderr to `stderr`.
+    static func start(_ command: [String], in namespace: String, environment: [String: String], stderr: URL) throws
+        -> Process
+    {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/sbin/ip")
+        p.arguments = ["netns", "exec", namespace] + command
+        p.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        _ = FileManager.default.createFile(atPath: stderr.path, contents: nil)
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = try FileHandle(forWritingTo: stderr)
+        try p.run()
+        return p
+    }
+
+    /// The same run's logs and weights: as many step records, losses within 1e-5 (relative), and
+    /// identical weights (the same ranks in the same ring reduce in the same order).
+    static func expectSameRun(_ local: String, _ other: String) throws {
+        let a = try DistributedTrainCLITests.records(local + "/log.jsonl")
+        let b = try DistributedTrainCLITests.records(other + "/log.jsonl")
+        #expect(a.count == b.count && a.count >= 8, "\(a.count) and \(b.count) log records")
+        var worst = 0.0
+        for (x, y) in zip(a, b) {
+            #expect(x["step"] as? Int == y["step"] as? Int)
+            for (key, value) in x where key.hasPrefix("loss") {
+                let u = try #require(value as? Double), v = try #require(y[key] as? Double, "\(key)")
+                worst = max(worst, abs(u - v) / max(abs(u), 1e-3))
+            }
+        }
+        #expect(worst < 1e-5, "largest relative loss difference \(worst)")
+        let ta = try DistributedTrainCLITests.modelTensors(local + "/checkpoint.safetensors")
+        let tb = try DistributedTrainCLITests.modelTensors(other + "/checkpoint.safetensors")
+        #expect(ta.count == tb.count && ta.count > 0)
+        for (key, t) in ta {
+            #expect(TestSupport.maxAbsDiff(t, try #require(tb[key], "\(key)")) == 0, "\(key)")
+        }
+    }
+
+    /// torchrun (`DETR_TORCHRUN`, e.g. from `make test-multinode`'s venv), one agent per host with
+    /// c10d rendezvous at the first host; the workers are `detr train` (`--no-python`).
+    static func torchrun(
+        _ detrArgs: [String], restarts: Int, directory: URL, port: Int
+    ) throws -> [Process] {
+        let torchrun = try #require(ProcessInfo.processInfo.environment["DETR_TORCHRUN"])
+        return try (0..<2).map { node in
+            let host = hosts[node]
+            return try start(
+                [
+                    torchrun, "--nnodes", "2", "--nproc-per-node", "2", "--node-rank", "\(node)", "--rdzv-backend",
+                    "c10d", "--rdzv-endpoint", "\(hosts[0].address):\(port)", "--rdzv-conf",
+                    "is_host=\(node == 0)", "--local-addr", host.address, "--max-restarts", "\(restarts)",
+                    "--monitor-interval", "0.2", "--no-python", DetrProcess.executable.path,
+                ] + detrArgs, in: host.namespace,
+                environment: ["GLOO_SOCKET_IFNAME": host.device, "CTORCH_NUM_THREADS": "1"],
+                stderr: directory.appendingPathComponent("torchrun\(node)"))
+        }
+    }
+
+    static func torchrunLog(_ dir: URL) -> String {
+        (0..<2).map { (try? String(contentsOf: dir.appendingPathComponent("torchrun\($0)"), encoding: .utf8)) ?? "" }
+            .joined(separator: "\n---\n")
+    }
+
+    /// `torchrun --nnodes 2 --nproc-per-node 2 --rdzv-backend c10d ... --no-python detr train`
+    /// across the two hosts, with the agent's store (TORCHELASTIC_USE_AGENT_STORE=True): the run
+    /// equals the 4-process run on one host.
+    @Test(.enabled(if: ProcessInfo.processInfo.environment["DETR_TORCHRUN"] != nil, "set DETR_TORCHRUN"))
+    func torchrunAcrossTwoHosts() throws {
+        let w = try DistributedTrainCLITests.workspace(images: 16)
+        defer { try? FileManager.default.removeItem(at: w.dir) }
+        try Self.makeHosts()
+        defer { Self.removeHosts() }
+        let args = { (out: String) in
+            DistributedTrainCLITests.trainArgs(w, output: out) + ["--batch-size", "1", "--epochs", "2"]
+        }
+        let local = w.dir.appendingPathComponent("one-host").path
+        let reference = try DetrProcess.run(args(local) + ["--nproc", "4"], environment: ["CTORCH_NUM_THREADS": "1"])
+        #expect(reference.status == 0, "\(reference.stderr)")
+        let out = w.dir.appendingPathComponent("torchrun").path
+        let agents = try Self.torchrun(args(out), restarts: 0, directory: w.dir, port: 29612)
+        defer { for p in agents where p.isRunning { kill(p.processIdentifier, SIGKILL) } }
+        for p in agents { try #require(DistributedTrainCLITests.waitForExit(p, seconds: 300), "\(Self.torchrunLog(w.dir))") }
+        #expect(agents.allSatisfy { $0.terminationStatus == 0 }, "\(Self.torchrunLog(w.dir))")
+        try Self.expectSameRun(local, out)
+    }
+
     @Test func twoHostsEqualOneHost() throws {
         let w = try DistributedTrainCLITests.workspace(images: 16)
         defer { try? FileManager.default.removeItem(at: w.dir) }
@@ -78,44 +164,21 @@ struct MultiNodeCLITests {
         defer { for p in ranks where p.isRunning { kill(p.processIdentifier, SIGKILL) } }
         for rank in 0..<4 {
             let host = Self.hosts[rank / 2]
-            let p = Process()
-            p.executableURL = URL(fileURLWithPath: "/usr/sbin/ip")
-            p.arguments = ["netns", "exec", host.namespace, DetrProcess.executable.path] + args(out)
-            p.environment = ProcessInfo.processInfo.environment.merging([
-                "RANK": "\(rank)", "LOCAL_RANK": "\(rank % 2)", "WORLD_SIZE": "4", "MASTER_ADDR": Self.hosts[0].address,
-                "MASTER_PORT": "29611", "GLOO_SOCKET_IFNAME": host.device, "CTORCH_NUM_THREADS": "1",
-            ]) { $1 }
-            let log = w.dir.appendingPathComponent("stderr\(rank)")
-            _ = FileManager.default.createFile(atPath: log.path, contents: nil)
-            p.standardOutput = FileHandle.nullDevice
-            p.standardError = try FileHandle(forWritingTo: log)
-            try p.run()
-            ranks.append(p)
+            ranks.append(
+                try Self.start(
+                    [DetrProcess.executable.path] + args(out), in: host.namespace,
+                    environment: [
+                        "RANK": "\(rank)", "LOCAL_RANK": "\(rank % 2)", "WORLD_SIZE": "4",
+                        "MASTER_ADDR": Self.hosts[0].address, "MASTER_PORT": "29611", "GLOO_SOCKET_IFNAME": host.device,
+                        "CTORCH_NUM_THREADS": "1",
+                    ], stderr: w.dir.appendingPathComponent("stderr\(rank)")))
         }
-        for p in ranks { #expect(DistributedTrainCLITests.waitForExit(p, seconds: 600)) }
+        for p in ranks { try #require(DistributedTrainCLITests.waitForExit(p, seconds: 300)) }
         let messages = (0..<4).map {
             (try? String(contentsOf: w.dir.appendingPathComponent("stderr\($0)"), encoding: .utf8)) ?? ""
         }
         #expect(ranks.allSatisfy { $0.terminationStatus == 0 }, "\(messages)")
 
-        let a = try DistributedTrainCLITests.records(local + "/log.jsonl")
-        let b = try DistributedTrainCLITests.records(out + "/log.jsonl")
-        #expect(a.count == b.count && a.count >= 8, "\(a.count) and \(b.count) log records")
-        var worst = 0.0
-        for (x, y) in zip(a, b) {
-            #expect(x["step"] as? Int == y["step"] as? Int)
-            for (key, value) in x where key.hasPrefix("loss") {
-                let u = try #require(value as? Double), v = try #require(y[key] as? Double, "\(key)")
-                worst = max(worst, abs(u - v) / max(abs(u), 1e-3))
-            }
-        }
-        #expect(worst < 1e-5, "largest relative loss difference \(worst)")
-        // The same ranks in the same ring reduce in the same order: the weights are identical.
-        let ta = try DistributedTrainCLITests.modelTensors(local + "/checkpoint.safetensors")
-        let tb = try DistributedTrainCLITests.modelTensors(out + "/checkpoint.safetensors")
-        #expect(ta.count == tb.count && ta.count > 0)
-        for (key, t) in ta {
-            #expect(TestSupport.maxAbsDiff(t, try #require(tb[key], "\(key)")) == 0, "\(key)")
-        }
+        try Self.expectSameRun(local, out)
     }
 }

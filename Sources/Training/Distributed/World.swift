@@ -13,11 +13,15 @@ public struct World: Sendable, Equatable {
     /// A launcher runs the rendezvous store (`TORCHELASTIC_USE_AGENT_STORE=True`, as torchrun's
     /// agent and `detr train --nproc` do); otherwise rank 0 starts it at the master address.
     public var storeHostedByLauncher: Bool
+    /// How often torchrun has restarted the workers (`TORCHELASTIC_RESTART_COUNT`): the launcher's
+    /// store keeps the keys of earlier attempts, so each attempt's group uses keys of its own.
+    public var restartCount: Int
 
     public init(
         rank: Int, size: Int, localRank: Int, masterAddress: String, masterPort: Int,
-        storeHostedByLauncher: Bool = false
+        storeHostedByLauncher: Bool = false, restartCount: Int = 0
     ) {
+        self.restartCount = restartCount
         self.rank = rank
         self.size = size
         self.localRank = localRank
@@ -55,6 +59,7 @@ public struct World: Sendable, Equatable {
         let port = try integer("MASTER_PORT", env["MASTER_PORT"] ?? (size == 1 ? "29500" : nil), 1...65_535)
         return World(
             rank: rank, size: size, localRank: localRank, masterAddress: address, masterPort: port,
-            storeHostedByLauncher: env["TORCHELASTIC_USE_AGENT_STORE"] == "True")
+            storeHostedByLauncher: env["TORCHELASTIC_USE_AGENT_STORE"] == "True",
+            restartCount: env["TORCHELASTIC_RESTART_COUNT"].flatMap(Int.init).map { max(0, $0) } ?? 0)
     }
 }
