@@ -34,6 +34,8 @@ for how in scratch backbone detector; do
     --quiet "${init[@]}" ${RESUME:+--resume}
 done
 for how in scratch backbone detector; do
-  echo "== $how"
-  grep '"AP"\|"stats"' "$work/$how/log.jsonl" | sed -E 's/.*"epoch": ?([0-9]+).*"stats": ?\[([^],]*),([^],]*),([^],]*).*/epoch \1: AP \2  AP50 \3  AP75 \4/' || true
+  echo "== $how (epoch AP AP50 AP75)"
+  grep '"eval":true' "$work/$how/log.jsonl" |
+    sed -E 's/^\{"AP":([^,]*),"AP50":([^,]*),"AP75":([^,]*),.*"epoch":([0-9]+).*/\4 \1 \2 \3/' |
+    awk '{ printf "%s %.3f %.3f %.3f\n", $1, $2, $3, $4 }'
 done
