@@ -102,7 +102,7 @@ struct MultiNodeCLITests {
     /// torchrun (`DETR_TORCHRUN`, e.g. from `make test-multinode`'s venv), one agent per host with
     /// c10d rendezvous at the first host; the workers are `detr train` (`--no-python`).
     static func torchrun(
-        _ detrArgs: [String], restarts: Int, directory: URL, port: Int
+        _ detrArgs: [String], directory: URL, port: Int
     ) throws -> [Process] {
         let torchrun = try #require(ProcessInfo.processInfo.environment["DETR_TORCHRUN"])
         return try (0..<2).map { node in
@@ -111,8 +111,7 @@ struct MultiNodeCLITests {
                 [
                     torchrun, "--nnodes", "2", "--nproc-per-node", "2", "--node-rank", "\(node)", "--rdzv-backend",
                     "c10d", "--rdzv-endpoint", "\(hosts[0].address):\(port)", "--rdzv-conf",
-                    "is_host=\(node == 0)", "--local-addr", host.address, "--max-restarts", "\(restarts)",
-                    "--monitor-interval", "0.2", "--no-python", DetrProcess.executable.path,
+                    "is_host=\(node == 0)", "--local-addr", host.address, "--no-python", DetrProcess.executable.path,
                 ] + detrArgs, in: host.namespace,
                 environment: ["GLOO_SOCKET_IFNAME": host.device, "CTORCH_NUM_THREADS": "1"],
                 stderr: directory.appendingPathComponent("torchrun\(node)"))
@@ -129,56 +128,57 @@ struct MultiNodeCLITests {
     /// equals the 4-process run on one host.
     @Test(.enabled(if: ProcessInfo.processInfo.environment["DETR_TORCHRUN"] != nil, "set DETR_TORCHRUN"))
     func torchrunAcrossTwoHosts() throws {
+        try Self.compareWithOneHost { dir, args in
+            let out = dir.appendingPathComponent("torchrun").path
+            let agents = try Self.torchrun(args(out), directory: dir, port: 29612)
+            defer { for p in agents where p.isRunning { kill(p.processIdentifier, SIGKILL) } }
+            for p in agents {
+                try #require(DistributedTrainCLITests.waitForExit(p, seconds: 300), "\(Self.torchrunLog(dir))")
+            }
+            #expect(agents.allSatisfy { $0.terminationStatus == 0 }, "\(Self.torchrunLog(dir))")
+            return out
+        }
+    }
+
+    /// The workspace, the two hosts and the 4-process run on one host (`--nproc 4`, batch 1 each,
+    /// 2 epochs); `body` runs the same job its own way (given the arguments for an output
+    /// directory) and returns its output, which must equal the one-host run's.
+    static func compareWithOneHost(_ body: (URL, (String) -> [String]) throws -> String) throws {
         let w = try DistributedTrainCLITests.workspace(images: 16)
         defer { try? FileManager.default.removeItem(at: w.dir) }
-        try Self.makeHosts()
-        defer { Self.removeHosts() }
+        try makeHosts()
+        defer { removeHosts() }
         let args = { (out: String) in
             DistributedTrainCLITests.trainArgs(w, output: out) + ["--batch-size", "1", "--epochs", "2"]
         }
         let local = w.dir.appendingPathComponent("one-host").path
         let reference = try DetrProcess.run(args(local) + ["--nproc", "4"], environment: ["CTORCH_NUM_THREADS": "1"])
         #expect(reference.status == 0, "\(reference.stderr)")
-        let out = w.dir.appendingPathComponent("torchrun").path
-        let agents = try Self.torchrun(args(out), restarts: 0, directory: w.dir, port: 29612)
-        defer { for p in agents where p.isRunning { kill(p.processIdentifier, SIGKILL) } }
-        for p in agents { try #require(DistributedTrainCLITests.waitForExit(p, seconds: 300), "\(Self.torchrunLog(w.dir))") }
-        #expect(agents.allSatisfy { $0.terminationStatus == 0 }, "\(Self.torchrunLog(w.dir))")
-        try Self.expectSameRun(local, out)
+        try expectSameRun(local, try body(w.dir, args))
     }
 
     @Test func twoHostsEqualOneHost() throws {
-        let w = try DistributedTrainCLITests.workspace(images: 16)
-        defer { try? FileManager.default.removeItem(at: w.dir) }
-        try Self.makeHosts()
-        defer { Self.removeHosts() }
-        let args = { (out: String) in
-            DistributedTrainCLITests.trainArgs(w, output: out) + ["--batch-size", "1", "--epochs", "2"]
+        try Self.compareWithOneHost { dir, args in
+            let out = dir.appendingPathComponent("two-hosts").path
+            var ranks: [Process] = []
+            defer { for p in ranks where p.isRunning { kill(p.processIdentifier, SIGKILL) } }
+            for rank in 0..<4 {
+                let host = Self.hosts[rank / 2]
+                ranks.append(
+                    try Self.start(
+                        [DetrProcess.executable.path] + args(out), in: host.namespace,
+                        environment: [
+                            "RANK": "\(rank)", "LOCAL_RANK": "\(rank % 2)", "WORLD_SIZE": "4",
+                            "MASTER_ADDR": Self.hosts[0].address, "MASTER_PORT": "29611",
+                            "GLOO_SOCKET_IFNAME": host.device, "CTORCH_NUM_THREADS": "1",
+                        ], stderr: dir.appendingPathComponent("stderr\(rank)")))
+            }
+            for p in ranks { try #require(DistributedTrainCLITests.waitForExit(p, seconds: 300)) }
+            let messages = (0..<4).map {
+                (try? String(contentsOf: dir.appendingPathComponent("stderr\($0)"), encoding: .utf8)) ?? ""
+            }
+            #expect(ranks.allSatisfy { $0.terminationStatus == 0 }, "\(messages)")
+            return out
         }
-        let local = w.dir.appendingPathComponent("one-host").path
-        let reference = try DetrProcess.run(args(local) + ["--nproc", "4"], environment: ["CTORCH_NUM_THREADS": "1"])
-        #expect(reference.status == 0, "\(reference.stderr)")
-
-        let out = w.dir.appendingPathComponent("two-hosts").path
-        var ranks: [Process] = []
-        defer { for p in ranks where p.isRunning { kill(p.processIdentifier, SIGKILL) } }
-        for rank in 0..<4 {
-            let host = Self.hosts[rank / 2]
-            ranks.append(
-                try Self.start(
-                    [DetrProcess.executable.path] + args(out), in: host.namespace,
-                    environment: [
-                        "RANK": "\(rank)", "LOCAL_RANK": "\(rank % 2)", "WORLD_SIZE": "4",
-                        "MASTER_ADDR": Self.hosts[0].address, "MASTER_PORT": "29611", "GLOO_SOCKET_IFNAME": host.device,
-                        "CTORCH_NUM_THREADS": "1",
-                    ], stderr: w.dir.appendingPathComponent("stderr\(rank)")))
-        }
-        for p in ranks { try #require(DistributedTrainCLITests.waitForExit(p, seconds: 300)) }
-        let messages = (0..<4).map {
-            (try? String(contentsOf: w.dir.appendingPathComponent("stderr\($0)"), encoding: .utf8)) ?? ""
-        }
-        #expect(ranks.allSatisfy { $0.terminationStatus == 0 }, "\(messages)")
-
-        try Self.expectSameRun(local, out)
     }
 }
