@@ -22,8 +22,8 @@ public struct TrainingCheckpoint {
     public var step: Int
     public var config: ModelConfig
     /// Further metadata, stored as `extra.<key>`: the class names by classifier column
-    /// (`class_names`, JSON), the number of data-parallel processes that wrote it (`world_size`)
-    /// and the fp16 loss scaler's state (`loss_scaler`).
+    /// (`class_names`, JSON), the number of data-parallel processes that wrote it (`world_size`),
+    /// the images per step of each (`batch_size`) and the fp16 loss scaler's state (`loss_scaler`).
     public var extra: [String: String]
 
     public init(

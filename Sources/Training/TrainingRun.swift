@@ -119,6 +119,39 @@ public final class TrainingRun {
             try settings.config.validate()
         }
         let cfg = settings.config
+        // A checkpoint of another number of processes resumes with the same global batch (per
+        // process: its global batch / this number), so the data order and schedule stay its own.
+        checkpointURL = out.appendingPathComponent("checkpoint.safetensors")
+        var resumed: TrainingCheckpoint?
+        if settings.resume {
+            guard fm.fileExists(atPath: checkpointURL.path) else {
+                throw FileError(file: checkpointURL.path, problem: "no checkpoint to resume from")
+            }
+            let checkpoint = try TrainingCheckpoint.read(from: checkpointURL)
+            let saved = checkpoint.extra["world_size"].flatMap(Int.init) ?? 1
+            let processes = parallel?.size ?? 1
+            if saved != processes {
+                guard let perProcess = checkpoint.extra["batch_size"].flatMap(Int.init), perProcess > 0 else {
+                    throw FileError(
+                        file: checkpointURL.path,
+                        problem: """
+                            was written by \(saved) process\(saved == 1 ? "" : "es") and does not say its batch \
+                            size; resume it with as many (got \(processes))
+                            """)
+                }
+                let global = saved * perProcess
+                guard global % processes == 0 else {
+                    throw FileError(
+                        file: checkpointURL.path,
+                        problem: """
+                            has a global batch of \(global) images (\(saved) × \(perProcess)), which \(processes) \
+                            processes cannot share evenly; resume it with a number of processes dividing \(global)
+                            """)
+                }
+                settings.batchSize = global / processes
+            }
+            resumed = checkpoint
+        }
         self.settings = settings
         try data.validate(numClasses: cfg.numClasses)
         self.data = data
@@ -155,21 +188,7 @@ public final class TrainingRun {
         trainer.precision = settings.precision
         trainer.weightAverage = settings.emaDecay.map { WeightAverage(model: model, decay: $0, tau: settings.emaTau) }
         self.trainer = trainer
-        checkpointURL = out.appendingPathComponent("checkpoint.safetensors")
-        if settings.resume {
-            guard fm.fileExists(atPath: checkpointURL.path) else {
-                throw FileError(file: checkpointURL.path, problem: "no checkpoint to resume from")
-            }
-            let checkpoint = try TrainingCheckpoint.read(from: checkpointURL)
-            let saved = checkpoint.extra["world_size"].flatMap(Int.init) ?? 1
-            guard saved == (parallel?.size ?? 1) else {
-                throw FileError(
-                    file: checkpointURL.path,
-                    problem: """
-                        was written by \(saved) process\(saved == 1 ? "" : "es"); resume it with as many \
-                        (got \(parallel?.size ?? 1)): the data order and random streams depend on the number
-                        """)
-            }
+        if let checkpoint = resumed {
             try trainer.restore(checkpoint, source: checkpointURL.path)
             resumedAt = (trainer.epoch, trainer.step)
         } else {
@@ -245,7 +264,7 @@ public final class TrainingRun {
     /// Writes the checkpoint (rank 0; in data-parallel training with every rank's generator state
     /// and the number of processes).
     private func writeCheckpoint() throws {
-        var extra = ["class_names": classNamesJSON]
+        var extra = ["class_names": classNamesJSON, "batch_size": "\(settings.batchSize)"]
         var generators: [String: Tensor] = [:]
         if let parallel {
             extra["world_size"] = "\(parallel.size)"

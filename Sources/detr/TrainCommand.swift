@@ -275,10 +275,15 @@ struct Train: ParsableCommand {
                 )
             }
             if let (epoch, step) = run.resumedAt { Terminal.note("resuming after epoch \(epoch) (step \(step))") }
+            if run.settings.batchSize != settings.batchSize {
+                Terminal.note(
+                    "the checkpoint was written by another number of processes: \(run.settings.batchSize) images "
+                        + "per process keep its global batch (--batch-size \(settings.batchSize) is not used)")
+            }
             if let parallel {
                 Terminal.note(
                     "data-parallel: \(parallel.size) processes (\(parallel.group.backend.rawValue)), "
-                        + "\(settings.batchSize) images each per step")
+                        + "\(run.settings.batchSize) images each per step")
             }
             Terminal.note(
                 "training \(settings.config.architecture.rawValue) on \(run.data.count) images "

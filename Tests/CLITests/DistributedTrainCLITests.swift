@@ -168,10 +168,51 @@ import Torch
             #expect(alone[key] != nil && alone[key] == logged[key] as? Double, "\(key)")
         }
 
-        // A checkpoint of 2 processes does not resume in 1.
+        // Its global batch of 4 cannot be shared by 3 processes.
         let d = try DetrProcess.run(
-            Self.trainArgs(w, output: split) + ["--batch-size", "2", "--epochs", "4", "--resume"])
-        #expect(d.status == 1 && d.stderr.contains("2 processes"), "\(d.stderr)")
+            Self.trainArgs(w, output: split) + ["--batch-size", "2", "--epochs", "4", "--resume", "--nproc", "3"])
+        #expect(d.status == 1 && d.stderr.contains("which 3 processes cannot share evenly"), "\(d.stderr)")
+    }
+
+    /// A checkpoint resumes on another number of processes with its global batch: Conditional
+    /// DETR, 1 process × batch 2 for 2 epochs straight, against 2 × 1 (`--pad-global-batch`) for
+    /// the first epoch resumed by 1 process, and 1 × 2 resumed by 2 × 1 — the same steps, losses
+    /// and weights as in the 2-against-1 equivalence above.
+    @Test func resumesOnAnotherNumberOfProcesses() throws {
+        let w = try Self.workspace(images: 12)
+        defer { try? FileManager.default.removeItem(at: w.dir) }
+        let straight = w.dir.appendingPathComponent("straight").path
+        let a = try DetrProcess.run(Self.trainArgs(w, output: straight) + ["--batch-size", "2", "--epochs", "2"])
+        #expect(a.status == 0, "\(a.stderr)")
+        let two = ["--nproc", "2", "--pad-global-batch"], one: [String] = []
+        for (name, first, batch, then) in [("2to1", two, "1", one), ("1to2", one, "2", two)] {
+            let out = w.dir.appendingPathComponent(name).path
+            let b = try DetrProcess.run(Self.trainArgs(w, output: out) + first + ["--batch-size", batch, "--epochs", "1"])
+            #expect(b.status == 0, "\(name): \(b.stderr)")
+            // The per-process batch follows from the checkpoint, whatever --batch-size says.
+            let c = try DetrProcess.run(
+                Self.trainArgs(w, output: out).filter { $0 != "--quiet" } + then
+                    + ["--batch-size", "3", "--epochs", "2", "--resume"])
+            #expect(c.status == 0, "\(name): \(c.stderr)")
+            #expect(c.stderr.contains("the checkpoint was written by another number of processes"), "\(c.stderr)")
+            let ra = try Self.records(straight + "/log.jsonl"), rb = try Self.records(out + "/log.jsonl")
+            #expect(ra.count == rb.count && ra.count >= 8, "\(name): \(ra.count) and \(rb.count) records")
+            var worst = 0.0
+            for (x, y) in zip(ra, rb) {
+                #expect(x["step"] as? Int == y["step"] as? Int)
+                for (key, value) in x where key.hasPrefix("loss") {
+                    let u = try #require(value as? Double), v = try #require(y[key] as? Double, "\(key)")
+                    worst = max(worst, abs(u - v) / max(abs(u), 1e-3))
+                }
+            }
+            #expect(worst < 1e-5, "\(name): largest relative loss difference \(worst)")
+            let ta = try Self.modelTensors(straight + "/checkpoint.safetensors")
+            let tb = try Self.modelTensors(out + "/checkpoint.safetensors")
+            for (key, t) in ta where t.dtype.isFloatingPoint {
+                let u = try #require(tb[key], "\(key)")
+                #expect(TestSupport.maxAbsDiff(t, u) < 1e-3, "\(name): \(key)")
+            }
+        }
     }
 
     /// The worker processes a `detr train` (pid `parent`) started, by rank.
