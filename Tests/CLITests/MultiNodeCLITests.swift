@@ -6,13 +6,14 @@ import Torch
 /// `ip` from iproute2, and whether this process may make network namespaces.
 enum NetworkNamespaces {
     /// Asked for (`DETR_MULTINODE`, then a missing capability fails the test), or possible here: a
-    /// probe namespace can be made and deleted.
+    /// probe namespace and a veth pair inside it can be made (deleting the namespace deletes both).
     static let available: Bool = {
         if ProcessInfo.processInfo.environment["DETR_MULTINODE"] != nil { return true }
         guard geteuid() == 0, FileManager.default.isExecutableFile(atPath: "/usr/sbin/ip") else { return false }
         let probe = "detr-mn-probe"
         guard (try? ip(["netns", "add", probe], check: false)) == 0 else { return false }
-        return (try? ip(["netns", "del", probe], check: false)) == 0
+        let veth = (try? ip(["-n", probe, "link", "add", "detr-pr-a", "type", "veth", "peer", "name", "detr-pr-b"], check: false)) == 0
+        return (try? ip(["netns", "del", probe], check: false)) == 0 && veth
     }()
 
     @discardableResult
