@@ -53,6 +53,20 @@ import Torch
 
     static func records(_ path: String) throws -> [[String: Any]] { try TestSupport.jsonLines(path) }
 
+    /// The largest relative difference of any loss term between two logs, record by record
+    /// (whose step numbers must agree).
+    static func worstLossDifference(_ a: [[String: Any]], _ b: [[String: Any]]) throws -> Double {
+        var worst = 0.0
+        for (x, y) in zip(a, b) {
+            #expect(x["step"] as? Int == y["step"] as? Int)
+            for (key, value) in x where key.hasPrefix("loss") {
+                let u = try #require(value as? Double), v = try #require(y[key] as? Double, "\(key)")
+                worst = max(worst, abs(u - v) / max(abs(u), 1e-3))
+            }
+        }
+        return worst
+    }
+
     static func modelTensors(_ path: String) throws -> StateDict {
         try Safetensors.read(contentsOf: URL(fileURLWithPath: path)).tensors.stripping(prefix: "model.")
     }
@@ -197,14 +211,7 @@ import Torch
             #expect(c.stderr.contains("the checkpoint was written by another number of processes"), "\(c.stderr)")
             let ra = try Self.records(straight + "/log.jsonl"), rb = try Self.records(out + "/log.jsonl")
             #expect(ra.count == rb.count && ra.count >= 8, "\(name): \(ra.count) and \(rb.count) records")
-            var worst = 0.0
-            for (x, y) in zip(ra, rb) {
-                #expect(x["step"] as? Int == y["step"] as? Int)
-                for (key, value) in x where key.hasPrefix("loss") {
-                    let u = try #require(value as? Double), v = try #require(y[key] as? Double, "\(key)")
-                    worst = max(worst, abs(u - v) / max(abs(u), 1e-3))
-                }
-            }
+            let worst = try Self.worstLossDifference(ra, rb)
             #expect(worst < 1e-5, "\(name): largest relative loss difference \(worst)")
             let ta = try Self.modelTensors(straight + "/checkpoint.safetensors")
             let tb = try Self.modelTensors(out + "/checkpoint.safetensors")

@@ -83,14 +83,7 @@ struct MultiNodeCLITests {
         let a = try DistributedTrainCLITests.records(local + "/log.jsonl")
         let b = try DistributedTrainCLITests.records(other + "/log.jsonl")
         #expect(a.count == b.count && a.count >= 8, "\(a.count) and \(b.count) log records")
-        var worst = 0.0
-        for (x, y) in zip(a, b) {
-            #expect(x["step"] as? Int == y["step"] as? Int)
-            for (key, value) in x where key.hasPrefix("loss") {
-                let u = try #require(value as? Double), v = try #require(y[key] as? Double, "\(key)")
-                worst = max(worst, abs(u - v) / max(abs(u), 1e-3))
-            }
-        }
+        let worst = try DistributedTrainCLITests.worstLossDifference(a, b)
         #expect(worst < 1e-5, "largest relative loss difference \(worst)")
         let ta = try DistributedTrainCLITests.modelTensors(local + "/checkpoint.safetensors")
         let tb = try DistributedTrainCLITests.modelTensors(other + "/checkpoint.safetensors")
