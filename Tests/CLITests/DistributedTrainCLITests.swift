@@ -250,9 +250,12 @@ import Torch
         }
     }
 
-    static func start(_ args: [String], environment: [String: String] = [:], stderr: URL) throws -> Process {
+    /// Starts `executable` (default `detr`) with `args` and `environment` added, stderr to `stderr`.
+    static func start(
+        _ args: [String], executable: URL = DetrProcess.executable, environment: [String: String] = [:], stderr: URL
+    ) throws -> Process {
         let p = Process()
-        p.executableURL = DetrProcess.executable
+        p.executableURL = executable
         p.arguments = args
         p.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         _ = FileManager.default.createFile(atPath: stderr.path, contents: nil)
@@ -260,6 +263,18 @@ import Torch
         p.standardError = try FileHandle(forWritingTo: stderr)
         try p.run()
         return p
+    }
+
+    /// `count` `detr args` processes, process r with `environment(r)` and one intra-op thread,
+    /// stderr to `directory/stderr<r>`.
+    static func startRanks(
+        _ count: Int, _ args: [String], directory: URL, environment: (Int) -> [String: String]
+    ) throws -> [Process] {
+        try (0..<count).map { rank in
+            try start(
+                args, environment: environment(rank).merging(["CTORCH_NUM_THREADS": "1"]) { $1 },
+                stderr: directory.appendingPathComponent("stderr\(rank)"))
+        }
     }
 
     static func waitForExit(_ p: Process, seconds: Double) -> Bool {
@@ -308,15 +323,11 @@ import Torch
         let out = w.dir.appendingPathComponent("run").path
         let port = try RendezvousServer(timeout: 1).port  // a free port, released at once
         let args = Self.trainArgs(w, output: out) + ["--batch-size", "1", "--epochs", "50"]
-        var ranks: [Process] = []
-        for rank in 0..<2 {
-            ranks.append(
-                try Self.start(
-                    args,
-                    environment: [
-                        "RANK": "\(rank)", "WORLD_SIZE": "2", "LOCAL_RANK": "\(rank)", "MASTER_ADDR": "127.0.0.1",
-                        "MASTER_PORT": "\(port)", "CTORCH_NUM_THREADS": "1",
-                    ], stderr: w.dir.appendingPathComponent("stderr\(rank)")))
+        let ranks = try Self.startRanks(2, args, directory: w.dir) { rank in
+            [
+                "RANK": "\(rank)", "WORLD_SIZE": "2", "LOCAL_RANK": "\(rank)", "MASTER_ADDR": "127.0.0.1",
+                "MASTER_PORT": "\(port)",
+            ]
         }
         defer { for p in ranks where p.isRunning { kill(p.processIdentifier, SIGKILL) } }
         Self.waitForLog(out + "/log.jsonl", lines: 15) { ranks.allSatisfy(\.isRunning) }
@@ -341,16 +352,11 @@ import Torch
         let port = try RendezvousServer(timeout: 1).port  // a free port, released at once
         var args = Self.trainArgs(w, output: out) + ["--batch-size", "1", "--epochs", "1"]
         args.removeAll { $0 == "--quiet" }
-        var tasks: [Process] = []
-        for rank in 0..<2 {
-            tasks.append(
-                try Self.start(
-                    args,
-                    environment: [
-                        "SLURM_JOB_ID": "42", "SLURM_JOB_NODELIST": "localhost", "SLURM_NTASKS": "2",
-                        "SLURM_PROCID": "\(rank)", "SLURM_LOCALID": "\(rank)", "SLURM_STEP_ID": "0",
-                        "MASTER_PORT": "\(port)", "CTORCH_NUM_THREADS": "1",
-                    ], stderr: w.dir.appendingPathComponent("stderr\(rank)")))
+        let tasks = try Self.startRanks(2, args, directory: w.dir) { rank in
+            [
+                "SLURM_JOB_ID": "42", "SLURM_JOB_NODELIST": "localhost", "SLURM_NTASKS": "2",
+                "SLURM_PROCID": "\(rank)", "SLURM_LOCALID": "\(rank)", "SLURM_STEP_ID": "0", "MASTER_PORT": "\(port)",
+            ]
         }
         defer { for p in tasks where p.isRunning { kill(p.processIdentifier, SIGKILL) } }
         for p in tasks { #expect(Self.waitForExit(p, seconds: 300)) }

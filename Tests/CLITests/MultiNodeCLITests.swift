@@ -66,15 +66,9 @@ struct MultiNodeCLITests {
     static func start(_ command: [String], in namespace: String, environment: [String: String], stderr: URL) throws
         -> Process
     {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/sbin/ip")
-        p.arguments = ["netns", "exec", namespace] + command
-        p.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        _ = FileManager.default.createFile(atPath: stderr.path, contents: nil)
-        p.standardOutput = FileHandle.nullDevice
-        p.standardError = try FileHandle(forWritingTo: stderr)
-        try p.run()
-        return p
+        try DistributedTrainCLITests.start(
+            ["netns", "exec", namespace] + command, executable: URL(fileURLWithPath: "/usr/sbin/ip"),
+            environment: environment, stderr: stderr)
     }
 
     /// The same run's logs and weights: as many step records, losses within 1e-5 (relative), and
