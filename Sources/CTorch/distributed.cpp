@@ -31,8 +31,11 @@
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
+#include <random>
 #include <sstream>
 #include <thread>
+
+#include <unistd.h>
 
 namespace ctorch {
 // Defined in distributed_nccl.cpp (a stub that throws where the shim is built without NCCL).
@@ -66,6 +69,75 @@ std::vector<uint8_t> bytes(const std::string &s) { return std::vector<uint8_t>(s
 std::string message_of(const std::exception &e) {
   if (auto *c = dynamic_cast<const c10::Error *>(&e)) return c->what_without_backtrace();
   return e.what();
+}
+
+
+// A token no other process draws: 128 random bits, with the process id and the clock mixed in.
+std::string fresh_token() {
+  std::random_device device;
+  std::seed_seq seed{device(), device(), device(), device(), static_cast<unsigned>(getpid()),
+                     static_cast<unsigned>(std::chrono::steady_clock::now().time_since_epoch().count())};
+  std::mt19937_64 draw(seed);
+  std::ostringstream out;
+  out << std::hex << draw() << "-" << draw();
+  return out.str();
+}
+
+// The ranks of a group that meets at a store hosted by someone else agree on a generation that no
+// earlier group at that store used, and the group's keys start with it. Such a store outlives the
+// groups (torchrun's agent keeps one across restarts of its workers), so it may still hold the
+// keys of a group whose processes are dead; and the launchers' restart counts cannot tell the
+// generations apart, since each agent counts only its own workers' failures. Rank 0 draws the
+// generation from a counter in the store (each draw is a new number). Every other rank posts a
+// fresh token and waits for the answer under a key named by it, and then confirms under a key
+// named by the generation: neither side ever reads a key an earlier group could have written.
+std::string agree_on_generation(c10d::Store &store, int rank, int world, milliseconds timeout) {
+  const std::string root = "detr-generation/";
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  const milliseconds poll{10};
+  auto late = [&] { return std::chrono::steady_clock::now() > deadline; };
+  if (rank == 0) {
+    const std::string generation = std::to_string(store.add(root + "counter", 1));
+    std::vector<std::string> answered(world);
+    std::vector<bool> joined(world, false);
+    int waiting = world - 1;
+    while (waiting > 0) {
+      for (int r = 1; r < world; r++) {
+        if (joined[r]) continue;
+        const std::string hello = root + "hello/" + std::to_string(r);
+        if (store.check({hello})) {
+          // Possibly a dead process's token: answering it does no harm, no one waits for it.
+          std::string token = text(store.get(hello));
+          if (token != answered[r]) {
+            store.set(root + "answer/" + token, bytes(generation));
+            answered[r] = token;
+          }
+        }
+        if (store.check({root + generation + "/joined/" + std::to_string(r)})) {
+          joined[r] = true;
+          waiting--;
+        }
+      }
+      if (waiting == 0) break;
+      if (late()) {
+        std::ostringstream missing;
+        for (int r = 1; r < world; r++) if (!joined[r]) missing << (missing.tellp() > 0 ? ", " : "") << r;
+        throw std::runtime_error("ranks " + missing.str() + " did not arrive");
+      }
+      std::this_thread::sleep_for(poll);
+    }
+    return generation;
+  }
+  const std::string token = fresh_token();
+  store.set(root + "hello/" + std::to_string(rank), bytes(token));
+  const std::string answer = root + "answer/" + token;
+  while (!store.check({answer})) {
+    if (late()) throw std::runtime_error("rank 0 did not arrive");
+    std::this_thread::sleep_for(poll);
+  }
+  const std::string generation = text(store.get(answer));
+  store.set(root + generation + "/joined/" + std::to_string(rank), bytes("1"));
+  return generation;
 }
 
 }  // namespace
@@ -239,8 +311,7 @@ int32_t ct_store_server_port(ct_store_server s) { return s ? static_cast<int32_t
 void ct_store_server_free(ct_store_server s) { delete s; }
 
 ct_dist ct_dist_new(int32_t backend, const char *host, int32_t port, int32_t rank, int32_t world, bool host_store,
-                    const char *interface, const char *bind_host, int32_t device_index, int64_t timeout_ms,
-                    const char *store_prefix) {
+                    const char *interface, const char *bind_host, int32_t device_index, int64_t timeout_ms) {
   CT_TRY(nullptr, {
     if (world < 1 || rank < 0 || rank >= world) {
       throw std::invalid_argument("rank " + std::to_string(rank) + " is outside a world of size " +
@@ -253,8 +324,15 @@ ct_dist ct_dist_new(int32_t backend, const char *host, int32_t port, int32_t ran
     d->world = world;
     d->store_on_rank0 = host_store;
     d->timeout = milliseconds(timeout_ms);
-    d->prefix = store_prefix ? store_prefix : "";
     auto base = connect_store(d->host, port, host_store && rank == 0, d->timeout);
+    try {
+      // A store rank 0 hosts is new; another one may hold an earlier group's keys.
+      if (!host_store) d->prefix = "generation-" + agree_on_generation(*base, rank, world, d->timeout) + "/";
+    } catch (const std::exception &e) {
+      throw std::runtime_error("rank " + std::to_string(rank) + " of " + std::to_string(world) +
+                               " could not join the process group at " + d->host + ":" + std::to_string(port) +
+                               " within " + std::to_string(timeout_ms / 1000) + " s: " + message_of(e));
+    }
     d->store = c10::make_intrusive<c10d::PrefixStore>(d->prefix + "detr/", base);
     auto backend_store = c10::make_intrusive<c10d::PrefixStore>(d->prefix + "backend/", base);
     d->start_heartbeat();

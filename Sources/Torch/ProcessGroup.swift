@@ -44,24 +44,23 @@ public final class ProcessGroup: @unchecked Sendable {
     /// - Parameters:
     ///   - host, port: the rendezvous store's address
     ///   - hostsStore: rank 0 starts the store at `port` (torchrun's default); false when a
-    ///     launcher already runs it (`RendezvousServer`)
+    ///     launcher already runs it (`RendezvousServer`, torchrun's agent). Such a store may still
+    ///     hold the keys of an earlier group (workers the launcher restarted), so the ranks first
+    ///     agree on a generation no earlier group there used, and the group's keys carry it.
     ///   - interface: Gloo binds to this network interface (e.g. "eth0") when set
     ///   - bindHost: otherwise to this host's address when set (e.g. "127.0.0.1" on one machine),
     ///     otherwise to the address this machine's hostname resolves to
     ///   - deviceIndex: the CUDA device of an NCCL group
-    ///   - storePrefix: starts every key the group writes to the store (a new one for each attempt
-    ///     on a store that outlives the group)
     /// - Throws: `ProcessGroupError` when the rendezvous fails or times out
     public init(
         backend: Backend = .gloo, host: String, port: Int, rank: Int, worldSize: Int, hostsStore: Bool = true,
-        interface: String? = nil, bindHost: String? = nil, deviceIndex: Int = 0, timeout: Double,
-        storePrefix: String = ""
+        interface: String? = nil, bindHost: String? = nil, deviceIndex: Int = 0, timeout: Double
     ) throws {
         let code = backend == .gloo ? Int32(CT_DIST_GLOO) : Int32(CT_DIST_NCCL)
         guard
             let h = ct_dist_new(
                 code, host, Int32(port), Int32(rank), Int32(worldSize), hostsStore, interface ?? "", bindHost ?? "",
-                Int32(deviceIndex), Int64((timeout * 1000).rounded()), storePrefix)
+                Int32(deviceIndex), Int64((timeout * 1000).rounded()))
         else {
             throw ProcessGroupError(message: Torch.lastErrorMessage())
         }

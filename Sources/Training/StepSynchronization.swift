@@ -27,8 +27,9 @@ protocol StepSynchronization {
     func begin(_ batch: TrainingBatch) throws -> SynchronizedStep?
     /// The loss values (terms, then the total) as every process logs and checks them.
     func average(_ values: [Double], placeholder: Bool) throws -> [Double]
-    /// The backward pass of `loss`, leaving in `gradients` what every process applies.
-    func backward(_ loss: Tensor, gradients: [Tensor]) throws
+    /// The backward pass of `loss`, leaving in `gradients` what every process applies; returns
+    /// the seconds spent averaging them over the processes (nil: none shared).
+    func backward(_ loss: Tensor, gradients: [Tensor]) throws -> Double?
 }
 
 /// One process: nothing is shared.
@@ -39,7 +40,10 @@ struct LocalSynchronization: StepSynchronization {
 
     func average(_ values: [Double], placeholder: Bool) throws -> [Double] { values }
 
-    func backward(_ loss: Tensor, gradients: [Tensor]) throws { loss.backward() }
+    func backward(_ loss: Tensor, gradients: [Tensor]) throws -> Double? {
+        loss.backward()
+        return nil
+    }
 }
 
 /// Data-parallel training over c10d: each process trains on its share of every global batch.
@@ -70,12 +74,14 @@ struct DataParallelSynchronization: StepSynchronization {
         return try parallel.sum(own).map { $0 / Double(parallel.size) }
     }
 
-    func backward(_ loss: Tensor, gradients: [Tensor]) throws {
+    func backward(_ loss: Tensor, gradients: [Tensor]) throws -> Double? {
         do { try Torch.catching { loss.backward() } } catch {
             // A synchronised batch norm's all-reduce of the backward pass failed.
             guard parallel.group.hasFailed, case TorchError.libtorch(let message) = error else { throw error }
             throw ProcessGroupError(message: message)
         }
+        let start = Date()
         try parallel.averageGradients(gradients)
+        return Date().timeIntervalSince(start)
     }
 }

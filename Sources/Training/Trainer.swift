@@ -25,6 +25,8 @@ public struct StepReport: Sendable {
     public var images: Int
     /// Seconds this step took (data wait excluded).
     public var seconds: Double
+    /// Seconds of it spent in the gradients' all-reduce (data-parallel training; nil in one process).
+    public var allReduceSeconds: Double?
 }
 
 /// A loss that is NaN or infinite: training stops with the step and the term named.
@@ -82,6 +84,9 @@ public final class Trainer {
     public var padToGlobalBatch = false
     public private(set) var epoch = 0
     public private(set) var step = 0
+    /// Batches of the current epoch already trained on (0 between epochs); a checkpoint written
+    /// inside an epoch continues with the next one.
+    public private(set) var iteration = 0
     /// fp32, or mixed precision: the forward under autocast (the criterion in float32 on its
     /// float32 outputs); fp16 also scales the loss (`lossScaler`).
     public var precision: Precision = .fp32 {
@@ -120,16 +125,19 @@ public final class Trainer {
             schedule: options.schedule, clipMaxNorm: options.clipMaxNorm, generator: generator, parallel: parallel)
     }
 
-    /// Runs one epoch over `batches` (`count` of them), reporting each step.
+    /// Runs the rest of the current epoch over `batches`: the epoch's batches from number
+    /// `iteration` on (of `count` in all), reporting each step.
     /// - Throws: `NonFiniteLoss`, matching errors, `ProcessGroupError` (data-parallel); the model
     ///   is then left as after the last good step.
-    public func trainEpoch<S: Sequence>(_ batches: S, count: Int, report: (StepReport) -> Void) throws
+    public func trainEpoch<S: Sequence>(_ batches: S, count: Int, report: (StepReport) throws -> Void) throws
     where S.Element == TrainingBatch {
         let sync: any StepSynchronization =
             parallel.map { DataParallelSynchronization(parallel: $0, padToGlobalBatch: padToGlobalBatch) }
             ?? LocalSynchronization()
-        for (i, item) in batches.enumerated() {
+        for item in batches {
             let start = Date()
+            let i = iteration
+            iteration += 1
             guard let shared = try sync.begin(item) else { continue }
             let batch = shared.batch
             let output = model(
@@ -156,7 +164,8 @@ public final class Trainer {
             guard loss.isFinite else { throw NonFiniteLoss(epoch: epoch, step: step, term: "total", value: loss) }
             optimizer.zeroGrad(setToNone: true)
             // fp16: the loss is scaled for the backward pass and the gradients unscaled after it.
-            try sync.backward(lossScaler.map { total * $0.scale } ?? total, gradients: trainable.map(\.tensor))
+            let allReduceSeconds = try sync.backward(
+                lossScaler.map { total * $0.scale } ?? total, gradients: trainable.map(\.tensor))
             // Every process has the same averaged gradients, so all of them skip an overflowed step.
             var finite = true
             if var scaler = lossScaler {
@@ -179,14 +188,20 @@ public final class Trainer {
                 weightAverage?.update()
             }
             step += 1
-            report(
+            try report(
                 StepReport(
                     epoch: epoch, iteration: i, iterations: count, step: step,
                     lr: optimizer.groups.last?.lr ?? 0, loss: loss, terms: values, gradNorm: gradNorm,
-                    images: shared.images, seconds: Date().timeIntervalSince(start)))
+                    images: shared.images, seconds: Date().timeIntervalSince(start),
+                    allReduceSeconds: allReduceSeconds))
         }
         epoch += 1
+        iteration = 0
     }
+
+    /// Bytes the gradients' all-reduce of data-parallel training sends around per step: every
+    /// parameter the optimizer updates as float32, and a presence flag for each.
+    public var allReduceBytes: Int { (trainable.reduce(0) { $0 + $1.tensor.count } + trainable.count) * 4 }
 
     /// The checkpoint key of this process's generator state: "dropout" in one process and on
     /// rank 0, "dropout.rank<r>" on the other ranks of data-parallel training.
@@ -200,6 +215,7 @@ public final class Trainer {
     public func checkpoint(extra: [String: String] = [:], generators: [String: Tensor] = [:]) -> TrainingCheckpoint {
         var extra = extra
         if let weightAverage { extra[Self.averageUpdatesKey] = "\(weightAverage.updates)" }
+        if iteration > 0 { extra[Self.iterationKey] = "\(iteration)" }
         return TrainingCheckpoint(
             model: model.stateDict(), optimizer: optimizer.stateDict(), average: weightAverage?.stateDict,
             generators: generators.merging([generatorKey: generator.state]) { $1 }, epoch: epoch, step: step,
@@ -224,12 +240,18 @@ public final class Trainer {
                 weightAverage.reset()
             }
         }
+        guard let position = Int(c.extra[Self.iterationKey] ?? "0"), position >= 0 else {
+            throw FileError(file: source, problem: "unreadable position in the epoch: \(c.extra[Self.iterationKey] ?? "")")
+        }
         epoch = c.epoch
         step = c.step
+        iteration = position
     }
 
     /// The checkpoint metadata entry of the fp16 loss scaler.
     static let lossScalerKey = "loss_scaler"
+    /// The checkpoint metadata entry of the batches of the current epoch done (absent: none).
+    static let iterationKey = "iteration"
     /// The checkpoint metadata entry of the weight average's update count.
     static let averageUpdatesKey = "ema_updates"
 }

@@ -6,15 +6,16 @@ import NN
 import Torch
 
 /// A training run of the official recipe on a COCO-format dataset, written to one directory:
-/// `config.json`, `checkpoint.safetensors` (atomically after every epoch) and `log.jsonl` (a
-/// record per step and per evaluation). `init` prepares everything (and restores the checkpoint
+/// `config.json`, `checkpoint.safetensors` (atomically after every epoch, and every
+/// `checkpointEvery` steps) and `log.jsonl` (a record per step and per evaluation). `init` prepares everything (and restores the checkpoint
 /// when resuming); `run` trains the remaining epochs and reports progress through its callback.
 /// The library never prints: a front end renders the events.
 ///
 /// Data-parallel (`parallel`): every process builds the same run, trains on its share of every
 /// global batch of `batchSize` × processes images and evaluates its share of the validation
 /// batches; rank 0 alone writes the directory (config, log, checkpoint with every rank's
-/// generator state). Resuming needs the same number of processes.
+/// generator state). A checkpoint resumes with any number of processes that divides its global
+/// batch (the data order and schedule stay the original run's).
 public final class TrainingRun {
     /// What to train on, where to write, and the changes to the recipe's hyper-parameters.
     public struct Settings: Sendable {
@@ -50,6 +51,9 @@ public final class TrainingRun {
         /// Data-parallel: pad every process's batch to the whole step's largest image
         /// (`Trainer.padToGlobalBatch`).
         public var padToGlobalBatch = false
+        /// The checkpoint is also written after every this many optimizer steps inside an epoch
+        /// (0: only after each epoch), so a run that is killed loses at most that many steps.
+        public var checkpointEvery = 0
         /// The last this many epochs' checkpoints are kept as `epoch_<N>.safetensors` (0: none).
         public var keepEpochs = 0
         /// A moving average of the weights with this decay (`WeightAverage`; nil: none): evaluated,
@@ -91,8 +95,9 @@ public final class TrainingRun {
     public let backboneReport: BackboneWeightsReport?
     /// Keys of the initial weights left at their fresh initialisation (shape mismatch or absent).
     public let reinitialisedKeys: [String]
-    /// Where a resumed run continues: epochs and steps already done (nil: a new run).
-    public let resumedAt: (epoch: Int, step: Int)?
+    /// Where a resumed run continues: epochs, steps and batches of the current epoch already done
+    /// (nil: a new run).
+    public let resumedAt: (epoch: Int, step: Int, iteration: Int)?
     /// Class names by classifier column, stored in every checkpoint.
     private let classNamesJSON: String
 
@@ -190,7 +195,7 @@ public final class TrainingRun {
         self.trainer = trainer
         if let checkpoint = resumed {
             try trainer.restore(checkpoint, source: checkpointURL.path)
-            resumedAt = (trainer.epoch, trainer.step)
+            resumedAt = (trainer.epoch, trainer.step, trainer.iteration)
         } else {
             resumedAt = nil
         }
@@ -225,7 +230,8 @@ public final class TrainingRun {
     ///   checkpoint on disk is then the last complete epoch's
     public func run(events: (Event) -> Void) throws {
         var unevaluated =
-            resumedAt != nil && trainer.epoch > 0 && !(log?.evaluatedEpochs.contains(trainer.epoch) ?? false)
+            resumedAt != nil && trainer.epoch > 0 && trainer.iteration == 0
+            && !(log?.evaluatedEpochs.contains(trainer.epoch) ?? false)
         if let parallel {
             // Rank 0's log decides (the evaluation is a collective step).
             unevaluated = try parallel.sum([parallel.isMain && unevaluated ? 1 : 0])[0] > 0
@@ -235,7 +241,7 @@ public final class TrainingRun {
         }
         while trainer.epoch < options.epochs {
             let start = Date()
-            let batches = loader.epoch(trainer.epoch)
+            let batches = loader.epoch(trainer.epoch, startingAt: trainer.iteration)
             // A failure to load a batch ends the epoch's sequence and is thrown below.
             var failure: (any Error)?
             let device = settings.device
@@ -247,9 +253,14 @@ public final class TrainingRun {
                     }
                 }
             }
+            let every = settings.checkpointEvery
             try trainer.trainEpoch(sequence, count: loader.batchCount) { report in
                 log?.write(step: report)
                 events(.step(report))
+                // Inside the epoch only: its end writes one anyway.
+                if every > 0 && report.step % every == 0 && report.iteration + 1 < report.iterations {
+                    try writeCheckpoint()
+                }
             }
             if let failure { throw failure }
             try writeCheckpoint()
@@ -262,7 +273,7 @@ public final class TrainingRun {
     }
 
     /// Writes the checkpoint (rank 0; in data-parallel training with every rank's generator state
-    /// and the number of processes).
+    /// and the number of processes). Every rank calls it at the same step.
     private func writeCheckpoint() throws {
         var extra = ["class_names": classNamesJSON, "batch_size": "\(settings.batchSize)"]
         var generators: [String: Tensor] = [:]
@@ -275,7 +286,7 @@ public final class TrainingRun {
             guard parallel.isMain else { return }
         }
         try trainer.checkpoint(extra: extra, generators: generators).write(to: checkpointURL)
-        guard settings.keepEpochs > 0 else { return }
+        guard settings.keepEpochs > 0, trainer.iteration == 0 else { return }
         try AtomicFile.write(try Data(contentsOf: checkpointURL), to: epochCheckpointURL(trainer.epoch))
         let fm = FileManager.default
         for name in (try? fm.contentsOfDirectory(atPath: settings.output.path)) ?? []

@@ -62,6 +62,13 @@ struct Train: ParsableCommand {
     @Option(name: .customLong("warmup"), parsing: .unconditional, help: "Linear warmup iterations (default: recipe's).")
     var warmup: Int?
     @Option(
+        name: .customLong("checkpoint-every"), parsing: .unconditional,
+        help: """
+            Also write the checkpoint every N optimizer steps inside an epoch (atomically), so a killed or \
+            restarted run loses at most N steps (default 0: after each epoch only).
+            """)
+    var checkpointEvery = 0
+    @Option(
         name: .customLong("keep-epochs"), parsing: .unconditional,
         help: "Also keep the last N epochs' checkpoints as OUTPUT/epoch_<E>.safetensors (default 0: none).")
     var keepEpochs = 0
@@ -79,7 +86,7 @@ struct Train: ParsableCommand {
     @Flag(
         help: """
             Continue from OUTPUT/checkpoint.safetensors (implied where torchrun restarted the workers: \
-            TORCHELASTIC_RESTART_COUNT above 0).
+            TORCHELASTIC_RESTART_COUNT above 0 on any rank).
             """)
     var resume = false
     @Flag(name: .shortAndLong, help: "No progress line.") var quiet = false
@@ -126,6 +133,7 @@ struct Train: ParsableCommand {
         try check(batchSize, "--batch-size", 1...4096)
         try check(workers, "--workers", 0...256)
         try check(keepEpochs, "--keep-epochs", 0...100_000)
+        try check(checkpointEvery, "--checkpoint-every", 0...100_000_000)
         if let emaDecay, !(emaDecay >= 0 && emaDecay < 1) {
             throw ValidationError("--ema-decay must be in [0, 1), got \(emaDecay)")
         }
@@ -218,12 +226,8 @@ struct Train: ParsableCommand {
         settings.workers = workers
         settings.device = model.device
         settings.precision = model.precision
-        // torchrun restarts a failed worker group (`--max-restarts`) with TORCHELASTIC_RESTART_COUNT
-        // above 0: the restarted workers continue from the last epoch's checkpoint, as --resume.
-        let restarts = ProcessInfo.processInfo.environment["TORCHELASTIC_RESTART_COUNT"].flatMap(Int.init) ?? 0
-        let checkpoint = URL(fileURLWithPath: output).appendingPathComponent("checkpoint.safetensors").path
-        settings.resume = resume || (restarts > 0 && FileManager.default.fileExists(atPath: checkpoint))
         settings.epochs = epochs
+        settings.checkpointEvery = checkpointEvery
         settings.adjustOptions = { [lr, lrBackbone, lrDrop, clipMaxNorm, warmup] o in
             if let lr { o.lr = lr }
             if let lrBackbone { o.lrBackbone = lrBackbone }
@@ -246,6 +250,17 @@ struct Train: ParsableCommand {
                 world: world, backend: distBackend ?? (isCUDA ? .nccl : .gloo), interface: env["GLOO_SOCKET_IFNAME"],
                 timeout: distTimeout)
         }
+        // torchrun restarts a failed worker group (`--max-restarts`): the restarted workers continue
+        // from the last checkpoint, as --resume. They know by TORCHELASTIC_RESTART_COUNT above 0 on
+        // any rank (each agent counts only its own workers' failures), and rank 0's checkpoint decides.
+        let checkpoint = URL(fileURLWithPath: output).appendingPathComponent("checkpoint.safetensors").path
+        var restart = [
+            (world?.restartCount ?? 0) > 0 ? 1.0 : 0, FileManager.default.fileExists(atPath: checkpoint) ? 1 : 0,
+        ]
+        if let parallel {
+            restart = try parallel.max([restart[0], parallel.isMain ? restart[1] : 0])
+        }
+        settings.resume = resume || (restart[0] > 0 && restart[1] > 0)
         do {
             try train(settings, parallel: parallel)
         } catch {
@@ -274,7 +289,11 @@ struct Train: ParsableCommand {
                     """
                 )
             }
-            if let (epoch, step) = run.resumedAt { Terminal.note("resuming after epoch \(epoch) (step \(step))") }
+            if let (epoch, step, iteration) = run.resumedAt {
+                Terminal.note(
+                    "resuming after epoch \(epoch)"
+                        + (iteration > 0 ? " and \(iteration) batches of epoch \(epoch + 1)" : "") + " (step \(step))")
+            }
             if run.settings.batchSize != settings.batchSize {
                 Terminal.note(
                     "the checkpoint was written by another number of processes: \(run.settings.batchSize) images "
@@ -283,7 +302,8 @@ struct Train: ParsableCommand {
             if let parallel {
                 Terminal.note(
                     "data-parallel: \(parallel.size) processes (\(parallel.group.backend.rawValue)), "
-                        + "\(run.settings.batchSize) images each per step")
+                        + "\(run.settings.batchSize) images each per step, "
+                        + String(format: "%.1f MB of gradients all-reduced per step", Double(run.trainer.allReduceBytes) / 1e6))
             }
             Terminal.note(
                 "training \(settings.config.architecture.rawValue) on \(run.data.count) images "
@@ -296,16 +316,21 @@ struct Train: ParsableCommand {
             case .step(let r):
                 if verbose && !quiet {
                     let terms = r.terms.map { String(format: "%@ %.4f", $0.name, $0.value) }.joined(separator: "  ")
+                    let time =
+                        String(format: "%.1f ms, %d images", r.seconds * 1000, r.images)
+                        + (r.allReduceSeconds.map { String(format: ", all-reduce %.1f ms", $0 * 1000) } ?? "")
                     Terminal.note(
                         String(
-                            format: "epoch %d step %d  loss %.4f  lr %.2e  %@", r.epoch + 1, r.step, r.loss,
-                            r.lr, terms))
+                            format: "epoch %d step %d  loss %.4f  lr %.2e  %@  (%@)", r.epoch + 1, r.step, r.loss,
+                            r.lr, terms, time))
                     return
                 }
                 if progress == nil {
                     progress = ProgressBar(
                         total: r.iterations, label: "epoch \(r.epoch + 1)/\(epochs)",
                         enabled: !quiet && Terminal.stderrIsTTY, detailWidth: 90)
+                    // A run resumed inside an epoch starts with its earlier batches done.
+                    if r.iteration > 0 { progress?.advance(by: r.iteration) }
                 }
                 let main = r.terms.filter { Self.progressTerms.contains($0.name) }
                     .map { String(format: "%@ %.3f", $0.name.replacingOccurrences(of: "loss_", with: ""), $0.value) }

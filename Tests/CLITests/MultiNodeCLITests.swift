@@ -90,7 +90,7 @@ struct MultiNodeCLITests {
     /// torchrun (`DETR_TORCHRUN`, e.g. from `make test-multinode`'s venv), one agent per host with
     /// c10d rendezvous at the first host; the workers are `detr train` (`--no-python`).
     static func torchrun(
-        _ detrArgs: [String], directory: URL, port: Int
+        _ detrArgs: [String], directory: URL, port: Int, restarts: Int = 0
     ) throws -> [Process] {
         let torchrun = try #require(ProcessInfo.processInfo.environment["DETR_TORCHRUN"])
         return try (0..<2).map { node in
@@ -99,7 +99,8 @@ struct MultiNodeCLITests {
                 [
                     torchrun, "--nnodes", "2", "--nproc-per-node", "2", "--node-rank", "\(node)", "--rdzv-backend",
                     "c10d", "--rdzv-endpoint", "\(hosts[0].address):\(port)", "--rdzv-conf",
-                    "is_host=\(node == 0)", "--local-addr", host.address, "--no-python", DetrProcess.executable.path,
+                    "is_host=\(node == 0)", "--local-addr", host.address, "--max-restarts", "\(restarts)",
+                    "--no-python", DetrProcess.executable.path,
                 ] + detrArgs, in: host.namespace,
                 environment: ["GLOO_SOCKET_IFNAME": host.device, "CTORCH_NUM_THREADS": "1"],
                 stderr: directory.appendingPathComponent("torchrun\(node)"))
@@ -128,16 +129,50 @@ struct MultiNodeCLITests {
         }
     }
 
+    /// torchrun with `--max-restarts 1`, a checkpoint after every step (`--checkpoint-every 1`)
+    /// and one worker of the second host killed (SIGKILL) inside the second epoch: the agents
+    /// restart the whole group, the new workers (whose restart counts differ by host: each agent
+    /// counts its own workers' failures) meet at the agent's store, where the dead group's keys
+    /// still are, continue from the checkpoint inside that epoch, and the run ends as the
+    /// uninterrupted 4-process run on one host: the same steps, losses and weights.
+    @Test(.enabled(if: ProcessInfo.processInfo.environment["DETR_TORCHRUN"] != nil, "set DETR_TORCHRUN"))
+    func elasticRestartAfterAKilledWorker() throws {
+        try Self.compareWithOneHost(epochs: 3) { dir, args in
+            let reference = try DistributedTrainCLITests.records(dir.appendingPathComponent("one-host/log.jsonl").path)
+            let stepsPerEpoch = reference.filter { ($0["epoch"] as? Int) == 0 }.count
+            let out = dir.appendingPathComponent("elastic").path
+            let agents = try Self.torchrun(
+                args(out) + ["--checkpoint-every", "1"], directory: dir, port: 29613, restarts: 1)
+            defer { for p in agents where p.isRunning { kill(p.processIdentifier, SIGKILL) } }
+            // The first step of the second epoch is logged (and its checkpoint written).
+            DistributedTrainCLITests.waitForLog(out + "/log.jsonl", lines: stepsPerEpoch + 1) {
+                agents.allSatisfy(\.isRunning)
+            }
+            let victim = try #require(
+                DistributedTrainCLITests.workers(of: agents[1].processIdentifier)[3], "\(Self.torchrunLog(dir))")
+            let logged = try DistributedTrainCLITests.records(out + "/log.jsonl").count
+            #expect(logged < reference.count, "the run finished before a worker could be killed")
+            kill(victim, SIGKILL)
+            for p in agents {
+                try #require(DistributedTrainCLITests.waitForExit(p, seconds: 300), "\(Self.torchrunLog(dir))")
+            }
+            // The killed worker's failure was seen, and yet both agents succeeded: the group restarted.
+            #expect(Self.torchrunLog(dir).contains("exitcode: -9"), "\(Self.torchrunLog(dir))")
+            #expect(agents.allSatisfy { $0.terminationStatus == 0 }, "\(Self.torchrunLog(dir))")
+            return out
+        }
+    }
+
     /// The workspace, the two hosts and the 4-process run on one host (`--nproc 4`, batch 1 each,
-    /// 2 epochs); `body` runs the same job its own way (given the arguments for an output
+    /// `epochs` epochs); `body` runs the same job its own way (given the arguments for an output
     /// directory) and returns its output, which must equal the one-host run's.
-    static func compareWithOneHost(_ body: (URL, (String) -> [String]) throws -> String) throws {
+    static func compareWithOneHost(epochs: Int = 2, _ body: (URL, (String) -> [String]) throws -> String) throws {
         let w = try DistributedTrainCLITests.workspace(images: 16)
         defer { try? FileManager.default.removeItem(at: w.dir) }
         try makeHosts()
         defer { removeHosts() }
         let args = { (out: String) in
-            DistributedTrainCLITests.trainArgs(w, output: out) + ["--batch-size", "1", "--epochs", "2"]
+            DistributedTrainCLITests.trainArgs(w, output: out) + ["--batch-size", "1", "--epochs", "\(epochs)"]
         }
         let local = w.dir.appendingPathComponent("one-host").path
         let reference = try DetrProcess.run(args(local) + ["--nproc", "4"], environment: ["CTORCH_NUM_THREADS": "1"])

@@ -93,6 +93,8 @@ import Torch
 /// `kill -9` in the middle of an epoch, then `--resume`: the resumed run continues from the last
 /// checkpoint and reproduces the uninterrupted run exactly (every later step's losses, the
 /// evaluations, the final checkpoint's bytes), and its log reads as if it had never stopped.
+/// Once with the checkpoint of the last epoch, once with one written inside the epoch
+/// (`--checkpoint-every 2`), from which the run continues with the epoch's next batch.
 @Suite(.serialized) struct KillResumeCLITests {
     static let config = """
         {"architecture": "conditional_detr", "num_classes": 4, "num_queries": 8, "hidden_dim": 32, "num_heads": 4,
@@ -126,8 +128,24 @@ import Torch
         let stepsPerEpoch = reference.filter { $0["eval"] == nil && ($0["epoch"] as? Int) == 0 }.count
         #expect(stepsPerEpoch >= 4)
 
-        // Start the same run and SIGKILL it a few steps into its second epoch.
-        let p = try DetrProcess.start(args(killed))
+        for every in [0, 2] {
+            let killed = killed + "-\(every)"
+            try Self.killAndResume(
+                args(killed) + (every > 0 ? ["--checkpoint-every", "\(every)"] : []), output: killed,
+                stepsPerEpoch: stepsPerEpoch, inside: every > 0, reference: reference)
+            let bytesA = try Data(contentsOf: URL(fileURLWithPath: straight + "/checkpoint.safetensors"))
+            let bytesB = try Data(contentsOf: URL(fileURLWithPath: killed + "/checkpoint.safetensors"))
+            #expect(bytesA == bytesB, "--checkpoint-every \(every)")
+            #expect(try FileManager.default.contentsOfDirectory(atPath: killed).filter { $0.hasPrefix(".") }.isEmpty)
+        }
+    }
+
+    /// Starts `args`, SIGKILLs it 3 steps into its second epoch, checks where its checkpoint
+    /// stands (`inside`: within that epoch), resumes it and compares the log with `reference`.
+    static func killAndResume(
+        _ args: [String], output killed: String, stepsPerEpoch: Int, inside: Bool, reference: [[String: Any]]
+    ) throws {
+        let p = try DetrProcess.start(args)
         let log = killed + "/log.jsonl"
         let deadline = Date().addingTimeInterval(300)
         while p.isRunning && Date() < deadline {
@@ -141,8 +159,16 @@ import Torch
         #expect(p.terminationReason == .uncaughtSignal)
         let partial = try Self.records(log)
         #expect(partial.count > stepsPerEpoch + 1, "killed after epoch 1 had finished")
+        let saved = try Safetensors.read(contentsOf: URL(fileURLWithPath: killed + "/checkpoint.safetensors")).metadata
+        #expect(saved["epoch"] == "1")
+        let position = saved["extra.iteration"].flatMap(Int.init)
+        if inside {
+            #expect(position.map { (1..<stepsPerEpoch).contains($0) } == true, "position \(position ?? -1)")
+        } else {
+            #expect(position == nil)
+        }
 
-        let r = try DetrProcess.run(args(killed) + ["--resume"])
+        let r = try DetrProcess.run(args + ["--resume"])
         #expect(r.status == 0, "\(r.stderr)")
         let resumed = try Self.records(log)
         // Same records in the same order: no duplicate steps from the interrupted epoch, and every
@@ -154,9 +180,5 @@ import Torch
         }
         #expect(resumed.count == reference.count)
         #expect(try text(resumed) == text(reference))
-        let bytesA = try Data(contentsOf: URL(fileURLWithPath: straight + "/checkpoint.safetensors"))
-        let bytesB = try Data(contentsOf: URL(fileURLWithPath: killed + "/checkpoint.safetensors"))
-        #expect(bytesA == bytesB)
-        #expect(try FileManager.default.contentsOfDirectory(atPath: killed).filter { $0.hasPrefix(".") }.isEmpty)
     }
 }

@@ -70,6 +70,27 @@ import Torch
         #expect(Date().timeIntervalSince(started) < 30)
     }
 
+    /// A launcher's store outlives its workers (torchrun's agent keeps one across restarts), so a
+    /// restarted group meets where the dead one's keys still are. Three groups in turn at one
+    /// store, each rank joining late in one of them (so the other reads the store first, where
+    /// an earlier group's addresses are): every group forms and reduces correctly, in seconds.
+    @Test func groupsInTurnAtOneLauncherStore() throws {
+        let server = try RendezvousServer(timeout: 60)
+        let started = Date()
+        for late in [nil, 0, 1] {
+            let errors = try TestSupport.twoRanks(
+                timeout: 60, at: server,
+                beforeJoining: { rank in if rank == late { usleep(700_000) } }
+            ) { rank, group in
+                let x = Tensor([Float(rank + 1)])
+                try group.allReduce(x)
+                #expect(x.toArray(Float.self) == [3])
+            }
+            #expect(errors.isEmpty, "late rank \(late.map(String.init) ?? "none"): \(errors)")
+        }
+        #expect(Date().timeIntervalSince(started) < 30)
+    }
+
     @Test func aRendezvousWithoutPeersTimesOut() throws {
         let server = try RendezvousServer(timeout: 5)
         let started = Date()

@@ -354,12 +354,12 @@ void ct_store_server_free(ct_store_server s);
    every rank connects to an existing one). CT_DIST_GLOO binds to network `interface` when it is
    not empty, else to the address of `bind_host` when not empty, else to the address this
    machine's hostname resolves to. CT_DIST_NCCL uses CUDA device `device_index` (only in a shim
-   built with CTORCH_WITH_NCCL). Every key the group writes to the store starts with store_prefix
-   (a store that outlives the group, a launcher's across restarts, gets a new prefix per attempt).
+   built with CTORCH_WITH_NCCL). At a store someone else hosts (a launcher's, which outlives its
+   workers across restarts and so may hold a dead group's keys), the ranks first agree on a
+   generation number no earlier group there used, and every key of the group starts with it.
    NULL with the error set when the rendezvous fails or times out. */
 ct_dist ct_dist_new(int32_t backend, const char *host, int32_t port, int32_t rank, int32_t world, bool host_store,
-                    const char *interface, const char *bind_host, int32_t device_index, int64_t timeout_ms,
-                    const char *store_prefix);
+                    const char *interface, const char *bind_host, int32_t device_index, int64_t timeout_ms);
 int32_t ct_dist_rank(ct_dist d);
 int32_t ct_dist_world(ct_dist d);
 /* In place on a contiguous tensor (on the group's device). */

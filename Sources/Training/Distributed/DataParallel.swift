@@ -24,8 +24,7 @@ public final class DataParallel: @unchecked Sendable {
         group = try ProcessGroup(
             backend: backend, host: world.masterAddress, port: world.masterPort, rank: world.rank,
             worldSize: world.size, hostsStore: !world.storeHostedByLauncher, interface: interface,
-            bindHost: world.isLoopback ? "127.0.0.1" : nil, deviceIndex: world.localRank, timeout: timeout,
-            storePrefix: world.storeHostedByLauncher ? "attempt_\(world.restartCount)/" : "")
+            bindHost: world.isLoopback ? "127.0.0.1" : nil, deviceIndex: world.localRank, timeout: timeout)
     }
 
     public var rank: Int { world.rank }

@@ -13,8 +13,10 @@ public struct World: Sendable, Equatable {
     /// A launcher runs the rendezvous store (`TORCHELASTIC_USE_AGENT_STORE=True`, as torchrun's
     /// agent and `detr train --nproc` do); otherwise rank 0 starts it at the master address.
     public var storeHostedByLauncher: Bool
-    /// How often torchrun has restarted the workers (`TORCHELASTIC_RESTART_COUNT`): the launcher's
-    /// store keeps the keys of earlier attempts, so each attempt's group uses keys of its own.
+    /// How often torchrun's agent on this machine has restarted its workers after a failure
+    /// (`TORCHELASTIC_RESTART_COUNT`). Each agent counts only its own workers' failures (an agent
+    /// whose workers were restarted because another machine's failed keeps its count), so
+    /// the ranks of one group may differ: a group is a restart when any of its ranks counts one.
     public var restartCount: Int
 
     public init(
