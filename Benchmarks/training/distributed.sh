@@ -45,13 +45,17 @@ can_make_hosts=0
 if [ "$(id -u)" = 0 ] && command -v ip >/dev/null && hosts_up 2>/dev/null; then can_make_hosts=1; fi
 trap hosts_down EXIT
 
-# The medians of the timed steps of a --verbose log (rank 0's lines).
+# The medians of the timed steps of a --verbose log (rank 0's lines): step ms, images/s, all-reduce ms.
+median() { sort -n | awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)]; else print "-" }'; }
 summarise() {
-  grep -E '^epoch [0-9]+ step [0-9]+ ' "$1" | tail -n +$((warm + 1)) | sed -E 's/.*\(([0-9.]+) ms, ([0-9]+) images(, all-reduce ([0-9.]+) ms)?\)$/\1 \2 \4/' |
-    sort -n | awk '{ t[NR] = $1; n = $2; if ($3 != "") a[++k] = $3 }
-      END { asort(a); m = t[int((NR + 1) / 2)];
-            printf "%8.1f ms/step  %6.2f images/s  all-reduce %s\n", m, n * 1000 / m,
-              (k ? sprintf("%.1f ms", a[int((k + 1) / 2)]) : "-") }'
+  local timed
+  timed=$(grep -E '^epoch [0-9]+ step [0-9]+ ' "$1" | tail -n +$((warm + 1)) | grep -o '([0-9.]* ms, .*)$' | tr -d '(),')
+  local step images reduce
+  step=$(echo "$timed" | awk '{ print $1 }' | median)
+  images=$(echo "$timed" | awk '{ print $3 }' | median)
+  reduce=$(echo "$timed" | awk '$6 != "" { print $6 }' | median)
+  awk -v s="$step" -v n="$images" -v a="$reduce" \
+    'BEGIN { printf "%8.1f ms/step  %6.2f images/s  all-reduce %s ms\n", s, n * 1000 / s, a }'
 }
 
 common() {

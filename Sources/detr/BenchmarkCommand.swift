@@ -239,6 +239,15 @@ struct Benchmark: ParsableCommand {
             """
         )
         print("engine       \(engine.summary)")
+        if train {
+            // What data-parallel training all-reduces per step: every trained parameter as float32.
+            let trained = model.parameters().filter(\.requiresGrad)
+            let count = trained.reduce(0) { $0 + $1.count }
+            print(
+                String(
+                    format: "gradients    %.2fM trained parameters (%.1f MB all-reduced per step by data-parallel training)",
+                    Double(count) / 1e6, Double((count + trained.count) * 4) / 1e6))
+        }
         print(
             """
             input        \(batchSize) x 3 x \(size), \(self.model.precision), \(Torch.numThreads) threads, \(iterations) \
