@@ -22,6 +22,10 @@ public struct ForwardOptions: Sendable {
     /// float rounding their order is implementation-defined and decides which query embedding
     /// pairs with which proposal; the parity tests replay the official order there.
     public var encoderQueries: Tensor?
+    /// The parts of a training forward whose activations are recomputed in the backward pass
+    /// instead of kept (`Module.checkpointed`): the same gradients, less memory, one more forward
+    /// pass of those parts.
+    public var checkpointing: ActivationCheckpointing = []
 
     public init(
         training: Bool = false, generator: Generator? = nil, timer: StageTimer? = nil, precision: Precision = .fp32,
@@ -40,9 +44,33 @@ public struct ForwardOptions: Sendable {
     /// A training forward drawing its randomness from `generator`.
     public static func training(
         generator: Generator? = nil, precision: Precision = .fp32,
-        batchStatistics: (any BatchStatisticsReducer)? = nil
+        batchStatistics: (any BatchStatisticsReducer)? = nil, checkpointing: ActivationCheckpointing = []
     ) -> ForwardOptions {
-        ForwardOptions(
+        var o = ForwardOptions(
             training: true, generator: generator, precision: precision, batchStatistics: batchStatistics)
+        o.checkpointing = checkpointing
+        return o
+    }
+}
+
+/// Parts of a detector whose activations are checkpointed: every block of the backbone, every
+/// encoder layer.
+public struct ActivationCheckpointing: OptionSet, Sendable, Hashable {
+    public let rawValue: Int
+    public init(rawValue: Int) { self.rawValue = rawValue }
+
+    public static let backbone = ActivationCheckpointing(rawValue: 1)
+    public static let encoder = ActivationCheckpointing(rawValue: 2)
+    public static let all: ActivationCheckpointing = [.backbone, .encoder]
+
+    /// By name: "backbone", "encoder", "all" or "none"; nil for another name.
+    public init?(name: String) {
+        switch name {
+        case "backbone": self = .backbone
+        case "encoder": self = .encoder
+        case "all": self = .all
+        case "none": self = []
+        default: return nil
+        }
     }
 }

@@ -92,6 +92,9 @@ public final class Trainer {
     public var precision: Precision = .fp32 {
         didSet { lossScaler = precision == .fp16 ? (lossScaler ?? LossScaler()) : nil }
     }
+    /// The parts whose activations the forward pass recomputes in the backward pass instead of
+    /// keeping (`ForwardOptions.checkpointing`): the same gradients, less memory.
+    public var checkpointing: ActivationCheckpointing = []
     /// Dynamic loss scaling of fp16 training (nil otherwise); part of the checkpoint.
     public private(set) var lossScaler: LossScaler?
     /// The moving average of the weights (`--ema-decay`), updated after every step taken; part
@@ -142,7 +145,9 @@ public final class Trainer {
             let batch = shared.batch
             let output = model(
                 batch.images, targets: batch.targets,
-                options: .training(generator: generator, precision: precision, batchStatistics: shared.statistics))
+                options: .training(
+                    generator: generator, precision: precision, batchStatistics: shared.statistics,
+                    checkpointing: checkpointing))
             if let failure = shared.statistics?.failure { throw failure }
             let terms: LossTerms
             do {

@@ -51,6 +51,8 @@ public final class TrainingRun {
         /// Data-parallel: pad every process's batch to the whole step's largest image
         /// (`Trainer.padToGlobalBatch`).
         public var padToGlobalBatch = false
+        /// Activation checkpointing of these parts of the model (`Trainer.checkpointing`).
+        public var checkpointActivations: ActivationCheckpointing = []
         /// The checkpoint is also written after every this many optimizer steps inside an epoch
         /// (0: only after each epoch), so a run that is killed loses at most that many steps.
         public var checkpointEvery = 0
@@ -190,6 +192,7 @@ public final class TrainingRun {
             model: model, options: o, generator: Generator(seed: settings.seed &+ 1 &+ rank &* SeededRandom.golden),
             parallel: parallel)
         trainer.padToGlobalBatch = settings.padToGlobalBatch
+        trainer.checkpointing = settings.checkpointActivations
         trainer.precision = settings.precision
         trainer.weightAverage = settings.emaDecay.map { WeightAverage(model: model, decay: $0, tau: settings.emaTau) }
         self.trainer = trainer

@@ -51,6 +51,11 @@ struct Benchmark: ParsableCommand {
     @Flag(help: "Time training steps (forward, losses, backward, optimizer) instead of inference.")
     var train = false
 
+    @Option(
+        name: .customLong("checkpoint-activations"),
+        help: "With --train: activation checkpointing of backbone, encoder, all or none (default none).")
+    var checkpointActivations: ActivationCheckpointing = []
+
     @Flag(
         name: .customLong("grid-sample"),
         help: "Deformable attention through the grid_sample composition instead of the fused CPU kernel.")
@@ -202,6 +207,7 @@ struct Benchmark: ParsableCommand {
         // The official recipe as it fine-tunes pretrained weights (early backbone stages frozen).
         let options = cfg.recipe.trainingOptions(epochs: nil, iterationsPerEpoch: 1000)
         let trainer = Trainer(model: model, options: options, generator: Generator(seed: 3))
+        trainer.checkpointing = checkpointActivations
         trainer.precision = self.model.precision
         let item = TrainingBatch(index: 0, images: batch, targets: targets, imageIds: Array(0..<batchSize))
         return { try trainer.trainEpoch([item], count: 1) { _ in } }

@@ -307,6 +307,22 @@ ct_tensor ct_detach(ct_tensor t);
 bool ct_set_grad_enabled(bool enabled);             /* returns previous */
 bool ct_is_grad_enabled(void);
 
+/* Activation checkpointing: a segment of the forward pass whose intermediate tensors are not kept
+   for the backward pass but computed again there. run(context, inputs, n_inputs, recompute,
+   outputs, n_outputs) computes the segment from its inputs, writing n_outputs new handles (which
+   the shim frees), and returns 0, or -1 with the error set; the inputs it gets are new handles
+   it owns (cut from their graph). It runs once here (recompute false), recording a graph that is
+   dropped as soon as it returns (so layers take the same paths as in the recomputation), and
+   once more in the backward pass with this call's autocast state (recompute true), where the
+   result is differentiated with respect to the inputs that require a gradient and to `parameters` (the
+   tensors the segment reads besides its inputs). release(context) is called when the graph no
+   longer needs the segment (at once when nothing requires a gradient). */
+typedef int32_t (*ct_segment_run)(void *context, const ct_tensor *inputs, int32_t n_inputs, bool recompute,
+                                  ct_tensor *outputs, int32_t n_outputs);
+int32_t ct_checkpoint(ct_segment_run run, void *context, void (*release)(void *), const ct_tensor *inputs,
+                      int32_t n_inputs, const ct_tensor *parameters, int32_t n_parameters, ct_tensor *outputs,
+                      int32_t n_outputs);
+
 /* ---- multi-scale deformable attention ---- */
 /* Fused CPU kernel (float32/float64) with its own backward (grads for value, locations and
    weights; differentiable once). value [B, S, H, D], spatial_shapes [L, 2] int64 (H_l, W_l),

@@ -12,9 +12,13 @@ public protocol Backbone: Module {
     ///     the official backbones do)
     ///   - training: stochastic depth and dropout (where the backbone has them)
     ///   - generator: their randomness (libtorch's global generator when nil)
+    ///   - checkpoint: activation checkpointing of every block (`Module.checkpointed`): only
+    ///     the blocks' inputs are kept for the backward pass
     /// - Returns: one [B, C_i, H/s_i, W/s_i] per index (values of the NCHW computation; the
     ///   memory layout may be channels-last)
-    func callAsFunction(_ x: Tensor, returning indices: [Int], training: Bool, generator: Generator?) -> [Tensor]
+    func callAsFunction(
+        _ x: Tensor, returning indices: [Int], training: Bool, generator: Generator?, checkpoint: Bool
+    ) -> [Tensor]
     /// Whether the official code freezes the parameter `key` (relative to the backbone) for
     /// `freeze_indices`: a non-empty list freezes the stem and the listed stages. A rule on key
     /// names alone, so a recipe applies it without the model.
@@ -26,6 +30,13 @@ public protocol Backbone: Module {
 }
 
 extension Backbone {
+    /// Stage outputs without activation checkpointing.
+    public func callAsFunction(_ x: Tensor, returning indices: [Int], training: Bool, generator: Generator?)
+        -> [Tensor]
+    {
+        self(x, returning: indices, training: training, generator: generator, checkpoint: false)
+    }
+
     /// `Self.isFrozen(_:freezeIndices:)`.
     public func isFrozen(_ key: String, freezeIndices: [Int]) -> Bool {
         Self.isFrozen(key, freezeIndices: freezeIndices)

@@ -85,15 +85,17 @@ public struct ResNet: Module {
     /// Stage outputs for `indices` (0 = layer1 ... 3 = layer4), in increasing order.
     /// Runs in channels-last layout (oneDNN's fastest for these convolutions), so the returned
     /// tensors have NHWC strides; their values and shapes are those of the NCHW computation.
-    /// - Parameter x: [B, 3, H, W]
+    /// - Parameters:
+    ///   - x: [B, 3, H, W]
+    ///   - checkpoint: activation checkpointing of every residual block
     /// - Returns: one [B, C_i, H/s_i, W/s_i] per requested index
-    public func callAsFunction(_ x: Tensor, returning indices: [Int]) -> [Tensor] {
+    public func callAsFunction(_ x: Tensor, returning indices: [Int], checkpoint: Bool = false) -> [Tensor] {
         var y = stem(x.contiguous(.channelsLast), relu: true)
         y = Functional.maxPool2d(y, kernel: (3, 3), stride: (2, 2), padding: (1, 1))
         var out: [Tensor] = []
         let last = indices.max() ?? 0
         for s in 0...last {
-            for block in stages[s] { y = block(y) }
+            for block in stages[s] { y = block.checkpointed(checkpoint, [y], generator: nil) { block($0[0]) } }
             if indices.contains(s) { out.append(y) }
         }
         return out
@@ -107,11 +109,11 @@ extension ResNet: Backbone {
 
     /// ResNet has no training-dependent layers (FrozenBatchNorm2d, no dropout).
     public func callAsFunction(
-        _ x: Tensor, returning indices: [Int], training: Bool, generator: Generator?
+        _ x: Tensor, returning indices: [Int], training: Bool, generator: Generator?, checkpoint: Bool
     )
         -> [Tensor]
     {
-        self(x, returning: indices)
+        self(x, returning: indices, checkpoint: checkpoint)
     }
 
     /// The stem (`conv1`, `bn1`) with any stage, and `layer{i+1}` for each listed index.

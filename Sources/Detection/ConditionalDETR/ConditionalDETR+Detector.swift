@@ -7,7 +7,7 @@ extension ConditionalDETR: Detector {
     public func forward(_ batch: ImageBatch, targets: [DetectionTarget]?, options: ForwardOptions) -> DetectorOutput {
         forward(
             images: batch.images, mask: batch.mask, training: options.training, generator: options.generator,
-            timer: options.timer
+            timer: options.timer, checkpointing: options.checkpointing
         ).output
     }
 }

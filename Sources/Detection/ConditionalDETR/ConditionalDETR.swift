@@ -93,11 +93,13 @@ public struct ConditionalDETR: Module {
     ///   ([B, Q·groupDetr, ·] in training, [B, Q, ·] otherwise), and the intermediate tensors
     public func forward(
         images: Tensor, mask: Tensor, training: Bool, generator: Generator? = nil,
-        timer: StageTimer? = nil
+        timer: StageTimer? = nil, checkpointing: ActivationCheckpointing = []
     )
         -> (output: DetectorOutput, trace: Trace)
     {
-        let c5 = timer.measure("backbone") { backbone(images, returning: [3])[0] }
+        let c5 = timer.measure("backbone") {
+            backbone(images, returning: [3], checkpoint: checkpointing.contains(.backbone))[0]
+        }
         let (h, w) = (c5.size(2), c5.size(3))
         let featMask = paddingMask(mask, height: h, width: w)  // [B, h, w]
         let pos = positionEmbedding(mask: featMask)  // [B, d, h, w]
@@ -106,7 +108,9 @@ public struct ConditionalDETR: Module {
         let posSeq = pos.flatten(startDim: 2).permute(2, 0, 1)
         let maskSeq = featMask.flatten(startDim: 1)  // [B, HW]
         let memory = timer.measure("encoder") {
-            transformer.encode(srcSeq, pos: posSeq, mask: maskSeq, training: training, generator: generator)
+            transformer.encode(
+                srcSeq, pos: posSeq, mask: maskSeq, training: training, generator: generator,
+                checkpoint: checkpointing.contains(.encoder))
         }
         // Group DETR: every group in training, the first one at inference.
         let groups = training ? config.groupDetr : 1

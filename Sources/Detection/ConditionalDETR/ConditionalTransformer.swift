@@ -32,9 +32,16 @@ struct ConditionalTransformer: Module {
     }
 
     /// Encoder memory. src, pos: [HW, B, d]; mask: [B, HW] -> [HW, B, d]
-    func encode(_ src: Tensor, pos: Tensor, mask: Tensor, training: Bool, generator: Generator?) -> Tensor {
+    /// - Parameter checkpoint: activation checkpointing of every encoder layer
+    func encode(
+        _ src: Tensor, pos: Tensor, mask: Tensor, training: Bool, generator: Generator?, checkpoint: Bool = false
+    ) -> Tensor {
         var x = src
-        for layer in encoderLayers { x = layer(x, pos: pos, mask: mask, training: training, generator: generator) }
+        for layer in encoderLayers {
+            x = layer.checkpointed(checkpoint, [x, pos], generator: generator) {
+                layer($0[0], pos: $0[1], mask: mask, training: training, generator: generator)
+            }
+        }
         return x
     }
 

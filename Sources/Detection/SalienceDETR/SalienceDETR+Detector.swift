@@ -15,7 +15,8 @@ extension SalienceDETR: Detector {
         return forward(
             images: batch.images, mask: batch.mask, training: options.training,
             generator: options.generator, denoising: denoising, timer: options.timer,
-            batchStatistics: options.batchStatistics, encoderQueries: options.encoderQueries
+            batchStatistics: options.batchStatistics, encoderQueries: options.encoderQueries,
+            checkpointing: options.checkpointing
         ).output
     }
 }

@@ -83,17 +83,21 @@ public struct SalienceDETR: Module {
     ///   - timer: per-stage wall time ("backbone", "neck", "encoder", "decoder")
     ///   - encoderQueries: [B, Q] int64 encoder tokens to use as the decoder's queries instead of
     ///     the selected ones (`ForwardOptions.encoderQueries`)
+    ///   - checkpointing: the parts whose activations are recomputed in the backward pass
     /// - Returns: the last decoder layer's predictions, the earlier layers' as auxiliary ones, the
     ///   two-stage encoder predictions and the salience maps; and the intermediate tensors
     public func forward(
         images: Tensor, mask: Tensor, training: Bool, generator: Generator? = nil,
         denoising: DenoisingQueries? = nil, timer: StageTimer? = nil,
-        batchStatistics: (any BatchStatisticsReducer)? = nil, encoderQueries: Tensor? = nil
+        batchStatistics: (any BatchStatisticsReducer)? = nil, encoderQueries: Tensor? = nil,
+        checkpointing: ActivationCheckpointing = []
     )
         -> (output: DetectorOutput, trace: Trace)
     {
         let features = timer.measure("backbone") {
-            backbone(images, returning: config.backbone.returnIndices, training: training, generator: generator)
+            backbone(
+                images, returning: config.backbone.returnIndices, training: training, generator: generator,
+                checkpoint: checkpointing.contains(.backbone))
         }
         let (levels, masks, positions) = timer.measure("neck") {
             let levels = neck(features)
@@ -103,7 +107,7 @@ public struct SalienceDETR: Module {
         let t = transformer(
             features: levels, masks: masks, positions: positions, training: training,
             generator: generator, denoising: denoising, timer: timer, batchStatistics: batchStatistics,
-            encoderQueries: encoderQueries)
+            encoderQueries: encoderQueries, checkpointEncoder: checkpointing.contains(.encoder))
         let layers = t.decoderLogits.size(0)
         let predictions = (0..<layers).map { Predictions(logits: t.decoderLogits[$0], boxes: t.decoderBoxes[$0]) }
         var dn: DenoisingPredictions?

@@ -45,7 +45,8 @@ struct SalienceDecoderLayer: Module {
         func drop(_ x: Tensor) -> Tensor { Functional.dropout(x, p: dropout, training: training, generator: generator) }
         let qk = (query + pos).transpose(0, 1)  // [Q, B, C]
         let sa = selfAttn.attend(
-            query: qk, key: qk, value: query.transpose(0, 1), attnMask: attnMask, training: training)
+            query: qk, key: qk, value: query.transpose(0, 1), attnMask: attnMask, training: training,
+            generator: generator)
         var x = norm2(query + drop(sa.transpose(0, 1)))
         let ca = crossAttn(
             query: x + pos, referencePoints: referencePoints, value: memory, spatialShapes: layout.hw,

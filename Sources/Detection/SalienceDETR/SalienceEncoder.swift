@@ -54,11 +54,12 @@ struct SalienceEncoder: Module {
     ///   - validRatios: [B, L, 2]
     ///   - selection: foreground tokens and budgets
     ///   - classHead: the shared encoder class head (`enhance_mcsp`)
+    ///   - checkpoint: activation checkpointing of every layer
     /// - Returns: memory [B, N, C]
     func callAsFunction(
         _ features: Tensor, pos: Tensor, keyPaddingMask: Tensor, valuePaddingMask: Tensor?,
         layout: MultiLevelLayout, validRatios: Tensor, selection: SalienceSelection, classHead: Linear,
-        training: Bool, generator: Generator?
+        training: Bool, generator: Generator?, checkpoint: Bool = false
     ) -> Tensor {
         let (b, n, c) = (features.size(0), features.size(1), features.size(2))
         let levels = layout.levelCount
@@ -78,11 +79,14 @@ struct SalienceEncoder: Module {
             let queryPos = pos.selectRows(inds)
             let foreground = selection.foregroundScore.gather(dim: 1, index: inds)
             let refs = references.selectRows(inds).view(b, nj, levels, 2)
-            let refined = layer(
-                query, pos: queryPos, value: features, referencePoints: refs, layout: layout,
-                keyPaddingMask: valuePaddingMask, scoreTarget: classHead(query), foreground: foreground,
-                tokens: own, training: training, generator: generator
-            ).to(output.dtype)  // under mixed precision, written back in the features' dtype (as a Python setitem casts)
+            let refined = layer.checkpointed(
+                checkpoint, [query, queryPos, features, refs, classHead(query), foreground], generator: generator
+            ) { t in
+                layer(
+                    t[0], pos: t[1], value: t[2], referencePoints: t[3], layout: layout,
+                    keyPaddingMask: valuePaddingMask, scoreTarget: t[4], foreground: t[5],
+                    tokens: own, training: training, generator: generator)
+            }.to(output.dtype)  // under mixed precision, written back in the features' dtype (as a Python setitem casts)
             // Only the first focus_token_nums[i] tokens of image i are written back.
             if let own {
                 // The other candidates write their own value back (the tokens are distinct).

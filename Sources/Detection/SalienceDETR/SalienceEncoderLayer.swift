@@ -70,7 +70,8 @@ struct SalienceEncoderLayer: Module {
             let qk = (t + pos.selectRows(top)).transpose(0, 1)  // [k, B, C]
             let sa = preAttention.attend(
                 query: qk, key: qk, value: t.transpose(0, 1),
-                keyPaddingMask: own.map { $0.gather(dim: 1, index: top).logicalNot() }, training: training)
+                keyPaddingMask: own.map { $0.gather(dim: 1, index: top).logicalNot() }, training: training,
+                generator: generator)
             t = preNorm(t + drop(sa.transpose(0, 1)))
             x = x.scatter(dim: 1, index: index, src: t)
         }

@@ -106,10 +106,12 @@ public struct SalienceTransformer: Module {
     ///   - timer: times "encoder" (salience, encoder, transformer neck, query selection) and "decoder"
     ///   - batchStatistics: synchronises the neck's batch statistics across data-parallel processes
     ///   - encoderQueries: [B, Q] int64 tokens replacing the selected queries (a replayed selection)
+    ///   - checkpointEncoder: activation checkpointing of every encoder layer
     func callAsFunction(
         features: [Tensor], masks: [Tensor], positions: [Tensor], training: Bool,
         generator: Generator?, denoising: DenoisingQueries? = nil, timer: StageTimer? = nil,
-        batchStatistics: (any BatchStatisticsReducer)? = nil, encoderQueries: Tensor? = nil
+        batchStatistics: (any BatchStatisticsReducer)? = nil, encoderQueries: Tensor? = nil,
+        checkpointEncoder: Bool = false
     ) -> Output {
         let layout = MultiLevelLayout(features)
         let b = features[0].size(0)
@@ -136,7 +138,7 @@ public struct SalienceTransformer: Module {
                     featFlat, pos: levelPos, keyPaddingMask: maskFlat, valuePaddingMask: valuePaddingMask,
                     layout: layout,
                     validRatios: validRatios, selection: salience, classHead: encoderClassHead, training: training,
-                    generator: generator)
+                    generator: generator, checkpoint: checkpointEncoder)
             }
             let memory = timer.measure("encoder.neck") {
                 MultiLevelLayout.flatten(

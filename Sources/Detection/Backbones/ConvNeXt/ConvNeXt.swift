@@ -73,10 +73,12 @@ public struct ConvNeXt: Module {
     }
 
     /// Stage outputs for `indices`, in increasing order.
-    /// - Parameter x: [B, 3, H, W]
+    /// - Parameters:
+    ///   - x: [B, 3, H, W]
+    ///   - checkpoint: activation checkpointing of every block
     /// - Returns: [B, C_i, H/2^(i+2), W/2^(i+2)] per index (channels-last layout)
     public func callAsFunction(
-        _ x: Tensor, returning indices: [Int], training: Bool, generator: Generator?
+        _ x: Tensor, returning indices: [Int], training: Bool, generator: Generator?, checkpoint: Bool
     )
         -> [Tensor]
     {
@@ -84,7 +86,11 @@ public struct ConvNeXt: Module {
         var out: [Tensor] = []
         for s in 0...(indices.max() ?? 0) {
             if s > 0 { y = downsamples[s - 1].conv(downsamples[s - 1].norm(y)) }
-            for block in stages[s] { y = block(y, training: training, generator: generator) }
+            for block in stages[s] {
+                y = block.checkpointed(checkpoint, [y], generator: generator) {
+                    block($0[0], training: training, generator: generator)
+                }
+            }
             if indices.contains(s) { out.append(y) }
         }
         return out

@@ -102,10 +102,11 @@ public struct FocalNet: Module {
     /// - Parameters:
     ///   - x: [B, 3, H, W]
     ///   - indices: increasing stages, each one of `returnIndices`
+    ///   - checkpoint: activation checkpointing of every block
     /// - Returns: per index the LayerNorm-ed stage output [B, C_i, H_i, W_i] (an NCHW view of
     ///   NHWC memory: channels-last strides)
     public func callAsFunction(
-        _ x: Tensor, returning indices: [Int], training: Bool, generator: Generator?
+        _ x: Tensor, returning indices: [Int], training: Bool, generator: Generator?, checkpoint: Bool
     )
         -> [Tensor]
     {
@@ -119,7 +120,11 @@ public struct FocalNet: Module {
         var out: [Tensor] = []
         let last = indices.max()!
         for s in 0...last {
-            for block in stages[s] { y = block(y, training: training, generator: generator) }
+            for block in stages[s] {
+                y = block.checkpointed(checkpoint, [y], generator: generator) {
+                    block($0[0], training: training, generator: generator)
+                }
+            }
             if indices.contains(s) { out.append(outputNorms[s]!(y).permute(0, 3, 1, 2)) }
             if s < last { y = downsamples[s](y.permute(0, 3, 1, 2)) }
         }

@@ -77,10 +77,11 @@ public struct SwinTransformer: Module {
     ///   - x: [B, 3, H, W]
     ///   - training: stochastic depth and dropout
     ///   - generator: their randomness
+    ///   - checkpoint: activation checkpointing of every block
     /// - Returns: one [B, C_i, H/(p·2^i), W/(p·2^i)] per index (p = patch size), the raw stage
     ///   outputs permuted from NHWC (channels-last strides)
     public func callAsFunction(
-        _ x: Tensor, returning indices: [Int], training: Bool, generator: Generator?
+        _ x: Tensor, returning indices: [Int], training: Bool, generator: Generator?, checkpoint: Bool
     ) -> [Tensor] {
         guard let last = indices.max() else { return [] }
         precondition(last < stages.count, "SwinTransformer: stage \(last) is not built")
@@ -89,7 +90,11 @@ public struct SwinTransformer: Module {
         var out: [Tensor] = []
         for s in 0...last {
             if s > 0 { y = merges[s - 1](y) }
-            for block in stages[s] { y = block(y, training: training, generator: generator) }
+            for block in stages[s] {
+                y = block.checkpointed(checkpoint, [y], generator: generator) {
+                    block($0[0], training: training, generator: generator)
+                }
+            }
             if indices.contains(s) { out.append(y.permute(0, 3, 1, 2)) }
         }
         return out
