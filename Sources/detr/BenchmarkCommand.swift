@@ -292,7 +292,8 @@ struct Benchmark: ParsableCommand {
     static func peakResidentMiB() -> Double {
         guard let text = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
             let line = text.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
-            let kb = Double(line.split(separator: " ").dropFirst().first ?? "")
+            // "VmHWM:\t  123 kB": a tab, then spaces that pad the number to 8 digits (none beyond).
+            let kb = Double(line.split(whereSeparator: { $0 == " " || $0 == "\t" }).dropFirst().first ?? "")
         else { return 0 }
         return kb / 1024
     }
