@@ -71,7 +71,9 @@ public enum ActivationCheckpoint {
                 }
             }
             let results = body(inputs)
-            if let generator, let resumed { try? generator.setState(resumed) }
+            if let generator, let resumed {
+                guard (try? generator.setState(resumed)) != nil else { return -1 }
+            }
             guard results.count == count else { return -1 }
             for (i, t) in results.enumerated() { outputs[i] = ct_shallow_clone(t.handle) }
             return 0
