@@ -181,7 +181,7 @@ let package = Package(
             linkerSettings: libtorchRpath
         ),
         // Tests
-        .target(name: "TestSupport", dependencies: ["Torch", "Detection", "Datasets"], path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["Torch", "Vision", "Detection", "Datasets"], path: "Tests/TestSupport"),
         .testTarget(name: "TorchTests", dependencies: ["Torch", "TestSupport"], linkerSettings: libtorchRpath),
         .testTarget(name: "NNTests", dependencies: ["NN", "TestSupport"], linkerSettings: libtorchRpath),
         .testTarget(name: "VisionTests", dependencies: ["Vision", "TestSupport"], linkerSettings: libtorchRpath),

@@ -64,25 +64,11 @@ import Vision
         let dets = try Self.parse(try Data(contentsOf: out))
         #expect(dets.count == count)
         for i in 0..<min(count, dets.count) {
-            let labels = try #require(ref["post.\(i).labels"]).ints,
-                scores = try #require(ref["post.\(i).scores"]).floats
-            let boxes = try #require(ref["post.\(i).boxes"]).floats
-            #expect(dets[i].count == labels.count)
-            var unmatched = Array(0..<labels.count)
-            var worstScore: Float = 0, worstBox: Float = 0
-            for d in dets[i] {
-                if let k = unmatched.firstIndex(where: { j in
-                    labels[j] == d.label && abs(scores[j] - d.score) <= 1e-6
-                        && (0..<4).allSatisfy { abs(boxes[4 * j + $0] - d.box[$0]) <= 1e-2 }
-                }) {
-                    let j = unmatched.remove(at: k)
-                    worstScore = max(worstScore, abs(scores[j] - d.score))
-                    worstBox = max(worstBox, (0..<4).map { abs(boxes[4 * j + $0] - d.box[$0]) }.max()!)
-                }
-            }
-            #expect(unmatched.isEmpty, "\(model) image \(i): \(unmatched.count) reference detections unmatched")
+            let worst = TestSupport.expectSameDetections(
+                DetectionList(scores: dets[i].map(\.score), labels: dets[i].map(\.label), boxes: dets[i].flatMap(\.box)),
+                try DetectionList(fixture: ref, image: i), "\(model) image \(i)")
             if ProcessInfo.processInfo.environment["SALIENCE_REPORT"] != nil {
-                print("predict \(model) image \(i): max |Δscore| \(worstScore), max |Δbox| \(worstBox) px")
+                print("predict \(model) image \(i): max |Δscore| \(worst.score), max |Δbox| \(worst.box) px")
             }
             let picture = try Image(contentsOf: tmp.appendingPathComponent("pictures/image\(i).png"))
             let original = try Image(contentsOf: URL(fileURLWithPath: files[i]))

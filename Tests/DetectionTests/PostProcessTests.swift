@@ -18,24 +18,7 @@ import Torch
             originalSizes: orig)
         #expect(dets.count == (try TestSupport.imageCount(t)))
         for i in 0..<dets.count {
-            let refScores = try #require(t["post.\(i).scores"]).floats
-            let refLabels = try #require(t["post.\(i).labels"]).ints
-            let refBoxes = try #require(t["post.\(i).boxes"]).floats
-            #expect(dets[i].count == refScores.count)
-            var unmatched = Array(0..<refScores.count)
-            for d in dets[i] {
-                let hit = unmatched.firstIndex { j in
-                    refLabels[j] == d.label && abs(refScores[j] - d.score) <= 1e-6
-                        && (0..<4).allSatisfy { abs(refBoxes[4 * j + $0] - d.box.corners[$0]) <= 1e-2 }
-                }
-                guard let hit else {
-                    Issue.record("\(dir) image \(i): detection \(d) not in reference")
-                    continue
-                }
-                unmatched.remove(at: hit)
-            }
-            #expect(unmatched.isEmpty)
-            #expect(zip(dets[i], dets[i].dropFirst()).allSatisfy { $0.score >= $1.score })
+            TestSupport.expectSameDetections(DetectionList(dets[i]), try DetectionList(fixture: t, image: i), "\(dir) image \(i)")
         }
     }
 

@@ -89,30 +89,11 @@ enum SalienceFixture {
     ) throws {
         #expect(dets.count == (try TestSupport.imageCount(t)), "\(what): image count", sourceLocation: sourceLocation)
         for i in 0..<dets.count {
-            let refScores = try #require(t["post.\(i).scores"]).floats
-            let refLabels = try #require(t["post.\(i).labels"]).ints
-            let refBoxes = try #require(t["post.\(i).boxes"]).floats
-            #expect(dets[i].count == refScores.count, "\(what) image \(i): count", sourceLocation: sourceLocation)
-            var unmatched = Array(0..<refScores.count)
-            var worstScore: Float = 0, worstBox: Float = 0
-            for d in dets[i] {
-                let hit = unmatched.firstIndex { j in
-                    refLabels[j] == d.label && abs(refScores[j] - d.score) <= 1e-6
-                        && (0..<4).allSatisfy { abs(refBoxes[4 * j + $0] - d.box.corners[$0]) <= 1e-2 }
-                }
-                guard let hit else {
-                    Issue.record("\(what) image \(i): detection \(d) not in reference", sourceLocation: sourceLocation)
-                    continue
-                }
-                let j = unmatched.remove(at: hit)
-                worstScore = Swift.max(worstScore, abs(refScores[j] - d.score))
-                worstBox = Swift.max(worstBox, (0..<4).map { abs(refBoxes[4 * j + $0] - d.box.corners[$0]) }.max()!)
-            }
-            #expect(
-                unmatched.isEmpty, "\(what) image \(i): \(unmatched.count) reference detections unmatched",
+            let worst = TestSupport.expectSameDetections(
+                DetectionList(dets[i]), try DetectionList(fixture: t, image: i), "\(what) image \(i)",
                 sourceLocation: sourceLocation)
             if reporting {
-                print("salience parity \(what) image \(i): max |Δscore| = \(worstScore), max |Δbox| = \(worstBox) px")
+                print("salience parity \(what) image \(i): max |Δscore| = \(worst.score), max |Δbox| = \(worst.box) px")
             }
         }
     }
