@@ -63,6 +63,14 @@ extension GraphBuilder {
         case .sub: return self.op("Sub", x, y)
         case .mul: return self.op("Mul", x, y)
         case .div: return self.op("Div", x, y)
+        case .divCorrectlyRounded:
+            // A quotient computed in a type of more than twice the mantissa bits plus two and
+            // rounded back equals the correctly rounded one (float32 in float64, float16 in
+            // float32).
+            let wide: DType? = result == .float32 ? .float64 : result == .float16 ? .float32 : nil
+            guard let wide else { return self.op("Div", x, y) }
+            let q = self.op("Div", cast(a, from: at, to: wide), cast(b, from: bt, to: wide))
+            return cast(q, from: wide, to: result)
         case .pow: return self.op("Pow", x, y)
         case .maximum: return self.op("Max", x, y)
         case .minimum: return self.op("Min", x, y)

@@ -43,6 +43,15 @@ extension Tensor {
     /// Division rounded toward negative infinity (`torch.div(a, b, rounding_mode="floor")`).
     public func floorDivide(_ d: some TensorScalar) -> Tensor { binary(.divFloor, d) }
     public func floorDivide(_ d: Tensor) -> Tensor { binary(.divFloor, d) }
+    /// `self / d`, which libtorch rounds correctly; an ONNX recording computes it one precision
+    /// higher and rounds back, so that it is correctly rounded in runtimes whose float32 division
+    /// multiplies by the divisor's rounded reciprocal (OpenVINO's CPU plugin: one unit in the
+    /// last place off). For quotients where that unit matters downstream, such as angles of
+    /// millions of radians; other divisions record as `/`.
+    public func dividedCorrectlyRounded(by d: Tensor) -> Tensor {
+        Tensor(checking: ct_binary(BinaryOp.div.rawValue, handle, d.handle))
+            .traced(.binary(.divCorrectlyRounded), [self, d])
+    }
     /// Division rounded toward zero (`rounding_mode="trunc"`).
     public func truncDivide(_ d: some TensorScalar) -> Tensor { binary(.divTrunc, d) }
     public func maximum(_ o: Tensor) -> Tensor { binary(.maximum, o) }

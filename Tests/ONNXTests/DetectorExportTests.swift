@@ -205,6 +205,46 @@ import Vision
         #expect(trace.problems.isEmpty)
     }
 
+    /// A division the forward asks to be correctly rounded in every runtime records as a float64
+    /// `Div` between casts (float16 in float32), and the sine position embedding asks for it where
+    /// it divides by its frequency tables: an all-padding row of Salience DETR's embedding reaches
+    /// angles of 3e6 rad, where OpenVINO's float32 `Div` (a product with the reciprocal) moves the
+    /// angle by 0.25 rad.
+    @Test func correctlyRoundedDivisionsRecordInAWiderType() throws {
+        func divisions(_ nodes: [Onnx_NodeProto]) -> [String] {
+            var castTo: [String: Int64] = [:]
+            for n in nodes where n.opType == "Cast" { castTo[n.output[0]] = n.attribute.first?.i }
+            return nodes.filter { $0.opType == "Div" }.map { n in
+                n.input.map { castTo[$0].map { ONNXTensor.typeName(Int32($0)) } ?? "-" }.joined(separator: ",")
+            }
+        }
+        let double = ONNXTensor.typeName(ONNXTensor.dataType(.float64))
+        for dtype in [DType.float32, .float16] {
+            let x = Tensor([Float(-3_141_592.75), 1], shape: [2, 1]).to(dtype)
+            let d = Tensor([Float(1), 3, 7], shape: [1, 3]).to(dtype)
+            let trace = OperationTrace()
+            trace.addInput(x, name: "x")
+            trace.addInput(d, name: "d")
+            let (q, plain) = trace.record { (x.dividedCorrectlyRounded(by: d), x / d) }
+            #expect(q.floats == plain.floats, "libtorch computes it as /")
+            let model = try ONNXGraph.model(
+                trace: trace, outputs: [("q", q)], opset: 17, graphName: "t", subject: "test")
+            let wide = ONNXTensor.typeName(ONNXTensor.dataType(dtype == .float32 ? .float64 : .float32))
+            #expect(divisions(model.graph.node) == ["\(wide),\(wide)"], "\(dtype)")
+            let other = try ONNXGraph.model(
+                trace: trace, outputs: [("q", plain)], opset: 17, graphName: "t", subject: "test")
+            #expect(divisions(other.graph.node) == ["-,-"], "\(dtype): / stays in its type")
+        }
+        // The last column is padding: its y coordinates divide by 0 + 1e-6.
+        let padded = Tensor((0..<24).map { $0 % 6 == 5 ? 1 : 0 } as [Int64], shape: [1, 4, 6]) .== 1
+        let sine = PositionEmbeddingSine(numPosFeats: 8, offset: -0.5)
+        let trace = OperationTrace()
+        trace.addInput(padded, name: "mask")
+        let pos = trace.record { sine(mask: padded) }
+        let model = try ONNXGraph.model(trace: trace, outputs: [("pos", pos)], opset: 17, graphName: "t", subject: "test")
+        #expect(divisions(model.graph.node).filter { $0 == "\(double),\(double)" }.count == 2)
+    }
+
     /// A tensor made before the recording that is neither an input nor a weight is reported.
     @Test func undeclaredTensorsAreReported() throws {
         let x = Tensor.zeros([2])

@@ -25,14 +25,27 @@ public struct PositionEmbeddingSine: Sendable {
     /// - Parameter mask: [B, h, w] bool, true = padding
     /// - Returns: [B, 2·numPosFeats, h, w] (y features first, sin/cos interleaved)
     public func callAsFunction(mask: Tensor) -> Tensor {
+        let d = dimT(device: mask.device)
+        return callAsFunction(mask: mask, dimTx: d, dimTy: d)
+    }
+
+    /// The embedding with given frequency tables (a checkpoint's buffers).
+    /// - Parameters:
+    ///   - mask: [B, h, w] bool, true = padding
+    ///   - dimTx, dimTy: [numPosFeats] divisors of the x and y coordinates
+    /// - Returns: [B, 2·numPosFeats, h, w] (y features first, sin/cos interleaved)
+    public func callAsFunction(mask: Tensor, dimTx: Tensor, dimTy: Tensor) -> Tensor {
         let notMask = mask.logicalNot()
-        var y = notMask.cumsum(dim: 1).to(.float32)
-        var x = notMask.cumsum(dim: 2).to(.float32)
+        var y = notMask.cumsum(dim: 1).to(dimTy.dtype)
+        var x = notMask.cumsum(dim: 2).to(dimTx.dtype)
         y = (y + offset) / (y.slice(dim: 1, start: -1) + Self.eps) * Self.scale
         x = (x + offset) / (x.slice(dim: 2, start: -1) + Self.eps) * Self.scale
-        let d = dimT(device: mask.device)
-        let posX = Self.interleave(x.unsqueeze(-1) / d)
-        let posY = Self.interleave(y.unsqueeze(-1) / d)
+        // A row or column that is all padding has a cumulative sum of 0, and with Salience
+        // DETR's offset its coordinate is −0.5 / 1e-6 · 2π ≈ −3.1e6, where one unit in the last
+        // place of the angle is 0.25 rad: exports must divide by the tables exactly as libtorch
+        // does.
+        let posX = Self.interleave(x.unsqueeze(-1).dividedCorrectlyRounded(by: dimTx))
+        let posY = Self.interleave(y.unsqueeze(-1).dividedCorrectlyRounded(by: dimTy))
         return Tensor.cat([posY, posX], dim: 3).permute(0, 3, 1, 2)
     }
 

@@ -21,14 +21,6 @@ public struct PositionEmbeddingSineModule: Module {
     /// - Parameter mask: [B, h, w] bool, true = padding
     /// - Returns: [B, 2·numPosFeats, h, w]: y features, then x features (sin/cos interleaved)
     public func callAsFunction(mask: Tensor) -> Tensor {
-        let notMask = mask.logicalNot()
-        var y = notMask.cumsum(dim: 1).to(dimTy.dtype)
-        var x = notMask.cumsum(dim: 2).to(dimTx.dtype)
-        let (offset, eps, scale) = (sine.offset, PositionEmbeddingSine.eps, PositionEmbeddingSine.scale)
-        y = (y + offset) / (y.slice(dim: 1, start: -1) + eps) * scale
-        x = (x + offset) / (x.slice(dim: 2, start: -1) + eps) * scale
-        let posX = PositionEmbeddingSine.interleave(x.unsqueeze(-1) / dimTx)
-        let posY = PositionEmbeddingSine.interleave(y.unsqueeze(-1) / dimTy)
-        return Tensor.cat([posY, posX], dim: 3).permute(0, 3, 1, 2)
+        sine(mask: mask, dimTx: dimTx, dimTy: dimTy)
     }
 }

@@ -148,10 +148,13 @@ public enum TracedOp: Sendable {
 }
 
 /// Elementwise binary operators (PyTorch broadcasting and type promotion); raw values are the
-/// shim's codes.
+/// shim's codes, except for those only a recording tells apart.
 public enum BinaryOperator: Int32, Sendable {
     case add = 0, sub, mul, div, pow, remainder, floorDivide, maximum, minimum
     case eq, ne, lt, le, gt, ge, logicalAnd, logicalOr, logicalXor, atan2, divTrunc, divFloor
+    /// `div` whose recording must round as libtorch does in every runtime
+    /// (`Tensor.dividedCorrectlyRounded(by:)`); libtorch computes it as `div`.
+    case divCorrectlyRounded = 1000
 }
 
 /// Elementwise unary operators.
