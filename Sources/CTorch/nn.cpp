@@ -67,10 +67,6 @@ ct_tensor ct_scaled_dot_product_attention(ct_tensor q, ct_tensor k, ct_tensor v,
                                              0.0, false, scale))
 }
 ct_tensor ct_log_softmax(ct_tensor t, int64_t d) { CT_TENSOR(at::log_softmax(T(t), d)) }
-ct_tensor ct_conv2d(ct_tensor x, ct_tensor w, ct_tensor b, int64_t sh, int64_t sw, int64_t ph, int64_t pw,
-                    int64_t dh, int64_t dw, int64_t groups) {
-  CT_TENSOR(at::conv2d(T(x), T(w), opt(b), {sh, sw}, {ph, pw}, {dh, dw}, groups))
-}
 ct_tensor ct_max_pool2d(ct_tensor x, int64_t kh, int64_t kw, int64_t sh, int64_t sw, int64_t ph, int64_t pw,
                         int64_t dh, int64_t dw, bool ceil_mode) {
   CT_TENSOR(at::max_pool2d(T(x), {kh, kw}, {sh, sw}, {ph, pw}, {dh, dw}, ceil_mode))

@@ -37,6 +37,30 @@ public enum Functional {
                 groups: groups), [x, weight, bias])
     }
 
+    /// ReLU (when `relu`) of a 2-D convolution plus `residual` (when given, of the output's
+    /// shape). Where no input needs a gradient (float32, CPU, outside autocast) it is one oneDNN
+    /// convolution that adds and rectifies inside its kernel; otherwise, and while recording, it
+    /// is `conv2d` followed by the addition and the ReLU. The values are the same either way.
+    /// - Parameter residualIsScratch: the caller no longer needs `residual`, so the fused
+    ///   convolution may write its result into it (a little faster than a new tensor)
+    public static func conv2d(
+        _ x: Tensor, weight: Tensor, bias: Tensor? = nil, stride: (Int, Int) = (1, 1),
+        padding: (Int, Int) = (0, 0), dilation: (Int, Int) = (1, 1), groups: Int = 1, plus residual: Tensor?,
+        residualIsScratch: Bool = false, relu: Bool
+    ) -> Tensor {
+        if OperationTrace.isRecording {
+            var y = conv2d(
+                x, weight: weight, bias: bias, stride: stride, padding: padding, dilation: dilation, groups: groups)
+            if let residual { y = y.add_(residual) }
+            return relu ? y.relu_() : y
+        }
+        return Tensor(
+            checking: ct_conv2d_pointwise(
+                x.handle, weight.handle, bias?.handle, Int64(stride.0), Int64(stride.1),
+                Int64(padding.0), Int64(padding.1), Int64(dilation.0), Int64(dilation.1),
+                Int64(groups), residual?.handle, residualIsScratch, relu))
+    }
+
     /// softmax(q kᵀ·scale + mask) v through libtorch's fused attention kernels (no dropout).
     /// - Parameters:
     ///   - q: [B, heads, L, d]; k: [B, heads, S, d]; v: [B, heads, S, dv]

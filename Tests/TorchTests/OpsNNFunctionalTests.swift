@@ -43,6 +43,48 @@ import Torch
         try conv("pw")
     }
 
+    /// The convolution with its residual addition and ReLU (oneDNN's fused kernel without
+    /// gradients) equals the three operations, for layouts, strides, groups and an in-place
+    /// residual; with a gradient to compute it takes the three operations and differentiates.
+    @Test func convolutionWithResidualAndReLU() throws {
+        let g = Generator(seed: 5)
+        for (stride, padding, groups, channelsLast) in [((1, 1), (0, 0), 1, true), ((2, 2), (1, 1), 1, false), ((1, 1), (1, 1), 2, true)] {
+            let x = Tensor.randn([2, 4, 9, 8], generator: g)
+            let xs = channelsLast ? x.contiguous(.channelsLast) : x
+            let k = padding.0 == 0 ? 1 : 3
+            let w = Tensor.randn([6, 4 / groups, k, k], generator: g).contiguous(.channelsLast)
+            let b = Tensor.randn([6], generator: g)
+            let plain = Functional.conv2d(xs, weight: w, bias: b, stride: stride, padding: padding, groups: groups)
+            let r = Tensor.randn(plain.shape, generator: g)
+            let expected = (plain + r).relu()
+            let label = "stride \(stride), groups \(groups), channels-last \(channelsLast)"
+            let fused = Functional.conv2d(
+                xs, weight: w, bias: b, stride: stride, padding: padding, groups: groups, plus: r, relu: true)
+            #expect(TestSupport.maxAbsDiff(fused, expected) <= 1e-5, "\(label)")
+            #expect(TestSupport.maxAbsDiff(r, expected) > 0.1, "\(label): the residual is left alone")
+            let scratch = r.clone()
+            let inPlace = Functional.conv2d(
+                xs, weight: w, bias: b, stride: stride, padding: padding, groups: groups, plus: scratch,
+                residualIsScratch: true, relu: true)
+            #expect(TestSupport.maxAbsDiff(inPlace, expected) <= 1e-5, "\(label): scratch residual")
+            let unary = Functional.conv2d(
+                xs, weight: w, bias: b, stride: stride, padding: padding, groups: groups, plus: nil, relu: true)
+            #expect(TestSupport.maxAbsDiff(unary, plain.relu()) <= 1e-5, "\(label): ReLU only")
+            let none = Functional.conv2d(
+                xs, weight: w, bias: b, stride: stride, padding: padding, groups: groups, plus: nil, relu: false)
+            #expect(TestSupport.maxAbsDiff(none, plain) <= 1e-5, "\(label): neither")
+        }
+        // With gradients: the three operations, differentiable in the input and the residual.
+        let x = Tensor.randn([1, 3, 5, 5], generator: g).requiringGrad()
+        let w = Tensor.randn([2, 3, 3, 3], generator: g)
+        let r = Tensor.randn([1, 2, 5, 5], generator: g).requiringGrad()
+        let y = Functional.conv2d(x, weight: w, padding: (1, 1), plus: r, relu: true)
+        y.sum().backward()
+        let positive = (Functional.conv2d(x, weight: w, padding: (1, 1)) + r) .> 0
+        #expect(TestSupport.maxAbsDiff(try #require(r.grad), positive.to(.float32)) == 0)
+        #expect(x.grad != nil)
+    }
+
     @Test func pooling() throws {
         let x = try Ref.get("nn.pool.x")  // [2, 3, 7, 8]
         try check(Functional.maxPool2d(x, kernel: (3, 3), stride: (2, 2), padding: (1, 1)), "nn.pool.max_k3s2p1")

@@ -263,6 +263,13 @@ ct_tensor ct_scaled_dot_product_attention(ct_tensor q, ct_tensor k, ct_tensor v,
 ct_tensor ct_log_softmax(ct_tensor t, int64_t dim);
 ct_tensor ct_conv2d(ct_tensor x, ct_tensor w, ct_tensor b /* nullable */,
                     int64_t sh, int64_t sw, int64_t ph, int64_t pw, int64_t dh, int64_t dw, int64_t groups);
+/* relu?(conv2d(x) + other?): one oneDNN convolution with the addition and ReLU inside it for
+   float32 CPU inputs outside autocast where no input needs a gradient, else the three
+   operations (other added to the convolution's output). With other_in_place the fused path
+   writes the result into `other` and returns it (other must be a scratch tensor). */
+ct_tensor ct_conv2d_pointwise(ct_tensor x, ct_tensor w, ct_tensor b /* nullable */, int64_t sh, int64_t sw,
+                              int64_t ph, int64_t pw, int64_t dh, int64_t dw, int64_t groups,
+                              ct_tensor other /* nullable */, bool other_in_place, bool relu);
 ct_tensor ct_max_pool2d(ct_tensor x, int64_t kh, int64_t kw, int64_t sh, int64_t sw, int64_t ph, int64_t pw,
                         int64_t dh, int64_t dw, bool ceil_mode);
 ct_tensor ct_avg_pool2d(ct_tensor x, int64_t kh, int64_t kw, int64_t sh, int64_t sw, int64_t ph, int64_t pw);

@@ -22,9 +22,13 @@ struct Downsample: Module {
     func callAsFunction(_ x: Tensor) -> Tensor { unit(x) }
 }
 
-/// y = ReLU(residual + identity), in place on `residual` (a fresh convolution output that
-/// nothing else holds; autograd handles in-place addition and ReLU on it).
-func residualReLU(_ residual: Tensor, _ identity: Tensor) -> Tensor { residual.add_(identity).relu_() }
+/// ReLU(unit(x) + identity), identity = downsample(x) or x: the addition and the ReLU inside the
+/// last convolution where oneDNN runs it, which may then write into a downsampled identity (a
+/// fresh tensor nothing else holds).
+func residualReLU(_ unit: ConvFrozenBatchNorm, _ x: Tensor, input: Tensor, downsample: Downsample?) -> Tensor {
+    let identity = downsample?(input) ?? input
+    return unit(x, plus: identity, residualIsScratch: downsample != nil, relu: true)
+}
 
 /// Bottleneck: 1x1 (width) → 3x3 (width, stride, dilation) → 1x1 (4·planes). Keys conv1..3, bn1..3, downsample.
 struct Bottleneck: ResNetBlockModule {
@@ -52,8 +56,7 @@ struct Bottleneck: ResNetBlockModule {
     }
 
     func callAsFunction(_ x: Tensor) -> Tensor {
-        let y = unit3(unit2(unit1(x, relu: true), relu: true))
-        return residualReLU(y, downsample?(x) ?? x)
+        residualReLU(unit3, unit2(unit1(x, relu: true), relu: true), input: x, downsample: downsample)
     }
 }
 
@@ -81,6 +84,6 @@ struct BasicBlock: ResNetBlockModule {
     }
 
     func callAsFunction(_ x: Tensor) -> Tensor {
-        residualReLU(unit2(unit1(x, relu: true)), downsample?(x) ?? x)
+        residualReLU(unit2, unit1(x, relu: true), input: x, downsample: downsample)
     }
 }

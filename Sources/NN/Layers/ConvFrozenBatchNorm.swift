@@ -25,19 +25,23 @@ public struct ConvFrozenBatchNorm {
 
     /// - Parameters:
     ///   - x: [B, in, H, W]
+    ///   - residual: added to the result before the ReLU (of the result's shape)
+    ///   - residualIsScratch: the caller no longer needs `residual` (it may be overwritten)
     ///   - relu: apply ReLU to the result (in place: the convolution's backward does not need its output)
     /// - Returns: [B, out, H', W']
-    public func callAsFunction(_ x: Tensor, relu: Bool = false) -> Tensor {
-        let y: Tensor
+    public func callAsFunction(
+        _ x: Tensor, plus residual: Tensor? = nil, residualIsScratch: Bool = false, relu: Bool = false
+    ) -> Tensor {
         if gradientNeeded(by: [conv.weight, conv.bias]) {
-            y = bn(conv(x))
-        } else {
-            let (w, b) = folded()
-            y = Functional.conv2d(
-                x, weight: w, bias: b, stride: conv.stride, padding: conv.padding,
-                dilation: conv.dilation, groups: conv.groups)
+            var y = bn(conv(x))
+            if let residual { y = y.add_(residual) }
+            return relu ? y.relu_() : y
         }
-        return relu ? y.relu_() : y
+        // Folded: one convolution, with the addition and the ReLU fused where oneDNN runs it.
+        let (w, b) = folded()
+        return Functional.conv2d(
+            x, weight: w, bias: b, stride: conv.stride, padding: conv.padding, dilation: conv.dilation,
+            groups: conv.groups, plus: residual, residualIsScratch: residualIsScratch, relu: relu)
     }
 
     /// The folded weight [out, in/groups, kh, kw] (channels-last) and bias [out].
