@@ -96,6 +96,13 @@ public enum Attention {
                 generator: generator
             ).output
         }
+        // libtorch's CPU flash kernel needs v's head size to equal q's; for other shapes (Conditional
+        // DETR's cross-attention: q and k carry content and position, 2d, v d) it falls back to a
+        // reference path that also checks every row for being fully masked. The explicit product
+        // computes the same without those passes (a row always has a key it may attend to).
+        if q.size(-1) != v.size(-1) && !OperationTrace.isRecording {
+            return scaledDotProduct(q: q, k: k, v: v, mask: mask, scale: scale).output
+        }
         let (bh, len) = (q.size(0), q.size(1))
         let heads = bh / batch
         func split(_ t: Tensor) -> Tensor { t.view(batch, heads, t.size(1), t.size(2)) }
