@@ -3,10 +3,10 @@
 //
 // mkldnn::_convolution_pointwise (the operator PyTorch's compiler uses for frozen inference
 // graphs) applies the bias, an addition of another tensor and a ReLU inside the convolution's
-// kernel, so the output is written once instead of three times; it also caches its oneDNN
-// primitives, which at::conv2d's path does not. It has no autograd formula, and autocast does
-// not see it: it runs only for float32 inputs outside autocast with no input needing a gradient.
-// Values equal those of the three separate operations (oneDNN computes the same sums).
+// kernel, so the output is written once instead of three times (timings in
+// Benchmarks/onnx/RESULTS.md). It has no autograd formula, and autocast does not see it: it runs
+// only for float32 inputs outside autocast with no input needing a gradient. Its values are the
+// three separate operations' to float32 rounding (a Torch test compares them).
 #include "internal.h"
 #include <ATen/autocast_mode.h>
 #include <ATen/core/dispatch/Dispatcher.h>

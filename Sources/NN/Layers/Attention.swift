@@ -99,7 +99,9 @@ public enum Attention {
         // libtorch's CPU flash kernel needs v's head size to equal q's; for other shapes (Conditional
         // DETR's cross-attention: q and k carry content and position, 2d, v d) it falls back to a
         // reference path that also checks every row for being fully masked. The explicit product
-        // computes the same without those passes (a row always has a key it may attend to).
+        // computes the same to float32 rounding without those passes (every query has an unmasked
+        // key: an image has at least one valid pixel). A recording keeps the one attention
+        // operator, which its ONNX lowering expands.
         if q.size(-1) != v.size(-1) && !OperationTrace.isRecording {
             return scaledDotProduct(q: q, k: k, v: v, mask: mask, scale: scale).output
         }
