@@ -3,11 +3,13 @@
 // On CPU, at::linear runs float32 matrix products through MKL's sgemm; oneDNN's inner product
 // (the operator mkldnn::_linear_pointwise that PyTorch's compiler uses for frozen inference
 // graphs) is faster on the DETR shapes ([n, 256] x [256, 2048] and back; measured in
-// Benchmarks/detectors/RESULTS.md), and it applies the bias and a ReLU inside the same kernel. It has no autograd
-// formula, so it runs only when no input needs a gradient; results agree with at::linear to
-// float32 rounding. The fused activations are ReLU and GELU (exact erf form; oneDNN's eltwise
-// kernel, within float32 rounding of at::gelu).
+// Benchmarks/detectors/RESULTS.md), and it applies the bias and a ReLU inside the same kernel.
+// It has no autograd formula, so it runs only when no input needs a gradient, and autocast does
+// not see it, so it runs only outside autocast; results agree with at::linear to float32
+// rounding. The fused activations are ReLU and GELU (exact erf form; oneDNN's eltwise kernel,
+// within float32 rounding of at::gelu).
 #include "internal.h"
+#include <ATen/autocast_mode.h>
 #include <ATen/core/dispatch/Dispatcher.h>
 
 using namespace ctorch;
@@ -36,6 +38,8 @@ bool use_onednn(const at::Tensor &x, const at::Tensor &w, const at::Tensor &b) {
   if (x.dim() < 2 || x.numel() == 0 || w.dim() != 2) return false;
   if (at::GradMode::is_enabled() && (x.requires_grad() || w.requires_grad() || (b.defined() && b.requires_grad())))
     return false;
+  // Autocast does not see the boxed call: under it, at::linear runs in autocast's type.
+  if (at::autocast::is_autocast_enabled(x.device().type())) return false;
   return true;
 }
 

@@ -1,6 +1,7 @@
 // Runtime: errors, threads, seeds, devices, checksums, type mapping.
 #include "internal.h"
 #include <ATen/Version.h>
+#include <ATen/cpu/Utils.h>
 // TORCH_VERSION: torch/headeronly/version.h from libtorch 2.9 on, torch/version.h before.
 #if __has_include(<torch/headeronly/version.h>)
 #include <torch/headeronly/version.h>
@@ -195,6 +196,19 @@ const char *ct_engine_cpu_capability(void) {
   return capability.c_str();
 }
 const char *ct_engine_compiled_version(void) { return TORCH_VERSION; }
+const char *ct_engine_cpu_features(void) {
+  static const std::string features = [] {
+    try {
+      std::string names, cpu;
+      for (const auto &kv : at::cpu::get_cpu_capabilities()) {
+        if (kv.second.isBool() && kv.second.toBool()) names += kv.first + " ";
+        if (kv.first == "cpu_name" && kv.second.isString()) cpu = kv.second.toStringRef();
+      }
+      return names + "\n" + cpu;
+    } catch (const std::exception &e) { return std::string(); }
+  }();
+  return features.c_str();
+}
 bool ct_cuda_available(void) {
   ctorch::load_cuda_kernels();
   return at::globalContext().hasCUDA();

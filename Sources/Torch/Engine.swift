@@ -23,25 +23,49 @@ public struct Engine: Sendable, Equatable, Codable {
     public var threads: Int
     /// True when the library has CUDA and a GPU is visible.
     public var cudaAvailable: Bool
+    /// The CPU's name as libtorch's cpuinfo reads it.
+    public var cpuName: String?
+    /// Which of the instruction sets that decide the reduced-precision paths the CPU has, of
+    /// `Engine.precisionFeatures`.
+    public var cpuFeatures: [String]
+
+    /// The CPU features that `cpuFeatures` reports: where float32, bfloat16 and float16 products
+    /// run natively.
+    public static let precisionFeatures = [
+        "avx2", "avx512_f", "avx512_vnni", "avx512_bf16", "avx512_fp16", "amx_tile", "amx_bf16", "amx_fp16",
+    ]
 
     enum CodingKeys: String, CodingKey {
         case libtorchVersion = "libtorch", compiledAgainst = "compiled_against", blas, mkl
         case oneDNN = "onednn", openMP = "openmp", cpuCapability = "cpu_capability", threads
-        case cudaAvailable = "cuda_available"
+        case cudaAvailable = "cuda_available", cpuName = "cpu_name", cpuFeatures = "cpu_features"
     }
 
     /// The engine of this process.
     public static var current: Engine {
         let config = String(cString: ct_engine_config())
+        let cpu = String(cString: ct_engine_cpu_features()).split(separator: "\n", omittingEmptySubsequences: false)
+        let features = Set((cpu.first ?? "").split(separator: " ").map(String.init))
         return Engine(
             config: config, cpuCapability: String(cString: ct_engine_cpu_capability()),
             compiledAgainst: String(cString: ct_engine_compiled_version()),
-            threads: Torch.numThreads, cudaAvailable: Device.cudaAvailable)
+            threads: Torch.numThreads, cudaAvailable: Device.cudaAvailable,
+            cpuName: cpu.count > 1 && !cpu[1].isEmpty ? String(cpu[1]) : nil,
+            cpuFeatures: precisionFeatures.filter(features.contains))
+    }
+
+    /// How this CPU multiplies in bfloat16: "AMX" or "AVX512_BF16" where it has the instructions,
+    /// else "emulated" (oneDNN converts to float32 inside its kernels: no faster than fp32).
+    public var bf16Path: String {
+        cpuFeatures.contains("amx_bf16") ? "AMX" : cpuFeatures.contains("avx512_bf16") ? "AVX512_BF16" : "emulated"
     }
 
     /// Parses the text of `at::show_config()`: lines "  - NAME ..." for the libraries and one
     /// "  - Build settings: KEY=VALUE, KEY=VALUE, ..." line.
-    public init(config: String, cpuCapability: String, compiledAgainst: String, threads: Int, cudaAvailable: Bool) {
+    public init(
+        config: String, cpuCapability: String, compiledAgainst: String, threads: Int, cudaAvailable: Bool,
+        cpuName: String? = nil, cpuFeatures: [String] = []
+    ) {
         var settings: [String: String] = [:]
         var mkl: String?, oneDNN: String?, openMP: String?
         for raw in config.split(separator: "\n") {
@@ -68,9 +92,12 @@ public struct Engine: Sendable, Equatable, Codable {
         self.cpuCapability = cpuCapability.isEmpty ? "unknown" : cpuCapability
         self.threads = threads
         self.cudaAvailable = cudaAvailable
+        self.cpuName = cpuName
+        self.cpuFeatures = cpuFeatures
     }
 
-    /// One line for people: "libtorch 2.13.0, BLAS mkl, oneDNN v3.x, CPU AVX512, 2 threads".
+    /// One line for people: "libtorch 2.13.0, BLAS mkl, oneDNN v3.x, CPU AVX512 (name), bf16 emulated,
+    /// 2 threads".
     public var summary: String {
         var parts = ["libtorch \(libtorchVersion)"]
         if compiledAgainst != libtorchVersion { parts[0] += " (compiled against \(compiledAgainst))" }
@@ -78,7 +105,10 @@ public struct Engine: Sendable, Equatable, Codable {
         if let oneDNN, let v = oneDNN.split(separator: " ").first(where: { $0.hasPrefix("v") }) {
             parts.append("oneDNN \(v)")
         }
-        parts.append("CPU \(cpuCapability)")
+        var cpu = "CPU \(cpuCapability)"
+        if let cpuName { cpu += " (\(cpuName))" }
+        parts.append(cpu)
+        parts.append("bf16 \(bf16Path)")
         parts.append("\(threads) thread\(threads == 1 ? "" : "s")")
         if cudaAvailable { parts.append("CUDA") }
         return parts.joined(separator: ", ")

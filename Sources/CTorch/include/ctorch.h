@@ -61,6 +61,10 @@ bool ct_cuda_available(void);
    stay valid for the life of the process. */
 const char *ct_engine_config(void);
 const char *ct_engine_cpu_capability(void);
+/* The CPU as libtorch's cpuinfo sees it: the names of the instruction-set features it has
+   ("avx512_bf16", "amx_tile", ...) separated by spaces, a newline, and the CPU's name; "" when
+   unknown. */
+const char *ct_engine_cpu_features(void);
 const char *ct_engine_compiled_version(void);
 
 // Operator profiler (libtorch's Kineto profiler, CPU). start: false with the error set when one
