@@ -9,35 +9,26 @@
 // three separate operations' to float32 rounding (a Torch test compares them).
 #include "internal.h"
 #include <ATen/autocast_mode.h>
-#include <ATen/core/dispatch/Dispatcher.h>
 
 using namespace ctorch;
 
 namespace {
 
-const c10::OperatorHandle *find_op(const char *name, const char *overload) {
-  auto handle = c10::Dispatcher::singleton().findSchema({name, overload});
-  return handle ? new c10::OperatorHandle(*handle) : nullptr;
-}
-
 // relu?(conv(x)), relu?(conv(x) + other) into a new tensor, and the same written into `other`.
 const c10::OperatorHandle *unary_op() {
-  static const c10::OperatorHandle *op = find_op("mkldnn::_convolution_pointwise", "");
+  static const c10::OperatorHandle *op = find_operator("mkldnn::_convolution_pointwise", "");
   return op;
 }
 const c10::OperatorHandle *binary_op() {
-  static const c10::OperatorHandle *op = find_op("mkldnn::_convolution_pointwise", "binary");
+  static const c10::OperatorHandle *op = find_operator("mkldnn::_convolution_pointwise", "binary");
   return op;
 }
 const c10::OperatorHandle *binary_inplace_op() {
-  static const c10::OperatorHandle *op = find_op("mkldnn::_convolution_pointwise_", "binary");
+  static const c10::OperatorHandle *op = find_operator("mkldnn::_convolution_pointwise_", "binary");
   return op;
 }
 
-bool onednn_enabled = [] {
-  const char *env = std::getenv("CTORCH_ONEDNN_CONV");
-  return !(env && std::string(env) == "0");
-}();
+const bool onednn_enabled = switch_enabled("CTORCH_ONEDNN_CONV");
 
 bool needs_grad(const at::Tensor &t) { return t.defined() && t.requires_grad(); }
 

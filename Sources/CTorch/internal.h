@@ -2,6 +2,8 @@
 #pragma once
 #include <torch/script.h>
 #include <ATen/Parallel.h>
+#include <ATen/core/dispatch/Dispatcher.h>
+#include <cstdlib>
 #include <string>
 #include <vector>
 #include "ctorch.h"
@@ -27,6 +29,19 @@ at::TensorOptions options(int32_t dtype, int32_t dev, int32_t index);
 at::Scalar to_scalar(ct_scalar s);
 c10::optional<at::Generator> gen(ct_generator g);
 std::vector<int64_t> vec(const int64_t *p, int64_t n);
+
+// A boxed operator of the dispatcher by name and overload ("" for none), or nullptr when this
+// libtorch lacks it (e.g. built without oneDNN). The handle lives for the process.
+inline const c10::OperatorHandle *find_operator(const char *name, const char *overload) {
+  auto handle = c10::Dispatcher::singleton().findSchema({name, overload});
+  return handle ? new c10::OperatorHandle(*handle) : nullptr;
+}
+
+// False when the environment variable `name` is "0" (a switch that turns a fast path off).
+inline bool switch_enabled(const char *name) {
+  const char *env = std::getenv(name);
+  return !(env && std::string(env) == "0");
+}
 
 }  // namespace ctorch
 

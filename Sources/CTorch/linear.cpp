@@ -10,7 +10,6 @@
 // within float32 rounding of at::gelu).
 #include "internal.h"
 #include <ATen/autocast_mode.h>
-#include <ATen/core/dispatch/Dispatcher.h>
 
 using namespace ctorch;
 
@@ -18,18 +17,11 @@ namespace {
 
 // The boxed oneDNN operator, or none when this libtorch lacks it (built without oneDNN).
 const c10::OperatorHandle *onednn_linear_op() {
-  static const std::optional<c10::OperatorHandle> op = [] {
-    auto handle = c10::Dispatcher::singleton().findSchema({"mkldnn::_linear_pointwise", ""});
-    if (!handle) return std::optional<c10::OperatorHandle>();
-    return std::optional<c10::OperatorHandle>(*handle);
-  }();
-  return op ? &*op : nullptr;
+  static const c10::OperatorHandle *op = find_operator("mkldnn::_linear_pointwise", "");
+  return op;
 }
 
-bool onednn_enabled = [] {
-  const char *env = std::getenv("CTORCH_ONEDNN_LINEAR");
-  return !(env && std::string(env) == "0");
-}();
+const bool onednn_enabled = switch_enabled("CTORCH_ONEDNN_LINEAR");
 
 bool use_onednn(const at::Tensor &x, const at::Tensor &w, const at::Tensor &b) {
   if (!onednn_enabled || !onednn_linear_op()) return false;
