@@ -21,17 +21,20 @@ public enum Reduction: Int32, Sendable {
 
 /// Stateless neural-network functions (the `torch.nn.functional` of this library).
 public enum Functional {
-    /// 2-D convolution. x [B, Cin, H, W], weight [Cout, Cin/groups, kh, kw].
+    /// 2-D convolution. x [B, Cin, H, W], weight [Cout, Cin/groups, kh, kw]. Under autocast an
+    /// inference convolution reads the weights' kept copies (`autocastOperand()`).
     public static func conv2d(
         _ x: Tensor, weight: Tensor, bias: Tensor? = nil, stride: (Int, Int) = (1, 1),
         padding: (Int, Int) = (0, 0), dilation: (Int, Int) = (1, 1), groups: Int = 1
     ) -> Tensor {
-        Tensor(
-            checking: ct_conv2d(
-                x.handle, weight.handle, bias?.handle, Int64(stride.0), Int64(stride.1),
+        let (w, b) = (weight.autocastOperand(), bias?.autocastOperand())
+        let y = withExtendedLifetime((w, b)) {
+            ct_conv2d(
+                x.handle, w.handle, b?.handle, Int64(stride.0), Int64(stride.1),
                 Int64(padding.0), Int64(padding.1), Int64(dilation.0), Int64(dilation.1),
                 Int64(groups))
-        ).traced(
+        }
+        return Tensor(checking: y).traced(
             .conv2d(
                 stride: [stride.0, stride.1], padding: [padding.0, padding.1], dilation: [dilation.0, dilation.1],
                 groups: groups), [x, weight, bias])
@@ -54,11 +57,14 @@ public enum Functional {
             if let residual { y = y.add_(residual) }
             return relu ? y.relu_() : y
         }
+        let (w, b) = (weight.autocastOperand(), bias?.autocastOperand())
         return Tensor(
-            checking: ct_conv2d_pointwise(
-                x.handle, weight.handle, bias?.handle, Int64(stride.0), Int64(stride.1),
-                Int64(padding.0), Int64(padding.1), Int64(dilation.0), Int64(dilation.1),
-                Int64(groups), residual?.handle, residualIsScratch, relu))
+            checking: withExtendedLifetime((w, b)) {
+                ct_conv2d_pointwise(
+                    x.handle, w.handle, b?.handle, Int64(stride.0), Int64(stride.1),
+                    Int64(padding.0), Int64(padding.1), Int64(dilation.0), Int64(dilation.1),
+                    Int64(groups), residual?.handle, residualIsScratch, relu)
+            })
     }
 
     /// softmax(q kᵀ·scale + mask) v through libtorch's fused attention kernels (no dropout).

@@ -23,19 +23,21 @@ extension Tensor {
     ///
     /// Where no input needs a gradient (inference) a float32 CPU product runs through oneDNN's
     /// inner product, which is faster than MKL's sgemm on these machines; the values agree to
-    /// float32 rounding. `relu` applies ReLU to the result (inside the same kernel there).
+    /// float32 rounding. `relu` applies ReLU to the result (inside the same kernel there). Under
+    /// autocast an inference product reads the weights' kept copies (`autocastOperand()`).
     public static func linear(_ x: Tensor, weight: Tensor, bias: Tensor?, relu: Bool = false) -> Tensor {
-        Tensor(
-            checking: relu
-                ? ct_linear_relu(x.handle, weight.handle, bias?.handle)
-                : ct_linear(x.handle, weight.handle, bias?.handle)
-        ).traced(.linear(activation: relu ? "relu" : nil), [x, weight, bias])
+        let (w, b) = (weight.autocastOperand(), bias?.autocastOperand())
+        let y = withExtendedLifetime((w, b)) {
+            relu ? ct_linear_relu(x.handle, w.handle, b?.handle) : ct_linear(x.handle, w.handle, b?.handle)
+        }
+        return Tensor(checking: y).traced(.linear(activation: relu ? "relu" : nil), [x, weight, bias])
     }
 
     /// GELU (exact erf form) of x @ weight.T + bias, fused into the product where no input needs a
     /// gradient; values agree with `linear(...).gelu()` to float32 rounding.
     public static func linearGELU(_ x: Tensor, weight: Tensor, bias: Tensor?) -> Tensor {
-        Tensor(checking: ct_linear_gelu(x.handle, weight.handle, bias?.handle))
+        let (w, b) = (weight.autocastOperand(), bias?.autocastOperand())
+        return Tensor(checking: withExtendedLifetime((w, b)) { ct_linear_gelu(x.handle, w.handle, b?.handle) })
             .traced(.linear(activation: "gelu"), [x, weight, bias])
     }
 

@@ -15,6 +15,8 @@ public final class Tensor: @unchecked Sendable {
     /// The recording (its `generation`) and value that `traceIndex` refers to.
     var traceGeneration: Int32 = 0
     var traceIndex: Int32 = -1
+    /// This tensor's copy in autocast's dtype, when it is a weight (`autocastOperand()`).
+    var autocastCopy: AutocastCopy?
 
     /// Takes ownership of a shim handle.
     @usableFromInline init(owning handle: ct_tensor) {
