@@ -2,6 +2,7 @@
 
     python bench_official_train.py --which salience|conditional [--height 800 --width 1333]
                                    [--batch-size 1] [--repeat 3] [--warmup 1] [--threads 2]
+                                   [--config salience_detr_swin_l_800_1333.py]
 
 The official code is imported from ../shared/anchors (ANCHORS overrides), never copied. One step
 is what the official training loops do per iteration: training-mode forward with the official
@@ -24,6 +25,8 @@ p.add_argument("--batch-size", type=int, default=1)
 p.add_argument("--repeat", type=int, default=3)
 p.add_argument("--warmup", type=int, default=1)
 p.add_argument("--threads", type=int, default=0)
+p.add_argument("--config", default="salience_detr_resnet50_800_1333.py",
+               help="Salience DETR: a file of the official configs/salience_detr (the -L backbones too)")
 a = p.parse_args()
 
 import torch
@@ -51,11 +54,12 @@ images = torch.randn(B, 3, H, W, generator=torch.Generator().manual_seed(1))
 if a.which == "salience":
     code = os.path.join(anchors, "Salience-DETR")
     sys.path.insert(0, code)
-    import models.backbones.resnet as rb
-    rb.load_checkpoint = lambda *x, **k: None          # no pretrained download
+    import importlib
+    for family in ("resnet", "swin", "convnext", "focalnet"):   # no pretrained download
+        importlib.import_module("models.backbones." + family).load_checkpoint = lambda *x, **k: None
     from util.lazy_load import Config
     from optimizer import param_dict
-    model = Config(os.path.join(code, "configs/salience_detr/salience_detr_resnet50_800_1333.py")).model
+    model = Config(os.path.join(code, "configs/salience_detr", a.config)).model
     model.train()
     targets = []
     for i in range(B):
@@ -112,7 +116,7 @@ for _ in range(a.warmup):
 ts = []
 for _ in range(a.repeat):
     t0 = time.perf_counter(); step(); ts.append(time.perf_counter() - t0)
-print(json.dumps({"which": a.which, "mode": "train", "torch": torch.__version__, "threads": torch.get_num_threads(),
+print(json.dumps({"which": a.which, "config": a.config if a.which == "salience" else None, "mode": "train", "torch": torch.__version__, "threads": torch.get_num_threads(),
                   "size": [H, W], "batch_size": B, "median_s": statistics.median(ts), "min_s": min(ts),
                   "max_s": max(ts), "repeat": a.repeat,
                   "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
