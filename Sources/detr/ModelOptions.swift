@@ -53,15 +53,27 @@ struct ModelOptions: ParsableArguments {
     /// The config (after `require`).
     var configName: String { config ?? "" }
 
-    /// Sets libtorch's thread count when `--threads` was given.
-    func applyThreads() {
+    /// Sets libtorch's thread count when `--threads` was given, and says on stderr when
+    /// `--precision bf16` asks this CPU for arithmetic it does not have (unless `quiet`).
+    func prepareEngine(quiet: Bool = false) {
         if let threads { Torch.numThreads = threads }
+        if !quiet, let note = precisionNote { Terminal.note(note) }
+    }
+
+    /// Without AVX512_BF16 or AMX, oneDNN computes bfloat16 products by converting to float32
+    /// inside its kernels: the results are bf16's, the time is more than fp32's.
+    var precisionNote: String? {
+        guard precision == .bf16, device == .cpu, Engine.current.bf16Path == "emulated" else { return nil }
+        return """
+            detr: note: --precision bf16: this CPU has no bfloat16 arithmetic (AVX512_BF16 or AMX), so it is \
+            emulated and slower than fp32 here
+            """
     }
 
     /// The configured detector with its weights loaded, and its class names (from the checkpoint
     /// when it stores them); errors name the file and the problem.
     func loadDetectorAndNames() throws -> (detector: any Detector, names: [String]) {
-        applyThreads()
+        prepareEngine()
         return try DetectorFactory.load(config: configName, weights: weights ?? "", device: device)
     }
 
@@ -74,7 +86,7 @@ struct ModelOptions: ParsableArguments {
     /// A freshly initialised detector of the config (random weights, seeded), for benchmarks and
     /// load tests.
     func makeRandomDetector(seed: UInt64 = 0) throws -> any Detector {
-        applyThreads()
+        prepareEngine()
         let config = try ModelConfig.load(presetOrPath: configName)
         return try DetectorFactory.make(
             config: config, store: try ParameterStore(dtype: .float32, device: device, generator: Generator(seed: seed))

@@ -217,7 +217,7 @@ struct Train: ParsableCommand {
     }
 
     func train(world: World?) throws {
-        model.applyThreads()
+        model.prepareEngine(quiet: quiet || (world?.rank ?? 0) != 0)
         var settings = TrainingRun.Settings(
             config: try ModelConfig.load(presetOrPath: model.configName),
             trainImages: URL(fileURLWithPath: trainImages),

@@ -38,6 +38,21 @@ import Torch
         }
     }
 
+    /// `--precision bf16` says so on a CPU without bfloat16 arithmetic, and only there (the test
+    /// runs on the same CPU as the command); fp32 never does.
+    @Test func bf16OnACPUWithoutItsArithmeticIsNoted() throws {
+        let sample = TestSupport.repoRoot.appendingPathComponent("demo/samples/shapes-1.png").path
+        let emulated = Engine.current.bf16Path == "emulated"
+        for precision in ["bf16", "fp32"] {
+            let p = try DetrProcess.run([
+                "predict", "--config", Self.demoConfig, "--weights", Self.demoWeights, "--precision", precision, sample,
+            ])
+            #expect(p.status == 0, "\(p.stderr)")
+            let noted = p.stderr.contains("--precision bf16: this CPU has no bfloat16 arithmetic")
+            #expect(noted == (precision == "bf16" && emulated), "\(precision): \(p.stderr)")
+        }
+    }
+
     static func trainArguments(
         config: String, data: String, out: String, precision: String, epochs: Int
     )
