@@ -185,39 +185,27 @@ final class GraphBuilder {
 }
 
 extension Onnx_AttributeProto {
-    static func int(_ name: String, _ value: Int) -> Onnx_AttributeProto {
-        var a = Onnx_AttributeProto()
-        a.name = name
-        a.type = .int
-        a.i = Int64(value)
-        return a
+    /// An attribute named `name` of `type`, its value set by `set`.
+    private static func make(
+        _ name: String, _ type: AttributeType, _ set: (inout Onnx_AttributeProto) -> Void
+    ) -> Onnx_AttributeProto {
+        Onnx_AttributeProto.with {
+            $0.name = name
+            $0.type = type
+            set(&$0)
+        }
     }
+    static func int(_ name: String, _ value: Int) -> Onnx_AttributeProto { make(name, .int) { $0.i = Int64(value) } }
     static func ints(_ name: String, _ values: [Int]) -> Onnx_AttributeProto {
-        var a = Onnx_AttributeProto()
-        a.name = name
-        a.type = .ints
-        a.ints = values.map(Int64.init)
-        return a
+        make(name, .ints) { $0.ints = values.map(Int64.init) }
     }
     static func float(_ name: String, _ value: Double) -> Onnx_AttributeProto {
-        var a = Onnx_AttributeProto()
-        a.name = name
-        a.type = .float
-        a.f = Float(value)
-        return a
+        make(name, .float) { $0.f = Float(value) }
     }
     static func string(_ name: String, _ value: String) -> Onnx_AttributeProto {
-        var a = Onnx_AttributeProto()
-        a.name = name
-        a.type = .string
-        a.s = Data(value.utf8)
-        return a
+        make(name, .string) { $0.s = Data(value.utf8) }
     }
     static func tensor(_ name: String, _ value: Onnx_TensorProto) -> Onnx_AttributeProto {
-        var a = Onnx_AttributeProto()
-        a.name = name
-        a.type = .tensor
-        a.t = value
-        return a
+        make(name, .tensor) { $0.t = value }
     }
 }

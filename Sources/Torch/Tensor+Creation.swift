@@ -69,9 +69,7 @@ extension Tensor {
         _ shape: [Int], generator: Generator? = nil, dtype: DType = .float32,
         device: Device = .cpu
     ) -> Tensor {
-        let s = shape.map(Int64.init), d = device.code
-        return Tensor(checking: ct_randn(s, Int64(s.count), generator?.handle, dtype.rawValue, d.0, d.1))
-            .traced(.unsupported("randn"), [])
+        sampled(ct_randn, "randn", shape, generator, dtype, device)
     }
 
     /// Uniform samples in [0, 1).
@@ -79,9 +77,17 @@ extension Tensor {
         _ shape: [Int], generator: Generator? = nil, dtype: DType = .float32,
         device: Device = .cpu
     ) -> Tensor {
+        sampled(ct_rand, "rand", shape, generator, dtype, device)
+    }
+
+    /// Samples of a shim sampler (shape, generator, dtype, device) that a recording cannot hold.
+    private static func sampled(
+        _ sampler: (UnsafePointer<Int64>?, Int64, ct_generator?, Int32, Int32, Int32) -> ct_tensor?, _ name: String,
+        _ shape: [Int], _ generator: Generator?, _ dtype: DType, _ device: Device
+    ) -> Tensor {
         let s = shape.map(Int64.init), d = device.code
-        return Tensor(checking: ct_rand(s, Int64(s.count), generator?.handle, dtype.rawValue, d.0, d.1))
-            .traced(.unsupported("rand"), [])
+        return Tensor(checking: sampler(s, Int64(s.count), generator?.handle, dtype.rawValue, d.0, d.1))
+            .traced(.unsupported(name), [])
     }
 
     /// Integers uniform in [low, high).

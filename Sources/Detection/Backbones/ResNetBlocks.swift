@@ -6,6 +6,18 @@ protocol ResNetBlockModule: Module {
     func callAsFunction(_ x: Tensor) -> Tensor
 }
 
+/// A bias-free convolution (`conv`, at `p / conv`) and its frozen batch norm (at `p / bn`).
+func convUnit(
+    _ p: ModulePath, _ conv: String, _ bn: String, inChannels: Int, outChannels: Int, kernelSize: Int,
+    stride: Int = 1, dilation: Int = 1
+) -> ConvFrozenBatchNorm {
+    ConvFrozenBatchNorm(
+        conv: Conv2d(
+            p / conv, inChannels: inChannels, outChannels: outChannels, kernelSize: kernelSize, stride: stride,
+            padding: kernelSize == 3 ? dilation : 0, dilation: dilation, bias: false),
+        bn: FrozenBatchNorm2d(p / bn, numFeatures: outChannels))
+}
+
 /// conv1x1 + FrozenBN projection on the residual path (`downsample.0`, `downsample.1`).
 struct Downsample: Module {
     let path: ModulePath
@@ -13,10 +25,7 @@ struct Downsample: Module {
 
     init(_ p: ModulePath, inChannels: Int, outChannels: Int, stride: Int) {
         path = p
-        unit = ConvFrozenBatchNorm(
-            conv: Conv2d(
-                p / "0", inChannels: inChannels, outChannels: outChannels, kernelSize: 1, stride: stride, bias: false),
-            bn: FrozenBatchNorm2d(p / "1", numFeatures: outChannels))
+        unit = convUnit(p, "0", "1", inChannels: inChannels, outChannels: outChannels, kernelSize: 1, stride: stride)
     }
 
     func callAsFunction(_ x: Tensor) -> Tensor { unit(x) }
@@ -40,17 +49,11 @@ struct Bottleneck: ResNetBlockModule {
     init(_ p: ModulePath, inChannels: Int, planes: Int, stride: Int, dilation: Int, downsample: Bool) {
         path = p
         let out = planes * Self.expansion
-        unit1 = ConvFrozenBatchNorm(
-            conv: Conv2d(p / "conv1", inChannels: inChannels, outChannels: planes, kernelSize: 1, bias: false),
-            bn: FrozenBatchNorm2d(p / "bn1", numFeatures: planes))
-        unit2 = ConvFrozenBatchNorm(
-            conv: Conv2d(
-                p / "conv2", inChannels: planes, outChannels: planes, kernelSize: 3, stride: stride,
-                padding: dilation, dilation: dilation, bias: false),
-            bn: FrozenBatchNorm2d(p / "bn2", numFeatures: planes))
-        unit3 = ConvFrozenBatchNorm(
-            conv: Conv2d(p / "conv3", inChannels: planes, outChannels: out, kernelSize: 1, bias: false),
-            bn: FrozenBatchNorm2d(p / "bn3", numFeatures: out))
+        unit1 = convUnit(p, "conv1", "bn1", inChannels: inChannels, outChannels: planes, kernelSize: 1)
+        unit2 = convUnit(
+            p, "conv2", "bn2", inChannels: planes, outChannels: planes, kernelSize: 3, stride: stride,
+            dilation: dilation)
+        unit3 = convUnit(p, "conv3", "bn3", inChannels: planes, outChannels: out, kernelSize: 1)
         self.downsample =
             downsample ? Downsample(p / "downsample", inChannels: inChannels, outChannels: out, stride: stride) : nil
     }
@@ -69,16 +72,10 @@ struct BasicBlock: ResNetBlockModule {
 
     init(_ p: ModulePath, inChannels: Int, planes: Int, stride: Int, dilation: Int, downsample: Bool) {
         path = p
-        unit1 = ConvFrozenBatchNorm(
-            conv: Conv2d(
-                p / "conv1", inChannels: inChannels, outChannels: planes, kernelSize: 3, stride: stride,
-                padding: dilation, dilation: dilation, bias: false),
-            bn: FrozenBatchNorm2d(p / "bn1", numFeatures: planes))
-        unit2 = ConvFrozenBatchNorm(
-            conv: Conv2d(
-                p / "conv2", inChannels: planes, outChannels: planes, kernelSize: 3, padding: dilation,
-                dilation: dilation, bias: false),
-            bn: FrozenBatchNorm2d(p / "bn2", numFeatures: planes))
+        unit1 = convUnit(
+            p, "conv1", "bn1", inChannels: inChannels, outChannels: planes, kernelSize: 3, stride: stride,
+            dilation: dilation)
+        unit2 = convUnit(p, "conv2", "bn2", inChannels: planes, outChannels: planes, kernelSize: 3, dilation: dilation)
         self.downsample =
             downsample ? Downsample(p / "downsample", inChannels: inChannels, outChannels: planes, stride: stride) : nil
     }
