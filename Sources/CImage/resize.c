@@ -1,7 +1,10 @@
 // Bilinear resampling of 8-bit images with the semantics of Pillow's Image.resize(BILINEAR):
 // separable, antialiased (the triangle filter is widened by the scale when downsampling),
-// coefficients normalised per output pixel and converted to 22-bit fixed point, horizontal
-// pass first into an 8-bit intermediate, then vertical. Matching it bit for bit is what lets
+// coefficients normalised per output pixel and converted to 22-bit fixed point, two passes
+// through an 8-bit intermediate. The horizontal pass comes first, unless the height shrinks by
+// more rows than twice the columns the width loses: then the vertical pass does (Pillow 13's
+// order; Pillow 12 and earlier always went horizontal first, so for such sizes their results
+// differ from Pillow 13's by up to one level). Matching it bit for bit is what lets
 // preprocessing equal the official (PIL-based) Conditional DETR pipeline.
 #include <math.h>
 #include <stdlib.h>
@@ -65,6 +68,38 @@ static inline uint8_t clip8(int64_t v) {
   return v < 0 ? 0 : v > 255 ? 255 : (uint8_t)v;
 }
 
+// One pass along x (`horizontal`) or y over `rows` x `cols` pixels of `src` (row stride
+// `src_w`, starting at row `row0` of the taps' coordinates) into `dst` (row stride `dst_w`).
+static void pass(const taps *t, int horizontal, const uint8_t *src, int src_w, int row0, int rows, int c,
+                 uint8_t *dst, int dst_w) {
+  if (horizontal) {
+    for (int y = 0; y < rows; y++) {
+      const uint8_t *r = src + (size_t)(y + row0) * (size_t)src_w * (size_t)c;
+      uint8_t *d = dst + (size_t)y * (size_t)dst_w * (size_t)c;
+      for (int x = 0; x < dst_w; x++) {
+        int lo = t->bounds[2 * x], n = t->bounds[2 * x + 1];
+        const int32_t *k = t->coef + (size_t)x * (size_t)t->ksize;
+        for (int ch = 0; ch < c; ch++) {
+          int64_t acc = 1 << (FIXED_BITS - 1);
+          for (int i = 0; i < n; i++) acc += (int64_t)r[(size_t)(lo + i) * (size_t)c + (size_t)ch] * k[i];
+          d[(size_t)x * (size_t)c + (size_t)ch] = clip8(acc);
+        }
+      }
+    }
+  } else {
+    for (int y = 0; y < rows; y++) {
+      int lo = t->bounds[2 * y] - row0, n = t->bounds[2 * y + 1];
+      const int32_t *k = t->coef + (size_t)y * (size_t)t->ksize;
+      uint8_t *d = dst + (size_t)y * (size_t)dst_w * (size_t)c;
+      for (int x = 0; x < src_w * c; x++) {
+        int64_t acc = 1 << (FIXED_BITS - 1);
+        for (int i = 0; i < n; i++) acc += (int64_t)src[(size_t)(lo + i) * (size_t)src_w * (size_t)c + (size_t)x] * k[i];
+        d[x] = clip8(acc);
+      }
+    }
+  }
+}
+
 int32_t ci_resize_bilinear(const uint8_t *in, int32_t w, int32_t h, int32_t channels, uint8_t *out, int32_t ow,
                            int32_t oh) {
   if (w <= 0 || h <= 0 || ow <= 0 || oh <= 0 || channels <= 0) return 1;
@@ -75,49 +110,37 @@ int32_t ci_resize_bilinear(const uint8_t *in, int32_t w, int32_t h, int32_t chan
     free_taps(&tv);
     return 1;
   }
-  // Rows of the input that the vertical pass reads.
-  int first = tv.bounds[0];
-  int last = tv.bounds[2 * (oh - 1)] + tv.bounds[2 * (oh - 1) + 1];
-  const uint8_t *src = in;
-  int src_w = w, row0 = 0;
+  int vertical_first = h - oh > 0 && h - oh > 2 * (w - ow);
   uint8_t *tmp = NULL;
-  if (ow != w) {
-    int rows = last - first;
-    tmp = malloc((size_t)rows * (size_t)ow * (size_t)c);
-    if (!tmp) { free_taps(&th); free_taps(&tv); return 1; }
-    for (int y = 0; y < rows; y++) {
-      const uint8_t *r = in + ((size_t)(y + first) * (size_t)w) * (size_t)c;
-      uint8_t *d = tmp + (size_t)y * (size_t)ow * (size_t)c;
-      for (int x = 0; x < ow; x++) {
-        int lo = th.bounds[2 * x], n = th.bounds[2 * x + 1];
-        const int32_t *k = th.coef + (size_t)x * (size_t)th.ksize;
-        for (int ch = 0; ch < c; ch++) {
-          int64_t acc = 1 << (FIXED_BITS - 1);
-          for (int i = 0; i < n; i++) acc += (int64_t)r[(size_t)(lo + i) * (size_t)c + (size_t)ch] * k[i];
-          d[(size_t)x * (size_t)c + (size_t)ch] = clip8(acc);
-        }
-      }
-    }
-    src = tmp;
-    src_w = ow;
-    row0 = first;
-  }
-  if (oh != h) {
-    for (int y = 0; y < oh; y++) {
-      int lo = tv.bounds[2 * y] - row0, n = tv.bounds[2 * y + 1];
-      const int32_t *k = tv.coef + (size_t)y * (size_t)tv.ksize;
-      uint8_t *d = out + (size_t)y * (size_t)src_w * (size_t)c;
-      for (int x = 0; x < src_w * c; x++) {
-        int64_t acc = 1 << (FIXED_BITS - 1);
-        for (int i = 0; i < n; i++) acc += (int64_t)src[(size_t)(lo + i) * (size_t)src_w * (size_t)c + (size_t)x] * k[i];
-        d[x] = clip8(acc);
-      }
+  int status = 0;
+  if (vertical_first) {
+    // Every input column through the vertical pass, then the horizontal one over the new rows.
+    if (ow == w) {
+      pass(&tv, 0, in, w, 0, oh, c, out, w);
+    } else if ((tmp = malloc((size_t)oh * (size_t)w * (size_t)c))) {
+      pass(&tv, 0, in, w, 0, oh, c, tmp, w);
+      pass(&th, 1, tmp, w, 0, oh, c, out, ow);
+    } else {
+      status = 1;
     }
   } else {
-    memcpy(out, src, (size_t)oh * (size_t)src_w * (size_t)c);
+    // Only the input rows the vertical pass reads go through the horizontal one.
+    int first = tv.bounds[0];
+    int last = tv.bounds[2 * (oh - 1)] + tv.bounds[2 * (oh - 1) + 1];
+    if (ow == w) {
+      if (oh == h) memcpy(out, in, (size_t)h * (size_t)w * (size_t)c);
+      else pass(&tv, 0, in, w, 0, oh, c, out, w);
+    } else if (oh == h) {
+      pass(&th, 1, in, w, 0, h, c, out, ow);
+    } else if ((tmp = malloc((size_t)(last - first) * (size_t)ow * (size_t)c))) {
+      pass(&th, 1, in, w, first, last - first, c, tmp, ow);
+      pass(&tv, 0, tmp, ow, first, oh, c, out, ow);
+    } else {
+      status = 1;
+    }
   }
   free(tmp);
   free_taps(&th);
   free_taps(&tv);
-  return 0;
+  return status;
 }

@@ -68,10 +68,15 @@ import Vision
             print("note: \(folder): the official outputs of this fixture batch may depend on tie order; compared without padding only")
         }
         // Without padding nothing ties, and the recording computes what inference does (which
-        // the parity tests hold to the official code): the first image's valid part, cut to
-        // whole multiples of 32.
-        let (vh, vw) = (sizes[0].ints[0] / 32 * 32, sizes[0].ints[1] / 32 * 32)
-        let crop = batch.slice(dim: 0, end: 1).slice(dim: 2, end: vh).slice(dim: 3, end: vw).contiguous()
+        // the parity tests hold to the official code): the valid part of the image whose shorter
+        // valid side is longest, cut to whole multiples of 32 (a very wide or tall image has a
+        // side under 32).
+        let valid = (0..<n).map { (sizes[$0].ints[0] / 32 * 32, sizes[$0].ints[1] / 32 * 32) }
+        let pick = try #require((0..<n).max { min(valid[$0].0, valid[$0].1) < min(valid[$1].0, valid[$1].1) })
+        let (vh, vw) = valid[pick]
+        try #require(vh > 0 && vw > 0, "no image of the batch has 32 valid pixels on both sides")
+        let crop = batch.slice(dim: 0, start: pick, end: pick + 1).slice(dim: 2, end: vh).slice(dim: 3, end: vw)
+            .contiguous()
         let full = Tensor([vh, vw], shape: [1, 2])
         let inferred = predictor.detect(images: crop, imageSizes: full, originalSizes: full)
         let (cropTrace, cropRecorded) = DetectorExport.record(predictor, images: crop, imageSizes: full, originalSizes: full)

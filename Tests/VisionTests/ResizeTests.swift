@@ -17,6 +17,24 @@ import Vision
         }
     }
 
+    /// Pillow's `Image.resize(BILINEAR)` on random images (Tests/Fixtures/vision/generate_resize.py):
+    /// both orders of its two passes, growing and shrinking, one unchanged side, one-pixel sides.
+    @Test func matchesPillowForEveryPassOrder() throws {
+        let cases = try TestSupport.reference("vision/resize.safetensors")
+        let count = cases.keys.filter { $0.hasPrefix("in.") }.count
+        #expect(count > 0)
+        for i in 0..<count {
+            let input = try #require(cases["in.\(i)"]), expected = try #require(cases["out.\(i)"])
+            let image = Image(width: input.size(1), height: input.size(0), pixels: input.toArray(UInt8.self))
+            let out = image.resizedBilinear(width: expected.size(1), height: expected.size(0))
+            let want = expected.toArray(UInt8.self)
+            let differing = zip(out.pixels, want).filter { $0 != $1 }.count
+            #expect(
+                out.pixels.count == want.count && differing == 0,
+                "case \(i): \(input.shape) -> \(expected.shape), \(differing) values differ")
+        }
+    }
+
     @Test func upsamplingAndIdentity() throws {
         let img = Image(width: 2, height: 2, pixels: [0, 0, 0, 255, 255, 255, 255, 255, 255, 0, 0, 0])
         #expect(img.resizedBilinear(width: 2, height: 2) == img)
