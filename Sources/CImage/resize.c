@@ -68,8 +68,9 @@ static inline uint8_t clip8(int64_t v) {
   return v < 0 ? 0 : v > 255 ? 255 : (uint8_t)v;
 }
 
-// One pass along x (`horizontal`) or y over `rows` x `cols` pixels of `src` (row stride
-// `src_w`, starting at row `row0` of the taps' coordinates) into `dst` (row stride `dst_w`).
+// One pass of the taps `t` along x (`horizontal`) or y, writing `rows` rows of `dst` (`dst_w`
+// pixels each) from `src` (`src_w` pixels a row; its first row is row `row0` of the input the
+// taps index). A vertical pass keeps the width: `dst_w` = `src_w`.
 static void pass(const taps *t, int horizontal, const uint8_t *src, int src_w, int row0, int rows, int c,
                  uint8_t *dst, int dst_w) {
   if (horizontal) {

@@ -20,8 +20,8 @@ extension Tensor {
     ///
     /// Autocast would make the same copy (the same rounding) on every forward pass and drop it
     /// when the pass ends; an inference forward then casts no weight. The values of the product
-    /// are the same either way. The copy lives as long as the tensor, which is what autocast's
-    /// cache held at the peak of every pass anyway.
+    /// are the same either way. The copy lives as long as the tensor: half its bytes more (for
+    /// bfloat16 and float16) for as long as the model is loaded.
     func autocastOperand() -> Tensor {
         let type = ct_device_type(handle)
         guard ct_autocast_enabled(type), dtype == .float32, !OperationTrace.isRecording,

@@ -11,17 +11,10 @@
 # Environment: PYTHON (default ~/anchor-venv/bin/python, with Pillow 13 and scikit-image), SHARED (default
 # /work/shared).
 set -euo pipefail
-[ $# -eq 1 ] || { echo "usage: $0 OUT_DIR" >&2; exit 2; }
-out=$(realpath -m "$1")
 here=$(cd "$(dirname "$0")" && pwd)
-PY=${PYTHON:-$HOME/anchor-venv/bin/python}
-SHARED=${SHARED:-/work/shared}
-TOOLS=$SHARED/tools
-export SALIENCE_ROOT=${SALIENCE_ROOT:-$SHARED/anchors/Salience-DETR}
-export CONDDETR_ROOT=${CONDDETR_ROOT:-$SHARED/anchors/ConditionalDETR}
+# shellcheck source=../fixture-tools.sh
+source "$here/../fixture-tools.sh"
 export FIXTURE_SPEC=$here/spec.json
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
 (cd "$work" && "$PY" "$TOOLS/make_fixtures.py" --variant extreme --out "$out")
 for m in salience_detr conditional_detr; do
   "$PY" "$TOOLS/fixture_images.py" "$out/$m"

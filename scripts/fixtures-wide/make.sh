@@ -13,18 +13,11 @@
 # record_encoder.py --tie-check), SPEC (default spec.json beside this script; its "name" is the variant),
 # QUICK=1 (official tensors + encoder record only: no images/, expected_detections.json, weights json, config).
 set -euo pipefail
-[ $# -eq 1 ] || { echo "usage: $0 OUT_DIR" >&2; exit 2; }
-out=$(realpath -m "$1")
 here=$(cd "$(dirname "$0")" && pwd)
-PY=${PYTHON:-$HOME/anchor-venv/bin/python}
-SHARED=${SHARED:-/work/shared}
-TOOLS=$SHARED/tools
-export SALIENCE_ROOT=${SALIENCE_ROOT:-$SHARED/anchors/Salience-DETR}
-export CONDDETR_ROOT=${CONDDETR_ROOT:-$SHARED/anchors/ConditionalDETR}
+# shellcheck source=../fixture-tools.sh
+source "$here/../fixture-tools.sh"
 export FIXTURE_SPEC=$(realpath "${SPEC:-$here/spec.json}") FIXTURE_TOOLS=$TOOLS
 variant=$("$PY" -c 'import json, sys; print(json.load(open(sys.argv[1]))["name"])' "$FIXTURE_SPEC")
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
 (cd "$work" && FIXTURES_WORK=$work "$PY" "$TOOLS/make_fixtures.py" --variant "$variant" --parts "${PARTS:-salience}" --out "$out")
 m=$out/salience_detr
 if [ -z "${QUICK:-}" ]; then

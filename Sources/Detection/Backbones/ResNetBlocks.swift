@@ -6,7 +6,8 @@ protocol ResNetBlockModule: Module {
     func callAsFunction(_ x: Tensor) -> Tensor
 }
 
-/// A bias-free convolution (`conv`, at `p / conv`) and its frozen batch norm (at `p / bn`).
+/// A bias-free convolution (at `p / conv`, padded to keep the map size at stride 1) and its
+/// frozen batch norm (at `p / bn`).
 func convUnit(
     _ p: ModulePath, _ conv: String, _ bn: String, inChannels: Int, outChannels: Int, kernelSize: Int,
     stride: Int = 1, dilation: Int = 1
@@ -14,7 +15,7 @@ func convUnit(
     ConvFrozenBatchNorm(
         conv: Conv2d(
             p / conv, inChannels: inChannels, outChannels: outChannels, kernelSize: kernelSize, stride: stride,
-            padding: kernelSize == 3 ? dilation : 0, dilation: dilation, bias: false),
+            padding: dilation * (kernelSize - 1) / 2, dilation: dilation, bias: false),
         bn: FrozenBatchNorm2d(p / bn, numFeatures: outChannels))
 }
 
