@@ -77,6 +77,12 @@ import Vision
         // held-back set. Probabilities: at most 0.014. A random tiny model's proposals reorder
         // under rounding, so the nearest mixed query of a reference query is sometimes another
         // proposal; the box bound is twice the worst seen, the probability bound twice its worst.
+        // The nearest mixed query is the one whose larger difference, relative to its bound, is
+        // smallest (nearest by box alone took a neighbouring proposal of another probability on a
+        // batch with a 12x20 image). Measured that way (2-core Intel Xeon, bf16 / fp16,
+        // probability and box): dev 0.0096 / 0.076 and 0.0077 / 0.075, set b 0.013 / 0.124 and
+        // 0.0063 / 0.044, scripts/fixtures-extreme 0.0035 / 0.039 and 0.0037 / 0.068, a
+        // 12x20 + 300x300 batch 0.0058 / 0.087 and 0.013 / 0.075.
         let (top, probabilityTolerance, boxTolerance) = (10, 0.03, 0.2)
         let refLogits = try #require(ref["out.pred_logits"])
         let refBoxes = try #require(ref["out.pred_boxes"])
@@ -95,14 +101,19 @@ import Vision
             let ranked = (0..<q).sorted { best(refProb, i, $0).probability > best(refProb, i, $1).probability }
             for j in ranked.prefix(top) {
                 let (label, probability) = best(refProb, i, j)
+                // The mixed query nearest to it, each difference measured against its bound.
                 var closest = (probability: Double.infinity, box: Double.infinity)
+                func excess(_ d: (probability: Double, box: Double)) -> Double {
+                    max(d.probability / probabilityTolerance, d.box / boxTolerance)
+                }
                 for k in 0..<q {
                     let mixedProbability = Double(mixedProb[(i * q + k) * c + label])
                     let boxError = (0..<4).map {
                         Double(abs(mixedBox[(i * q + k) * 4 + $0] - refBox[(i * q + j) * 4 + $0]))
                     }
                     .max()!
-                    if boxError < closest.box { closest = (abs(mixedProbability - Double(probability)), boxError) }
+                    let d = (probability: abs(mixedProbability - Double(probability)), box: boxError)
+                    if excess(d) < excess(closest) { closest = d }
                 }
                 #expect(
                     closest.box <= boxTolerance && closest.probability <= probabilityTolerance,
