@@ -9,13 +9,15 @@
 # Runs the official code through the shared tools (make_fixtures.py, fixture_images.py, fixture_weights.py,
 # make_backbone_fixtures.py) and copies the shared tiny configs. About 10 minutes on 2 cores.
 # Environment: PYTHON (default ~/anchor-venv/bin/python, with Pillow 13 and scikit-image), SHARED (default
-# /work/shared).
+# /work/shared), SPEC (default spec.json beside this script; spec-small.json is a 12x20 image, up-scaled, beside a
+# 300x300 one with 12 targets; its "name" is the variant).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=../fixture-tools.sh
 source "$here/../fixture-tools.sh"
-export FIXTURE_SPEC=$here/spec.json
-(cd "$work" && "$PY" "$TOOLS/make_fixtures.py" --variant extreme --out "$out")
+export FIXTURE_SPEC=$(realpath "${SPEC:-$here/spec.json}")
+variant=$("$PY" -c 'import json, sys; print(json.load(open(sys.argv[1]))["name"])' "$FIXTURE_SPEC")
+(cd "$work" && "$PY" "$TOOLS/make_fixtures.py" --variant "$variant" --out "$out")
 for m in salience_detr conditional_detr; do
   "$PY" "$TOOLS/fixture_images.py" "$out/$m"
   "$PY" "$TOOLS/fixture_weights.py" "$out/$m"
@@ -23,7 +25,7 @@ for m in salience_detr conditional_detr; do
 done
 # The backbone tool also writes a README comparing with the shared "dev" set, which this run does not make: its
 # fixtures are complete before that last step, so its exit status is not this script's.
-(cd "$work" && "$PY" "$TOOLS/make_backbone_fixtures.py" --variants extreme --hidden "$out" --shared "$work/shared" \
+(cd "$work" && "$PY" "$TOOLS/make_backbone_fixtures.py" --variants "$variant" --hidden "$out" --shared "$work/shared" \
     --skip-keys) || true
 for k in swin convnext focalnet; do
   [ -f "$out/salience_detr_$k/tiny_eval.safetensors" ] || { echo "make.sh: no $k fixture" >&2; exit 1; }
