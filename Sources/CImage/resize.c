@@ -125,19 +125,21 @@ int32_t ci_resize_bilinear(const uint8_t *in, int32_t w, int32_t h, int32_t chan
       status = 1;
     }
   } else {
-    // Only the input rows the vertical pass reads go through the horizontal one.
-    int first = tv.bounds[0];
-    int last = tv.bounds[2 * (oh - 1)] + tv.bounds[2 * (oh - 1) + 1];
     if (ow == w) {
       if (oh == h) memcpy(out, in, (size_t)h * (size_t)w * (size_t)c);
       else pass(&tv, 0, in, w, 0, oh, c, out, w);
     } else if (oh == h) {
       pass(&th, 1, in, w, 0, h, c, out, ow);
-    } else if ((tmp = malloc((size_t)(last - first) * (size_t)ow * (size_t)c))) {
-      pass(&th, 1, in, w, first, last - first, c, tmp, ow);
-      pass(&tv, 0, tmp, ow, first, oh, c, out, ow);
     } else {
-      status = 1;
+      // Only the input rows the vertical pass reads go through the horizontal one.
+      int first = tv.bounds[0];
+      int last = tv.bounds[2 * (oh - 1)] + tv.bounds[2 * (oh - 1) + 1];
+      if ((tmp = malloc((size_t)(last - first) * (size_t)ow * (size_t)c))) {
+        pass(&th, 1, in, w, first, last - first, c, tmp, ow);
+        pass(&tv, 0, tmp, ow, first, oh, c, out, ow);
+      } else {
+        status = 1;
+      }
     }
   }
   free(tmp);

@@ -55,7 +55,7 @@ public struct Engine: Sendable, Equatable, Codable {
     }
 
     /// How this CPU multiplies in bfloat16: "AMX" or "AVX512_BF16" where it has the instructions,
-    /// else "emulated" (oneDNN converts to float32 inside its kernels: no faster than fp32).
+    /// else "emulated" (oneDNN converts to float32 inside its kernels: slower than fp32).
     public var bf16Path: String {
         cpuFeatures.contains("amx_bf16") ? "AMX" : cpuFeatures.contains("avx512_bf16") ? "AVX512_BF16" : "emulated"
     }
